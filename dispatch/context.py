@@ -1,0 +1,34 @@
+"""What every use case needs, passed in: `bootstrap()` in `server` builds one for each process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from dispatch.clock import Clock, utc_now
+from dispatch.locator import TerritoryLocator
+from dispatch.model import Event, Incident
+from dispatch.settings import Settings
+
+
+def _no_publish(events: Sequence[Event]) -> None:
+    return None
+
+
+@dataclass
+class Context:
+    uow: Callable[[], Any]
+    clock: Clock = utc_now
+    settings: Settings = field(default_factory=Settings)
+    locator: TerritoryLocator = field(default_factory=TerritoryLocator)
+    # Called with the events of a change after it committed (the real-time relay hooks in here).
+    publish: Callable[[Sequence[Event]], None] = _no_publish
+    password_hasher: Callable[[str], str] | None = None
+
+
+def commit_and_publish(ctx: Context, uow: Any, incident: Incident) -> None:
+    """Commit, then hand the change's new events on: a push never announces what could roll back."""
+    fresh = [event for event in incident.events if event.seq is None]
+    uow.commit()
+    if fresh:
+        ctx.publish(fresh)

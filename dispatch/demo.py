@@ -1,0 +1,72 @@
+"""The Jiyuan demo of API.md: 16 territories on demo boundaries, seven departments, routing,
+and a user of every role (password `demo`). Safe to re-run: it adds only what is missing."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from dispatch.boundary_admin import import_boundary_set
+from dispatch.context import Context
+from dispatch.model import Category, Role, Unit, UnitKind, User
+from geo.jiyuan import load_demo_territories
+
+DEPARTMENTS = {
+    "power_supply": "供电",
+    "water_supply": "供水",
+    "public_security": "公安",
+    "traffic_police": "交警",
+    "petition": "信访",
+    "housing_construction": "住建",
+    "development_reform": "发改",
+}
+
+ROUTING = {
+    Category.GATE_BLOCKED: ["public_security", "petition"],
+    Category.ROAD_BLOCKED: ["traffic_police", "public_security"],
+    Category.WATER_CUT: ["water_supply"],
+    Category.POWER_CUT: ["power_supply"],
+    Category.OTHER: [],
+}
+
+DEMO_SET_NAME = "jiyuan-demo"
+DEMO_LABEL = "demo boundaries, not official"
+PASSWORD = "demo"
+
+
+def seed_demo(ctx: Context, hash_password: Callable[[str], str],
+              say: Callable[[str], None] = lambda _: None) -> None:
+    territories = load_demo_territories()
+    with ctx.uow() as uow:
+        have_set = any(s.name == DEMO_SET_NAME for s in uow.boundaries.sets())
+    if not have_set:
+        import_boundary_set(ctx, territories, DEMO_SET_NAME, DEMO_LABEL,
+                            "derived from shared/data/jiyuan (Voronoi of seats, clipped)",
+                            activate=True)
+        say(f"imported and activated boundary set {DEMO_SET_NAME} ({len(territories)} units)")
+
+    hashed = hash_password(PASSWORD)  # one hash for every demo user: seeding stays fast
+    with ctx.uow() as uow:
+        for code, name in DEPARTMENTS.items():
+            if uow.units.get(code) is None:
+                uow.units.add(Unit(code, name, UnitKind.DEPARTMENT))
+        uow.flush()
+        if not uow.routing.table():
+            for category, codes in ROUTING.items():
+                uow.routing.set(category, codes)
+            say("set the default routing")
+        wanted = [("demo-reporter", Role.REPORTER, None, "济源示范企业 A"),
+                  ("demo-reporter-2", Role.REPORTER, None, "济源示范企业 B"),
+                  ("demo-commander", Role.COMMANDER, None, "指挥中心"),
+                  ("demo-admin", Role.ADMIN, None, "管理员")]
+        for unit in uow.units.list():
+            wanted.append((f"officer-{unit.code}", Role.OFFICER, unit.code, f"{unit.name} 外勤"))
+            wanted.append((f"dispatcher-{unit.code}", Role.DISPATCHER, unit.code,
+                           f"{unit.name} 调度"))
+        added = 0
+        for username, role, unit_code, display in wanted:
+            if uow.users.by_username(username) is None:
+                uow.users.add(User(username=username, password_hash=hashed, role=role,
+                                   unit_code=unit_code, display_name=display))
+                added += 1
+        uow.commit()
+    say(f"added {added} demo users (password '{PASSWORD}')")

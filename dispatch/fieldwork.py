@@ -1,0 +1,74 @@
+"""What field officers and dispatchers do to a case: accept, check in, restore, resolve."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from shapely.geometry import Point
+
+from dispatch import idempotency
+from dispatch.access import acting_unit, visible
+from dispatch.context import Context, commit_and_publish
+from dispatch.errors import TooFarFromSite
+from dispatch.model import Incident, Role, User
+from geo.distance import geodesic_distance_m
+
+
+def accept(ctx: Context, officer: User, incident_id: str) -> Incident:
+    with ctx.uow() as uow:
+        incident = visible(officer, uow.incidents.get(incident_id, for_update=True), incident_id)
+        unit = acting_unit(officer, incident, Role.OFFICER)
+        incident.accept(unit, officer.id, ctx.clock())
+        commit_and_publish(ctx, uow, incident)
+        return incident
+
+
+def check_in_limit_m(ctx: Context, accuracy_m: float | None) -> float:
+    allowance = min(max(accuracy_m or 0.0, 0.0), ctx.settings.checkin_accuracy_cap_m)
+    return ctx.settings.checkin_radius_m + allowance
+
+
+def check_in(ctx: Context, officer: User, incident_id: str, location: Point,
+             accuracy_m: float | None, device_time: datetime | None,
+             idempotency_key: str | None = None) -> Incident:
+    """Arrival counts only from a fix near the site; the server's time is the arrival time."""
+    fingerprint = idempotency.request_fingerprint(
+        "incidents.check-in", [incident_id, round(location.x, 7), round(location.y, 7),
+                               accuracy_m, device_time])
+    with ctx.uow() as uow:
+        if idempotency.replayed(uow, officer.id, idempotency_key, "incidents.check-in",
+                                fingerprint):
+            return visible(officer, uow.incidents.get(incident_id), incident_id)
+        incident = visible(officer, uow.incidents.get(incident_id, for_update=True), incident_id)
+        unit = acting_unit(officer, incident, Role.OFFICER)
+        distance = geodesic_distance_m(location.x, location.y,
+                                       incident.location.x, incident.location.y)
+        limit = check_in_limit_m(ctx, accuracy_m)
+        if distance > limit:
+            raise TooFarFromSite.on(
+                "location", f"you are {distance:.0f} m from the site; a check-in must be within "
+                            f"{limit:.0f} m")
+        now = ctx.clock()
+        incident.arrive(unit, officer.id, now, location, distance, device_time)
+        idempotency.remember(uow, officer.id, idempotency_key, "incidents.check-in",
+                             fingerprint, incident.id, now)
+        commit_and_publish(ctx, uow, incident)
+        return incident
+
+
+def restore(ctx: Context, officer: User, incident_id: str, note: str) -> Incident:
+    with ctx.uow() as uow:
+        incident = visible(officer, uow.incidents.get(incident_id, for_update=True), incident_id)
+        acting_unit(officer, incident, Role.OFFICER, Role.DISPATCHER)
+        incident.restore(officer.id, ctx.clock(), note)
+        commit_and_publish(ctx, uow, incident)
+        return incident
+
+
+def resolve(ctx: Context, user: User, incident_id: str, note: str) -> Incident:
+    with ctx.uow() as uow:
+        incident = visible(user, uow.incidents.get(incident_id, for_update=True), incident_id)
+        acting_unit(user, incident, Role.OFFICER, Role.DISPATCHER)
+        incident.resolve(user.id, ctx.clock(), note)
+        commit_and_publish(ctx, uow, incident)
+        return incident

@@ -1,0 +1,48 @@
+"""Point → territory against the active boundary set, with an in-process index.
+
+The index is rebuilt when another boundary set becomes active (checked on every call with one
+cheap query), so every process follows an activation without being told.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from dispatch.errors import OutsideTerritory, ServiceUnavailable
+from geo.locate import TerritoryIndex
+
+
+@dataclass(frozen=True)
+class Placement:
+    boundary_set_id: int
+    code: str
+    name: str
+
+
+class TerritoryLocator:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._set_id: int | None = None
+        self._index: TerritoryIndex | None = None
+        self._names: dict[str, str] = {}
+
+    def locate(self, uow: Any, lon: float, lat: float) -> Placement:
+        active = uow.boundaries.active_set()
+        if active is None:
+            raise ServiceUnavailable("no boundary set is active: import and activate one first")
+        with self._lock:
+            if active.id != self._set_id:
+                rows = uow.boundaries.territories(active.id)
+                self._index = TerritoryIndex([(code, geom) for code, _, geom in rows])
+                self._names = {code: name for code, name, _ in rows}
+                self._set_id = active.id
+            index, names = self._index, self._names
+        assert index is not None
+        code = index.locate(lon, lat)
+        if code is None:
+            raise OutsideTerritory.on(
+                "location", f"({lat:.6f}, {lon:.6f}) lies outside every territory of the "
+                            f"active boundary set '{active.name}'")
+        return Placement(active.id, code, names[code])

@@ -1,0 +1,255 @@
+"""The domain of the 311 rule in plain Python: units, people, sites, incidents and their events.
+
+These classes know nothing of storage; `dispatch.storage.orm` maps them onto tables. Every state
+change goes through a method here, which checks the rule, records the change as an `Event` in the
+incident's log, and raises `Conflict` when the case is not in a state that allows it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from shapely.geometry import Point
+
+from dispatch.errors import Conflict
+
+
+class Category(StrEnum):
+    GATE_BLOCKED = "gate_blocked"
+    ROAD_BLOCKED = "road_blocked"
+    WATER_CUT = "water_cut"
+    POWER_CUT = "power_cut"
+    OTHER = "other"
+
+
+class Status(StrEnum):
+    REPORTED = "reported"
+    DISPATCHED = "dispatched"
+    ON_SITE = "on_site"
+    RESTORED = "restored"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+
+class Role(StrEnum):
+    REPORTER = "reporter"
+    OFFICER = "officer"
+    DISPATCHER = "dispatcher"
+    COMMANDER = "commander"
+    ADMIN = "admin"
+
+
+class UnitKind(StrEnum):
+    TERRITORY = "territory"
+    DEPARTMENT = "department"
+
+
+class Milestone(StrEnum):
+    ARRIVAL = "arrival"
+    RESTORE = "restore"
+    RESOLVE = "resolve"
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass
+class Unit:
+    code: str
+    name: str
+    kind: str
+
+
+@dataclass
+class User:
+    username: str
+    password_hash: str
+    role: str
+    unit_code: str | None = None
+    display_name: str = ""
+    active: bool = True
+    id: str = field(default_factory=new_id)
+
+
+@dataclass
+class Site:
+    owner_id: str
+    name: str
+    location: Point
+    address: str | None = None
+    green_channel: bool = False
+    lead_department: str | None = None
+    created_at: datetime | None = None
+    id: str = field(default_factory=new_id)
+
+
+@dataclass
+class Event:
+    """One entry of the append-only log; `seq` is assigned by storage, globally and strictly growing.
+
+    `audience` names the rooms that may hear it (unit:<code>, user:<id>, command), so a client that
+    was away can be replayed exactly what it was entitled to.
+    """
+
+    type: str
+    at: datetime
+    actor_id: str | None
+    data: dict[str, Any]
+    audience: list[str]
+    incident_id: str | None = None
+    seq: int | None = None
+    # Creation order within this process, so events written in one flush keep the order they
+    # happened in; not stored.
+    ordinal: int = field(default_factory=itertools.count().__next__, compare=False, repr=False)
+
+
+@dataclass
+class Assignment:
+    """One responsible unit of one incident, with its own arrival: the clock is per unit."""
+
+    unit_code: str
+    unit_name: str
+    kind: str
+    arrival_due: datetime
+    accepted_at: datetime | None = None
+    accepted_by: str | None = None
+    arrived_at: datetime | None = None
+    arrived_by: str | None = None
+    arrival_location: Point | None = None
+    arrival_distance_m: float | None = None
+    arrival_device_time: datetime | None = None
+    incident_id: str | None = None
+
+
+@dataclass
+class Photo:
+    content_type: str
+    size: int
+    sha256: str
+    path: str
+    created_at: datetime
+    id: str = field(default_factory=new_id)
+    incident_id: str | None = None
+
+
+@dataclass
+class Incident:
+    category: str
+    description: str
+    location: Point
+    reporter_id: str
+    territory_code: str
+    territory_name: str
+    boundary_set_id: int
+    received_at: datetime
+    arrival_due: datetime
+    restore_due: datetime
+    resolve_due: datetime
+    location_accuracy_m: float | None = None
+    reported_crs: str = "wgs84"
+    site_id: str | None = None
+    green_channel: bool = False
+    status: str = Status.REPORTED
+    restored_at: datetime | None = None
+    restored_by: str | None = None
+    restore_note: str | None = None
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    resolve_note: str | None = None
+    closed_at: datetime | None = None
+    id: str = field(default_factory=new_id)
+    assignments: list[Assignment] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    photos: list[Photo] = field(default_factory=list)
+
+    # -- who hears about it -------------------------------------------------------------------
+    def audience(self) -> list[str]:
+        rooms = [f"unit:{a.unit_code}" for a in self.assignments]
+        return rooms + [f"user:{self.reporter_id}", "command"]
+
+    def record(self, type: str, at: datetime, actor_id: str | None, **data: Any) -> Event:
+        event = Event(type=type, at=at, actor_id=actor_id, data=data, audience=self.audience(),
+                      incident_id=self.id)
+        self.events.append(event)
+        return event
+
+    def assignment(self, unit_code: str) -> Assignment | None:
+        return next((a for a in self.assignments if a.unit_code == unit_code), None)
+
+    def unit_codes(self) -> list[str]:
+        return [a.unit_code for a in self.assignments]
+
+    # -- the lifecycle --------------------------------------------------------------------------
+    def dispatch(self, units: list[Unit], at: datetime, actor_id: str | None) -> None:
+        """Hand the case to its responsible units: the territory first, then the departments."""
+        if self.status != Status.REPORTED:
+            raise Conflict(f"incident is {self.status}; only a reported incident can be dispatched")
+        for unit in units:
+            if self.assignment(unit.code) is None:
+                self.assignments.append(Assignment(
+                    unit_code=unit.code, unit_name=unit.name, kind=unit.kind,
+                    arrival_due=self.arrival_due))
+        self.status = Status.DISPATCHED
+        self.record("dispatched", at, actor_id, status=self.status, units=self.unit_codes())
+
+    def accept(self, unit_code: str, officer_id: str, at: datetime) -> bool:
+        """The officer takes the task for the unit; returns False when it was already taken."""
+        a = self._open_assignment(unit_code, "accept")
+        if a.accepted_at is not None:
+            return False
+        a.accepted_at, a.accepted_by = at, officer_id
+        self.record("accepted", at, officer_id, unit=unit_code)
+        return True
+
+    def arrive(self, unit_code: str, officer_id: str, at: datetime, location: Point,
+               distance_m: float, device_time: datetime | None) -> bool:
+        """Record the unit's arrival; the first arrival puts the case on site.
+
+        Returns False when the unit had already arrived (the first arrival stands).
+        """
+        a = self._open_assignment(unit_code, "check in")
+        if a.arrived_at is not None:
+            return False
+        if a.accepted_at is None:
+            a.accepted_at, a.accepted_by = at, officer_id
+        a.arrived_at, a.arrived_by = at, officer_id
+        a.arrival_location, a.arrival_distance_m = location, round(distance_m, 1)
+        a.arrival_device_time = device_time
+        if self.status in (Status.DISPATCHED, Status.REOPENED):
+            self.status = Status.ON_SITE
+        self.record("arrived", at, officer_id, unit=unit_code, status=self.status,
+                    distance_m=a.arrival_distance_m, on_time=at <= a.arrival_due)
+        return True
+
+    def restore(self, actor_id: str, at: datetime, note: str) -> None:
+        if self.status != Status.ON_SITE:
+            raise Conflict(f"incident is {self.status}; order can be marked restored only when "
+                           "a responsible unit is on site")
+        self.status = Status.RESTORED
+        self.restored_at, self.restored_by, self.restore_note = at, actor_id, note
+        self.record("restored", at, actor_id, status=self.status, note=note,
+                    on_time=at <= self.restore_due)
+
+    def resolve(self, actor_id: str, at: datetime, note: str) -> None:
+        if self.status != Status.RESTORED:
+            raise Conflict(f"incident is {self.status}; a problem can be marked solved only after "
+                           "order is restored")
+        self.status = Status.RESOLVED
+        self.resolved_at, self.resolved_by, self.resolve_note = at, actor_id, note
+        self.record("resolved", at, actor_id, status=self.status, note=note,
+                    on_time=at <= self.resolve_due)
+
+    def _open_assignment(self, unit_code: str, action: str) -> Assignment:
+        if self.status in (Status.RESOLVED, Status.CLOSED, Status.REPORTED):
+            raise Conflict(f"incident is {self.status}; cannot {action}")
+        a = self.assignment(unit_code)
+        if a is None:  # the caller checked scope; this is a programming error guard
+            raise Conflict(f"unit {unit_code} is not responsible for this incident")
+        return a

@@ -1,0 +1,23 @@
+"""Officers' GPS positions: the latest per officer (for ranking) and a history (for the record)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Sequence
+
+from shapely.geometry import Point
+
+from dispatch.access import require_role
+from dispatch.context import Context
+from dispatch.model import Role, User
+
+Fix = tuple[Point, float | None, datetime]
+
+
+def record_positions(ctx: Context, officer: User, fixes: Sequence[Fix]) -> int:
+    """Stores a batch sent by a phone that may have been offline; returns how many were new."""
+    require_role(officer, Role.OFFICER)
+    with ctx.uow() as uow:
+        stored = uow.positions.add(officer, fixes, ctx.clock())
+        uow.commit()
+        return stored

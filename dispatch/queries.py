@@ -1,0 +1,69 @@
+"""Reading cases, scoped by who asks: a reporter its own, a unit its own, command everything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Sequence
+
+from dispatch.access import visible
+from dispatch.context import Context
+from dispatch.errors import NotFound
+from dispatch.model import Event, Incident, Role, User
+
+
+@dataclass(frozen=True)
+class IncidentQuery:
+    """Who is asking and what they filter on; `None` means no filter."""
+
+    reporter_id: str | None = None
+    visible_to_unit: str | None = None
+    status: Sequence[str] | None = None
+    unit: str | None = None
+    category: str | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    since: datetime | None = None
+    overdue_at: datetime | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class IncidentFilters:
+    status: tuple[str, ...] = ()
+    unit: str | None = None
+    category: str | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    since: datetime | None = None
+    overdue: bool = False
+    page: int = 1
+    per_page: int = 50
+
+
+def list_incidents(ctx: Context, user: User, f: IncidentFilters) -> tuple[list[Incident], int]:
+    query = IncidentQuery(
+        status=f.status or None, unit=f.unit, category=f.category, bbox=f.bbox, since=f.since,
+        overdue_at=ctx.clock() if f.overdue else None,
+        limit=f.per_page, offset=(f.page - 1) * f.per_page)
+    if user.role == Role.REPORTER:
+        query = replace(query, reporter_id=user.id)
+    elif user.role in (Role.OFFICER, Role.DISPATCHER):
+        query = replace(query, visible_to_unit=user.unit_code)
+    with ctx.uow() as uow:
+        return uow.incidents.search(query)
+
+
+def get_incident(ctx: Context, user: User, incident_id: str) -> tuple[Incident, list[Event]]:
+    with ctx.uow() as uow:
+        incident = visible(user, uow.incidents.get(incident_id), incident_id)
+        return incident, uow.incidents.events(incident_id)
+
+
+def get_photo(ctx: Context, user: User, incident_id: str, photo_id: str) -> tuple[Path, str]:
+    with ctx.uow() as uow:
+        incident = visible(user, uow.incidents.get(incident_id), incident_id)
+        photo = next((p for p in incident.photos if p.id == photo_id), None)
+        if photo is None:
+            raise NotFound(f"no photo {photo_id} on incident {incident_id}")
+        return ctx.settings.photo_dir / photo.path, photo.content_type

@@ -1,0 +1,99 @@
+"""A report becomes a clocked case: placed, matched to its units, dispatched, in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from shapely.geometry import Point
+
+from dispatch import idempotency, photos
+from dispatch.access import require_role
+from dispatch.clock import deadlines
+from dispatch.context import Context, commit_and_publish
+from dispatch.errors import ServiceUnavailable, ValidationFailed
+from dispatch.model import Incident, Photo, Role, Unit, User
+
+
+@dataclass(frozen=True)
+class NewReport:
+    category: str
+    description: str
+    location: Point | None = None  # WGS-84, converted at the edge
+    accuracy_m: float | None = None
+    crs: str = "wgs84"
+    site_id: str | None = None
+    photos: Sequence[photos.PhotoUpload] = field(default_factory=tuple)
+
+    def fingerprint(self) -> str:
+        loc = None if self.location is None else [round(self.location.x, 7),
+                                                   round(self.location.y, 7)]
+        return idempotency.request_fingerprint("incidents.create", [
+            self.category, self.description, loc, self.accuracy_m, self.crs, self.site_id,
+            [p.content_type + ":" + str(len(p.content)) for p in self.photos]])
+
+
+def report_incident(ctx: Context, reporter: User, report: NewReport,
+                    idempotency_key: str | None = None) -> tuple[Incident, bool]:
+    """Returns the incident and whether it was created now (False: an Idempotency-Key replay)."""
+    require_role(reporter, Role.REPORTER)
+    fingerprint = report.fingerprint()
+    with ctx.uow() as uow:
+        earlier = idempotency.replayed(uow, reporter.id, idempotency_key, "incidents.create",
+                                       fingerprint)
+        if earlier is not None:
+            return uow.incidents.get(earlier), False
+
+        now = ctx.clock()
+        location, green_channel, lead = report.location, False, None
+        if report.site_id is not None:
+            site = uow.sites.get(report.site_id)
+            if site is None or site.owner_id != reporter.id:
+                raise ValidationFailed.on("site_id", "no such site registered by you")
+            location, green_channel, lead = site.location, site.green_channel, site.lead_department
+        if location is None:
+            raise ValidationFailed.on("location", "give a location or a site_id")
+
+        place = ctx.locator.locate(uow, location.x, location.y)
+        units = _responsible_units(uow, place.code, report.category, lead)
+        due = deadlines(now, ctx.settings.policies.for_category(report.category))
+        incident = Incident(
+            category=report.category, description=report.description, location=location,
+            location_accuracy_m=report.accuracy_m, reported_crs=report.crs,
+            reporter_id=reporter.id, site_id=report.site_id, green_channel=green_channel,
+            territory_code=place.code, territory_name=place.name,
+            boundary_set_id=place.boundary_set_id, received_at=now,
+            arrival_due=due.arrival, restore_due=due.restore, resolve_due=due.resolve)
+        incident.record("reported", now, reporter.id, category=report.category,
+                        territory=place.code, location=[location.x, location.y],
+                        crs=report.crs, site_id=report.site_id, green_channel=green_channel)
+        incident.dispatch(units, now, None)
+
+        saved: list[Photo] = []
+        try:
+            for upload in report.photos:
+                saved.append(photos.save(ctx.settings.photo_dir, incident.id, upload, now))
+            incident.photos.extend(saved)
+            uow.incidents.add(incident)
+            idempotency.remember(uow, reporter.id, idempotency_key, "incidents.create",
+                                 fingerprint, incident.id, now)
+            commit_and_publish(ctx, uow, incident)
+        except BaseException:
+            photos.discard(ctx.settings.photo_dir, saved)
+            raise
+        return incident, True
+
+
+def _responsible_units(uow: object, territory_code: str, category: str,
+                       lead_department: str | None) -> list[Unit]:
+    """The territory, the category's departments, and a green-channel site's lead department."""
+    codes = [territory_code, *uow.routing.departments_for(category)]  # type: ignore[attr-defined]
+    if lead_department:
+        codes.append(lead_department)
+    units = []
+    for code in dict.fromkeys(codes):
+        unit = uow.units.get(code)  # type: ignore[attr-defined]
+        if unit is None:
+            raise ServiceUnavailable(f"routing names unit {code}, which does not exist")
+        units.append(unit)
+    return units

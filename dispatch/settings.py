@@ -1,0 +1,23 @@
+"""The knobs of the domain, with the rule's defaults. The web app fills them from configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dispatch.clock import Policies
+
+
+@dataclass(frozen=True)
+class Settings:
+    policies: Policies = field(default_factory=Policies)
+    # A check-in counts within this radius of the site, plus the fix's own accuracy up to a cap:
+    # a poor fix gets some benefit of the doubt, but never enough to check in from down the road.
+    checkin_radius_m: float = 200.0
+    checkin_accuracy_cap_m: float = 100.0
+    description_max_chars: int = 2000
+    photo_dir: Path = Path("instance/photos")
+    photo_max_bytes: int = 10 * 1024 * 1024
+    photo_max_count: int = 5
+    green_channel_lead: str = "development_reform"
+    position_retention_days: int = 30

@@ -1,0 +1,195 @@
+"""The schema, in one place. Alembic migrations are written against this metadata."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON, BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table,
+    Text, UniqueConstraint,
+)
+
+from dispatch.storage.geometry import GeometryColumn
+from dispatch.storage.types import UTCDateTime
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+ID = String(32)
+CODE = String(64)
+
+units = Table(
+    "units", metadata,
+    Column("code", CODE, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+)
+
+users = Table(
+    "users", metadata,
+    Column("id", ID, primary_key=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("password_hash", String(300), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("unit_code", CODE, ForeignKey("units.code"), nullable=True),
+    Column("display_name", String(200), nullable=False, default=""),
+    Column("active", Boolean, nullable=False, default=True),
+)
+
+routing = Table(
+    "routing", metadata,
+    Column("category", String(40), primary_key=True),
+    Column("unit_code", CODE, ForeignKey("units.code"), primary_key=True),
+)
+
+boundary_sets = Table(
+    "boundary_sets", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("label", String(200), nullable=False, default=""),
+    Column("source", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("activated_at", UTCDateTime, nullable=True),
+    Column("active", Boolean, nullable=False, default=False),
+)
+
+territory_boundaries = Table(
+    "territory_boundaries", metadata,
+    Column("set_id", Integer, ForeignKey("boundary_sets.id"), primary_key=True),
+    Column("code", CODE, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("geom", GeometryColumn("MULTIPOLYGON"), nullable=False),
+)
+Index("ix_territory_boundaries_geom", territory_boundaries.c.geom, postgresql_using="gist")
+
+sites = Table(
+    "sites", metadata,
+    Column("id", ID, primary_key=True),
+    Column("owner_id", ID, ForeignKey("users.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("location", GeometryColumn("POINT"), nullable=False),
+    Column("address", String(500), nullable=True),
+    Column("green_channel", Boolean, nullable=False, default=False),
+    Column("lead_department", CODE, ForeignKey("units.code"), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+incidents = Table(
+    "incidents", metadata,
+    Column("id", ID, primary_key=True),
+    Column("category", String(40), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("status", String(20), nullable=False, index=True),
+    Column("location", GeometryColumn("POINT"), nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("location_accuracy_m", Float, nullable=True),
+    Column("reported_crs", String(10), nullable=False),
+    Column("reporter_id", ID, ForeignKey("users.id"), nullable=False, index=True),
+    Column("site_id", ID, ForeignKey("sites.id"), nullable=True),
+    Column("green_channel", Boolean, nullable=False, default=False),
+    Column("territory_code", CODE, nullable=False, index=True),
+    Column("territory_name", String(200), nullable=False),
+    Column("boundary_set_id", Integer, ForeignKey("boundary_sets.id"), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False, index=True),
+    Column("arrival_due", UTCDateTime, nullable=False),
+    Column("restore_due", UTCDateTime, nullable=False),
+    Column("resolve_due", UTCDateTime, nullable=False),
+    Column("restored_at", UTCDateTime, nullable=True),
+    Column("restored_by", ID, nullable=True),
+    Column("restore_note", Text, nullable=True),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    Column("resolved_by", ID, nullable=True),
+    Column("resolve_note", Text, nullable=True),
+    Column("closed_at", UTCDateTime, nullable=True),
+)
+Index("ix_incidents_location", incidents.c.location, postgresql_using="gist")
+
+incident_units = Table(
+    "incident_units", metadata,
+    Column("incident_id", ID, ForeignKey("incidents.id"), primary_key=True),
+    Column("unit_code", CODE, ForeignKey("units.code"), primary_key=True, index=True),
+    Column("unit_name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("arrival_due", UTCDateTime, nullable=False),
+    Column("accepted_at", UTCDateTime, nullable=True),
+    Column("accepted_by", ID, nullable=True),
+    Column("arrived_at", UTCDateTime, nullable=True),
+    Column("arrived_by", ID, nullable=True),
+    Column("arrival_location", GeometryColumn("POINT"), nullable=True),
+    Column("arrival_distance_m", Float, nullable=True),
+    Column("arrival_device_time", UTCDateTime, nullable=True),
+)
+
+photos = Table(
+    "photos", metadata,
+    Column("id", ID, primary_key=True),
+    Column("incident_id", ID, ForeignKey("incidents.id"), nullable=False, index=True),
+    Column("content_type", String(40), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("path", String(300), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+events = Table(
+    "events", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("incident_id", ID, ForeignKey("incidents.id"), nullable=True, index=True),
+    Column("type", String(40), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_id", ID, nullable=True),
+    Column("data", JSON, nullable=False),
+    Column("audience", JSON, nullable=False),
+)
+
+# Who may hear each event: one row per room, so a resync is one indexed range scan per room.
+event_audience = Table(
+    "event_audience", metadata,
+    Column("room", String(100), primary_key=True),
+    Column("seq", BigInteger, ForeignKey("events.seq"), primary_key=True),
+)
+
+# A single row whose lock orders the event log: seqs become visible in commit order, so a client
+# that has seen seq N can never later miss a smaller one.
+event_counter = Table(
+    "event_counter", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("value", BigInteger, nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("user_id", ID, primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("scope", String(100), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("resource_id", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+officer_positions = Table(
+    "officer_positions", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("officer_id", ID, ForeignKey("users.id"), nullable=False),
+    Column("location", GeometryColumn("POINT"), nullable=False),
+    Column("accuracy_m", Float, nullable=True),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    UniqueConstraint("officer_id", "recorded_at", name="uq_officer_positions_officer_time"),
+)
+
+officer_last_positions = Table(
+    "officer_last_positions", metadata,
+    Column("officer_id", ID, ForeignKey("users.id"), primary_key=True),
+    Column("unit_code", CODE, nullable=True, index=True),
+    Column("location", GeometryColumn("POINT"), nullable=False),
+    Column("accuracy_m", Float, nullable=True),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+)
+Index("ix_officer_last_positions_location", officer_last_positions.c.location,
+      postgresql_using="gist")

@@ -1,0 +1,44 @@
+"""The unit of work: one transaction, the repositories that share it, commit or roll back."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from dispatch.storage import repositories as r
+
+
+class SqlUnitOfWork:
+    """Use as `with uow_factory() as uow: ...; uow.commit()`; leaving without commit rolls back."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._factory = session_factory
+
+    def __enter__(self) -> "SqlUnitOfWork":
+        self.session = self._factory()
+        s = self.session
+        self.units = r.Units(s)
+        self.users = r.Users(s)
+        self.routing = r.Routing(s)
+        self.boundaries = r.Boundaries(s)
+        self.sites = r.Sites(s)
+        self.incidents = r.Incidents(s)
+        self.idempotency = r.Idempotency(s)
+        self.positions = r.Positions(s)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        # close() rolls back whatever was not committed and detaches the objects *without*
+        # expiring them, so callers can still read what the use case returned.
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    def flush(self) -> None:
+        self.session.flush()

@@ -1,0 +1,131 @@
+"""Incidents: reporters create and follow them; officers and dispatchers work them."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, current_app, jsonify, request, send_file
+
+from dispatch import fieldwork, queries, reporting
+from dispatch.context import Context
+from dispatch.errors import BadRequest, FieldError
+from mobile_api import schemas as s
+from mobile_api import serializers
+from mobile_api.openapi import doc
+from mobile_api.uploads import read_photos
+from mobile_api.validation import json_body, query_args, validate
+from server.tokens import current_user
+
+bp = Blueprint("incidents", __name__)
+
+
+def _ctx() -> Context:
+    return current_app.extensions["dispatch"]
+
+
+def _key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (1 <= len(key.strip()) <= 200):
+        raise BadRequest("Idempotency-Key must be 1 to 200 characters",
+                         [FieldError("Idempotency-Key", "1 to 200 characters")])
+    return key.strip() if key else None
+
+
+def _one(incident, status: int = 200):  # type: ignore[no-untyped-def]
+    return jsonify(serializers.incident(incident, _ctx().clock())), status
+
+
+@bp.post("/incidents")
+@doc("Report an incident (JSON, or multipart with a `payload` part and `photos` files)",
+     body=s.IncidentCreate, response=s.IncidentOut, status=201, roles="reporter",
+     multipart=True)
+def create():  # type: ignore[no-untyped-def]
+    user = current_user()
+    ctx = _ctx()
+    if request.mimetype == "multipart/form-data":
+        raw = request.form.get("payload")
+        if raw is None:
+            raise BadRequest("multipart reports carry the JSON body in a `payload` part",
+                             [FieldError("payload", "missing")])
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise BadRequest("payload is not valid JSON",
+                             [FieldError("payload", "malformed JSON")]) from None
+        body = validate(s.IncidentCreate, data)
+        uploads = read_photos(request.files.getlist("photos"), ctx.settings)
+    else:
+        body = json_body(s.IncidentCreate)
+        uploads = []
+    report = reporting.NewReport(
+        category=body.category, description=body.description,
+        location=body.location.wgs84_point() if body.location else None,
+        accuracy_m=body.location.accuracy_m if body.location else None,
+        crs=body.location.crs if body.location else "wgs84",
+        site_id=body.site_id, photos=uploads)
+    incident, created = reporting.report_incident(ctx, user, report, _key())
+    return _one(incident, 201 if created else 200)
+
+
+@bp.get("/incidents")
+@doc("List the incidents you may see, newest first", query=s.IncidentListQuery,
+     response=s.IncidentPage)
+def index():  # type: ignore[no-untyped-def]
+    user = current_user()
+    q = query_args(s.IncidentListQuery)
+    filters = queries.IncidentFilters(status=tuple(q.status), unit=q.unit, category=q.category,
+                                      bbox=q.bbox, since=q.since, overdue=q.overdue,
+                                      page=q.page, per_page=q.per_page)
+    items, total = queries.list_incidents(_ctx(), user, filters)
+    now = _ctx().clock()
+    return jsonify(items=[serializers.incident(i, now) for i in items], total=total,
+                   page=q.page, per_page=q.per_page)
+
+
+@bp.get("/incidents/<incident_id>")
+@doc("One incident with its units, milestones and timeline", response=s.IncidentOut)
+def show(incident_id: str):  # type: ignore[no-untyped-def]
+    incident, events = queries.get_incident(_ctx(), current_user(), incident_id)
+    return jsonify(serializers.incident(incident, _ctx().clock(), events))
+
+
+@bp.get("/incidents/<incident_id>/photos/<photo_id>")
+@doc("A photo of an incident, to those who may see the incident")
+def photo(incident_id: str, photo_id: str):  # type: ignore[no-untyped-def]
+    path, content_type = queries.get_photo(_ctx(), current_user(), incident_id, photo_id)
+    return send_file(path.resolve(), mimetype=content_type, max_age=0)
+
+
+@bp.post("/incidents/<incident_id>/accept")
+@doc("Take the task for your unit", response=s.IncidentOut, roles="officer")
+def accept(incident_id: str):  # type: ignore[no-untyped-def]
+    return _one(fieldwork.accept(_ctx(), current_user(), incident_id))
+
+
+@bp.post("/incidents/<incident_id>/check-in")
+@doc("Arrival on site, proved by a GPS fix near the site", body=s.CheckInRequest,
+     response=s.IncidentOut, roles="officer")
+def check_in(incident_id: str):  # type: ignore[no-untyped-def]
+    user = current_user()
+    body = json_body(s.CheckInRequest)
+    incident = fieldwork.check_in(_ctx(), user, incident_id, body.location.wgs84_point(),
+                                  body.location.accuracy_m, body.recorded_at, _key())
+    return _one(incident)
+
+
+@bp.post("/incidents/<incident_id>/restore")
+@doc("Order restored (the 1-hour milestone)", body=s.NoteRequest, response=s.IncidentOut,
+     roles="officer")
+def restore(incident_id: str):  # type: ignore[no-untyped-def]
+    user = current_user()
+    body = json_body(s.NoteRequest)
+    return _one(fieldwork.restore(_ctx(), user, incident_id, body.note))
+
+
+@bp.post("/incidents/<incident_id>/resolve")
+@doc("Problem solved (the 1-week milestone)", body=s.NoteRequest, response=s.IncidentOut,
+     roles="officer, dispatcher")
+def resolve(incident_id: str):  # type: ignore[no-untyped-def]
+    user = current_user()
+    body = json_body(s.NoteRequest)
+    return _one(fieldwork.resolve(_ctx(), user, incident_id, body.note))

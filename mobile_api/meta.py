@@ -1,0 +1,16 @@
+"""The machine-readable description of the API."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+
+from mobile_api import openapi
+from mobile_api.openapi import doc
+
+bp = Blueprint("meta", __name__)
+
+
+@bp.get("/openapi.json")
+@doc("This OpenAPI 3 document", public=True)
+def spec():  # type: ignore[no-untyped-def]
+    return jsonify(openapi.build(current_app))

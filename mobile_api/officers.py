@@ -1,0 +1,27 @@
+"""Field officers' positions, sent in batches by phones that may have been offline."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from dispatch.positions import record_positions
+from mobile_api import schemas as s
+from mobile_api.openapi import doc
+from mobile_api.validation import json_body, validate
+from server.tokens import current_user
+
+bp = Blueprint("officers", __name__)
+
+
+@bp.post("/officers/me/positions")
+@doc("A batch of GPS fixes (a JSON array, or {positions: [...]})", body=s.PositionsBatch,
+     response=s.PositionsAccepted, status=202, roles="officer")
+def positions():  # type: ignore[no-untyped-def]
+    user = current_user()
+    if request.is_json and isinstance(request.get_json(silent=True), list):
+        batch = validate(s.PositionsBatch, {"positions": request.get_json()})
+    else:
+        batch = json_body(s.PositionsBatch)
+    fixes = [(p.wgs84_point(), p.accuracy_m, p.recorded_at) for p in batch.positions]
+    stored = record_positions(current_app.extensions["dispatch"], user, fixes)
+    return jsonify(received=len(fixes), stored=stored), 202

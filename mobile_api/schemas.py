@@ -1,0 +1,219 @@
+"""Request and response shapes. Validation and the OpenAPI document both come from these models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from shapely.geometry import Point
+
+from dispatch.model import Category, Status
+from geo.crs import to_wgs84
+
+StrictFloat = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Crs = Literal["wgs84", "gcj02", "bd09"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class LocationIn(Strict):
+    lat: Annotated[StrictFloat, Field(ge=-90, le=90)]
+    lon: Annotated[StrictFloat, Field(ge=-180, le=180)]
+    accuracy_m: Annotated[StrictFloat, Field(ge=0, le=100_000)] | None = None
+    crs: Crs = "wgs84"
+
+    def wgs84_point(self) -> Point:
+        lon, lat = to_wgs84(self.lon, self.lat, self.crs)
+        return Point(float(lon), float(lat))
+
+
+class TokenRequest(Strict):
+    username: Annotated[str, Field(min_length=1, max_length=100)]
+    password: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+    role: str
+    user_id: str
+
+
+class IncidentCreate(Strict):
+    category: Category
+    description: Annotated[str, Field(min_length=1, max_length=2000)]
+    location: LocationIn | None = None
+    site_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+
+    @model_validator(mode="after")
+    def _one_place(self) -> "IncidentCreate":
+        if (self.location is None) == (self.site_id is None):
+            raise ValueError("give exactly one of location or site_id")
+        return self
+
+
+class CheckInRequest(Strict):
+    location: LocationIn
+    recorded_at: AwareDatetime | None = None
+
+
+class NoteRequest(Strict):
+    note: Annotated[str, Field(max_length=2000)] = ""
+
+
+class PositionFix(Strict):
+    lat: Annotated[StrictFloat, Field(ge=-90, le=90)]
+    lon: Annotated[StrictFloat, Field(ge=-180, le=180)]
+    accuracy_m: Annotated[StrictFloat, Field(ge=0, le=100_000)] | None = None
+    crs: Crs = "wgs84"
+    recorded_at: AwareDatetime
+
+    def wgs84_point(self) -> Point:
+        lon, lat = to_wgs84(self.lon, self.lat, self.crs)
+        return Point(float(lon), float(lat))
+
+
+class PositionsBatch(Strict):
+    positions: Annotated[list[PositionFix], Field(min_length=1, max_length=500)]
+
+
+class SiteCreate(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    location: LocationIn
+    address: Annotated[str, Field(max_length=500)] | None = None
+    green_channel: bool = False
+    lead_department: Annotated[str, Field(max_length=64)] | None = None
+    owner_id: Annotated[str, Field(max_length=64)] | None = None
+
+
+class IncidentListQuery(Strict):
+    status: list[Status] = Field(default_factory=list,
+                                 description="comma-separated statuses, any of which matches")
+    unit: Annotated[str, Field(max_length=64)] | None = None
+    category: Category | None = None
+    bbox: tuple[float, float, float, float] | None = Field(
+        None, description="minLon,minLat,maxLon,maxLat in WGS-84")
+    since: AwareDatetime | None = None
+    overdue: bool = False
+    page: Annotated[int, Field(ge=1, le=100_000)] = 1
+    per_page: Annotated[int, Field(ge=1, le=200)] = 50
+
+    @field_validator("status", "bbox", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("bbox")
+    @classmethod
+    def _bbox_in_range(cls, value: tuple[float, float, float, float] | None) -> Any:
+        if value is not None:
+            min_lon, min_lat, max_lon, max_lat = value
+            if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+                raise ValueError("minLon,minLat,maxLon,maxLat out of range or min above max")
+        return value
+
+
+# -- responses -----------------------------------------------------------------------------------
+class LatLon(BaseModel):
+    lat: float
+    lon: float
+
+
+class UnitRef(BaseModel):
+    code: str
+    name: str
+
+
+class UnitOut(UnitRef):
+    kind: str
+
+
+class IncidentUnitOut(UnitOut):
+    accepted_at: datetime | None
+    arrived_at: datetime | None
+    arrival_due: datetime
+    arrival_on_time: bool | None
+    arrival_distance_m: float | None
+
+
+class Deadlines(BaseModel):
+    arrival: datetime
+    restore: datetime
+    resolve: datetime
+
+
+class Milestones(BaseModel):
+    restored_at: datetime | None
+    restored_on_time: bool | None
+    resolved_at: datetime | None
+    resolved_on_time: bool | None
+    closed_at: datetime | None
+
+
+class OverdueOut(BaseModel):
+    milestone: str
+    unit: str | None
+    due: datetime
+
+
+class TimelineEntry(BaseModel):
+    seq: int
+    at: datetime
+    type: str
+    actor: str | None
+    data: dict[str, Any]
+
+
+class PhotoOut(BaseModel):
+    id: str
+    content_type: str
+    size: int
+    url: str
+
+
+class IncidentOut(BaseModel):
+    id: str
+    category: str
+    description: str
+    status: str
+    location: LatLon
+    site_id: str | None
+    green_channel: bool
+    territory: UnitRef
+    boundary_set_id: int
+    units: list[IncidentUnitOut]
+    received_at: datetime
+    deadlines: Deadlines
+    milestones: Milestones
+    overdue: list[OverdueOut]
+    photos: list[PhotoOut]
+    timeline: list[TimelineEntry] | None = None
+
+
+class IncidentPage(BaseModel):
+    items: list[IncidentOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class SiteOut(BaseModel):
+    id: str
+    name: str
+    owner_id: str
+    location: LatLon
+    address: str | None
+    green_channel: bool
+    lead_department: str | None
+    created_at: datetime
+
+
+class PositionsAccepted(BaseModel):
+    received: int
+    stored: int

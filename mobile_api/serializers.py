@@ -1,0 +1,66 @@
+"""Domain objects → the JSON of API.md (via the response models, so the OpenAPI matches)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Sequence
+
+from flask import url_for
+
+from dispatch.clock import on_time
+from dispatch.model import Event, Incident, Site
+from mobile_api import schemas as s
+
+
+def overdue(incident: Incident, now: datetime) -> list[s.OverdueOut]:
+    """Deadlines that have passed with their milestone unmet."""
+    out = [s.OverdueOut(milestone="arrival", unit=a.unit_code, due=a.arrival_due)
+           for a in incident.assignments if a.arrived_at is None and now > a.arrival_due]
+    if incident.restored_at is None and now > incident.restore_due:
+        out.append(s.OverdueOut(milestone="restore", unit=None, due=incident.restore_due))
+    if incident.resolved_at is None and now > incident.resolve_due:
+        out.append(s.OverdueOut(milestone="resolve", unit=None, due=incident.resolve_due))
+    return out
+
+
+def incident(inc: Incident, now: datetime, events: Sequence[Event] | None = None) -> dict[str, Any]:
+    out = s.IncidentOut(
+        id=inc.id, category=inc.category, description=inc.description, status=inc.status,
+        location=s.LatLon(lat=inc.location.y, lon=inc.location.x),
+        site_id=inc.site_id, green_channel=inc.green_channel,
+        territory=s.UnitRef(code=inc.territory_code, name=inc.territory_name),
+        boundary_set_id=inc.boundary_set_id,
+        units=[s.IncidentUnitOut(
+            code=a.unit_code, name=a.unit_name, kind=a.kind, accepted_at=a.accepted_at,
+            arrived_at=a.arrived_at, arrival_due=a.arrival_due,
+            arrival_on_time=on_time(a.arrived_at, a.arrival_due),
+            arrival_distance_m=a.arrival_distance_m) for a in inc.assignments],
+        received_at=inc.received_at,
+        deadlines=s.Deadlines(arrival=inc.arrival_due, restore=inc.restore_due,
+                              resolve=inc.resolve_due),
+        milestones=s.Milestones(
+            restored_at=inc.restored_at, restored_on_time=on_time(inc.restored_at,
+                                                                  inc.restore_due),
+            resolved_at=inc.resolved_at, resolved_on_time=on_time(inc.resolved_at,
+                                                                  inc.resolve_due),
+            closed_at=inc.closed_at),
+        overdue=overdue(inc, now),
+        photos=[s.PhotoOut(id=p.id, content_type=p.content_type, size=p.size,
+                           url=url_for("incidents.photo", incident_id=inc.id, photo_id=p.id))
+                for p in inc.photos],
+        timeline=None if events is None else [
+            s.TimelineEntry(seq=e.seq or 0, at=e.at, type=e.type, actor=e.actor_id, data=e.data)
+            for e in events],
+    )
+    data = out.model_dump(mode="json", exclude_none=False)
+    if events is None:
+        data.pop("timeline")
+    return data
+
+
+def site(x: Site) -> dict[str, Any]:
+    return s.SiteOut(id=x.id, name=x.name, owner_id=x.owner_id,
+                     location=s.LatLon(lat=x.location.y, lon=x.location.x), address=x.address,
+                     green_channel=x.green_channel, lead_department=x.lead_department,
+                     created_at=x.created_at or datetime.min).model_dump(mode="json")
+

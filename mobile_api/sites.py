@@ -1,0 +1,33 @@
+"""Enterprises' registered sites and project sites."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+
+from dispatch import sites
+from mobile_api import schemas as s
+from mobile_api import serializers
+from mobile_api.openapi import doc
+from mobile_api.validation import json_body
+from server.tokens import current_user
+
+bp = Blueprint("sites", __name__)
+
+
+@bp.post("/sites")
+@doc("Register a site (reporter: its own; admin: for a reporter, green channel included)",
+     body=s.SiteCreate, response=s.SiteOut, status=201, roles="reporter, admin")
+def create():  # type: ignore[no-untyped-def]
+    user = current_user()
+    body = json_body(s.SiteCreate)
+    site = sites.register_site(current_app.extensions["dispatch"], user, body.name,
+                               body.location.wgs84_point(), body.address, body.green_channel,
+                               body.lead_department, body.owner_id)
+    return jsonify(serializers.site(site)), 201
+
+
+@bp.get("/sites")
+@doc("List sites (a reporter sees its own)", roles="reporter, admin, commander")
+def index():  # type: ignore[no-untyped-def]
+    found = sites.list_sites(current_app.extensions["dispatch"], current_user())
+    return jsonify(items=[serializers.site(x) for x in found])

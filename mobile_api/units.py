@@ -1,0 +1,42 @@
+"""Responsible units and the territories' boundaries."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+
+from dispatch.errors import ServiceUnavailable
+from geo.boundaries import Territory, to_feature_collection
+from mobile_api.openapi import doc
+from server.tokens import current_user
+
+bp = Blueprint("units", __name__)
+
+
+@bp.get("/units")
+@doc("Territories and functional departments")
+def index():  # type: ignore[no-untyped-def]
+    current_user()
+    with current_app.extensions["dispatch"].uow() as uow:
+        units = uow.units.list()
+        routing = uow.routing.table()
+    return jsonify(items=[{"code": u.code, "name": u.name, "kind": u.kind} for u in units],
+                   routing=routing)
+
+
+@bp.get("/units/boundaries")
+@doc("The active boundary set as a GeoJSON FeatureCollection (WGS-84)",
+     content_type="application/geo+json")
+def boundaries():  # type: ignore[no-untyped-def]
+    current_user()
+    with current_app.extensions["dispatch"].uow() as uow:
+        active = uow.boundaries.active_set()
+        if active is None:
+            raise ServiceUnavailable("no boundary set is active")
+        rows = uow.boundaries.territories(active.id)
+    fc = to_feature_collection(
+        [Territory(code, name, geom) for code, name, geom in rows],
+        extra_properties={"boundary_set": active.name, "label": active.label})
+    fc.update(name=active.name, label=active.label, boundary_set_id=active.id)
+    resp = jsonify(fc)
+    resp.mimetype = "application/geo+json"
+    return resp

@@ -1,0 +1,48 @@
+"""Turning request bodies and query strings into models, and their errors into field errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from flask import request
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticError
+
+from dispatch.errors import BadRequest, FieldError, ValidationFailed
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def field_errors(exc: PydanticError, prefix: str = "") -> list[FieldError]:
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(part) for part in err["loc"]) or "body"
+        msg = err["msg"].removeprefix("Value error, ")
+        out.append(FieldError(prefix + loc, msg))
+    return out
+
+
+def validate(model: type[M], data: Any, prefix: str = "") -> M:
+    try:
+        return model.model_validate(data)
+    except PydanticError as exc:
+        errors = field_errors(exc, prefix)
+        detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+        raise ValidationFailed(detail, errors) from None
+
+
+def json_body(model: type[M]) -> M:
+    """The JSON body as `model`; malformed JSON is a 400 naming the body, not a 500."""
+    raw = request.get_data(cache=True)
+    if not raw:
+        raise BadRequest("a JSON body is required", [FieldError("body", "empty")])
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"malformed JSON: {exc}", [FieldError("body", "malformed JSON")]) from None
+    return validate(model, data)
+
+
+def query_args(model: type[M]) -> M:
+    return validate(model, request.args.to_dict(), prefix="")

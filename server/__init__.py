@@ -1,0 +1,36 @@
+"""The Flask application factory. Importing this package builds nothing."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from flask import Flask
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    from server import config as cfgmod
+    from server import health, problems
+    from server.bootstrap import bootstrap
+    from server.cli import register_cli
+    from server.extensions import socketio
+    import mobile_api
+
+    app = Flask(__name__, instance_relative_config=True)
+    cfg = cfgmod.load(config)
+    instance = cfgmod.instance_path(cfg, app.instance_path)
+    app.config.update(cfg)
+    app.config["SECRET_KEY"] = cfgmod.secret_key(cfg, instance)
+    app.config["INSTANCE_PATH"] = str(instance)
+    # The largest honest report: every photo at its limit plus the form around them.
+    app.config["MAX_CONTENT_LENGTH"] = cfg["PHOTO_MAX_BYTES"] * cfg["PHOTO_MAX_COUNT"] + 1_000_000
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    ctx = bootstrap(cfg, instance)
+    app.extensions["dispatch"] = ctx
+
+    problems.register(app)
+    app.register_blueprint(health.bp)
+    mobile_api.register(app)
+    register_cli(app)
+    socketio.init_app(app)
+    return app

@@ -1,0 +1,40 @@
+"""Wires the use cases' dependencies from configuration: one function for web, worker and tests."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Any, Mapping
+
+from dispatch.clock import Policies, utc_now
+from dispatch.context import Context
+from dispatch.identity import hash_password
+from dispatch.settings import Settings
+from dispatch.storage.database import make_engine, make_session_factory
+from dispatch.storage.uow import SqlUnitOfWork
+
+
+def database_url(cfg: Mapping[str, Any], instance: Path) -> str:
+    return cfg["DATABASE_URL"] or f"sqlite:///{(instance / 'dispatch.sqlite3').resolve()}"
+
+
+def bootstrap(cfg: Mapping[str, Any], instance: Path) -> Context:
+    engine = make_engine(database_url(cfg, instance))
+    sessions = make_session_factory(engine)
+    settings = Settings(
+        policies=Policies.from_seconds(cfg["DEADLINES"]),
+        checkin_radius_m=float(cfg["CHECKIN_RADIUS_M"]),
+        checkin_accuracy_cap_m=float(cfg["CHECKIN_ACCURACY_CAP_M"]),
+        photo_dir=Path(cfg["PHOTO_DIR"] or instance / "photos"),
+        photo_max_bytes=int(cfg["PHOTO_MAX_BYTES"]),
+        photo_max_count=int(cfg["PHOTO_MAX_COUNT"]),
+        green_channel_lead=str(cfg["GREEN_CHANNEL_LEAD"]),
+    )
+    ctx = Context(
+        uow=partial(SqlUnitOfWork, sessions),
+        clock=cfg["CLOCK"] or utc_now,
+        settings=settings,
+        password_hasher=partial(hash_password, method=cfg["PASSWORD_HASH_METHOD"]),
+    )
+    ctx.engine = engine  # type: ignore[attr-defined]
+    return ctx

@@ -1,0 +1,77 @@
+"""Configuration: defaults, then the environment, then the caller's overrides (tests)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Mapping
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": None,          # unset: a SQLite file under the instance folder
+    "REDIS_URL": None,             # unset: everything in one process
+    "PORT": 5000,
+    "HOST": "127.0.0.1",
+    "SECRET_KEY": None,            # unset on the embedded default: generated once and kept
+    "TOKEN_TTL_SECONDS": 12 * 3600,
+    "CHECKIN_RADIUS_M": 200.0,
+    "CHECKIN_ACCURACY_CAP_M": 100.0,
+    "PHOTO_DIR": None,             # unset: <instance>/photos
+    "PHOTO_MAX_BYTES": 10 * 1024 * 1024,
+    "PHOTO_MAX_COUNT": 5,
+    "DEADLINES": {},               # {"default"|category: {"arrival": seconds, ...}}
+    "GREEN_CHANNEL_LEAD": "development_reform",
+    "PASSWORD_HASH_METHOD": "scrypt",
+    "SEED_DEMO": False,            # seed the demo when the database has no users
+    "INSTANCE_PATH": None,
+    "CLOCK": None,                 # tests inject a callable returning an aware UTC datetime
+}
+
+PLAIN_ENV = ("DATABASE_URL", "REDIS_URL", "PORT")
+
+
+def _coerce(default: Any, raw: str) -> Any:
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    if isinstance(default, dict):
+        return json.loads(raw)
+    return raw
+
+
+def load(overrides: Mapping[str, Any] | None, environ: Mapping[str, str] = os.environ
+         ) -> dict[str, Any]:
+    cfg = dict(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        name = key if key in PLAIN_ENV else f"DISPATCH_{key}"
+        if environ.get(name) not in (None, ""):
+            try:
+                cfg[key] = _coerce(default, environ[name])
+            except ValueError as exc:
+                raise ValueError(f"environment variable {name}: {exc}") from None
+    cfg.update(overrides or {})
+    return cfg
+
+
+def instance_path(cfg: Mapping[str, Any], default: str) -> Path:
+    path = Path(cfg["INSTANCE_PATH"] or default)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def secret_key(cfg: Mapping[str, Any], instance: Path) -> str:
+    """Several processes must share one key, so production sets it; the embedded default keeps
+    a generated one in the instance folder so tokens survive a restart."""
+    if cfg["SECRET_KEY"]:
+        return str(cfg["SECRET_KEY"])
+    if cfg["DATABASE_URL"] and not cfg.get("TESTING"):
+        raise RuntimeError("DISPATCH_SECRET_KEY must be set when DATABASE_URL is set")
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

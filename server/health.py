@@ -1,0 +1,38 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+
+from dispatch.storage.database import ping
+from mobile_api.openapi import doc
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+@doc("Liveness: the process answers", public=True)
+def healthz():  # type: ignore[no-untyped-def]
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+@doc("Readiness: the database and, where configured, Redis answer", public=True)
+def readyz():  # type: ignore[no-untyped-def]
+    checks: dict[str, str] = {}
+    ctx = current_app.extensions["dispatch"]
+    try:
+        ping(ctx.engine)
+        checks["database"] = "ok"
+    except Exception as exc:  # readiness reports failures; it must not raise them
+        checks["database"] = f"error: {type(exc).__name__}"
+    redis_url = current_app.config.get("REDIS_URL")
+    if redis_url:
+        try:
+            import redis
+            redis.Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1).ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"error: {type(exc).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503

@@ -1,0 +1,46 @@
+"""Every error leaves as `application/problem+json` (RFC 9457); never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, json
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from dispatch.errors import DispatchError
+
+log = logging.getLogger(__name__)
+TYPE_BASE = "https://jiyuan-311.example/problems/"
+
+
+def problem(status: int, title: str, detail: str, slug: str,
+            errors: list[dict[str, str]] | None = None) -> Response:
+    body = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    return Response(json.dumps(body, ensure_ascii=False), status=status,
+                    mimetype="application/problem+json")
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(DispatchError)
+    def _domain(exc: DispatchError) -> Response:
+        errors = [{"field": e.field, "message": e.message} for e in exc.errors]
+        return problem(exc.status, exc.title, exc.detail, exc.slug, errors)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(exc: RequestEntityTooLarge) -> Response:
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        return problem(413, "Payload too large", f"the request exceeds {limit} bytes",
+                       "payload-too-large", [{"field": "body", "message": "too large"}])
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        slug = (exc.name or "error").lower().replace(" ", "-")
+        return problem(exc.code or 500, exc.name or "Error", exc.description or "", slug)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.exception("unhandled error")
+        return problem(500, "Internal error", "an unexpected error occurred; it has been logged",
+                       "internal-error")

@@ -1,0 +1,40 @@
+"""`make run`: one process serving HTTP and Socket.IO on gevent, the embedded default by default.
+
+Patched first, before anything imports sockets or threads, as gevent requires.
+"""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import logging  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+
+
+def main() -> None:
+    from server import create_app
+    from server.cli import prepare_database
+    from server.extensions import socketio
+
+    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        from psycogreen.gevent import patch_psycopg
+        patch_psycopg()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    app = create_app()
+    prepare_database(app, seed_if_empty=app.config["SEED_DEMO"] or not app.config["DATABASE_URL"])
+    host, port = app.config["HOST"], int(app.config["PORT"])
+
+    def stop(signum, _frame):  # type: ignore[no-untyped-def]
+        logging.getLogger(__name__).info("signal %s: stopping", signum)
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print(f"serving on http://{host}:{port} (Ctrl-C stops)", flush=True)
+    socketio.run(app, host=host, port=port, log_output=False)
+
+
+if __name__ == "__main__":
+    main()
