@@ -11,8 +11,11 @@ from dispatch.storage.orm import start_mappers
 
 
 def make_engine(url: str) -> Engine:
-    if url.startswith("postgres://"):  # the scheme some platforms hand out
-        url = "postgresql://" + url[len("postgres://"):]
+    for plain in ("postgres://", "postgresql://"):
+        # SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3; we ship psycopg2 (and
+        # psycogreen for gevent), and some platforms hand out postgres://.
+        if url.startswith(plain):
+            url = "postgresql+psycopg2://" + url[len(plain):]
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

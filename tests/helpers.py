@@ -1,0 +1,36 @@
+"""Small helpers shared by the tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from geo.jiyuan import demo_seats
+
+ZHICHENG = "419001102"   # 轵城镇
+KEJING = "419001100"     # 克井镇
+
+
+def seat(code: str = ZHICHENG) -> tuple[float, float]:
+    """(lon, lat) in WGS-84 of a territory's seat."""
+    return demo_seats()[code]
+
+
+def location(lon: float, lat: float, crs: str = "wgs84", accuracy_m: float | None = 10.0
+             ) -> dict[str, Any]:
+    out: dict[str, Any] = {"lat": lat, "lon": lon, "crs": crs}
+    if accuracy_m is not None:
+        out["accuracy_m"] = accuracy_m
+    return out
+
+
+def report(client, headers, category: str = "power_cut", code: str = ZHICHENG, **kw):  # type: ignore[no-untyped-def]
+    lon, lat = seat(code)
+    body = {"category": category, "description": "停电, 生产线停了", "location": location(lon, lat)}
+    body.update(kw)
+    return client.post("/api/v1/incidents", json=body, headers=headers)
+
+
+def count_rows(ctx, table) -> int:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+    with ctx.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
