@@ -1,7 +1,7 @@
 """Point → territory against the active boundary set, with an in-process index.
 
-The index is rebuilt when another boundary set becomes active (checked on every call with one
-cheap query), so every process follows an activation without being told.
+The index is rebuilt when a boundary set is (re)activated: every call reads the active set's id and
+activation time with one cheap query, so every process follows an activation without being told.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ class Placement:
 class TerritoryLocator:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._set_id: int | None = None
+        self._version: tuple[int, object] | None = None
         self._index: TerritoryIndex | None = None
         self._names: dict[str, str] = {}
 
@@ -33,11 +33,12 @@ class TerritoryLocator:
         if active is None:
             raise ServiceUnavailable("no boundary set is active: import and activate one first")
         with self._lock:
-            if active.id != self._set_id:
+            version = (active.id, active.activated_at)
+            if version != self._version:
                 rows = uow.boundaries.territories(active.id)
                 self._index = TerritoryIndex([(code, geom) for code, _, geom in rows])
                 self._names = {code: name for code, name, _ in rows}
-                self._set_id = active.id
+                self._version = version
             index, names = self._index, self._names
         assert index is not None
         code = index.locate(lon, lat)

@@ -196,6 +196,8 @@ class Incident:
                 self.assignments.append(Assignment(
                     unit_code=unit.code, unit_name=unit.name, kind=unit.kind,
                     arrival_due=self.arrival_due))
+        # The same order storage reads them back in: the territory, then departments by code.
+        self.assignments.sort(key=lambda a: (a.kind != UnitKind.TERRITORY, a.unit_code))
         self.status = Status.DISPATCHED
         self.record("dispatched", at, actor_id, status=self.status, units=self.unit_codes())
 

@@ -4,6 +4,7 @@ signed-in clients. A missing service fails the run; nothing here skips."""
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -107,6 +108,7 @@ def _reset(app) -> None:  # type: ignore[no-untyped-def]
     from dispatch.storage import tables as t
 
     ctx = app.extensions["dispatch"]
+    shutil.rmtree(ctx.settings.photo_dir, ignore_errors=True)
     with ctx.engine.begin() as conn:
         for table in (t.event_audience, t.events, t.photos, t.incident_units, t.incidents,
                       t.idempotency_keys, t.officer_positions, t.officer_last_positions, t.sites):

@@ -53,6 +53,7 @@ boundary_sets = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("activated_at", UTCDateTime, nullable=True),
     Column("active", Boolean, nullable=False, default=False),
+    sqlite_autoincrement=True,  # a set's id is never reused: incidents name the set they used
 )
 
 territory_boundaries = Table(

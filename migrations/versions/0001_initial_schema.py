@@ -25,7 +25,8 @@ def upgrade() -> None:
     sa.Column('created_at', UTCDateTime(), nullable=False),
     sa.Column('activated_at', UTCDateTime(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_boundary_sets'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_boundary_sets')),
+    sqlite_autoincrement=True,
     )
     op.create_table('event_counter',
     sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
