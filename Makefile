@@ -5,7 +5,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test services lint bench cluster clean
+.PHONY: run test services tools lint bench cluster clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required" >&2; exit 1; }
@@ -28,8 +28,14 @@ run: $(VENV)/.base
 services:
 	scripts/ensure-services.sh
 
+## Install (when missing) the tools the tests drive: a Compose implementation.
+tools:
+	scripts/ensure-tools.sh
+
 ## The whole suite, on real PostGIS, Redis and SQLite.
-test: $(VENV)/.test services
+test: $(VENV)/.test services tools
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.test

@@ -6,7 +6,7 @@ old case to another town.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from dispatch.context import Context
 from dispatch.errors import NotFound

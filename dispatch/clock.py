@@ -5,9 +5,9 @@ Nothing here reads the wall clock: callers pass `now`, so tests pass times and n
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 
 from dispatch.model import Milestone
 
@@ -15,7 +15,7 @@ Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Policies:
         return self.by_category.get(category, self.default)
 
     @classmethod
-    def from_seconds(cls, spec: Mapping[str, Mapping[str, float]]) -> "Policies":
+    def from_seconds(cls, spec: Mapping[str, Mapping[str, float]]) -> Policies:
         """Build from configuration: {"default"|category: {"arrival": seconds, ...}}."""
         base = Policy(**_durations(spec.get("default", {})))
         per = {

@@ -3,7 +3,7 @@ and a user of every role (password `demo`). Safe to re-run: it adds only what is
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from dispatch.boundary_admin import import_boundary_set
 from dispatch.context import Context

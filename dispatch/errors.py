@@ -1,7 +1,7 @@
 """The one exception hierarchy of the product.
 
-Every error a user can cause is a `DispatchError` carrying its HTTP status, so the web layer turns it
-into `application/problem+json` in a single handler and the domain never imports Flask.
+Every error a user can cause is a `DispatchError` carrying its HTTP status, so the web layer
+turns it into `application/problem+json` in a single handler and the domain never imports Flask.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class ValidationFailed(DispatchError):
     slug = "validation-failed"
 
     @classmethod
-    def on(cls, field: str, message: str) -> "ValidationFailed":
+    def on(cls, field: str, message: str) -> ValidationFailed:
         return cls(f"{field}: {message}", [FieldError(field, message)])
 
 

@@ -10,6 +10,7 @@ from dispatch.context import Context
 from dispatch.errors import Unauthorized
 from dispatch.model import User
 
+
 # A hash of nothing anyone can type, checked when the user is unknown so that both paths take
 # the same time and a timing probe cannot list usernames.
 @cache

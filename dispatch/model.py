@@ -92,7 +92,7 @@ class Site:
 
 @dataclass
 class Event:
-    """One entry of the append-only log; `seq` is assigned by storage, globally and strictly growing.
+    """One entry of the append-only log; storage assigns `seq`, global and strictly growing.
 
     `audience` names the rooms that may hear it (unit:<code>, user:<id>, command), so a client that
     was away can be replayed exactly what it was entitled to.

@@ -7,7 +7,8 @@ route cannot exist without appearing here.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask
 from pydantic import BaseModel

@@ -50,7 +50,7 @@ class IncidentCreate(Strict):
     site_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
 
     @model_validator(mode="after")
-    def _one_place(self) -> "IncidentCreate":
+    def _one_place(self) -> IncidentCreate:
         if (self.location is None) == (self.site_id is None):
             raise ValueError("give exactly one of location or site_id")
         return self

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    import mobile_api
     from server import config as cfgmod
     from server import health, problems
     from server.bootstrap import bootstrap
     from server.cli import register_cli
     from server.extensions import socketio
-    import mobile_api
 
     app = Flask(__name__, instance_relative_config=True)
     cfg = cfgmod.load(config)

@@ -41,7 +41,7 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
-        """Add the Jiyuan demo (boundaries, departments, routing, users); adds only what is missing."""
+        """Add the Jiyuan demo (boundaries, departments, routing, users); only what is missing."""
         ctx = _ctx()
         migrate.upgrade(ctx.engine)
         demo.seed_demo(ctx, ctx.password_hasher, say=click.echo)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
+import redis
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
 from dispatch.storage.database import ping
 from mobile_api.openapi import doc
 
@@ -24,15 +28,14 @@ def readyz():  # type: ignore[no-untyped-def]
     try:
         ping(ctx.engine)
         checks["database"] = "ok"
-    except Exception as exc:  # readiness reports failures; it must not raise them
+    except SQLAlchemyError as exc:  # readiness reports failures; it must not raise them
         checks["database"] = f"error: {type(exc).__name__}"
     redis_url = current_app.config.get("REDIS_URL")
     if redis_url:
         try:
-            import redis
             redis.Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1).ping()
             checks["redis"] = "ok"
-        except Exception as exc:
+        except RedisError as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
     return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg2
@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import delete, update
 
 ADMIN_URL = os.environ.get("TEST_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-START = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)  # 10:00 in Jiyuan
+START = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 10:00 in Jiyuan
 
 
 class FakeClock:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import shapely
 from sqlalchemy import and_, delete, exists, func, insert, or_, select, true, update
@@ -67,8 +68,9 @@ class Routing:
 
     def table(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
-        for category, code in self.s.execute(select(t.routing.c.category, t.routing.c.unit_code)
-                                             .order_by(t.routing.c.category, t.routing.c.unit_code)):
+        r = t.routing.c
+        for category, code in self.s.execute(select(r.category, r.unit_code)
+                                             .order_by(r.category, r.unit_code)):
             out.setdefault(category, []).append(code)
         return out
 
@@ -168,7 +170,8 @@ class Incidents:
         return self.s.scalars(q).first()
 
     def events(self, incident_id: str) -> list[model.Event]:
-        q = select(model.Event).where(t.events.c.incident_id == incident_id).order_by(t.events.c.seq)
+        q = (select(model.Event).where(t.events.c.incident_id == incident_id)
+             .order_by(t.events.c.seq))
         return list(self.s.scalars(q))
 
     def search(self, query: IncidentQuery) -> tuple[list[model.Incident], int]:

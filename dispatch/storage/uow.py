@@ -15,7 +15,7 @@ class SqlUnitOfWork:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._factory = session_factory
 
-    def __enter__(self) -> "SqlUnitOfWork":
+    def __enter__(self) -> SqlUnitOfWork:
         self.session = self._factory()
         s = self.session
         self.units = r.Units(s)

@@ -3,12 +3,11 @@
 Revision ID: 0001
 Revises: 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from dispatch.storage.geometry import GeometryColumn
 from dispatch.storage.types import UTCDateTime
-
 
 revision = '0001'
 down_revision = None

@@ -56,8 +56,8 @@ def test_bad_report_is_refused_naming_the_field_and_writes_nothing(client, login
 
 def test_nan_and_infinity_are_refused(client, login):
     for raw in ('NaN', 'Infinity'):
-        body = ('{"category":"power_cut","description":"x","location":{"lat":%s,"lon":112.6}}'
-                % raw)
+        body = ('{"category":"power_cut","description":"x","location":{"lat":' + raw
+                + ',"lon":112.6}}')
         r = client.post("/api/v1/incidents", data=body, content_type="application/json",
                         headers=login("demo-reporter"))
         assert r.status_code == 422, r.get_json()

@@ -107,8 +107,9 @@ def test_postgis_st_covers_agrees_with_shapely_on_thousands_of_points(ctx, backe
     ours = index.locate_many(lons, lats)
     with ctx.uow() as uow:
         theirs = [uow.boundaries.locate_in_database(active.id, float(x), float(y))
-                  for x, y in zip(lons, lats)]
-    disagreements = [(x, y, a, b) for x, y, a, b in zip(lons, lats, ours, theirs) if a != b]
+                  for x, y in zip(lons, lats, strict=True)]
+    rows_ = zip(lons, lats, ours, theirs, strict=True)
+    disagreements = [(x, y, a, b) for x, y, a, b in rows_ if a != b]
     assert not disagreements, disagreements[:5]
     assert sum(code is None for code in ours) > 50  # the sample does cover the outside too
     assert index.locate(*seat()) == ZHICHENG

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from shapely.geometry import Point
@@ -11,17 +11,18 @@ from dispatch.clock import Policies, Policy, deadlines, is_overdue, on_time
 from dispatch.errors import Conflict
 from dispatch.model import Incident, Milestone, Status, Unit
 
-T0 = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 
 
-def _incident(policy: Policy = Policy()) -> Incident:
-    due = deadlines(T0, policy)
+def _incident() -> Incident:
+    due = deadlines(T0, Policy())
     inc = Incident(category="power_cut", description="x", location=Point(112.6, 35.0),
                    reporter_id="r", territory_code="t", territory_name="T", boundary_set_id=1,
                    received_at=T0, arrival_due=due.arrival, restore_due=due.restore,
                    resolve_due=due.resolve)
     inc.record("reported", T0, "r")
-    inc.dispatch([Unit("power_supply", "供电", "department"), Unit("t", "T", "territory")], T0, None)
+    units = [Unit("power_supply", "供电", "department"), Unit("t", "T", "territory")]
+    inc.dispatch(units, T0, None)
     return inc
 
 
