@@ -16,6 +16,18 @@ def can_see(user: User, incident: Incident) -> bool:
     return False
 
 
+def rooms_for(user: User) -> list[str]:
+    """The real-time rooms a user hears, and so the events of a timeline they may read."""
+    rooms = [f"user:{user.id}"]
+    if user.role in (Role.COMMANDER, Role.ADMIN):
+        rooms.append("command")
+    if user.role in (Role.OFFICER, Role.DISPATCHER) and user.unit_code:
+        rooms.append(f"unit:{user.unit_code}")
+    if user.role == Role.DISPATCHER and user.unit_code:
+        rooms.append(f"dispatch:{user.unit_code}")
+    return rooms
+
+
 def visible(user: User, incident: Incident | None, incident_id: str) -> Incident:
     if incident is None or not can_see(user, incident):
         raise NotFound(f"no incident {incident_id} that you may see")

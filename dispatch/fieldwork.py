@@ -10,7 +10,7 @@ from dispatch import idempotency
 from dispatch.access import acting_unit, visible
 from dispatch.context import Context, commit_and_publish
 from dispatch.errors import TooFarFromSite
-from dispatch.model import Incident, Role, User
+from dispatch.model import Incident, Milestone, Role, User
 from geo.distance import geodesic_distance_m
 
 
@@ -49,7 +49,8 @@ def check_in(ctx: Context, officer: User, incident_id: str, location: Point,
                 "location", f"you are {distance:.0f} m from the site; a check-in must be within "
                             f"{limit:.0f} m")
         now = ctx.clock()
-        incident.arrive(unit, officer.id, now, location, distance, device_time)
+        if incident.arrive(unit, officer.id, now, location, distance, device_time):
+            uow.accountability.mark_met(incident.id, [unit], Milestone.ARRIVAL, now)
         idempotency.remember(uow, officer.id, idempotency_key, "incidents.check-in",
                              fingerprint, incident.id, now)
         commit_and_publish(ctx, uow, incident)
@@ -60,7 +61,9 @@ def restore(ctx: Context, officer: User, incident_id: str, note: str) -> Inciden
     with ctx.uow() as uow:
         incident = visible(officer, uow.incidents.get(incident_id, for_update=True), incident_id)
         acting_unit(officer, incident, Role.OFFICER, Role.DISPATCHER)
-        incident.restore(officer.id, ctx.clock(), note)
+        now = ctx.clock()
+        incident.restore(officer.id, now, note)
+        uow.accountability.mark_met(incident.id, incident.unit_codes(), Milestone.RESTORE, now)
         commit_and_publish(ctx, uow, incident)
         return incident
 
@@ -69,6 +72,8 @@ def resolve(ctx: Context, user: User, incident_id: str, note: str) -> Incident:
     with ctx.uow() as uow:
         incident = visible(user, uow.incidents.get(incident_id, for_update=True), incident_id)
         acting_unit(user, incident, Role.OFFICER, Role.DISPATCHER)
-        incident.resolve(user.id, ctx.clock(), note)
+        now = ctx.clock()
+        incident.resolve(user.id, now, note)
+        uow.accountability.mark_met(incident.id, incident.unit_codes(), Milestone.RESOLVE, now)
         commit_and_publish(ctx, uow, incident)
         return incident

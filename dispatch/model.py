@@ -105,6 +105,9 @@ class Event:
     audience: list[str]
     incident_id: str | None = None
     seq: int | None = None
+    # The incident as it was right after this change, so a push or a replay needs no join and
+    # shows what the change produced.
+    snapshot: dict[str, Any] = field(default_factory=dict)
     # Creation order within this process, so events written in one flush keep the order they
     # happened in; not stored.
     ordinal: int = field(default_factory=itertools.count().__next__, compare=False, repr=False)
@@ -174,11 +177,34 @@ class Incident:
         rooms = [f"unit:{a.unit_code}" for a in self.assignments]
         return rooms + [f"user:{self.reporter_id}", "command"]
 
-    def record(self, type: str, at: datetime, actor_id: str | None, **data: Any) -> Event:
-        event = Event(type=type, at=at, actor_id=actor_id, data=data, audience=self.audience(),
-                      incident_id=self.id)
+    def record(self, type: str, at: datetime, actor_id: str | None,
+               audience: list[str] | None = None, **data: Any) -> Event:
+        event = Event(type=type, at=at, actor_id=actor_id, data=data,
+                      audience=self.audience() if audience is None else audience,
+                      incident_id=self.id, snapshot=self.snapshot())
         self.events.append(event)
         return event
+
+    def snapshot(self) -> dict[str, Any]:
+        """A compact, JSON-ready picture of the case for real-time clients."""
+        def iso(t: datetime | None) -> str | None:
+            return None if t is None else t.isoformat().replace("+00:00", "Z")
+        return {
+            "id": self.id, "category": self.category, "status": str(self.status),
+            "description": self.description,
+            "location": {"lat": self.location.y, "lon": self.location.x},
+            "territory": {"code": self.territory_code, "name": self.territory_name},
+            "green_channel": self.green_channel,
+            "received_at": iso(self.received_at),
+            "deadlines": {"arrival": iso(self.arrival_due), "restore": iso(self.restore_due),
+                          "resolve": iso(self.resolve_due)},
+            "milestones": {"restored_at": iso(self.restored_at),
+                           "resolved_at": iso(self.resolved_at),
+                           "closed_at": iso(self.closed_at)},
+            "units": [{"code": a.unit_code, "name": a.unit_name, "kind": a.kind,
+                       "accepted_at": iso(a.accepted_at), "arrived_at": iso(a.arrived_at),
+                       "arrival_due": iso(a.arrival_due)} for a in self.assignments],
+        }
 
     def assignment(self, unit_code: str) -> Assignment | None:
         return next((a for a in self.assignments if a.unit_code == unit_code), None)

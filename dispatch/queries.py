@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from dispatch.access import visible
+from dispatch.access import rooms_for, visible
 from dispatch.context import Context
 from dispatch.errors import NotFound
 from dispatch.model import Event, Incident, Role, User
@@ -57,7 +57,10 @@ def list_incidents(ctx: Context, user: User, f: IncidentFilters) -> tuple[list[I
 def get_incident(ctx: Context, user: User, incident_id: str) -> tuple[Incident, list[Event]]:
     with ctx.uow() as uow:
         incident = visible(user, uow.incidents.get(incident_id), incident_id)
-        return incident, uow.incidents.events(incident_id)
+        rooms = set(rooms_for(user))
+        events = [e for e in uow.incidents.events(incident_id)
+                  if "command" in rooms or rooms & set(e.audience)]
+        return incident, events
 
 
 def get_photo(ctx: Context, user: User, incident_id: str, photo_id: str) -> tuple[Path, str]:

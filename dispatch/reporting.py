@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from shapely.geometry import Point
 
-from dispatch import idempotency, photos
+from dispatch import idempotency, photos, timers
 from dispatch.access import require_role
 from dispatch.clock import deadlines
 from dispatch.context import Context, commit_and_publish
@@ -56,7 +56,8 @@ def report_incident(ctx: Context, reporter: User, report: NewReport,
 
         place = ctx.locator.locate(uow, location.x, location.y)
         units = _responsible_units(uow, place.code, report.category, lead)
-        due = deadlines(now, ctx.settings.policies.for_category(report.category))
+        policy = ctx.settings.policies.for_category(report.category)
+        due = deadlines(now, policy)
         incident = Incident(
             category=report.category, description=report.description, location=location,
             location_accuracy_m=report.accuracy_m, reported_crs=report.crs,
@@ -68,6 +69,12 @@ def report_incident(ctx: Context, reporter: User, report: NewReport,
                         territory=place.code, location=[location.x, location.y],
                         crs=report.crs, site_id=report.site_id, green_channel=green_channel)
         incident.dispatch(units, now, None)
+        since = now - ctx.settings.on_duty_window
+        for unit in units:
+            incident.record("offered", now, None, audience=[f"unit:{unit.code}", "command"],
+                            unit=unit.code, repeat=0,
+                            officers=uow.positions.rank(unit.code, location, since))
+        planned = timers.plan(incident, policy, ctx.settings.offer_timeout)
 
         saved: list[Photo] = []
         try:
@@ -75,9 +82,11 @@ def report_incident(ctx: Context, reporter: User, report: NewReport,
                 saved.append(photos.save(ctx.settings.photo_dir, incident.id, upload, now))
             incident.photos.extend(saved)
             uow.incidents.add(incident)
+            uow.flush()
+            uow.timers.add_all(planned)
             idempotency.remember(uow, reporter.id, idempotency_key, "incidents.create",
                                  fingerprint, incident.id, now)
-            commit_and_publish(ctx, uow, incident)
+            commit_and_publish(ctx, uow, incident, timers=planned)
         except BaseException:
             photos.discard(ctx.settings.photo_dir, saved)
             raise

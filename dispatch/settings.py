@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from dispatch.clock import Policies
@@ -21,3 +22,7 @@ class Settings:
     photo_max_count: int = 5
     green_channel_lead: str = "development_reform"
     position_retention_days: int = 30
+    # Nobody of a unit accepted within this time: offer again and tell its dispatcher.
+    offer_timeout: timedelta = timedelta(minutes=5)
+    # An officer counts as on duty (and is ranked for offers) with a fix this recent.
+    on_duty_window: timedelta = timedelta(minutes=30)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import event, insert, update
 from sqlalchemy.orm import Session, registry, relationship
 
-from dispatch import model
+from dispatch import model, timers
 from dispatch.storage import tables
 
 mapper_registry = registry(metadata=tables.metadata)
@@ -22,7 +22,10 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(model.Site, tables.sites)
     mapper_registry.map_imperatively(model.Assignment, tables.incident_units)
     mapper_registry.map_imperatively(model.Photo, tables.photos)
-    mapper_registry.map_imperatively(model.Event, tables.events)
+    mapper_registry.map_imperatively(model.Event, tables.events,
+                                     exclude_properties=["published_at"])
+    mapper_registry.map_imperatively(timers.Timer, tables.timers)
+    mapper_registry.map_imperatively(timers.OverdueRecord, tables.overdue_records)
     mapper_registry.map_imperatively(
         model.Incident, tables.incidents,
         properties={

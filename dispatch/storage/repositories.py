@@ -9,9 +9,12 @@ from typing import Any
 
 import shapely
 from sqlalchemy import and_, delete, exists, func, insert, or_, select, true, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from dispatch import model
+from dispatch.timers import OverdueRecord, Timer
 from dispatch.queries import IncidentQuery
 from dispatch.storage import tables as t
 
@@ -272,6 +275,125 @@ class Positions:
                            .where(t.officer_last_positions.c.officer_id == officer.id)
                            .values(**values))
 
+    def rank(self, unit_code: str, near: shapely.Point, since: datetime,
+             limit: int = 20) -> list[dict[str, Any]]:
+        """The unit's officers with a fix since `since`, nearest first.
+
+        PostGIS orders by KNN (`<->`, served by the GiST index) and then by true distance;
+        the embedded default measures every candidate in Python.
+        """
+        from geo.distance import geodesic_distance_m
+
+        lp, u = t.officer_last_positions, t.users
+        q = (select(lp.c.officer_id, lp.c.location, lp.c.recorded_at, u.c.display_name)
+             .join(u, u.c.id == lp.c.officer_id)
+             .where(lp.c.unit_code == unit_code, lp.c.recorded_at >= since, u.c.active,
+                    u.c.role == model.Role.OFFICER))
+        if self.s.get_bind().dialect.name == "postgresql":
+            point = func.ST_SetSRID(func.ST_MakePoint(near.x, near.y), 4326)
+            q = q.order_by(lp.c.location.op("<->")(point)).limit(limit)
+        rows = list(self.s.execute(q))
+        ranked = sorted(
+            ({"officer_id": r.officer_id, "name": r.display_name,
+              "distance_m": round(geodesic_distance_m(r.location.x, r.location.y,
+                                                      near.x, near.y), 1),
+              "position_at": r.recorded_at.isoformat().replace("+00:00", "Z")} for r in rows),
+            key=lambda o: o["distance_m"])
+        return ranked[:limit]
+
+    def purge(self, before: datetime) -> int:
+        """Retention: drop history older than `before` (the latest position is kept)."""
+        return int(self.s.execute(delete(t.officer_positions)
+                                  .where(t.officer_positions.c.recorded_at < before)).rowcount)
+
     def last(self, officer_id: str) -> Any:
         return self.s.execute(select(t.officer_last_positions)
                               .where(t.officer_last_positions.c.officer_id == officer_id)).first()
+
+
+class Events:
+    """The event log read as an outbox (what is not yet pushed) and as history (resync)."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def claim_unpublished(self, limit: int) -> list[model.Event]:
+        """Lock a batch of unpushed events; another relay skips them instead of doubling them."""
+        q = (select(model.Event).where(t.events.c.published_at.is_(None))
+             .order_by(t.events.c.seq).limit(limit)
+             .with_for_update(skip_locked=True))
+        return list(self.s.scalars(q))
+
+    def mark_published(self, seqs: Sequence[int], at: datetime) -> None:
+        self.s.execute(update(t.events).where(t.events.c.seq.in_(list(seqs)))
+                       .values(published_at=at))
+
+    def for_rooms(self, rooms: Sequence[str], since_seq: int, limit: int) -> list[model.Event]:
+        seqs = (select(t.event_audience.c.seq)
+                .where(t.event_audience.c.room.in_(list(rooms)),
+                       t.event_audience.c.seq > since_seq))
+        q = (select(model.Event).where(t.events.c.seq.in_(seqs))
+             .order_by(t.events.c.seq).limit(limit))
+        return list(self.s.scalars(q))
+
+    def last_seq(self) -> int:
+        return int(self.s.scalar(select(t.event_counter.c.value)
+                                 .where(t.event_counter.c.id == 1)) or 0)
+
+
+class Timers:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add_all(self, items: Sequence[Timer]) -> None:
+        self.s.add_all(items)
+
+    def claim_due(self, now: datetime, limit: int) -> list[Timer]:
+        """Lock due, unfired timers; a concurrent sweeper or job skips them (fires once)."""
+        q = (select(Timer).where(t.timers.c.fired_at.is_(None), t.timers.c.due_at <= now)
+             .order_by(t.timers.c.due_at, t.timers.c.id).limit(limit)
+             .with_for_update(skip_locked=True))
+        return list(self.s.scalars(q))
+
+    def claim(self, timer_id: int, now: datetime) -> Timer | None:
+        q = (select(Timer).where(t.timers.c.id == timer_id, t.timers.c.fired_at.is_(None),
+                                 t.timers.c.due_at <= now)
+             .with_for_update(skip_locked=True))
+        return self.s.scalars(q).first()
+
+    def pending_for(self, incident_id: str) -> list[Timer]:
+        q = (select(Timer).where(t.timers.c.incident_id == incident_id,
+                                 t.timers.c.fired_at.is_(None)).order_by(t.timers.c.due_at))
+        return list(self.s.scalars(q))
+
+
+class Accountability:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add_once(self, record: OverdueRecord) -> bool:
+        """Insert unless this (incident, unit, milestone) was recorded already; True if new."""
+        dialect = self.s.get_bind().dialect.name
+        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = insert_(t.overdue_records).values(
+            incident_id=record.incident_id, unit_code=record.unit_code,
+            milestone=record.milestone, due_at=record.due_at, recorded_at=record.recorded_at,
+        ).on_conflict_do_nothing(index_elements=["incident_id", "unit_code", "milestone"])
+        return bool(self.s.execute(stmt).rowcount)
+
+    def mark_met(self, incident_id: str, unit_codes: Sequence[str], milestone: str,
+                 at: datetime) -> None:
+        """A late milestone still gets done: record when, and by how much it was late."""
+        rows = self.s.scalars(select(OverdueRecord).where(
+            t.overdue_records.c.incident_id == incident_id,
+            t.overdue_records.c.unit_code.in_(list(unit_codes)),
+            t.overdue_records.c.milestone == milestone,
+            t.overdue_records.c.met_at.is_(None)))
+        for row in rows:
+            row.met_at = at
+            row.late_by_seconds = (at - row.due_at).total_seconds()
+
+    def for_incident(self, incident_id: str) -> list[OverdueRecord]:
+        q = (select(OverdueRecord).where(t.overdue_records.c.incident_id == incident_id)
+             .order_by(t.overdue_records.c.id))
+        return list(self.s.scalars(q))

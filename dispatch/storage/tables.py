@@ -155,7 +155,12 @@ events = Table(
     Column("actor_id", ID, nullable=True),
     Column("data", JSON, nullable=False),
     Column("audience", JSON, nullable=False),
+    Column("snapshot", JSON, nullable=False, default=dict),
+    # The outbox mark: set once the relay has pushed the event to its rooms.
+    Column("published_at", UTCDateTime, nullable=True),
 )
+Index("ix_events_unpublished", events.c.seq, postgresql_where=events.c.published_at.is_(None),
+      sqlite_where=events.c.published_at.is_(None))
 
 # Who may hear each event: one row per room, so a resync is one indexed range scan per room.
 event_audience = Table(
@@ -205,3 +210,37 @@ officer_last_positions = Table(
 )
 Index("ix_officer_last_positions_location", officer_last_positions.c.location,
       postgresql_using="gist")
+
+timers = Table(
+    "timers", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("incident_id", ID, ForeignKey("incidents.id"), nullable=False),
+    Column("unit_code", CODE, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("milestone", String(20), nullable=False),
+    Column("attempt", Integer, nullable=False, default=0),
+    Column("deadline", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("fired_at", UTCDateTime, nullable=True),
+    Column("outcome", String(20), nullable=True),
+    UniqueConstraint("incident_id", "unit_code", "kind", "milestone", "attempt", "deadline",
+                     name="uq_timers_once"),
+)
+Index("ix_timers_pending", timers.c.due_at, postgresql_where=timers.c.fired_at.is_(None),
+      sqlite_where=timers.c.fired_at.is_(None))
+
+# Accountability (超时责任追究): the unique constraint, not luck, keeps each miss recorded once.
+overdue_records = Table(
+    "overdue_records", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("incident_id", ID, ForeignKey("incidents.id"), nullable=False),
+    Column("unit_code", CODE, nullable=False, index=True),
+    Column("milestone", String(20), nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("met_at", UTCDateTime, nullable=True),
+    Column("late_by_seconds", Float, nullable=True),
+    UniqueConstraint("incident_id", "unit_code", "milestone", name="uq_overdue_records_once"),
+)

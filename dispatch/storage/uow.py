@@ -26,6 +26,9 @@ class SqlUnitOfWork:
         self.incidents = r.Incidents(s)
         self.idempotency = r.Idempotency(s)
         self.positions = r.Positions(s)
+        self.events = r.Events(s)
+        self.timers = r.Timers(s)
+        self.accountability = r.Accountability(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -65,10 +65,11 @@ def test_dispatcher_may_resolve_but_not_check_in(client, login, clock):
     r = client.post(f"/api/v1/incidents/{inc['id']}/resolve", headers=dispatcher,
                     json={"note": "done"})
     assert r.status_code == 200 and r.get_json()["status"] == "resolved"
-    timeline = client.get(f"/api/v1/incidents/{inc['id']}", headers=reporter).get_json()["timeline"]
-    assert [e["type"] for e in timeline] == ["reported", "dispatched", "accepted", "arrived",
-                                             "restored", "resolved"]
-    assert timeline[3]["data"]["on_time"] is True
+    timeline = client.get(f"/api/v1/incidents/{inc['id']}",
+                          headers=login("demo-commander")).get_json()["timeline"]
+    assert [e["type"] for e in timeline] == ["reported", "dispatched", "offered", "offered",
+                                             "accepted", "arrived", "restored", "resolved"]
+    assert timeline[5]["data"]["on_time"] is True
     r = client.post(f"/api/v1/incidents/{inc['id']}/check-in", headers=officer,
                     json={"location": location(lon, lat)})
     assert r.status_code == 409

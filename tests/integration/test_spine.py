@@ -166,7 +166,11 @@ def test_officer_of_kejing_cannot_act_on_an_incident_of_zhicheng(client, login):
         assert r.status_code in (403, 404), (action, r.status_code)
     full = client.get(f"/api/v1/incidents/{inc['id']}", headers=login("demo-commander")).get_json()
     assert all(u["accepted_at"] is None and u["arrived_at"] is None for u in full["units"])
-    assert [e["type"] for e in full["timeline"]] == ["reported", "dispatched"]
+    assert [e["type"] for e in full["timeline"]] == ["reported", "dispatched", "offered",
+                                                     "offered"]
+    # The reporter's timeline leaves out the internal offers (who was asked to go).
+    mine = client.get(f"/api/v1/incidents/{inc['id']}", headers=login("demo-reporter")).get_json()
+    assert [e["type"] for e in mine["timeline"]] == ["reported", "dispatched"]
 
 
 def test_replayed_idempotency_key_creates_nothing_new(client, login, ctx):
