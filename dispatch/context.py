@@ -8,12 +8,12 @@ from typing import Any
 
 from dispatch.clock import Clock, utc_now
 from dispatch.locator import TerritoryLocator
-from dispatch.model import Event, Incident
+from dispatch.model import User
 from dispatch.settings import Settings
 from dispatch.timers import Timer
 
 
-def _no_publish(events: Sequence[Event]) -> None:
+def _no_publish() -> None:
     return None
 
 
@@ -27,23 +27,22 @@ class Context:
     clock: Clock = utc_now
     settings: Settings = field(default_factory=Settings)
     locator: TerritoryLocator = field(default_factory=TerritoryLocator)
-    # Called with the events of a change after it committed (the real-time relay hooks in here).
-    publish: Callable[[Sequence[Event]], None] = _no_publish
+    # Called after a change that wrote events committed: the outbox has something to push.
+    publish: Callable[[], None] = _no_publish
     # Called with new timers after they committed (RQ jobs at their due times, where configured).
     schedule: Callable[[Sequence[Timer]], None] = _no_schedule
+    # Called with an officer's newest fix after it committed (live map; not part of the log).
+    push_position: Callable[[User, dict[str, Any]], None] = lambda user, fix: None
     password_hasher: Callable[[str], str] | None = None
 
 
-def commit_and_publish(ctx: Context, uow: Any, *incidents: Incident,
-                       timers: Sequence[Timer] = ()) -> None:
-    """Commit, then hand the change's new events and timers on.
+def commit_and_publish(ctx: Context, uow: Any, timers: Sequence[Timer] = ()) -> None:
+    """Commit, then let the relay push the new events and RQ schedule the new timers.
 
     Side effects after commit: a push never announces, and a job never looks for, what could
     still roll back.
     """
-    fresh = [event for inc in incidents for event in inc.events if event.seq is None]
-    uow.commit()
-    if fresh:
-        ctx.publish(fresh)
+    if uow.commit():
+        ctx.publish()
     if timers:
         ctx.schedule(list(timers))

@@ -60,5 +60,5 @@ def _fire_all(ctx: Context, uow: Any, due: list[timers.Timer]) -> None:
         timer.fired_at, timer.outcome = now, result.outcome
         follow_ups.extend(result.follow_up or [])
     uow.timers.add_all(follow_ups)
-    commit_and_publish(ctx, uow, *touched.values(), timers=follow_ups)
+    commit_and_publish(ctx, uow, timers=follow_ups)
     log.info("fired %d timers: %s", len(due), ", ".join(t.outcome or "" for t in due))

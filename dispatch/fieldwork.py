@@ -19,7 +19,7 @@ def accept(ctx: Context, officer: User, incident_id: str) -> Incident:
         incident = visible(officer, uow.incidents.get(incident_id, for_update=True), incident_id)
         unit = acting_unit(officer, incident, Role.OFFICER)
         incident.accept(unit, officer.id, ctx.clock())
-        commit_and_publish(ctx, uow, incident)
+        commit_and_publish(ctx, uow)
         return incident
 
 
@@ -53,7 +53,7 @@ def check_in(ctx: Context, officer: User, incident_id: str, location: Point,
             uow.accountability.mark_met(incident.id, [unit], Milestone.ARRIVAL, now)
         idempotency.remember(uow, officer.id, idempotency_key, "incidents.check-in",
                              fingerprint, incident.id, now)
-        commit_and_publish(ctx, uow, incident)
+        commit_and_publish(ctx, uow)
         return incident
 
 
@@ -64,7 +64,7 @@ def restore(ctx: Context, officer: User, incident_id: str, note: str) -> Inciden
         now = ctx.clock()
         incident.restore(officer.id, now, note)
         uow.accountability.mark_met(incident.id, incident.unit_codes(), Milestone.RESTORE, now)
-        commit_and_publish(ctx, uow, incident)
+        commit_and_publish(ctx, uow)
         return incident
 
 
@@ -75,5 +75,5 @@ def resolve(ctx: Context, user: User, incident_id: str, note: str) -> Incident:
         now = ctx.clock()
         incident.resolve(user.id, now, note)
         uow.accountability.mark_met(incident.id, incident.unit_codes(), Milestone.RESOLVE, now)
-        commit_and_publish(ctx, uow, incident)
+        commit_and_publish(ctx, uow)
         return incident

@@ -19,5 +19,13 @@ def record_positions(ctx: Context, officer: User, fixes: Sequence[Fix]) -> int:
     require_role(officer, Role.OFFICER)
     with ctx.uow() as uow:
         stored = uow.positions.add(officer, fixes, ctx.clock())
+        seq = uow.positions.latest_id(officer.id)
         uow.commit()
-        return stored
+    point, accuracy, at = max(fixes, key=lambda f: f[2])
+    ctx.push_position(officer, {
+        # Positions have their own growing seq: they are state, not history, and resync does
+        # not replay them (the map asks for the latest positions instead).
+        "seq": seq, "officer_id": officer.id, "name": officer.display_name,
+        "unit": officer.unit_code, "lat": point.y, "lon": point.x, "accuracy_m": accuracy,
+        "recorded_at": at.isoformat().replace("+00:00", "Z")})
+    return stored

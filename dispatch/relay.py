@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 from dispatch.clock import Clock
 from dispatch.errors import ValidationFailed
@@ -47,7 +48,7 @@ class Relay:
         self._ready, self._batch = transport_ready, batch
         self._lock = threading.Lock()
 
-    def flush(self, _events: Sequence[Event] = ()) -> int:
+    def flush(self) -> int:
         """Push every unpublished event (not only the caller's: an earlier failure catches up)."""
         if not self._ready():
             return 0

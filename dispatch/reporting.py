@@ -86,7 +86,7 @@ def report_incident(ctx: Context, reporter: User, report: NewReport,
             uow.timers.add_all(planned)
             idempotency.remember(uow, reporter.id, idempotency_key, "incidents.create",
                                  fingerprint, incident.id, now)
-            commit_and_publish(ctx, uow, incident, timers=planned)
+            commit_and_publish(ctx, uow, timers=planned)
         except BaseException:
             photos.discard(ctx.settings.photo_dir, saved)
             raise

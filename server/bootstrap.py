@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ def bootstrap(cfg: Mapping[str, Any], instance: Path) -> Context:
         photo_max_bytes=int(cfg["PHOTO_MAX_BYTES"]),
         photo_max_count=int(cfg["PHOTO_MAX_COUNT"]),
         green_channel_lead=str(cfg["GREEN_CHANNEL_LEAD"]),
+        offer_timeout=timedelta(seconds=float(cfg["OFFER_TIMEOUT_SECONDS"])),
+        on_duty_window=timedelta(minutes=float(cfg["ON_DUTY_MINUTES"])),
     )
     ctx = Context(
         uow=partial(SqlUnitOfWork, sessions),

@@ -27,6 +27,11 @@ DEFAULTS: dict[str, Any] = {
     "SEED_DEMO": False,            # seed the demo when the database has no users
     "INSTANCE_PATH": None,
     "CLOCK": None,                 # tests inject a callable returning an aware UTC datetime
+    "ASYNC_MODE": "gevent",        # Socket.IO's server: gevent measured best here
+    "CORS_ORIGINS": "",            # Socket.IO origins allowed besides the server's own
+    "SWEEP_SECONDS": 1.0,          # how often timers and the outbox are reconciled
+    "OFFER_TIMEOUT_SECONDS": 300.0,
+    "ON_DUTY_MINUTES": 30.0,
 }
 
 PLAIN_ENV = ("DATABASE_URL", "REDIS_URL", "PORT")

@@ -17,6 +17,7 @@ def main() -> None:
     from server import create_app
     from server.cli import prepare_database
     from server.extensions import socketio
+    from server.realtime import sweep_forever
 
     if os.environ.get("DATABASE_URL", "").startswith("postgres"):
         from psycogreen.gevent import patch_psycopg
@@ -32,6 +33,10 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if not app.config["REDIS_URL"]:  # one process does everything: it also keeps the clocks
+        ctx = app.extensions["dispatch"]
+        socketio.start_background_task(sweep_forever, ctx, ctx.relay,
+                                       float(app.config["SWEEP_SECONDS"]), socketio.sleep)
     print(f"serving on http://{host}:{port} (Ctrl-C stops)", flush=True)
     socketio.run(app, host=host, port=port, log_output=False)
 

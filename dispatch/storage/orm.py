@@ -70,6 +70,7 @@ def _number_events(session: Session, _ctx, _instances) -> None:  # type: ignore[
             .values(value=tables.event_counter.c.value + 1)
             .returning(tables.event_counter.c.value)
         ).scalar_one()
+    session.info["events_written"] = session.info.get("events_written", 0) + len(new_events)
     session.info.setdefault("audience_rows", []).extend(
         {"room": room, "seq": ev.seq} for ev in new_events for room in dict.fromkeys(ev.audience))
 
@@ -84,3 +85,4 @@ def _write_audience(session: Session, _ctx) -> None:  # type: ignore[no-untyped-
 @event.listens_for(Session, "after_rollback")
 def _forget_audience(session: Session) -> None:
     session.info.pop("audience_rows", None)
+    session.info.pop("events_written", None)

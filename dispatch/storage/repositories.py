@@ -301,6 +301,10 @@ class Positions:
             key=lambda o: o["distance_m"])
         return ranked[:limit]
 
+    def latest_id(self, officer_id: str) -> int:
+        return int(self.s.scalar(select(func.max(t.officer_positions.c.id))
+                                 .where(t.officer_positions.c.officer_id == officer_id)) or 0)
+
     def purge(self, before: datetime) -> int:
         """Retention: drop history older than `before` (the latest position is kept)."""
         return int(self.s.execute(delete(t.officer_positions)

@@ -37,8 +37,12 @@ class SqlUnitOfWork:
         # expiring them, so callers can still read what the use case returned.
         self.session.close()
 
-    def commit(self) -> None:
+    def commit(self) -> int:
+        """Commit; returns how many events of the log this transaction wrote."""
+        self.session.flush()
+        written = int(self.session.info.pop("events_written", 0))
         self.session.commit()
+        return written
 
     def rollback(self) -> None:
         self.session.rollback()

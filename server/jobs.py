@@ -1,0 +1,20 @@
+"""RQ jobs: small module-level functions that take ids and are safe to run twice."""
+
+from __future__ import annotations
+
+from dispatch import deadlines
+from dispatch.context import Context
+
+_ctx: Context | None = None
+
+
+def bind(ctx: Context) -> None:
+    """The worker process binds its context once at start-up (`python -m server.worker`)."""
+    global _ctx
+    _ctx = ctx
+
+
+def fire_timer(timer_id: int) -> str | None:
+    if _ctx is None:
+        raise RuntimeError("no context bound: run jobs with `python -m server.worker`")
+    return deadlines.fire_timer(_ctx, timer_id)
