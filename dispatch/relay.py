@@ -1,19 +1,18 @@
 """The outbox relay: committed events → Socket.IO rooms, and the replay of missed events.
 
-Each event is pushed once its transaction committed, by whichever process claims it first
-(SKIP LOCKED); it is marked published only after the push was handed to a working transport, so an
-outage leaves it in the outbox for the next flush. Clients get each event at least once and drop
-copies by `seq`.
+The event log is the outbox. Each web process tails it past the last seq it relayed and emits
+each event to *its own* clients' rooms; Redis only wakes the processes up sooner (and a periodic
+tail covers a lost wake-up or a Redis outage), so an event reaches every connected client even
+when pub/sub drops a message. Clients get each event at least once and drop copies by `seq`.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
 from collections.abc import Callable, Sequence
+from typing import Any
 
-from dispatch.clock import Clock
 from dispatch.errors import ValidationFailed
 from dispatch.model import Event
 
@@ -42,28 +41,29 @@ def payload(event: Event) -> dict[str, Any]:
 
 
 class Relay:
-    def __init__(self, uow: Callable[[], Any], clock: Clock, emit: Emit,
-                 transport_ready: Callable[[], bool] = lambda: True, batch: int = 500) -> None:
-        self._uow, self._clock, self._emit = uow, clock, emit
-        self._ready, self._batch = transport_ready, batch
+    def __init__(self, uow: Callable[[], Any], emit: Emit, batch: int = 500) -> None:
+        self._uow, self._emit, self._batch = uow, emit, batch
         self._lock = threading.Lock()
+        self.watermark: int | None = None
+
+    def start(self) -> None:
+        """From now on: clients connecting later ask `resync` for anything older."""
+        with self._uow() as uow:
+            self.watermark = uow.events.last_seq()
 
     def flush(self) -> int:
-        """Push every unpublished event (not only the caller's: an earlier failure catches up)."""
-        if not self._ready():
+        """Emit every event past the watermark; a process that never started has no clients."""
+        if self.watermark is None:
             return 0
         pushed = 0
         with self._lock:
             while True:
                 with self._uow() as uow:
-                    events = uow.events.claim_unpublished(self._batch)
-                    if not events:
-                        return pushed
-                    for event in events:
-                        self._emit(socket_event(event), payload(event), list(event.audience))
-                    uow.events.mark_published([e.seq for e in events], self._clock())
-                    uow.commit()
-                    pushed += len(events)
+                    events = uow.events.after(self.watermark, self._batch)
+                for event in events:
+                    self._emit(socket_event(event), payload(event), list(event.audience))
+                    self.watermark = event.seq
+                pushed += len(events)
                 if len(events) < self._batch:
                     return pushed
 

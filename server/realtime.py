@@ -1,8 +1,8 @@
-"""Wiring the real-time side: the relay onto Socket.IO, RQ timers, the sweep loop, positions.
+"""Wiring the real-time side: the relay onto Socket.IO, wake-ups and timers on Redis, the loops.
 
-With `REDIS_URL`, Socket.IO goes through the Redis message queue (any process can reach any client),
-timers are also RQ jobs, and the sweep runs in the scheduler process. Without it, one process does
-everything: the same relay, rooms and timers, the sweep in a background task.
+Every process that commits events wakes the web processes (a Redis pub/sub note) and each web
+process relays new events from the database to its own clients. Without Redis, one process does
+everything: the same relay, rooms and timers, with the loops as background tasks.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
-from collections.abc import Callable, Sequence
 
 import redis
 from redis.exceptions import RedisError
@@ -25,25 +25,11 @@ from dispatch.timers import Timer
 log = logging.getLogger(__name__)
 NAMESPACE = "/live"
 QUEUE = "timers"
+WAKE_CHANNEL = "jiyuan311:events"
 
 
 def redis_client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=1)
-
-
-def transport_check(url: str | None) -> Callable[[], bool]:
-    """Socket.IO's Redis manager logs and drops a publish it cannot make, so the relay asks first:
-    while Redis is away, events stay in the outbox instead of being marked pushed."""
-    if not url:
-        return lambda: True
-    client = redis_client(url)
-
-    def ready() -> bool:
-        try:
-            return bool(client.ping())
-        except RedisError:
-            return False
-    return ready
 
 
 def rq_scheduler(url: str) -> Callable[[Sequence[Timer]], None]:
@@ -61,49 +47,105 @@ def rq_scheduler(url: str) -> Callable[[Sequence[Timer]], None]:
     return schedule
 
 
-def wire(ctx: Context, emit: Callable[[str, dict[str, Any], list[str]], None],
-         redis_url: str | None) -> Relay:
-    relay = Relay(ctx.uow, ctx.clock, emit, transport_check(redis_url))
-    ctx.publish = _safe(relay.flush)
+def attach(app: Any, ctx: Context, socketio: Any, redis_url: str | None) -> Relay:
+    """Give the context its real-time hooks; the loops start with `start_web_loops`."""
+    from server import live
+
+    def emit_local(name: str, data: dict[str, Any], rooms: list[str]) -> None:
+        # The relay of each process serves its own clients: no trip through the queue.
+        socketio.emit(name, data, to=rooms, namespace=NAMESPACE, ignore_queue=True)
+
+    relay = Relay(ctx.uow, emit_local)
+    wake = redis_client(redis_url) if redis_url else None
+
+    def publish() -> None:
+        """After a commit that wrote events: relay them here, wake the other processes."""
+        try:
+            relay.flush()
+        except Exception:  # noqa: BLE001 - the change is committed; the periodic tail retries
+            log.exception("relay flush failed; the periodic tail will retry")
+        if wake is not None:
+            try:
+                wake.publish(WAKE_CHANNEL, b"1")
+            except RedisError as exc:  # the others tail the log within a second anyway
+                log.warning("could not wake the other processes: %s", exc)
+
+    throttle = PositionThrottle()
+
+    def push_position(user: Any, fix: dict[str, Any]) -> None:
+        if throttle.allow(user.id):
+            try:
+                socketio.emit("officer.position", fix, to="command", namespace=NAMESPACE)
+            except Exception:  # noqa: BLE001 - a dropped map update is replaced by the next one
+                log.exception("could not push a position")
+
+    ctx.publish = publish
+    ctx.push_position = push_position
     if redis_url:
         ctx.schedule = rq_scheduler(redis_url)
     ctx.relay = relay  # type: ignore[attr-defined]
+    live.register(socketio)
     return relay
 
 
-def _safe(flush: Callable[[], int]) -> Callable[[], None]:
-    """A push that fails after commit must not turn a recorded change into an error response:
-    the event is in the outbox and the sweep pushes it."""
-    def publish() -> None:
-        try:
-            flush()
-        except Exception:  # noqa: BLE001 - logged; the outbox keeps the event for the sweep
-            log.exception("relay flush failed; the sweep will retry")
-    return publish
+def start_web_loops(app: Any, socketio: Any, keep_clocks: bool) -> None:
+    """In a process that serves clients: relay from now on, tail the log, listen for wake-ups,
+    and (without a separate scheduler) keep the clocks."""
+    ctx = app.extensions["dispatch"]
+    relay: Relay = ctx.relay
+    interval = float(app.config["SWEEP_SECONDS"])
+    relay.start()
+    socketio.start_background_task(_every, interval, socketio.sleep, relay.flush, "relay tail")
+    if app.config["REDIS_URL"]:
+        socketio.start_background_task(_listen_for_wakeups, app.config["REDIS_URL"], relay,
+                                       socketio.sleep)
+    if keep_clocks:
+        socketio.start_background_task(_every, interval, socketio.sleep,
+                                       lambda: sweep(ctx), "clock sweep")
 
 
-def sweep_once(ctx: Context, relay: Relay) -> None:
-    deadlines.fire_due_timers(ctx)
-    relay.flush()
-
-
-def sweep_forever(ctx: Context, relay: Relay, interval: float, sleep: Callable[[float], None],
-                  stop: threading.Event | None = None) -> None:
-    """The reconciliation loop: fire what is due from the database, push what is unpushed,
-    and keep the position history within its retention."""
-    last_purge = 0.0
+def _every(interval: float, sleep: Callable[[float], None], work: Callable[[], Any],
+           what: str, stop: threading.Event | None = None) -> None:
     while stop is None or not stop.is_set():
         try:
-            sweep_once(ctx, relay)
-            if time.monotonic() - last_purge > 3600:
-                with ctx.uow() as uow:
-                    before = ctx.clock() - timedelta(days=ctx.settings.position_retention_days)
-                    uow.positions.purge(before)
-                    uow.commit()
-                last_purge = time.monotonic()
-        except Exception:  # noqa: BLE001 - a bad round must not stop the clocks; it is logged
-            log.exception("sweep failed; retrying in %.1f s", interval)
+            work()
+        except Exception:  # noqa: BLE001 - one bad round must not stop the loop; it is logged
+            log.exception("%s failed; retrying in %.1f s", what, interval)
         sleep(interval)
+
+
+def _listen_for_wakeups(url: str, relay: Relay, sleep: Callable[[float], None]) -> None:
+    """Flush on every wake-up note, and once after each (re)subscription to catch up."""
+    while True:
+        try:
+            pubsub = redis.Redis.from_url(url, socket_connect_timeout=1).pubsub()
+            pubsub.subscribe(WAKE_CHANNEL)
+            relay.flush()
+            for message in pubsub.listen():
+                if message["type"] == "message":
+                    relay.flush()
+        except RedisError as exc:
+            log.warning("wake-up channel lost (%s); tailing the log meanwhile", exc)
+        except Exception:  # noqa: BLE001 - keep listening; the error is logged
+            log.exception("wake-up listener failed")
+        sleep(0.5)
+
+
+_last_purge = [0.0]
+
+
+def sweep(ctx: Context) -> None:
+    """Fire what is due from the database; keep the position history within its retention."""
+    deadlines.fire_due_timers(ctx)
+    if time.monotonic() - _last_purge[0] > 3600:
+        with ctx.uow() as uow:
+            uow.positions.purge(ctx.clock() - timedelta(days=ctx.settings.position_retention_days))
+            uow.commit()
+        _last_purge[0] = time.monotonic()
+
+
+def sweep_forever(ctx: Context, interval: float, stop: threading.Event) -> None:
+    _every(interval, stop.wait, lambda: sweep(ctx), "clock sweep", stop)
 
 
 class PositionThrottle:
@@ -119,24 +161,3 @@ class PositionThrottle:
             return False
         self._last[officer_id] = now
         return True
-
-
-def attach(app: Any, ctx: Context, socketio: Any, redis_url: str | None) -> Relay:
-    """Bind the web process: the relay emits through this app's Socket.IO server."""
-    from server import live
-
-    def emit(name: str, data: dict[str, Any], rooms: list[str]) -> None:
-        socketio.emit(name, data, to=rooms, namespace=NAMESPACE)
-
-    throttle = PositionThrottle()
-
-    def push_position(user: Any, fix: dict[str, Any]) -> None:
-        if throttle.allow(user.id):
-            try:
-                socketio.emit("officer.position", fix, to="command", namespace=NAMESPACE)
-            except Exception:  # noqa: BLE001 - a dropped map update is replaced by the next one
-                log.exception("could not push a position")
-
-    ctx.push_position = push_position
-    live.register(socketio)
-    return wire(ctx, emit, redis_url)

@@ -2,8 +2,8 @@
 
     python -m server.scheduler       # needs DATABASE_URL; REDIS_URL for the message queue
 
-Every DISPATCH_SWEEP_SECONDS it fires due timers from the database and pushes unpushed events, so a
-lost Redis or a dead worker delays a notice by at most one interval. Several may run at once.
+Every DISPATCH_SWEEP_SECONDS it fires due timers from the database, so a lost Redis or a dead
+worker delays a notice by at most one interval. Several may run at once (SKIP LOCKED).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     logging.getLogger(__name__).info("sweeping every %.1f s", app.config["SWEEP_SECONDS"])
-    sweep_forever(ctx, ctx.relay, float(app.config["SWEEP_SECONDS"]), stop.wait, stop)
+    sweep_forever(ctx, float(app.config["SWEEP_SECONDS"]), stop)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ def main() -> None:
     from server import create_app
     from server.cli import prepare_database
     from server.extensions import socketio
-    from server.realtime import sweep_forever
+    from server.realtime import start_web_loops
 
     if os.environ.get("DATABASE_URL", "").startswith("postgres"):
         from psycogreen.gevent import patch_psycopg
@@ -33,10 +33,8 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    if not app.config["REDIS_URL"]:  # one process does everything: it also keeps the clocks
-        ctx = app.extensions["dispatch"]
-        socketio.start_background_task(sweep_forever, ctx, ctx.relay,
-                                       float(app.config["SWEEP_SECONDS"]), socketio.sleep)
+    # Without Redis one process does everything, the clocks included.
+    start_web_loops(app, socketio, keep_clocks=not app.config["REDIS_URL"])
     print(f"serving on http://{host}:{port} (Ctrl-C stops)", flush=True)
     socketio.run(app, host=host, port=port, log_output=False)
 

@@ -22,8 +22,7 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(model.Site, tables.sites)
     mapper_registry.map_imperatively(model.Assignment, tables.incident_units)
     mapper_registry.map_imperatively(model.Photo, tables.photos)
-    mapper_registry.map_imperatively(model.Event, tables.events,
-                                     exclude_properties=["published_at"])
+    mapper_registry.map_imperatively(model.Event, tables.events)
     mapper_registry.map_imperatively(timers.Timer, tables.timers)
     mapper_registry.map_imperatively(timers.OverdueRecord, tables.overdue_records)
     mapper_registry.map_imperatively(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import shapely
-from sqlalchemy import and_, delete, exists, func, insert, or_, select, true, update
+from sqlalchemy import CursorResult, and_, delete, exists, func, insert, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -307,8 +307,9 @@ class Positions:
 
     def purge(self, before: datetime) -> int:
         """Retention: drop history older than `before` (the latest position is kept)."""
-        return int(self.s.execute(delete(t.officer_positions)
-                                  .where(t.officer_positions.c.recorded_at < before)).rowcount)
+        result = self.s.execute(delete(t.officer_positions)
+                                .where(t.officer_positions.c.recorded_at < before))
+        return int(cast(CursorResult[Any], result).rowcount)
 
     def last(self, officer_id: str) -> Any:
         return self.s.execute(select(t.officer_last_positions)
@@ -316,21 +317,17 @@ class Positions:
 
 
 class Events:
-    """The event log read as an outbox (what is not yet pushed) and as history (resync)."""
+    """The event log read as an outbox (tailed by each web process) and as history (resync)."""
 
     def __init__(self, session: Session) -> None:
         self.s = session
 
-    def claim_unpublished(self, limit: int) -> list[model.Event]:
-        """Lock a batch of unpushed events; another relay skips them instead of doubling them."""
-        q = (select(model.Event).where(t.events.c.published_at.is_(None))
-             .order_by(t.events.c.seq).limit(limit)
-             .with_for_update(skip_locked=True))
+    def after(self, seq: int, limit: int) -> list[model.Event]:
+        """Seqs become visible in commit order (the counter row's lock), so reading past the
+        last seq seen never skips one that commits later."""
+        q = (select(model.Event).where(t.events.c.seq > seq)
+             .order_by(t.events.c.seq).limit(limit))
         return list(self.s.scalars(q))
-
-    def mark_published(self, seqs: Sequence[int], at: datetime) -> None:
-        self.s.execute(update(t.events).where(t.events.c.seq.in_(list(seqs)))
-                       .values(published_at=at))
 
     def for_rooms(self, rooms: Sequence[str], since_seq: int, limit: int) -> list[model.Event]:
         seqs = (select(t.event_audience.c.seq)
@@ -383,7 +380,7 @@ class Accountability:
             incident_id=record.incident_id, unit_code=record.unit_code,
             milestone=record.milestone, due_at=record.due_at, recorded_at=record.recorded_at,
         ).on_conflict_do_nothing(index_elements=["incident_id", "unit_code", "milestone"])
-        return bool(self.s.execute(stmt).rowcount)
+        return bool(cast(CursorResult[Any], self.s.execute(stmt)).rowcount)
 
     def mark_met(self, incident_id: str, unit_codes: Sequence[str], milestone: str,
                  at: datetime) -> None:

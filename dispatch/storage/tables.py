@@ -156,11 +156,7 @@ events = Table(
     Column("data", JSON, nullable=False),
     Column("audience", JSON, nullable=False),
     Column("snapshot", JSON, nullable=False, default=dict),
-    # The outbox mark: set once the relay has pushed the event to its rooms.
-    Column("published_at", UTCDateTime, nullable=True),
 )
-Index("ix_events_unpublished", events.c.seq, postgresql_where=events.c.published_at.is_(None),
-      sqlite_where=events.c.published_at.is_(None))
 
 # Who may hear each event: one row per room, so a resync is one indexed range scan per room.
 event_audience = Table(

@@ -1,4 +1,4 @@
-"""timers outbox and accountability
+"""timers, event snapshots and accountability
 
 Revision ID: 0002
 Revises: 0001
@@ -52,15 +52,11 @@ def upgrade() -> None:
 
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('snapshot', sa.JSON(), nullable=False, server_default='{}'))
-        batch_op.add_column(sa.Column('published_at', UTCDateTime(), nullable=True))
-        batch_op.create_index('ix_events_unpublished', ['seq'], unique=False, postgresql_where=sa.text('published_at IS NULL'), sqlite_where=sa.text('published_at IS NULL'))
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('events', schema=None) as batch_op:
-        batch_op.drop_index('ix_events_unpublished', postgresql_where=sa.text('published_at IS NULL'), sqlite_where=sa.text('published_at IS NULL'))
-        batch_op.drop_column('published_at')
         batch_op.drop_column('snapshot')
 
     with op.batch_alter_table('timers', schema=None) as batch_op:
