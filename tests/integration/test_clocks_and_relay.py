@@ -1,0 +1,151 @@
+"""Timers, accountability, the relay and the replay, in-process on PostGIS and SQLite, with the
+clock moved by hand."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from dispatch import deadlines
+from dispatch.errors import ValidationFailed
+from dispatch.relay import Relay, replay
+from geo.distance import offset_point
+from tests.helpers import ZHICHENG, location, report, seat
+
+
+def _events(ctx, incident_id):  # type: ignore[no-untyped-def]
+    with ctx.uow() as uow:
+        return uow.incidents.events(incident_id)
+
+
+def _overdue(ctx, incident_id):  # type: ignore[no-untyped-def]
+    return [(e.data["unit"], e.data["milestone"]) for e in _events(ctx, incident_id)
+            if e.type == "overdue"]
+
+
+def test_arrival_overdue_fires_once_per_unit_and_records_accountability(client, login, ctx,
+                                                                        clock):
+    inc = report(client, login("demo-reporter")).get_json()
+    clock.advance(minutes=20, seconds=1)
+    deadlines.fire_due_timers(ctx)
+    near = [e for e in _events(ctx, inc["id"]) if e.type == "deadline_near"]
+    assert sorted(e.data["unit"] for e in near) == [ZHICHENG, "power_supply"]
+    assert all(e.audience == [f"unit:{e.data['unit']}"] for e in near)
+    assert _overdue(ctx, inc["id"]) == []
+
+    clock.advance(minutes=10)  # 30 min and 1 s after reception
+    deadlines.fire_due_timers(ctx)
+    deadlines.fire_due_timers(ctx)  # a second sweep finds nothing left to fire
+    assert sorted(_overdue(ctx, inc["id"])) == [(ZHICHENG, "arrival"),
+                                                 ("power_supply", "arrival")]
+    # The unit still arrives, late: the record says by how much.
+    lon, lat = seat()
+    r = client.post(f"/api/v1/incidents/{inc['id']}/check-in", headers=login(
+        f"officer-{ZHICHENG}"), json={"location": location(lon, lat)})
+    assert r.status_code == 200
+    with ctx.uow() as uow:
+        records = {(x.unit_code, x.milestone): x for x in
+                   uow.accountability.for_incident(inc["id"])}
+    assert records[(ZHICHENG, "arrival")].late_by_seconds == pytest.approx(1.0)
+    assert records[("power_supply", "arrival")].met_at is None
+
+
+def test_a_doubled_overdue_is_refused_by_the_database(ctx, client, login, clock):
+    from dispatch.timers import OverdueRecord
+    inc = report(client, login("demo-reporter")).get_json()
+    record = OverdueRecord(inc["id"], ZHICHENG, "arrival", clock.now, clock.now)
+    with ctx.uow() as uow:
+        assert uow.accountability.add_once(record) is True
+        assert uow.accountability.add_once(OverdueRecord(inc["id"], ZHICHENG, "arrival",
+                                                         clock.now, clock.now)) is False
+        uow.commit()
+
+
+def test_a_met_milestone_fires_no_notice(client, login, ctx, clock):
+    inc = report(client, login("demo-reporter")).get_json()
+    lon, lat = seat()
+    for officer in (f"officer-{ZHICHENG}", "officer-power_supply"):
+        clock.advance(minutes=2)
+        assert client.post(f"/api/v1/incidents/{inc['id']}/check-in", headers=login(officer),
+                           json={"location": location(lon, lat)}).status_code == 200
+    clock.advance(minutes=40)
+    deadlines.fire_due_timers(ctx)
+    assert _overdue(ctx, inc["id"]) == []
+    assert [e for e in _events(ctx, inc["id"]) if e.type == "offer_unanswered"] == []
+
+
+def test_an_unanswered_offer_is_repeated_and_the_dispatcher_told(client, login, ctx, clock):
+    inc = report(client, login("demo-reporter")).get_json()
+    client.post(f"/api/v1/incidents/{inc['id']}/accept", headers=login(f"officer-{ZHICHENG}"))
+    clock.advance(minutes=5, seconds=1)
+    deadlines.fire_due_timers(ctx)
+    events = _events(ctx, inc["id"])
+    repeats = [e for e in events if e.type == "offered" and e.data["repeat"] == 1]
+    told = [e for e in events if e.type == "offer_unanswered"]
+    assert [e.data["unit"] for e in repeats] == ["power_supply"]  # the town had accepted
+    assert [e.audience for e in told] == [["dispatch:power_supply", "command"]]
+    clock.advance(minutes=5)
+    deadlines.fire_due_timers(ctx)
+    assert [e.data["repeat"] for e in _events(ctx, inc["id"]) if e.type == "offered"
+            and e.data["unit"] == "power_supply"] == [0, 1, 2]
+
+
+def test_offer_ranks_the_units_on_duty_officers_by_distance(client, login, ctx, clock, app):
+    from dispatch.model import Role, User
+    lon, lat = seat()
+    with ctx.uow() as uow:
+        for name in ("near", "far", "stale"):
+            uow.users.add(User(username=f"ps-{name}", password_hash="x", role=Role.OFFICER,
+                               unit_code="power_supply", display_name=name))
+        uow.commit()
+        ids = {u.display_name: u.id for u in uow.users.officers_of("power_supply")}
+    from dispatch.positions import record_positions
+    from shapely.geometry import Point
+    for name, metres, age in (("far", 3000, 5), ("near", 400, 5), ("stale", 10, 90)):
+        with ctx.uow() as uow:
+            officer = uow.users.get(ids[name])
+        x, y = offset_point(lon, lat, 30, metres)
+        record_positions(ctx, officer, [(Point(x, y), 5.0, clock.now - timedelta(minutes=age))])
+    inc = report(client, login("demo-reporter")).get_json()
+    offer = next(e for e in _events(ctx, inc["id"]) if e.type == "offered"
+                 and e.data["unit"] == "power_supply")
+    ranked = [(o["name"], round(o["distance_m"], -2)) for o in offer.data["officers"]]
+    assert ranked == [("near", 400), ("far", 3000)]  # "stale" is not on duty
+
+
+def test_relay_emits_each_new_event_once_to_its_rooms(client, login, ctx):
+    sent: list[tuple[str, dict, list[str]]] = []
+    relay = Relay(ctx.uow, lambda name, data, rooms: sent.append((name, data, rooms)))
+    assert relay.flush() == 0  # not started: a process without clients relays nothing
+    relay.start()
+    inc = report(client, login("demo-reporter")).get_json()
+    assert relay.flush() == 4 and relay.flush() == 0
+    names = [(n, d["type"]) for n, d, _ in sent]
+    assert names == [("incident.updated", "reported"), ("incident.updated", "dispatched"),
+                     ("task.offered", "offered"), ("task.offered", "offered")]
+    offered = [(d["data"]["unit"], rooms) for n, d, rooms in sent if n == "task.offered"]
+    assert offered == [(ZHICHENG, [f"unit:{ZHICHENG}", "command"]),
+                       ("power_supply", ["unit:power_supply", "command"])]
+    assert all(d["incident_id"] == inc["id"] and d["incident"]["id"] == inc["id"]
+               for _, d, _ in sent)
+    seqs = [d["seq"] for _, d, _ in sent]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 4
+
+
+def test_replay_gives_a_rooms_events_in_order_and_refuses_bad_seqs(client, login, ctx):
+    report(client, login("demo-reporter"))
+    report(client, login("demo-reporter"), category="other")
+    with ctx.uow() as uow:
+        last = uow.events.last_seq()
+    power = replay(ctx.uow, ["unit:power_supply"], 0)
+    assert [e["data"]["type"] for e in power["events"]] == ["dispatched", "offered"]
+    town = replay(ctx.uow, [f"unit:{ZHICHENG}"], 0)
+    assert len(town["events"]) == 4
+    since = town["events"][1]["data"]["seq"]
+    assert [e["data"]["seq"] for e in replay(ctx.uow, [f"unit:{ZHICHENG}"], since)["events"]] \
+        == [e["data"]["seq"] for e in town["events"][2:]]
+    for bad in (-1, last + 1, "7", None, 1.5, True):
+        with pytest.raises(ValidationFailed) as err:
+            replay(ctx.uow, ["command"], bad)
+        assert err.value.errors[0].field == "since_seq"
