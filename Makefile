@@ -38,6 +38,16 @@ test: $(VENV)/.test services tools
 	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+## The production shape without Docker: two web processes, a worker and the scheduler on local
+## PostgreSQL and Redis (DATABASE_URL, REDIS_URL, WEB_PORTS may be set).
+cluster: $(VENV)/.base services
+	scripts/cluster.sh
+
+## Benchmarks (bench/README.md): the product's push path against a bare emit, memory per client.
+bench: $(VENV)/.test services
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python bench/live_push.py
+
 lint: $(VENV)/.test
 	$(BIN)/ruff check .
 	$(BIN)/mypy

@@ -28,5 +28,6 @@ def test_compose_config_accepts_the_file():
                          capture_output=True, text=True, env=env, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     services = yaml.safe_load(out.stdout)["services"]
-    assert {"postgis", "redis", "web", "worker"} <= set(services)
+    assert {"postgis", "redis", "web", "worker", "scheduler"} <= set(services)
+    assert services["worker"]["command"] == ["python", "-m", "server.worker"]
     assert services["web"]["environment"]["DATABASE_URL"].startswith("postgresql://")

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `make cluster`: the production shape without Docker, on local PostgreSQL and Redis:
+# two web processes (gunicorn + gevent websocket), an RQ worker and the scheduler.
+# Ctrl-C stops them all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-.venv/bin}
+
+export DATABASE_URL=${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/jiyuan311}
+export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
+export DISPATCH_SECRET_KEY=${DISPATCH_SECRET_KEY:-cluster-$(hostname)-not-for-production}
+WEB_PORTS=${WEB_PORTS:-"5001 5002"}
+
+db=${DATABASE_URL##*/}
+admin=${DATABASE_URL%/*}/postgres
+if ! "$BIN/python" - "$admin" "$db" <<'PY'
+import sys, psycopg2
+conn = psycopg2.connect(sys.argv[1]); conn.autocommit = True
+cur = conn.cursor()
+cur.execute("select 1 from pg_database where datname = %s", (sys.argv[2],))
+if not cur.fetchone():
+    print(f"creating database {sys.argv[2]}")
+    cur.execute(f'create database "{sys.argv[2]}"')
+PY
+then echo "cannot reach PostgreSQL at $admin" >&2; exit 1; fi
+
+"$BIN/python" -m server upgrade-db
+[ "${DISPATCH_SEED_DEMO:-1}" = 1 ] && "$BIN/python" -m server seed-demo
+
+pids=()
+cleanup() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait || true; }
+trap cleanup INT TERM EXIT
+
+for port in $WEB_PORTS; do
+  "$BIN/python" -m gunicorn -k geventwebsocket.gunicorn.workers.GeventWebSocketWorker -w 1 \
+    -b "127.0.0.1:$port" --graceful-timeout 5 server.wsgi:app &
+  pids+=($!)
+done
+"$BIN/python" -m server.worker & pids+=($!)
+"$BIN/python" -m server.scheduler & pids+=($!)
+echo "cluster up: web on ports $WEB_PORTS, one worker, one scheduler (Ctrl-C stops)"
+wait -n "${pids[@]}"
+echo "a process of the cluster exited; stopping the rest" >&2
