@@ -33,6 +33,7 @@ def bootstrap(cfg: Mapping[str, Any], instance: Path) -> Context:
         green_channel_lead=str(cfg["GREEN_CHANNEL_LEAD"]),
         offer_timeout=timedelta(seconds=float(cfg["OFFER_TIMEOUT_SECONDS"])),
         on_duty_window=timedelta(minutes=float(cfg["ON_DUTY_MINUTES"])),
+        position_retention_days=int(cfg["POSITION_RETENTION_DAYS"]),
     )
     ctx = Context(
         uow=partial(SqlUnitOfWork, sessions),

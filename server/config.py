@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "SWEEP_SECONDS": 1.0,          # how often timers and the outbox are reconciled
     "OFFER_TIMEOUT_SECONDS": 300.0,
     "ON_DUTY_MINUTES": 30.0,
+    "POSITION_RETENTION_DAYS": 30,  # the history of officers' positions; the latest is kept
 }
 
 PLAIN_ENV = ("DATABASE_URL", "REDIS_URL", "PORT")

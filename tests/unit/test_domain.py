@@ -14,8 +14,8 @@ from dispatch.model import Incident, Milestone, Status, Unit
 T0 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 
 
-def _incident() -> Incident:
-    due = deadlines(T0, Policy())
+def _incident(policy: Policy | None = None) -> Incident:
+    due = deadlines(T0, policy or Policy())
     inc = Incident(category="power_cut", description="x", location=Point(112.6, 35.0),
                    reporter_id="r", territory_code="t", territory_name="T", boundary_set_id=1,
                    received_at=T0, arrival_due=due.arrival, restore_due=due.restore,
