@@ -131,13 +131,14 @@ def _listen_for_wakeups(url: str, relay: Relay, sleep: Callable[[float], None]) 
         sleep(0.5)
 
 
-_last_purge = [0.0]
+_last_purge: list[float | None] = [None]  # monotonic time of the last purge in this process
 
 
 def sweep(ctx: Context) -> None:
     """Fire what is due from the database; keep the position history within its retention."""
     deadlines.fire_due_timers(ctx)
-    if time.monotonic() - _last_purge[0] > 3600:
+    last = _last_purge[0]
+    if last is None or time.monotonic() - last > 3600:
         with ctx.uow() as uow:
             uow.positions.purge(ctx.clock() - timedelta(days=ctx.settings.position_retention_days))
             uow.commit()

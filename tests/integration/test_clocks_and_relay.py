@@ -149,3 +149,21 @@ def test_replay_gives_a_rooms_events_in_order_and_refuses_bad_seqs(client, login
         with pytest.raises(ValidationFailed) as err:
             replay(ctx.uow, ["command"], bad)
         assert err.value.errors[0].field == "since_seq"
+
+
+def test_the_sweep_keeps_position_history_within_its_retention(client, login, ctx, clock):
+    from dispatch.storage import tables as t
+    from server import realtime
+    from tests.helpers import count_rows
+
+    officer = login(f"officer-{ZHICHENG}")
+    lon, lat = seat()
+    fixes = [{"lat": lat, "lon": lon, "accuracy_m": 5,
+              "recorded_at": (clock.now - timedelta(days=days)).isoformat()}
+             for days in (45, 31, 2)]
+    assert client.post("/api/v1/officers/me/positions", headers=officer,
+                       json=fixes).get_json()["stored"] == 3
+    realtime._last_purge[0] = None  # the purge runs at most hourly; make this sweep do it
+    realtime.sweep(ctx)
+    assert count_rows(ctx, t.officer_positions) == 1
+    assert count_rows(ctx, t.officer_last_positions) == 1
