@@ -8,12 +8,12 @@ from typing import Any
 
 from dispatch.clock import Clock, utc_now
 from dispatch.locator import TerritoryLocator
-from dispatch.model import User
+from dispatch.model import Event, User
 from dispatch.settings import Settings
 from dispatch.timers import Timer
 
 
-def _no_publish() -> None:
+def _no_publish(events: Sequence[Event]) -> None:
     return None
 
 
@@ -27,8 +27,8 @@ class Context:
     clock: Clock = utc_now
     settings: Settings = field(default_factory=Settings)
     locator: TerritoryLocator = field(default_factory=TerritoryLocator)
-    # Called after a change that wrote events committed: the outbox has something to push.
-    publish: Callable[[], None] = _no_publish
+    # Called with the events a change wrote, after it committed (the relay pushes them).
+    publish: Callable[[Sequence[Event]], None] = _no_publish
     # Called with new timers after they committed (RQ jobs at their due times, where configured).
     schedule: Callable[[Sequence[Timer]], None] = _no_schedule
     # Called with an officer's newest fix after it committed (live map; not part of the log).
@@ -42,7 +42,8 @@ def commit_and_publish(ctx: Context, uow: Any, timers: Sequence[Timer] = ()) -> 
     Side effects after commit: a push never announces, and a job never looks for, what could
     still roll back.
     """
-    if uow.commit():
-        ctx.publish()
+    events = uow.commit()
+    if events:
+        ctx.publish(events)
     if timers:
         ctx.schedule(list(timers))

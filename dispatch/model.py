@@ -225,7 +225,10 @@ class Incident:
         # The same order storage reads them back in: the territory, then departments by code.
         self.assignments.sort(key=lambda a: (a.kind != UnitKind.TERRITORY, a.unit_code))
         self.status = Status.DISPATCHED
-        self.record("dispatched", at, actor_id, status=self.status, units=self.unit_codes())
+        # The units hear of it through their own `offered` event (which carries the case too):
+        # one message per unit for a new case, the first thing its officers see.
+        self.record("dispatched", at, actor_id, audience=[f"user:{self.reporter_id}", "command"],
+                    status=self.status, units=self.unit_codes())
 
     def accept(self, unit_code: str, officer_id: str, at: datetime) -> bool:
         """The officer takes the task for the unit; returns False when it was already taken."""

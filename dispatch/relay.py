@@ -3,7 +3,8 @@
 The event log is the outbox. Each web process tails it past the last seq it relayed and emits
 each event to *its own* clients' rooms; Redis only wakes the processes up sooner (and a periodic
 tail covers a lost wake-up or a Redis outage), so an event reaches every connected client even
-when pub/sub drops a message. Clients get each event at least once and drop copies by `seq`.
+when pub/sub drops a message. The process that committed a change pushes its events at once from
+memory, and its tail skips them. Clients get each event at least once and drop copies by `seq`.
 """
 
 from __future__ import annotations
@@ -45,27 +46,43 @@ class Relay:
         self._uow, self._emit, self._batch = uow, emit, batch
         self._lock = threading.Lock()
         self.watermark: int | None = None
+        self._pushed: set[int] = set()  # pushed from memory, ahead of the tail
 
     def start(self) -> None:
         """From now on: clients connecting later ask `resync` for anything older."""
         with self._uow() as uow:
             self.watermark = uow.events.last_seq()
 
+    def push(self, events: Sequence[Event]) -> None:
+        """The fast path: this process just committed these; emit them without reading back."""
+        if self.watermark is None:
+            return
+        with self._lock:
+            for event in events:
+                assert event.seq is not None
+                if event.seq > self.watermark and event.seq not in self._pushed:
+                    self._emit(socket_event(event), payload(event), list(event.audience))
+                    self._pushed.add(event.seq)
+
     def flush(self) -> int:
         """Emit every event past the watermark; a process that never started has no clients."""
         if self.watermark is None:
             return 0
-        pushed = 0
+        emitted = 0
         with self._lock:
             while True:
                 with self._uow() as uow:
                     events = uow.events.after(self.watermark, self._batch)
                 for event in events:
-                    self._emit(socket_event(event), payload(event), list(event.audience))
+                    assert event.seq is not None
+                    if event.seq in self._pushed:
+                        self._pushed.discard(event.seq)
+                    else:
+                        self._emit(socket_event(event), payload(event), list(event.audience))
+                        emitted += 1
                     self.watermark = event.seq
-                pushed += len(events)
                 if len(events) < self._batch:
-                    return pushed
+                    return emitted
 
 
 def replay(uow_factory: Callable[[], Any], rooms: Sequence[str], since_seq: Any,

@@ -33,7 +33,8 @@ trap cleanup INT TERM EXIT
 
 for port in $WEB_PORTS; do
   "$BIN/python" -m gunicorn -k geventwebsocket.gunicorn.workers.GeventWebSocketWorker -w 1 \
-    -b "127.0.0.1:$port" --graceful-timeout 5 server.wsgi:app &
+    --worker-connections 10000 --no-control-socket -b "127.0.0.1:$port" --graceful-timeout 5 \
+    server.wsgi:app &
   pids+=($!)
 done
 "$BIN/python" -m server.worker & pids+=($!)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 NAMESPACE = "/live"
 QUEUE = "timers"
 WAKE_CHANNEL = "jiyuan311:events"
+PROCESS_TOKEN = uuid.uuid4().hex.encode()  # a process ignores its own wake-up notes
 
 
 def redis_client(url: str) -> redis.Redis:
@@ -38,10 +40,15 @@ def rq_scheduler(url: str) -> Callable[[Sequence[Timer]], None]:
     queue = Queue(QUEUE, connection=redis_client(url))
 
     def schedule(timers: Sequence[Timer]) -> None:
+        """One round trip for all of a case's timers."""
         try:
-            for t in timers:
-                queue.enqueue_at(t.due_at, "server.jobs.fire_timer", t.id,
-                                 job_id=f"timer-{t.id}", result_ttl=600, failure_ttl=86400)
+            with queue.connection.pipeline() as pipe:
+                for t in timers:
+                    job = queue.create_job("server.jobs.fire_timer", args=(t.id,),
+                                           job_id=f"timer-{t.id}", result_ttl=600,
+                                           failure_ttl=86400)
+                    queue.schedule_job(job, t.due_at, pipeline=pipe)
+                pipe.execute()
         except RedisError as exc:  # the sweep fires them from the database instead
             log.warning("could not schedule %d timers in RQ: %s", len(timers), exc)
     return schedule
@@ -58,15 +65,15 @@ def attach(app: Any, ctx: Context, socketio: Any, redis_url: str | None) -> Rela
     relay = Relay(ctx.uow, emit_local)
     wake = redis_client(redis_url) if redis_url else None
 
-    def publish() -> None:
-        """After a commit that wrote events: relay them here, wake the other processes."""
+    def publish(events: Sequence[Any]) -> None:
+        """After a commit that wrote events: push them here, wake the other processes."""
         try:
-            relay.flush()
+            relay.push(events)
         except Exception:  # noqa: BLE001 - the change is committed; the periodic tail retries
-            log.exception("relay flush failed; the periodic tail will retry")
+            log.exception("relay push failed; the periodic tail will retry")
         if wake is not None:
             try:
-                wake.publish(WAKE_CHANNEL, b"1")
+                wake.publish(WAKE_CHANNEL, PROCESS_TOKEN)
             except RedisError as exc:  # the others tail the log within a second anyway
                 log.warning("could not wake the other processes: %s", exc)
 
@@ -82,7 +89,9 @@ def attach(app: Any, ctx: Context, socketio: Any, redis_url: str | None) -> Rela
     ctx.publish = publish
     ctx.push_position = push_position
     if redis_url:
-        ctx.schedule = rq_scheduler(redis_url)
+        to_rq = rq_scheduler(redis_url)
+        # Off the request's path: the response does not wait for Redis (the sweep is the net).
+        ctx.schedule = lambda timers: socketio.start_background_task(to_rq, timers)
     ctx.relay = relay  # type: ignore[attr-defined]
     live.register(socketio)
     return relay
@@ -122,7 +131,7 @@ def _listen_for_wakeups(url: str, relay: Relay, sleep: Callable[[float], None]) 
             pubsub.subscribe(WAKE_CHANNEL)
             relay.flush()
             for message in pubsub.listen():
-                if message["type"] == "message":
+                if message["type"] == "message" and message["data"] != PROCESS_TOKEN:
                     relay.flush()
         except RedisError as exc:
             log.warning("wake-up channel lost (%s); tailing the log meanwhile", exc)

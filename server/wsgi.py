@@ -7,6 +7,8 @@ REDIS_URL set, timers belong to `python -m server.scheduler` and `python -m serv
 without it this process keeps them itself.
 """
 
+import gc
+
 from psycogreen.gevent import patch_psycopg
 
 from server import create_app
@@ -16,3 +18,4 @@ from server.realtime import start_web_loops
 patch_psycopg()
 app = create_app()
 start_web_loops(app, socketio, keep_clocks=not app.config["REDIS_URL"])
+gc.freeze()  # what start-up made lives as long as the process: keep it out of full collections

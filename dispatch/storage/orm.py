@@ -60,16 +60,16 @@ def _number_events(session: Session, _ctx, _instances) -> None:  # type: ignore[
         key=lambda ev: ev.ordinal)
     if not new_events:
         return
-    conn = session.connection()
-    for ev in new_events:
-        if ev.incident_id is None:
-            raise ValueError("an incident event must name its incident")
-        ev.seq = conn.execute(
-            update(tables.event_counter).where(tables.event_counter.c.id == 1)
-            .values(value=tables.event_counter.c.value + 1)
-            .returning(tables.event_counter.c.value)
-        ).scalar_one()
-    session.info["events_written"] = session.info.get("events_written", 0) + len(new_events)
+    if any(ev.incident_id is None for ev in new_events):
+        raise ValueError("an incident event must name its incident")
+    last = session.connection().execute(
+        update(tables.event_counter).where(tables.event_counter.c.id == 1)
+        .values(value=tables.event_counter.c.value + len(new_events))
+        .returning(tables.event_counter.c.value)
+    ).scalar_one()
+    for seq, ev in enumerate(new_events, start=last - len(new_events) + 1):
+        ev.seq = seq
+    session.info.setdefault("events_written", []).extend(new_events)
     session.info.setdefault("audience_rows", []).extend(
         {"room": room, "seq": ev.seq} for ev in new_events for room in dict.fromkeys(ev.audience))
 

@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from dispatch.model import Event
 from dispatch.storage import repositories as r
 
 
@@ -37,10 +38,10 @@ class SqlUnitOfWork:
         # expiring them, so callers can still read what the use case returned.
         self.session.close()
 
-    def commit(self) -> int:
-        """Commit; returns how many events of the log this transaction wrote."""
+    def commit(self) -> list[Event]:
+        """Commit; returns the events of the log this transaction wrote, in seq order."""
         self.session.flush()
-        written = int(self.session.info.pop("events_written", 0))
+        written: list[Event] = self.session.info.pop("events_written", [])
         self.session.commit()
         return written
 

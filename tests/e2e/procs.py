@@ -77,6 +77,7 @@ class Processes:
     def web(self, name: str, port: int) -> str:
         self.start(name, [PY, "-m", "gunicorn", "-k",
                           "geventwebsocket.gunicorn.workers.GeventWebSocketWorker", "-w", "1",
+                          "--worker-connections", "10000", "--no-control-socket",
                           "-b", f"127.0.0.1:{port}", "--graceful-timeout", "2",
                           "server.wsgi:app"])
         base = f"http://127.0.0.1:{port}"

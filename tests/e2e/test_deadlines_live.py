@@ -103,7 +103,7 @@ def test_reports_are_accepted_while_redis_is_down_and_nothing_is_lost(stack):
     assert list(dict.fromkeys(replayed)) == [i["id"] for i in (*during, after)]
     per_incident = [e["data"]["type"] for e in answer["events"]
                     if e["data"]["incident_id"] == during[0]["id"]]
-    assert per_incident == ["dispatched", "offered"]  # "reported" predates its units
+    assert per_incident == ["offered"]  # the unit hears of a new case as its offer
     seqs = [e["data"]["seq"] for e in answer["events"]]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
     for client in (town, back):

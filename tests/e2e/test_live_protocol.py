@@ -79,7 +79,7 @@ def test_the_embedded_default_keeps_events_acks_resync_and_timers(tmp_path):
         assert overdue["data"] == {**overdue["data"], "unit": ZHICHENG, "milestone": "arrival"}
         answer = officer.call("resync", {"since_seq": 0})
         types = [e["data"]["type"] for e in answer["events"]]
-        assert types == ["dispatched", "offered", "accepted", "overdue"], types
+        assert types == ["offered", "accepted", "overdue"], types
         time.sleep(1.5)
         assert len(officer.heard("incident.overdue")) == 1
         officer.disconnect()

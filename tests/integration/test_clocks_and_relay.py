@@ -121,6 +121,11 @@ def test_relay_emits_each_new_event_once_to_its_rooms(client, login, ctx):
     relay.start()
     inc = report(client, login("demo-reporter")).get_json()
     assert relay.flush() == 4 and relay.flush() == 0
+    pushed_before = len(sent)
+    with ctx.uow() as uow:
+        latest = uow.incidents.events(inc["id"])[-1]
+    relay.push([latest])  # already relayed by the tail: not sent again
+    assert len(sent) == pushed_before
     names = [(n, d["type"]) for n, d, _ in sent]
     assert names == [("incident.updated", "reported"), ("incident.updated", "dispatched"),
                      ("task.offered", "offered"), ("task.offered", "offered")]
@@ -139,12 +144,14 @@ def test_replay_gives_a_rooms_events_in_order_and_refuses_bad_seqs(client, login
     with ctx.uow() as uow:
         last = uow.events.last_seq()
     power = replay(ctx.uow, ["unit:power_supply"], 0)
-    assert [e["data"]["type"] for e in power["events"]] == ["dispatched", "offered"]
+    assert [e["data"]["type"] for e in power["events"]] == ["offered"]
     town = replay(ctx.uow, [f"unit:{ZHICHENG}"], 0)
-    assert len(town["events"]) == 4
-    since = town["events"][1]["data"]["seq"]
+    assert [e["data"]["type"] for e in town["events"]] == ["offered", "offered"]
+    command = replay(ctx.uow, ["command"], 0)
+    assert len(command["events"]) == 7  # reported, dispatched, 2 offers; then 3 for "other"
+    since = town["events"][0]["data"]["seq"]
     assert [e["data"]["seq"] for e in replay(ctx.uow, [f"unit:{ZHICHENG}"], since)["events"]] \
-        == [e["data"]["seq"] for e in town["events"][2:]]
+        == [e["data"]["seq"] for e in town["events"][1:]]
     for bad in (-1, last + 1, "7", None, 1.5, True):
         with pytest.raises(ValidationFailed) as err:
             replay(ctx.uow, ["command"], bad)
@@ -167,3 +174,17 @@ def test_the_sweep_keeps_position_history_within_its_retention(client, login, ct
     realtime.sweep(ctx)
     assert count_rows(ctx, t.officer_positions) == 1
     assert count_rows(ctx, t.officer_last_positions) == 1
+
+
+def test_events_pushed_from_memory_are_not_sent_again_by_the_tail(client, login, ctx):
+    sent: list[int] = []
+    relay = Relay(ctx.uow, lambda name, data, rooms: sent.append(data["seq"]))
+    relay.start()
+    inc = report(client, login("demo-reporter")).get_json()
+    with ctx.uow() as uow:
+        events = uow.incidents.events(inc["id"])
+    relay.push(events)
+    assert relay.flush() == 0
+    report(client, login("demo-reporter"))
+    assert relay.flush() == 4
+    assert len(sent) == len(set(sent)) == 8 and sent == sorted(sent)

@@ -56,7 +56,9 @@ def test_dispatch_orders_units_and_logs_events():
     assert inc.status == Status.DISPATCHED
     assert inc.unit_codes() == ["t", "power_supply"]
     assert [e.type for e in inc.events] == ["reported", "dispatched"]
-    assert inc.events[1].audience == ["unit:t", "unit:power_supply", "user:r", "command"]
+    assert inc.events[1].audience == ["user:r", "command"]  # units hear it as their offer
+    inc.accept("t", "o", T0)
+    assert inc.events[2].audience == ["unit:t", "unit:power_supply", "user:r", "command"]
 
 
 def test_each_unit_arrives_on_its_own_clock_and_the_first_puts_the_case_on_site():
