@@ -32,6 +32,8 @@ def import_boundary_set(ctx: Context, territories: Sequence[Territory], name: st
         if activate:
             uow.boundaries.activate(set_id, ctx.clock())
         uow.commit()
+    ctx.locator.invalidate()
+    ctx.routing.invalidate()  # it may have added territorial units
     return set_id, report
 
 
@@ -41,3 +43,4 @@ def activate_boundary_set(ctx: Context, set_id: int) -> None:
             raise NotFound(f"no boundary set {set_id}")
         uow.boundaries.activate(set_id, ctx.clock())
         uow.commit()
+    ctx.locator.invalidate()

@@ -8,6 +8,7 @@ from typing import Any
 
 from dispatch.clock import Clock, utc_now
 from dispatch.locator import TerritoryLocator
+from dispatch.routing import RoutingTable
 from dispatch.model import Event, User
 from dispatch.settings import Settings
 from dispatch.timers import Timer
@@ -27,6 +28,7 @@ class Context:
     clock: Clock = utc_now
     settings: Settings = field(default_factory=Settings)
     locator: TerritoryLocator = field(default_factory=TerritoryLocator)
+    routing: RoutingTable = field(default_factory=RoutingTable)
     # Called with the events a change wrote, after it committed (the relay pushes them).
     publish: Callable[[Sequence[Event]], None] = _no_publish
     # Called with new timers after they committed (RQ jobs at their due times, where configured).

@@ -1,8 +1,10 @@
-"""Firing due timers: the sweep (every process that runs one) and the RQ job (one timer).
+"""Firing due timers: the sweep (all that is due) and the RQ job (one incident's due timers).
 
-Both lock the timer row with SKIP LOCKED and re-check it is unfired, so two workers, a restarted
-worker, or a sweep racing a job still fire each timer once; an overdue notice is written only
-with its new accountability record (a unique constraint), so it can never be doubled.
+Both lock the timer rows with SKIP LOCKED and re-check they are unfired, so two workers, a
+restarted worker, or a sweep racing a job still fire each timer once; an overdue notice is written
+only with its new accountability record (a unique constraint), so it can never be doubled. After
+firing, the incident's next pending timer is handed to `ctx.schedule`, so the chain of RQ jobs
+goes on even when the sweep was the one that fired (after a flushed Redis, say).
 """
 
 from __future__ import annotations
@@ -17,28 +19,18 @@ from dispatch.model import Incident
 log = logging.getLogger(__name__)
 
 
-def fire_due_timers(ctx: Context, batch: int = 100) -> int:
-    """Fire everything that is due; returns how many timers fired."""
+def fire_due_timers(ctx: Context, batch: int = 100, incident_id: str | None = None) -> int:
+    """Fire everything that is due (or only one incident's); returns how many timers fired."""
     fired = 0
     while True:
         with ctx.uow() as uow:
-            due = uow.timers.claim_due(ctx.clock(), batch)
+            due = uow.timers.claim_due(ctx.clock(), batch, incident_id)
             if not due:
                 return fired
             _fire_all(ctx, uow, due)
             fired += len(due)
         if len(due) < batch:
             return fired
-
-
-def fire_timer(ctx: Context, timer_id: int) -> str | None:
-    """The RQ job: fire one timer if it is still due and unfired (else the sweep had it)."""
-    with ctx.uow() as uow:
-        timer = uow.timers.claim(timer_id, ctx.clock())
-        if timer is None:
-            return None
-        _fire_all(ctx, uow, [timer])
-        return timer.outcome
 
 
 def _fire_all(ctx: Context, uow: Any, due: list[timers.Timer]) -> None:
@@ -52,7 +44,7 @@ def _fire_all(ctx: Context, uow: Any, due: list[timers.Timer]) -> None:
         touched[incident.id] = incident
 
         def rank(unit: str, inc: Incident = incident) -> list[dict[str, Any]]:
-            return uow.positions.rank(unit, inc.location, since)
+            return uow.positions.rank([unit], inc.location, since)[unit]
 
         result = timers.fire(timer, incident, now, rank, ctx.settings.offer_timeout)
         if result.record is not None and uow.accountability.add_once(result.record):
@@ -60,5 +52,6 @@ def _fire_all(ctx: Context, uow: Any, due: list[timers.Timer]) -> None:
         timer.fired_at, timer.outcome = now, result.outcome
         follow_ups.extend(result.follow_up or [])
     uow.timers.add_all(follow_ups)
-    commit_and_publish(ctx, uow, timers=follow_ups)
+    uow.flush()
+    commit_and_publish(ctx, uow, timers=uow.timers.next_pending(list(touched)))
     log.info("fired %d timers: %s", len(due), ", ".join(t.outcome or "" for t in due))

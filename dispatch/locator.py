@@ -1,12 +1,15 @@
 """Point → territory against the active boundary set, with an in-process index.
 
-The index is rebuilt when a boundary set is (re)activated: every call reads the active set's id and
-activation time with one cheap query, so every process follows an activation without being told.
+The index is rebuilt when a boundary set is (re)activated. A process re-reads which set is active
+at most every `recheck_seconds` (and at once after an activation it made itself), so every process
+follows an activation elsewhere within that time without a query on every report.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,17 +25,29 @@ class Placement:
 
 
 class TerritoryLocator:
-    def __init__(self) -> None:
+    def __init__(self, recheck_seconds: float = 5.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
+        self._recheck, self._monotonic = recheck_seconds, monotonic
+        self._checked_at: float | None = None
+        self._active: Any = None
         self._version: tuple[int, object] | None = None
         self._index: TerritoryIndex | None = None
         self._names: dict[str, str] = {}
 
-    def locate(self, uow: Any, lon: float, lat: float) -> Placement:
-        active = uow.boundaries.active_set()
-        if active is None:
-            raise ServiceUnavailable("no boundary set is active: import and activate one first")
+    def invalidate(self) -> None:
         with self._lock:
+            self._checked_at = None
+
+    def locate(self, uow: Any, lon: float, lat: float) -> Placement:
+        with self._lock:
+            now = self._monotonic()
+            if self._checked_at is None or now - self._checked_at >= self._recheck:
+                self._active = uow.boundaries.active_set()
+                self._checked_at = now
+            active = self._active
+            if active is None:
+                raise ServiceUnavailable("no boundary set is active: import and activate one")
             version = (active.id, active.activated_at)
             if version != self._version:
                 rows = uow.boundaries.territories(active.id)

@@ -11,8 +11,8 @@ from dispatch import idempotency, photos, timers
 from dispatch.access import require_role
 from dispatch.clock import deadlines
 from dispatch.context import Context, commit_and_publish
-from dispatch.errors import ServiceUnavailable, ValidationFailed
-from dispatch.model import Incident, Photo, Role, Unit, User
+from dispatch.errors import ValidationFailed
+from dispatch.model import Incident, Photo, Role, User
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def report_incident(ctx: Context, reporter: User, report: NewReport,
             raise ValidationFailed.on("location", "give a location or a site_id")
 
         place = ctx.locator.locate(uow, location.x, location.y)
-        units = _responsible_units(uow, place.code, report.category, lead)
+        units = ctx.routing.responsible_units(uow, place.code, report.category, lead)
         policy = ctx.settings.policies.for_category(report.category)
         due = deadlines(now, policy)
         incident = Incident(
@@ -69,11 +69,11 @@ def report_incident(ctx: Context, reporter: User, report: NewReport,
                         territory=place.code, location=[location.x, location.y],
                         crs=report.crs, site_id=report.site_id, green_channel=green_channel)
         incident.dispatch(units, now, None)
-        since = now - ctx.settings.on_duty_window
+        ranked = uow.positions.rank([u.code for u in units], location,
+                                    now - ctx.settings.on_duty_window)
         for unit in units:
             incident.record("offered", now, None, audience=[f"unit:{unit.code}", "command"],
-                            unit=unit.code, repeat=0,
-                            officers=uow.positions.rank(unit.code, location, since))
+                            unit=unit.code, repeat=0, officers=ranked[unit.code])
         planned = timers.plan(incident, policy, ctx.settings.offer_timeout)
 
         saved: list[Photo] = []
@@ -92,17 +92,3 @@ def report_incident(ctx: Context, reporter: User, report: NewReport,
             raise
         return incident, True
 
-
-def _responsible_units(uow: object, territory_code: str, category: str,
-                       lead_department: str | None) -> list[Unit]:
-    """The territory, the category's departments, and a green-channel site's lead department."""
-    codes = [territory_code, *uow.routing.departments_for(category)]  # type: ignore[attr-defined]
-    if lead_department:
-        codes.append(lead_department)
-    units = []
-    for code in dict.fromkeys(codes):
-        unit = uow.units.get(code)  # type: ignore[attr-defined]
-        if unit is None:
-            raise ServiceUnavailable(f"routing names unit {code}, which does not exist")
-        units.append(unit)
-    return units

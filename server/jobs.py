@@ -14,7 +14,8 @@ def bind(ctx: Context) -> None:
     _ctx = ctx
 
 
-def fire_timer(timer_id: int) -> str | None:
+def fire_incident_timers(incident_id: str) -> int:
+    """Fire the incident's due timers (none if a sweep or another worker had them)."""
     if _ctx is None:
         raise RuntimeError("no context bound: run jobs with `python -m server.worker`")
-    return deadlines.fire_timer(_ctx, timer_id)
+    return deadlines.fire_due_timers(_ctx, incident_id=incident_id)

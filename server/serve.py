@@ -17,7 +17,7 @@ def main() -> None:
     from server import create_app
     from server.cli import prepare_database
     from server.extensions import socketio
-    from server.realtime import start_web_loops
+    from server.realtime import start_web_loops, tune_gc
 
     if os.environ.get("DATABASE_URL", "").startswith("postgres"):
         from psycogreen.gevent import patch_psycopg
@@ -35,6 +35,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, stop)
     # Without Redis one process does everything, the clocks included.
     start_web_loops(app, socketio, keep_clocks=not app.config["REDIS_URL"])
+    tune_gc()
     print(f"serving on http://{host}:{port} (Ctrl-C stops)", flush=True)
     socketio.run(app, host=host, port=port, log_output=False)
 

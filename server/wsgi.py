@@ -7,15 +7,13 @@ REDIS_URL set, timers belong to `python -m server.scheduler` and `python -m serv
 without it this process keeps them itself.
 """
 
-import gc
-
 from psycogreen.gevent import patch_psycopg
 
 from server import create_app
 from server.extensions import socketio
-from server.realtime import start_web_loops
+from server.realtime import start_web_loops, tune_gc
 
 patch_psycopg()
 app = create_app()
 start_web_loops(app, socketio, keep_clocks=not app.config["REDIS_URL"])
-gc.freeze()  # what start-up made lives as long as the process: keep it out of full collections
+tune_gc()

@@ -121,6 +121,8 @@ def _reset(app) -> None:  # type: ignore[no-untyped-def]
                 .where(t.boundary_sets.c.name != DEMO_SET_NAME))))
         conn.execute(delete(t.boundary_sets).where(t.boundary_sets.c.name != DEMO_SET_NAME))
         conn.execute(update(t.boundary_sets).where(*demo_sets).values(active=True))
+    ctx.locator.invalidate()  # the sets changed behind its back
+    ctx.routing.invalidate()
 
 
 @pytest.fixture

@@ -8,12 +8,16 @@ from datetime import datetime
 from typing import Any, cast
 
 import shapely
-from sqlalchemy import CursorResult, and_, delete, exists, func, insert, or_, select, true, update
+from sqlalchemy import (
+    CursorResult, String, and_, column, delete, exists, func, insert, or_, select, true, update,
+    values,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from dispatch import model
+from geo.distance import geodesic_distance_m
 from dispatch.timers import OverdueRecord, Timer
 from dispatch.queries import IncidentQuery
 from dispatch.storage import tables as t
@@ -25,6 +29,10 @@ class Units:
 
     def get(self, code: str) -> model.Unit | None:
         return self.s.get(model.Unit, code)
+
+    def by_codes(self, codes: Sequence[str]) -> dict[str, model.Unit]:
+        q = select(model.Unit).where(t.units.c.code.in_(list(codes)))
+        return {u.code: u for u in self.s.scalars(q)}
 
     def list(self, kind: str | None = None) -> list[model.Unit]:
         q = select(model.Unit).order_by(t.units.c.kind.desc(), t.units.c.code)
@@ -275,31 +283,40 @@ class Positions:
                            .where(t.officer_last_positions.c.officer_id == officer.id)
                            .values(**values))
 
-    def rank(self, unit_code: str, near: shapely.Point, since: datetime,
-             limit: int = 20) -> list[dict[str, Any]]:
-        """The unit's officers with a fix since `since`, nearest first.
+    def rank(self, unit_codes: Sequence[str], near: shapely.Point, since: datetime,
+             limit: int = 20) -> dict[str, list[dict[str, Any]]]:
+        """Each unit's officers with a fix since `since`, nearest first, in one round trip.
 
-        PostGIS orders by KNN (`<->`, served by the GiST index) and then by true distance;
-        the embedded default measures every candidate in Python.
+        PostGIS picks each unit's nearest by KNN (`<->`, served by the GiST index) in a LATERAL
+        subquery, then they are ordered by true distance; the embedded default measures every
+        candidate in Python.
         """
-        from geo.distance import geodesic_distance_m
-
         lp, u = t.officer_last_positions, t.users
-        q = (select(lp.c.officer_id, lp.c.location, lp.c.recorded_at, u.c.display_name)
-             .join(u, u.c.id == lp.c.officer_id)
-             .where(lp.c.unit_code == unit_code, lp.c.recorded_at >= since, u.c.active,
-                    u.c.role == model.Role.OFFICER))
+        columns = (lp.c.unit_code, lp.c.officer_id, lp.c.location, lp.c.recorded_at,
+                   u.c.display_name)
+        officers = lp.join(u, u.c.id == lp.c.officer_id)
+        on_duty = (lp.c.recorded_at >= since, u.c.active, u.c.role == model.Role.OFFICER)
         if self.s.get_bind().dialect.name == "postgresql":
+            codes = values(column("code", String), name="wanted").data(
+                [(code,) for code in unit_codes])
             point = func.ST_SetSRID(func.ST_MakePoint(near.x, near.y), 4326)
-            q = q.order_by(lp.c.location.op("<->")(point)).limit(limit)
-        rows = list(self.s.execute(q))
-        ranked = sorted(
-            ({"officer_id": r.officer_id, "name": r.display_name,
-              "distance_m": round(geodesic_distance_m(r.location.x, r.location.y,
-                                                      near.x, near.y), 1),
-              "position_at": r.recorded_at.isoformat().replace("+00:00", "Z")} for r in rows),
-            key=lambda o: o["distance_m"])
-        return ranked[:limit]
+            nearest = (select(*columns).select_from(officers)
+                       .where(lp.c.unit_code == codes.c.code, *on_duty)
+                       .order_by(lp.c.location.op("<->")(point)).limit(limit)
+                       .lateral("nearest"))
+            q = select(nearest).select_from(codes.join(nearest, true()))
+        else:
+            q = (select(*columns).select_from(officers)
+                 .where(lp.c.unit_code.in_(list(unit_codes)), *on_duty))
+        ranked: dict[str, list[dict[str, Any]]] = {code: [] for code in unit_codes}
+        for r in self.s.execute(q):
+            ranked[r.unit_code].append({
+                "officer_id": r.officer_id, "name": r.display_name,
+                "distance_m": round(geodesic_distance_m(r.location.x, r.location.y,
+                                                        near.x, near.y), 1),
+                "position_at": r.recorded_at.isoformat().replace("+00:00", "Z")})
+        return {code: sorted(found, key=lambda o: o["distance_m"])[:limit]
+                for code, found in ranked.items()}
 
     def latest_id(self, officer_id: str) -> int:
         return int(self.s.scalar(select(func.max(t.officer_positions.c.id))
@@ -347,20 +364,37 @@ class Timers:
         self.s = session
 
     def add_all(self, items: Sequence[Timer]) -> None:
-        self.s.add_all(items)
+        """One multi-row INSERT (a case plans a dozen timers; the ORM would cost more than the
+        database), giving each timer its id for the RQ job that fires it."""
+        if not items:
+            return
+        rows = [{"incident_id": x.incident_id, "unit_code": x.unit_code, "kind": str(x.kind),
+                 "milestone": str(x.milestone), "attempt": x.attempt, "deadline": x.deadline,
+                 "due_at": x.due_at} for x in items]
+        ids = self.s.scalars(insert(t.timers).returning(t.timers.c.id,
+                                                        sort_by_parameter_order=True), rows)
+        for item, timer_id in zip(items, ids, strict=True):
+            item.id = timer_id
 
-    def claim_due(self, now: datetime, limit: int) -> list[Timer]:
+    def claim_due(self, now: datetime, limit: int, incident_id: str | None = None
+                  ) -> list[Timer]:
         """Lock due, unfired timers; a concurrent sweeper or job skips them (fires once)."""
         q = (select(Timer).where(t.timers.c.fired_at.is_(None), t.timers.c.due_at <= now)
              .order_by(t.timers.c.due_at, t.timers.c.id).limit(limit)
              .with_for_update(skip_locked=True))
+        if incident_id is not None:
+            q = q.where(t.timers.c.incident_id == incident_id)
         return list(self.s.scalars(q))
 
-    def claim(self, timer_id: int, now: datetime) -> Timer | None:
-        q = (select(Timer).where(t.timers.c.id == timer_id, t.timers.c.fired_at.is_(None),
-                                 t.timers.c.due_at <= now)
-             .with_for_update(skip_locked=True))
-        return self.s.scalars(q).first()
+    def next_pending(self, incident_ids: Sequence[str]) -> list[Timer]:
+        """The earliest unfired timer of each incident."""
+        q = (select(Timer).where(t.timers.c.incident_id.in_(list(incident_ids)),
+                                 t.timers.c.fired_at.is_(None))
+             .order_by(t.timers.c.due_at))
+        first: dict[str, Timer] = {}
+        for timer in self.s.scalars(q):
+            first.setdefault(timer.incident_id, timer)
+        return list(first.values())
 
     def pending_for(self, incident_id: str) -> list[Timer]:
         q = (select(Timer).where(t.timers.c.incident_id == incident_id,
