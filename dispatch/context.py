@@ -25,6 +25,8 @@ def _no_schedule(timers: Sequence[Timer]) -> None:
 @dataclass
 class Context:
     uow: Callable[[], Any]
+    # For reads that need no transaction (a user per request, listings): fewer round trips.
+    read: Callable[[], Any] | None = None
     clock: Clock = utc_now
     settings: Settings = field(default_factory=Settings)
     locator: TerritoryLocator = field(default_factory=TerritoryLocator)
@@ -36,6 +38,10 @@ class Context:
     # Called with an officer's newest fix after it committed (live map; not part of the log).
     push_position: Callable[[User, dict[str, Any]], None] = lambda user, fix: None
     password_hasher: Callable[[str], str] | None = None
+
+
+def reader(ctx: Context) -> Any:
+    return (ctx.read or ctx.uow)()
 
 
 def commit_and_publish(ctx: Context, uow: Any, timers: Sequence[Timer] = ()) -> None:

@@ -6,7 +6,7 @@ from functools import cache
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from dispatch.context import Context
+from dispatch.context import Context, reader
 from dispatch.errors import Unauthorized
 from dispatch.model import User
 
@@ -34,6 +34,6 @@ def authenticate(ctx: Context, username: str, password: str) -> User:
 
 
 def load_user(ctx: Context, user_id: str) -> User | None:
-    with ctx.uow() as uow:
+    with reader(ctx) as uow:
         user = uow.users.get(user_id)
         return user if user is not None and user.active else None

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from dispatch.access import rooms_for, visible
-from dispatch.context import Context
+from dispatch.context import Context, reader
 from dispatch.errors import NotFound
 from dispatch.model import Event, Incident, Role, User
 
@@ -50,7 +50,7 @@ def list_incidents(ctx: Context, user: User, f: IncidentFilters) -> tuple[list[I
         query = replace(query, reporter_id=user.id)
     elif user.role in (Role.OFFICER, Role.DISPATCHER):
         query = replace(query, visible_to_unit=user.unit_code)
-    with ctx.uow() as uow:
+    with reader(ctx) as uow:
         return uow.incidents.search(query)
 
 

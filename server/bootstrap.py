@@ -37,6 +37,7 @@ def bootstrap(cfg: Mapping[str, Any], instance: Path) -> Context:
     )
     ctx = Context(
         uow=partial(SqlUnitOfWork, sessions),
+        read=partial(SqlUnitOfWork, make_session_factory(engine, read_only=True)),
         clock=cfg["CLOCK"] or utc_now,
         settings=settings,
         password_hasher=partial(hash_password, method=cfg["PASSWORD_HASH_METHOD"]),

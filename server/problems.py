@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, json
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from dispatch.errors import DispatchError
@@ -33,6 +34,14 @@ def register(app: Flask) -> None:
         limit = app.config.get("MAX_CONTENT_LENGTH")
         return problem(413, "Payload too large", f"the request exceeds {limit} bytes",
                        "payload-too-large", [{"field": "body", "message": "too large"}])
+
+    @app.errorhandler(DBAPIError)
+    def _database(exc: DBAPIError) -> Response:
+        if exc.connection_invalidated:  # the pool is renewed; the client's retry will do
+            log.warning("database connection lost: %s", exc.orig)
+            return problem(503, "Service unavailable", "the database connection was renewed; "
+                           "retry the request", "service-unavailable")
+        return _unexpected(exc)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:

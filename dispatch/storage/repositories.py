@@ -9,9 +9,9 @@ from typing import Any, cast
 
 import shapely
 from sqlalchemy import (
-    CursorResult, String, and_, column, delete, exists, func, insert, or_, select, true, update,
-    values,
+    CursorResult, String, and_, bindparam, delete, exists, func, insert, or_, select, true, update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -297,8 +297,10 @@ class Positions:
         officers = lp.join(u, u.c.id == lp.c.officer_id)
         on_duty = (lp.c.recorded_at >= since, u.c.active, u.c.role == model.Role.OFFICER)
         if self.s.get_bind().dialect.name == "postgresql":
-            codes = values(column("code", String), name="wanted").data(
-                [(code,) for code in unit_codes])
+            # unnest of one bound array keeps the statement cacheable (VALUES would be compiled
+            # afresh on every report).
+            codes = (func.unnest(bindparam("codes", list(unit_codes), type_=ARRAY(String)))
+                     .table_valued("code").render_derived(name="wanted"))
             point = func.ST_SetSRID(func.ST_MakePoint(near.x, near.y), 4326)
             nearest = (select(*columns).select_from(officers)
                        .where(lp.c.unit_code == codes.c.code, *on_duty)
@@ -364,17 +366,13 @@ class Timers:
         self.s = session
 
     def add_all(self, items: Sequence[Timer]) -> None:
-        """One multi-row INSERT (a case plans a dozen timers; the ORM would cost more than the
-        database), giving each timer its id for the RQ job that fires it."""
-        if not items:
-            return
-        rows = [{"incident_id": x.incident_id, "unit_code": x.unit_code, "kind": str(x.kind),
+        """One multi-row INSERT: a case plans a dozen timers, and the ORM would cost more than
+        the database."""
+        if items:
+            self.s.execute(insert(t.timers), [
+                {"incident_id": x.incident_id, "unit_code": x.unit_code, "kind": str(x.kind),
                  "milestone": str(x.milestone), "attempt": x.attempt, "deadline": x.deadline,
-                 "due_at": x.due_at} for x in items]
-        ids = self.s.scalars(insert(t.timers).returning(t.timers.c.id,
-                                                        sort_by_parameter_order=True), rows)
-        for item, timer_id in zip(items, ids, strict=True):
-            item.id = timer_id
+                 "due_at": x.due_at} for x in items])
 
     def claim_due(self, now: datetime, limit: int, incident_id: str | None = None
                   ) -> list[Timer]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from dispatch.storage import tables as t
 from geo.distance import offset_point
 from tests.helpers import KEJING, ZHICHENG, count_rows, location, report, seat
@@ -144,3 +146,21 @@ def test_openapi_describes_every_route(client, app):
     for path in ("/api/v1/incidents/{incident_id}/check-in", "/api/v1/units/boundaries",
                  "/api/v1/officers/me/positions", "/api/v1/auth/token", "/api/v1/sites"):
         assert path in spec["paths"]
+
+
+@pytest.mark.parametrize("backend", ["postgis"], indirect=True)  # SQLite has no server to lose
+def test_a_dropped_database_connection_is_a_503_then_recovers(client, login, ctx, backend):
+    import psycopg2
+
+    from tests.conftest import ADMIN_URL
+    headers = login("demo-commander")
+    assert client.get("/api/v1/incidents", headers=headers).status_code == 200
+    admin = psycopg2.connect(ADMIN_URL)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> pg_backend_pid()", (ctx.engine.url.database,))
+    admin.close()
+    r = client.get("/api/v1/incidents", headers=headers)
+    assert r.status_code == 503 and r.mimetype == "application/problem+json"
+    assert client.get("/api/v1/incidents", headers=headers).status_code == 200
