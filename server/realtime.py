@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 from dispatch import deadlines
 from dispatch.context import Context
 from dispatch.relay import Relay
+from dispatch.storage.database import warm
 from dispatch.timers import Timer
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,7 @@ def start_web_loops(app: Any, socketio: Any, keep_clocks: bool) -> None:
     relay: Relay = ctx.relay
     interval = float(app.config["SWEEP_SECONDS"])
     relay.start()
+    warm(ctx.engine, 5)
     socketio.start_background_task(_every, interval, socketio.sleep, relay.flush, "relay tail")
     if app.config["REDIS_URL"]:
         socketio.start_background_task(_listen_for_wakeups, app.config["REDIS_URL"], relay,
