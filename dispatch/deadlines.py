@@ -19,6 +19,32 @@ from dispatch.model import Incident
 log = logging.getLogger(__name__)
 
 
+def plan_timers(ctx: Context, incident: Incident) -> None:
+    """Store the timers of a case just reported (unless a sweep already did) and schedule them."""
+    planned = timers.plan(incident, ctx.settings.policies.for_category(incident.category),
+                          ctx.settings.offer_timeout)
+    with ctx.uow() as uow:
+        if not uow.incidents.mark_timers_planned(incident.id, ctx.clock()):
+            return
+        uow.timers.add_all(planned)
+        commit_and_publish(ctx, uow, timers=planned)
+
+
+def plan_unplanned(ctx: Context, batch: int = 100) -> int:
+    """The sweep's half of `plan_timers`: cases whose process died between commit and planning."""
+    with ctx.uow() as uow:
+        incidents = uow.timers.unplanned_incidents(batch)
+        planned: list[timers.Timer] = []
+        for incident in incidents:
+            found = timers.plan(incident, ctx.settings.policies.for_category(incident.category),
+                                ctx.settings.offer_timeout)
+            incident.timers_planned_at = ctx.clock()
+            planned.extend(found)
+        uow.timers.add_all(planned)
+        commit_and_publish(ctx, uow, timers=planned)
+        return len(incidents)
+
+
 def fire_due_timers(ctx: Context, batch: int = 100, incident_id: str | None = None) -> int:
     """Fire everything that is due (or only one incident's); returns how many timers fired."""
     fired = 0

@@ -167,6 +167,8 @@ class Incident:
     resolved_by: str | None = None
     resolve_note: str | None = None
     closed_at: datetime | None = None
+    # Set once its timers are stored (just after the report commits, or by the next sweep).
+    timers_planned_at: datetime | None = None
     id: str = field(default_factory=new_id)
     assignments: list[Assignment] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)

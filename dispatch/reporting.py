@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from shapely.geometry import Point
 
-from dispatch import idempotency, photos, timers
+from dispatch import idempotency, photos
+from dispatch.deadlines import plan_timers
 from dispatch.access import require_role
 from dispatch.clock import deadlines
 from dispatch.context import Context, commit_and_publish
@@ -74,7 +75,6 @@ def report_incident(ctx: Context, reporter: User, report: NewReport,
         for unit in units:
             incident.record("offered", now, None, audience=[f"unit:{unit.code}", "command"],
                             unit=unit.code, repeat=0, officers=ranked[unit.code])
-        planned = timers.plan(incident, policy, ctx.settings.offer_timeout)
 
         saved: list[Photo] = []
         try:
@@ -82,13 +82,14 @@ def report_incident(ctx: Context, reporter: User, report: NewReport,
                 saved.append(photos.save(ctx.settings.photo_dir, incident.id, upload, now))
             incident.photos.extend(saved)
             uow.incidents.add(incident)
-            uow.flush()
-            uow.timers.add_all(planned)
             idempotency.remember(uow, reporter.id, idempotency_key, "incidents.create",
                                  fingerprint, incident.id, now)
-            commit_and_publish(ctx, uow, timers=planned)
+            commit_and_publish(ctx, uow)
         except BaseException:
             photos.discard(ctx.settings.photo_dir, saved)
             raise
-        return incident, True
+    # After the push, so the units hear of the case first; should this process die before,
+    # the next sweep plans them (the incident is marked unplanned until then).
+    plan_timers(ctx, incident)
+    return incident, True
 

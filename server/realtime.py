@@ -153,7 +153,8 @@ _last_purge: list[float | None] = [None]  # monotonic time of the last purge in 
 
 
 def sweep(ctx: Context) -> None:
-    """Fire what is due from the database; keep the position history within its retention."""
+    """Plan what was left unplanned, fire what is due, keep positions within their retention."""
+    deadlines.plan_unplanned(ctx)
     deadlines.fire_due_timers(ctx)
     last = _last_purge[0]
     if last is None or time.monotonic() - last > 3600:

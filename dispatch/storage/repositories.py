@@ -180,6 +180,13 @@ class Incidents:
             q = q.with_for_update(of=t.incidents)
         return self.s.scalars(q).first()
 
+    def mark_timers_planned(self, incident_id: str, at: datetime) -> bool:
+        """True for the one caller that plans the incident's timers (the report or a sweep)."""
+        result = self.s.execute(update(t.incidents).where(
+            t.incidents.c.id == incident_id, t.incidents.c.timers_planned_at.is_(None))
+            .values(timers_planned_at=at))
+        return bool(cast(CursorResult[Any], result).rowcount)
+
     def events(self, incident_id: str) -> list[model.Event]:
         q = (select(model.Event).where(t.events.c.incident_id == incident_id)
              .order_by(t.events.c.seq))
@@ -366,13 +373,21 @@ class Timers:
         self.s = session
 
     def add_all(self, items: Sequence[Timer]) -> None:
-        """One multi-row INSERT: a case plans a dozen timers, and the ORM would cost more than
-        the database."""
+        """One multi-row INSERT (a case plans a dozen timers, and the ORM would cost more than
+        the database); a timer planned twice is stored once."""
         if items:
-            self.s.execute(insert(t.timers), [
+            insert_ = pg_insert if self.s.get_bind().dialect.name == "postgresql" else sqlite_insert
+            self.s.execute(insert_(t.timers).on_conflict_do_nothing(), [
                 {"incident_id": x.incident_id, "unit_code": x.unit_code, "kind": str(x.kind),
                  "milestone": str(x.milestone), "attempt": x.attempt, "deadline": x.deadline,
                  "due_at": x.due_at} for x in items])
+
+    def unplanned_incidents(self, limit: int) -> list[model.Incident]:
+        """Incidents whose timers were not stored yet (their process died right after commit)."""
+        q = (select(model.Incident).where(t.incidents.c.timers_planned_at.is_(None))
+             .order_by(t.incidents.c.received_at).limit(limit)
+             .with_for_update(of=t.incidents, skip_locked=True))
+        return list(self.s.scalars(q))
 
     def claim_due(self, now: datetime, limit: int, incident_id: str | None = None
                   ) -> list[Timer]:

@@ -116,7 +116,11 @@ incidents = Table(
     Column("resolved_by", ID, nullable=True),
     Column("resolve_note", Text, nullable=True),
     Column("closed_at", UTCDateTime, nullable=True),
+    Column("timers_planned_at", UTCDateTime, nullable=True),
 )
+Index("ix_incidents_unplanned", incidents.c.received_at,
+      postgresql_where=incidents.c.timers_planned_at.is_(None),
+      sqlite_where=incidents.c.timers_planned_at.is_(None))
 Index("ix_incidents_location", incidents.c.location, postgresql_using="gist")
 
 incident_units = Table(

@@ -188,3 +188,26 @@ def test_events_pushed_from_memory_are_not_sent_again_by_the_tail(client, login,
     report(client, login("demo-reporter"))
     assert relay.flush() == 4
     assert len(sent) == len(set(sent)) == 8 and sent == sorted(sent)
+
+
+def test_a_case_whose_timers_were_not_stored_is_planned_by_the_next_sweep(client, login, ctx,
+                                                                          clock):
+    from sqlalchemy import delete, update
+
+    from dispatch.storage import tables as t
+    from server import realtime
+    inc = report(client, login("demo-reporter")).get_json()
+    with ctx.engine.begin() as conn:  # as if the process died between commit and planning
+        conn.execute(delete(t.timers).where(t.timers.c.incident_id == inc["id"]))
+        conn.execute(update(t.incidents).where(t.incidents.c.id == inc["id"])
+                     .values(timers_planned_at=None))
+    realtime.sweep(ctx)
+    with ctx.uow() as uow:
+        pending = uow.timers.next_pending([inc["id"]])
+        assert uow.incidents.get(inc["id"]).timers_planned_at == clock.now
+    assert [(t.kind, t.due_at) for t in pending] == [("offer", clock.now + timedelta(minutes=5))]
+    realtime.sweep(ctx)  # planning twice stores nothing twice
+    clock.advance(minutes=31)
+    deadlines.fire_due_timers(ctx)
+    assert sorted(_overdue(ctx, inc["id"])) == [(ZHICHENG, "arrival"),
+                                                 ("power_supply", "arrival")]
