@@ -35,12 +35,11 @@ def bootstrap(cfg: Mapping[str, Any], instance: Path) -> Context:
         on_duty_window=timedelta(minutes=float(cfg["ON_DUTY_MINUTES"])),
         position_retention_days=int(cfg["POSITION_RETENTION_DAYS"]),
     )
-    ctx = Context(
+    return Context(
         uow=partial(SqlUnitOfWork, sessions),
         read=partial(SqlUnitOfWork, make_session_factory(engine, read_only=True)),
         clock=cfg["CLOCK"] or utc_now,
         settings=settings,
         password_hasher=partial(hash_password, method=cfg["PASSWORD_HASH_METHOD"]),
+        engine=engine,
     )
-    ctx.engine = engine  # type: ignore[attr-defined]
-    return ctx

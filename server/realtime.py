@@ -100,7 +100,7 @@ def attach(app: Any, ctx: Context, socketio: Any, redis_url: str | None) -> Rela
         to_rq = rq_scheduler(redis_url)
         # Off the request's path: the response does not wait for Redis (the sweep is the net).
         ctx.schedule = lambda timers: socketio.start_background_task(to_rq, timers)
-    ctx.relay = relay  # type: ignore[attr-defined]
+    ctx.relay = relay
     live.register(socketio)
     return relay
 
