@@ -46,7 +46,7 @@ cluster: $(VENV)/.base services
 ## Benchmarks (bench/README.md): the product's push path against a bare emit, memory per client.
 bench: $(VENV)/.test services
 	$(BIN)/pip install -q -e '.[bench]'
-	$(BIN)/python bench/live_push.py
+	$(BIN)/python bench/repeat.py --repeat 3
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check .
