@@ -1,19 +1,18 @@
 """Point → territory against the active boundary set, with an in-process index.
 
 The index is rebuilt when a boundary set is (re)activated. A process re-reads which set is active
-at most every `recheck_seconds` (and at once after an activation it made itself), so every process
+at most every few seconds (and at once after an activation it made itself), so every process
 follows an activation elsewhere within that time without a query on every report.
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from dispatch.errors import OutsideTerritory, ServiceUnavailable
+from dispatch.refresh import Refresh
 from geo.locate import TerritoryIndex
 
 
@@ -25,11 +24,9 @@ class Placement:
 
 
 class TerritoryLocator:
-    def __init__(self, recheck_seconds: float = 5.0,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, refresh: Refresh | None = None) -> None:
         self._lock = threading.Lock()
-        self._recheck, self._monotonic = recheck_seconds, monotonic
-        self._checked_at: float | None = None
+        self._refresh = refresh or Refresh()
         self._active: Any = None
         self._version: tuple[int, object] | None = None
         self._index: TerritoryIndex | None = None
@@ -37,14 +34,12 @@ class TerritoryLocator:
 
     def invalidate(self) -> None:
         with self._lock:
-            self._checked_at = None
+            self._refresh.invalidate()
 
     def locate(self, uow: Any, lon: float, lat: float) -> Placement:
         with self._lock:
-            now = self._monotonic()
-            if self._checked_at is None or now - self._checked_at >= self._recheck:
+            if self._refresh.due():
                 self._active = uow.boundaries.active_set()
-                self._checked_at = now
             active = self._active
             if active is None:
                 raise ServiceUnavailable("no boundary set is active: import and activate one")

@@ -1,43 +1,38 @@
 """Who answers for a category: the routing table and the units, read at most every few seconds.
 
 Both change only by an administrator's hand, yet every report needs them; a process re-reads them
-at most every `recheck_seconds`, so a change reaches every process within that time.
+at most every few seconds, so a change reaches every process within that time.
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 from dispatch.errors import ServiceUnavailable
 from dispatch.model import Unit
+from dispatch.refresh import Refresh
 
 
 class RoutingTable:
-    def __init__(self, recheck_seconds: float = 5.0,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, refresh: Refresh | None = None) -> None:
         self._lock = threading.Lock()
-        self._recheck, self._monotonic = recheck_seconds, monotonic
-        self._read_at: float | None = None
+        self._refresh = refresh or Refresh()
         self._routes: dict[str, list[str]] = {}
         self._units: dict[str, Unit] = {}
 
     def invalidate(self) -> None:
         with self._lock:
-            self._read_at = None
+            self._refresh.invalidate()
 
     def responsible_units(self, uow: Any, territory_code: str, category: str,
                           lead_department: str | None) -> list[Unit]:
         """The territory, the category's departments, and a green-channel site's lead."""
         with self._lock:
-            now = self._monotonic()
-            if self._read_at is None or now - self._read_at >= self._recheck:
+            if self._refresh.due():
                 self._routes = uow.routing.table()
                 # Plain copies: they outlive the session they were read in.
                 self._units = {u.code: Unit(u.code, u.name, u.kind) for u in uow.units.list()}
-                self._read_at = now
             routes, units = self._routes, self._units
         codes = [territory_code, *routes.get(category, [])]
         if lead_department:

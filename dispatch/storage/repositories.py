@@ -17,10 +17,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from dispatch import model
-from geo.distance import geodesic_distance_m
-from dispatch.timers import OverdueRecord, Timer
 from dispatch.queries import IncidentQuery
 from dispatch.storage import tables as t
+from dispatch.timers import OverdueRecord, Timer
+from geo.distance import geodesic_distance_m
 
 
 class Units:
@@ -29,10 +29,6 @@ class Units:
 
     def get(self, code: str) -> model.Unit | None:
         return self.s.get(model.Unit, code)
-
-    def by_codes(self, codes: Sequence[str]) -> dict[str, model.Unit]:
-        q = select(model.Unit).where(t.units.c.code.in_(list(codes)))
-        return {u.code: u for u in self.s.scalars(q)}
 
     def list(self, kind: str | None = None) -> list[model.Unit]:
         q = select(model.Unit).order_by(t.units.c.kind.desc(), t.units.c.code)
@@ -66,10 +62,6 @@ class Users:
 class Routing:
     def __init__(self, session: Session) -> None:
         self.s = session
-
-    def departments_for(self, category: str) -> list[str]:
-        q = select(t.routing.c.unit_code).where(t.routing.c.category == category)
-        return sorted(self.s.scalars(q))
 
     def set(self, category: str, unit_codes: Iterable[str]) -> None:
         self.s.execute(delete(t.routing).where(t.routing.c.category == category))
@@ -409,10 +401,6 @@ class Timers:
             first.setdefault(timer.incident_id, timer)
         return list(first.values())
 
-    def pending_for(self, incident_id: str) -> list[Timer]:
-        q = (select(Timer).where(t.timers.c.incident_id == incident_id,
-                                 t.timers.c.fired_at.is_(None)).order_by(t.timers.c.due_at))
-        return list(self.s.scalars(q))
 
 
 class Accountability:

@@ -86,3 +86,16 @@ def test_illegal_transitions_raise_conflict():
         inc.arrive("power_supply", "o", T0, Point(112.6, 35.0), 1, None)
     with pytest.raises(Conflict):
         inc.dispatch([], T0, None)
+
+
+def test_refresh_is_due_every_interval_and_at_once_after_invalidate():
+    from dispatch.refresh import Refresh
+    now = [100.0]
+    refresh = Refresh(5.0, lambda: now[0])
+    assert refresh.due() and not refresh.due()
+    now[0] += 4.9
+    assert not refresh.due()
+    now[0] += 0.1
+    assert refresh.due()
+    refresh.invalidate()
+    assert refresh.due()
