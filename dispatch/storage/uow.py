@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.model import Event
+from dispatch.storage import live_repositories as live
 from dispatch.storage import repositories as r
 
 
@@ -26,10 +27,10 @@ class SqlUnitOfWork:
         self.sites = r.Sites(s)
         self.incidents = r.Incidents(s)
         self.idempotency = r.Idempotency(s)
-        self.positions = r.Positions(s)
-        self.events = r.Events(s)
-        self.timers = r.Timers(s)
-        self.accountability = r.Accountability(s)
+        self.positions = live.Positions(s)
+        self.events = live.Events(s)
+        self.timers = live.Timers(s)
+        self.accountability = live.Accountability(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
