@@ -1,4 +1,5 @@
-"""Queries, one small class per aggregate. The only place besides `orm`/`tables` that speaks SQL."""
+"""Queries, one small class per aggregate: with `live_repositories`, `orm` and `tables`, the only
+places that speak SQL."""
 
 from __future__ import annotations
 
