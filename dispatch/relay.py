@@ -54,35 +54,45 @@ class Relay:
             self.watermark = uow.events.last_seq()
 
     def push(self, events: Sequence[Event]) -> None:
-        """The fast path: this process just committed these; emit them without reading back."""
-        if self.watermark is None:
+        """The fast path: this process just committed these; emit them without reading back.
+
+        Only when they follow on from what this process emitted last: if another process
+        committed in between, read the log instead, so clients still hear events in seq order.
+        """
+        if self.watermark is None or not events:
             return
         with self._lock:
+            seqs = [e.seq for e in events if e.seq is not None]
+            if min(seqs) != max([self.watermark, *self._pushed]) + 1:
+                self._flush_locked()
+                return
             for event in events:
-                assert event.seq is not None
-                if event.seq > self.watermark and event.seq not in self._pushed:
-                    self._emit(socket_event(event), payload(event), list(event.audience))
-                    self._pushed.add(event.seq)
+                self._emit(socket_event(event), payload(event), list(event.audience))
+            self._pushed.update(seqs)
 
     def flush(self) -> int:
         """Emit every event past the watermark; a process that never started has no clients."""
         if self.watermark is None:
             return 0
-        emitted = 0
         with self._lock:
-            while True:
-                with self._uow() as uow:
-                    events = uow.events.after(self.watermark, self._batch)
-                for event in events:
-                    assert event.seq is not None
-                    if event.seq in self._pushed:
-                        self._pushed.discard(event.seq)
-                    else:
-                        self._emit(socket_event(event), payload(event), list(event.audience))
-                        emitted += 1
-                    self.watermark = event.seq
-                if len(events) < self._batch:
-                    return emitted
+            return self._flush_locked()
+
+    def _flush_locked(self) -> int:
+        assert self.watermark is not None
+        emitted = 0
+        while True:
+            with self._uow() as uow:
+                events = uow.events.after(self.watermark, self._batch)
+            for event in events:
+                assert event.seq is not None
+                if event.seq in self._pushed:
+                    self._pushed.discard(event.seq)
+                else:
+                    self._emit(socket_event(event), payload(event), list(event.audience))
+                    emitted += 1
+                self.watermark = event.seq
+            if len(events) < self._batch:
+                return emitted
 
 
 def replay(uow_factory: Callable[[], Any], rooms: Sequence[str], since_seq: Any,

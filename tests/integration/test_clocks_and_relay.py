@@ -211,3 +211,15 @@ def test_a_case_whose_timers_were_not_stored_is_planned_by_the_next_sweep(client
     deadlines.fire_due_timers(ctx)
     assert sorted(_overdue(ctx, inc["id"])) == [(ZHICHENG, "arrival"),
                                                  ("power_supply", "arrival")]
+
+
+def test_a_push_after_another_process_committed_keeps_seq_order(client, login, ctx):
+    sent: list[int] = []
+    relay = Relay(ctx.uow, lambda name, data, rooms: sent.append(data["seq"]))
+    relay.start()
+    report(client, login("demo-reporter"))  # committed elsewhere: this relay was not told
+    mine = report(client, login("demo-reporter")).get_json()
+    with ctx.uow() as uow:
+        relay.push(uow.incidents.events(mine["id"]))
+    assert len(sent) == 8 and sent == sorted(sent)  # the other's four first, then these
+    assert relay.flush() == 0
