@@ -28,7 +28,20 @@ then echo "cannot reach PostgreSQL at $admin" >&2; exit 1; fi
 [ "${DISPATCH_SEED_DEMO:-1}" = 1 ] && "$BIN/python" -m server seed-demo
 
 pids=()
-cleanup() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait || true; }
+cleanup() {
+  # TERM, then up to 10 s for graceful stops (gunicorn allows 5), then KILL what is left: a
+  # process that was still starting may have missed the signal.
+  trap - INT TERM EXIT
+  kill "${pids[@]}" 2>/dev/null || true
+  for _ in $(seq 1 50); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.2
+  done
+  kill -KILL "${pids[@]}" 2>/dev/null || true
+  wait || true
+}
 trap cleanup INT TERM EXIT
 
 for port in $WEB_PORTS; do
