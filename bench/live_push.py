@@ -8,8 +8,8 @@ One run, one machine, the same load generator for both servers (see bench/README
 1. bare server (bench/bare_server.py): warm up, RSS of the gunicorn worker, connect 3,000 clients
    (200 in room unit:power_supply), idle, RSS again -> KB per connection; drop 1,000 bystanders
    (2,000 connected); N rounds of POST /emit -> all 200 room members received it.
-2. product (server.wsgi:app on a private PostgreSQL database and a private redis-server): the same
-   with officer sockets (200 officer-power_supply, the rest in 21 other units) and N rounds of
+2. product (server.wsgi:create() on a private PostgreSQL database and a private redis-server):
+   the same with officer sockets (200 officer-power_supply, the rest in 21 other units) and N rounds of
    POST /api/v1/incidents -> all 200 power_supply sockets received `task.offered` for it.
 
 Writes a table to stdout and bench/results/live_push-<timestamp>.json; exits 0 when product/bare
@@ -690,7 +690,7 @@ def bare_phase(procs: Processes, args: argparse.Namespace) -> dict[str, Any]:
 def product_phase(procs: Processes, args: argparse.Namespace, env: dict[str, str]
                   ) -> dict[str, Any]:
     port = free_port()
-    proc = procs.start("product", gunicorn_cmd(port, "server.wsgi:app", []), env=env)
+    proc = procs.start("product", gunicorn_cmd(port, "server.wsgi:create()", []), env=env)
     gens = None
     try:
         wait_http(port, "/healthz", proc, 90)

@@ -1,19 +1,27 @@
-"""The production entry point for gunicorn's gevent websocket worker:
+"""The production entry point for gunicorn's gevent websocket worker, as an application factory
+so that importing this module builds nothing:
 
-    gunicorn -k geventwebsocket.gunicorn.workers.GeventWebSocketWorker -w 1 server.wsgi:app
+    gunicorn -k geventwebsocket.gunicorn.workers.GeventWebSocketWorker -w 1 'server.wsgi:create()'
 
 The worker has already monkey-patched the process; psycopg2 is made cooperative here. With
 REDIS_URL set, timers belong to `python -m server.scheduler` and `python -m server.worker`;
 without it this process keeps them itself.
 """
 
-from psycogreen.gevent import patch_psycopg
+from __future__ import annotations
 
-from server import create_app
-from server.extensions import socketio
-from server.realtime import start_web_loops, tune_gc
+from flask import Flask
 
-patch_psycopg()
-app = create_app()
-start_web_loops(app, socketio, keep_clocks=not app.config["REDIS_URL"])
-tune_gc()
+
+def create() -> Flask:
+    from psycogreen.gevent import patch_psycopg
+
+    from server import create_app
+    from server.extensions import socketio
+    from server.realtime import start_web_loops, tune_gc
+
+    patch_psycopg()
+    app = create_app()
+    start_web_loops(app, socketio, keep_clocks=not app.config["REDIS_URL"])
+    tune_gc()
+    return app

@@ -79,7 +79,7 @@ class Processes:
                           "geventwebsocket.gunicorn.workers.GeventWebSocketWorker", "-w", "1",
                           "--worker-connections", "10000", "--no-control-socket",
                           "-b", f"127.0.0.1:{port}", "--graceful-timeout", "2",
-                          "server.wsgi:app"])
+                          "server.wsgi:create()"])
         base = f"http://127.0.0.1:{port}"
         wait_for(lambda: _answers(f"{base}/healthz"), 60, f"{name} to answer")
         return base

@@ -42,6 +42,8 @@ def test_importing_the_app_package_builds_nothing():
     for name in [m for m in sys.modules if m.split(".")[0] in ("server", "mobile_api")]:
         del sys.modules[name]
     server = importlib.import_module("server")
+    wsgi = importlib.import_module("server.wsgi")  # gunicorn's entry: a factory, not an app
     from server.extensions import socketio
     assert socketio.server is None  # bound only by create_app
-    assert callable(server.create_app)
+    assert callable(server.create_app) and callable(wsgi.create)
+    assert not hasattr(wsgi, "app")
