@@ -9,8 +9,8 @@ One run, one machine, the same load generator for both servers (see bench/README
    (200 in room unit:power_supply), idle, RSS again -> KB per connection; drop 1,000 bystanders
    (2,000 connected); N rounds of POST /emit -> all 200 room members received it.
 2. product (server.wsgi:create() on a private PostgreSQL database and a private redis-server):
-   the same with officer sockets (200 officer-power_supply, the rest in 21 other units) and N rounds of
-   POST /api/v1/incidents -> all 200 power_supply sockets received `task.offered` for it.
+   the same with officer sockets (200 officer-power_supply, the rest in 21 other units) and N
+   rounds of POST /api/v1/incidents -> all 200 power_supply sockets received `task.offered` for it.
 
 Writes a table to stdout and bench/results/live_push-<timestamp>.json; exits 0 when product/bare
 is <= 2.0x for both the median and the p99 and the product holds 3,000 sockets at <= 100 KB each,
