@@ -17,6 +17,7 @@ from typing import Any
 from shapely.geometry import Point
 
 from dispatch.errors import Conflict
+from dispatch.utc import iso_utc
 
 
 class Category(StrEnum):
@@ -190,7 +191,7 @@ class Incident:
     def snapshot(self) -> dict[str, Any]:
         """A compact, JSON-ready picture of the case for real-time clients."""
         def iso(t: datetime | None) -> str | None:
-            return None if t is None else t.isoformat().replace("+00:00", "Z")
+            return None if t is None else iso_utc(t)
         return {
             "id": self.id, "category": self.category, "status": str(self.status),
             "description": self.description,

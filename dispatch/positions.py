@@ -10,6 +10,7 @@ from shapely.geometry import Point
 from dispatch.access import require_role
 from dispatch.context import Context
 from dispatch.model import Role, User
+from dispatch.utc import iso_utc
 
 Fix = tuple[Point, float | None, datetime]
 
@@ -27,5 +28,5 @@ def record_positions(ctx: Context, officer: User, fixes: Sequence[Fix]) -> int:
         # not replay them (the map asks for the latest positions instead).
         "seq": seq, "officer_id": officer.id, "name": officer.display_name,
         "unit": officer.unit_code, "lat": point.y, "lon": point.x, "accuracy_m": accuracy,
-        "recorded_at": at.isoformat().replace("+00:00", "Z")})
+        "recorded_at": iso_utc(at)})
     return stored

@@ -16,6 +16,7 @@ from typing import Any
 
 from dispatch.errors import ValidationFailed
 from dispatch.model import Event
+from dispatch.utc import iso_utc
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ def socket_event(event: Event) -> str:
 def payload(event: Event) -> dict[str, Any]:
     return {
         "seq": event.seq, "type": event.type,
-        "at": event.at.isoformat().replace("+00:00", "Z"),
+        "at": iso_utc(event.at),
         "actor": event.actor_id, "incident_id": event.incident_id, "data": event.data,
         "incident": event.snapshot,
     }

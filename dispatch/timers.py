@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from dispatch.clock import Policy
 from dispatch.model import Incident, Milestone, Status
+from dispatch.utc import iso_utc
 
 Ranking = Callable[[str], list[dict[str, Any]]]
 
@@ -128,7 +129,7 @@ def fire(timer: Timer, incident: Incident, now: datetime, rank: Ranking,
         return Fired("met")
     if timer.kind == TimerKind.DEADLINE_NEAR:
         incident.record("deadline_near", now, None, audience=[f"unit:{unit}"], unit=unit,
-                        milestone=timer.milestone, due=_iso(deadline))
+                        milestone=timer.milestone, due=iso_utc(deadline))
         return Fired("warned")
     record = OverdueRecord(incident.id, unit, timer.milestone, deadline, now)
     return Fired("overdue", record=record)
@@ -138,9 +139,5 @@ def announce_overdue(incident: Incident, record: OverdueRecord) -> None:
     incident.record("overdue", record.recorded_at, None,
                     audience=[f"unit:{record.unit_code}", f"dispatch:{record.unit_code}",
                               "command"],
-                    unit=record.unit_code, milestone=record.milestone, due=_iso(record.due_at),
+                    unit=record.unit_code, milestone=record.milestone, due=iso_utc(record.due_at),
                     late_by_s=(record.recorded_at - record.due_at).total_seconds())
-
-
-def _iso(t: datetime) -> str:
-    return t.isoformat().replace("+00:00", "Z")

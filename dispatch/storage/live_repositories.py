@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from dispatch import model
 from dispatch.storage import tables as t
 from dispatch.timers import OverdueRecord, Timer
+from dispatch.utc import iso_utc
 from geo.distance import geodesic_distance_m
 
 
@@ -90,7 +91,7 @@ class Positions:
                 "officer_id": r.officer_id, "name": r.display_name,
                 "distance_m": round(geodesic_distance_m(r.location.x, r.location.y,
                                                         near.x, near.y), 1),
-                "position_at": r.recorded_at.isoformat().replace("+00:00", "Z")})
+                "position_at": iso_utc(r.recorded_at)})
         return {code: sorted(found, key=lambda o: o["distance_m"])[:limit]
                 for code, found in ranked.items()}
 
