@@ -19,10 +19,14 @@ from dispatch.model import Incident
 log = logging.getLogger(__name__)
 
 
+def _plan(ctx: Context, incident: Incident) -> list[timers.Timer]:
+    return timers.plan(incident, ctx.settings.policies.for_category(incident.category),
+                       ctx.settings.offer_timeout)
+
+
 def plan_timers(ctx: Context, incident: Incident) -> None:
     """Store the timers of a case just reported (unless a sweep already did) and schedule them."""
-    planned = timers.plan(incident, ctx.settings.policies.for_category(incident.category),
-                          ctx.settings.offer_timeout)
+    planned = _plan(ctx, incident)
     with ctx.uow() as uow:
         if not uow.incidents.mark_timers_planned(incident.id, ctx.clock()):
             return
@@ -36,10 +40,8 @@ def plan_unplanned(ctx: Context, batch: int = 100) -> int:
         incidents = uow.timers.unplanned_incidents(batch)
         planned: list[timers.Timer] = []
         for incident in incidents:
-            found = timers.plan(incident, ctx.settings.policies.for_category(incident.category),
-                                ctx.settings.offer_timeout)
+            planned.extend(_plan(ctx, incident))
             incident.timers_planned_at = ctx.clock()
-            planned.extend(found)
         uow.timers.add_all(planned)
         commit_and_publish(ctx, uow, timers=planned)
         return len(incidents)

@@ -35,5 +35,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_cli(app)
     socketio.init_app(app, async_mode=cfg["ASYNC_MODE"], message_queue=cfg["REDIS_URL"] or None,
                       cors_allowed_origins=cfg["CORS_ORIGINS"] or None)
-    realtime.attach(app, ctx, socketio, cfg["REDIS_URL"])
+    realtime.attach(ctx, socketio, cfg["REDIS_URL"])
     return app

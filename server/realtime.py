@@ -59,7 +59,7 @@ def rq_scheduler(url: str) -> Callable[[Sequence[Timer]], None]:
     return schedule
 
 
-def attach(app: Any, ctx: Context, socketio: Any, redis_url: str | None) -> Relay:
+def attach(ctx: Context, socketio: Any, redis_url: str | None) -> None:
     """Give the context its real-time hooks; the loops start with `start_web_loops`."""
     from server import live
 
@@ -102,7 +102,6 @@ def attach(app: Any, ctx: Context, socketio: Any, redis_url: str | None) -> Rela
         ctx.schedule = lambda timers: socketio.start_background_task(to_rq, timers)
     ctx.relay = relay
     live.register(socketio)
-    return relay
 
 
 def start_web_loops(app: Any, socketio: Any, keep_clocks: bool) -> None:
