@@ -105,10 +105,6 @@ class Positions:
                                 .where(t.officer_positions.c.recorded_at < before))
         return int(cast(CursorResult[Any], result).rowcount)
 
-    def last(self, officer_id: str) -> Any:
-        return self.s.execute(select(t.officer_last_positions)
-                              .where(t.officer_last_positions.c.officer_id == officer_id)).first()
-
 
 class Events:
     """The event log read as an outbox (tailed by each web process) and as history (resync)."""
