@@ -15,6 +15,9 @@ from geo.distance import geodesic_distance_m
 
 
 def accept(ctx: Context, officer: User, incident_id: str) -> Incident:
+    """The task is the unit's: under the case's lock the first accept of the unit takes it, and
+    any later or concurrent one (the same officer, or another of the unit) gets the case as it
+    stands, unchanged; one `accepted` event either way."""
     with ctx.uow() as uow:
         incident = visible(officer, uow.incidents.get(incident_id, for_update=True), incident_id)
         unit = acting_unit(officer, incident, Role.OFFICER)
@@ -36,8 +39,9 @@ def check_in(ctx: Context, officer: User, incident_id: str, location: Point,
         "incidents.check-in", [incident_id, round(location.x, 7), round(location.y, 7),
                                accuracy_m, device_time])
     with ctx.uow() as uow:
-        if idempotency.replayed(uow, officer.id, idempotency_key, "incidents.check-in",
-                                fingerprint):
+        # The key first, then the case's lock: a retry with the same key waits at the key.
+        if idempotency.claim(uow, officer.id, idempotency_key, "incidents.check-in",
+                             fingerprint, incident_id, ctx.clock()):
             return visible(officer, uow.incidents.get(incident_id), incident_id)
         incident = visible(officer, uow.incidents.get(incident_id, for_update=True), incident_id)
         unit = acting_unit(officer, incident, Role.OFFICER)
@@ -49,10 +53,10 @@ def check_in(ctx: Context, officer: User, incident_id: str, location: Point,
                 "location", f"you are {distance:.0f} m from the site; a check-in must be within "
                             f"{limit:.0f} m")
         now = ctx.clock()
+        # Under the case's lock: of concurrent check-ins, the first arrives and the others find
+        # the unit arrived and answer with the case unchanged.
         if incident.arrive(unit, officer.id, now, location, distance, device_time):
             uow.accountability.mark_met(incident.id, [unit], Milestone.ARRIVAL, now)
-        idempotency.remember(uow, officer.id, idempotency_key, "incidents.check-in",
-                             fingerprint, incident.id, now)
         commit_and_publish(ctx, uow)
         return incident
 

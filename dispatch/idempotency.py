@@ -1,4 +1,9 @@
-"""Idempotency-Key handling: the same key from the same user returns the first result."""
+"""Idempotency-Key handling: the same key from the same user returns the first result.
+
+A key is claimed first, in the transaction that creates its resource: concurrent requests with
+the same key wait for the first to finish (the database's unique key, not a check in Python),
+then replay what it committed; a refused request rolls its claim back with everything else.
+"""
 
 from __future__ import annotations
 
@@ -15,20 +20,20 @@ def request_fingerprint(scope: str, payload: Any) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def replayed(uow: Any, user_id: str, key: str | None, scope: str, fingerprint: str) -> str | None:
-    """The resource id the key produced before, or None when the key is new (or absent)."""
+def claim(uow: Any, user_id: str, key: str | None, scope: str, fingerprint: str,
+          resource_id: str, at: datetime) -> str | None:
+    """None when the request goes on (no key, or the key is now this transaction's, for
+    `resource_id`); else the id of the resource the key's first request produced, to replay.
+
+    Call it before anything else the request writes, so that a replay waits at the key rather
+    than on the locks the first request holds.
+    """
     if key is None:
         return None
-    row = uow.idempotency.get(user_id, key)
-    if row is None:
+    held = uow.idempotency.claim(user_id, key, scope, fingerprint, resource_id, at)
+    if held is None:
         return None
-    if row.scope != scope or row.request_hash != fingerprint:
+    if held.scope != scope or held.request_hash != fingerprint:
         raise ValidationFailed.on("Idempotency-Key",
                                   "this key was already used for a different request")
-    return str(row.resource_id)
-
-
-def remember(uow: Any, user_id: str, key: str | None, scope: str, fingerprint: str,
-             resource_id: str, at: datetime) -> None:
-    if key is not None:
-        uow.idempotency.add(user_id, key, scope, fingerprint, resource_id, at)
+    return str(held.resource_id)

@@ -12,8 +12,8 @@ from dispatch.deadlines import plan_timers
 from dispatch.access import require_role
 from dispatch.clock import deadlines
 from dispatch.context import Context, commit_and_publish
-from dispatch.errors import ValidationFailed
-from dispatch.model import Incident, Photo, Role, User
+from dispatch.errors import Conflict, ValidationFailed
+from dispatch.model import Incident, Photo, Role, User, new_id
 
 
 @dataclass(frozen=True)
@@ -39,13 +39,19 @@ def report_incident(ctx: Context, reporter: User, report: NewReport,
     """Returns the incident and whether it was created now (False: an Idempotency-Key replay)."""
     require_role(reporter, Role.REPORTER)
     fingerprint = report.fingerprint()
+    incident_id = new_id()
     with ctx.uow() as uow:
-        earlier = idempotency.replayed(uow, reporter.id, idempotency_key, "incidents.create",
-                                       fingerprint)
-        if earlier is not None:
-            return uow.incidents.get(earlier), False
-
         now = ctx.clock()
+        # The key first: a concurrent retry waits here for this transaction, then replays the
+        # incident it committed; if this one is refused, its claim rolls back with it.
+        earlier = idempotency.claim(uow, reporter.id, idempotency_key, "incidents.create",
+                                    fingerprint, incident_id, now)
+        if earlier is not None:
+            replayed = uow.incidents.get(earlier)
+            if replayed is None:  # keys and incidents commit together; never expected
+                raise Conflict("the incident this Idempotency-Key created no longer exists")
+            return replayed, False
+
         location, green_channel, lead = report.location, False, None
         if report.site_id is not None:
             site = uow.sites.get(report.site_id)
@@ -65,7 +71,8 @@ def report_incident(ctx: Context, reporter: User, report: NewReport,
             reporter_id=reporter.id, site_id=report.site_id, green_channel=green_channel,
             territory_code=place.code, territory_name=place.name,
             boundary_set_id=place.boundary_set_id, received_at=now,
-            arrival_due=due.arrival, restore_due=due.restore, resolve_due=due.resolve)
+            arrival_due=due.arrival, restore_due=due.restore, resolve_due=due.resolve,
+            id=incident_id)
         incident.record("reported", now, reporter.id, category=report.category,
                         territory=place.code, location=[location.x, location.y],
                         crs=report.crs, site_id=report.site_id, green_channel=green_channel)
@@ -82,8 +89,6 @@ def report_incident(ctx: Context, reporter: User, report: NewReport,
                 saved.append(photos.save(ctx.settings.photo_dir, incident.id, upload, now))
             incident.photos.extend(saved)
             uow.incidents.add(incident)
-            idempotency.remember(uow, reporter.id, idempotency_key, "incidents.create",
-                                 fingerprint, incident.id, now)
             commit_and_publish(ctx, uow)
         except BaseException:
             photos.discard(ctx.settings.photo_dir, saved)

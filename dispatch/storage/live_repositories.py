@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import shapely
-from sqlalchemy import CursorResult, String, bindparam, delete, func, insert, select, true, update
+from sqlalchemy import CursorResult, String, bindparam, delete, func, or_, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -28,35 +28,53 @@ class Positions:
     def add(self, officer: model.User, points: Sequence[tuple[shapely.Point, float | None,
                                                                 datetime]],
             received_at: datetime) -> int:
-        """Store a batch; a fix already stored (same officer and time) is skipped, not doubled."""
-        known = set(self.s.scalars(
-            select(t.officer_positions.c.recorded_at)
-            .where(t.officer_positions.c.officer_id == officer.id,
-                   t.officer_positions.c.recorded_at.in_([p[2] for p in points]))))
-        fresh = {p[2]: p for p in points if p[2] not in known}
-        if fresh:
-            self.s.execute(insert(t.officer_positions), [
-                {"officer_id": officer.id, "location": loc, "accuracy_m": acc,
-                 "recorded_at": at, "received_at": received_at}
-                for loc, acc, at in fresh.values()])
-        self._update_last(officer, max(points, key=lambda p: p[2]), received_at)
-        return len(fresh)
+        """Store a batch; returns how many fixes were new. Two statements, safe under races:
+
+        the history takes each (officer, time) once, ON CONFLICT DO NOTHING (a concurrent copy
+        of the batch waits for the first and stores nothing); rows go in time order, so batches
+        that overlap wait for each other in one order and cannot deadlock. Then one upsert keeps
+        the latest (see `_update_last`).
+        """
+        # One fix per time (the last sent wins), in time order.
+        fixes = sorted({at: (loc, acc, at) for loc, acc, at in points}.values(),
+                       key=lambda p: p[2])
+        op = t.officer_positions
+        stmt = (self._insert(op).values([
+            {"officer_id": officer.id, "location": loc, "accuracy_m": acc, "recorded_at": at,
+             "received_at": received_at} for loc, acc, at in fixes])
+            .on_conflict_do_nothing(index_elements=[op.c.officer_id, op.c.recorded_at])
+            .returning(op.c.id))
+        stored = len(self.s.execute(stmt).all())
+        self._update_last(officer, fixes[-1], received_at)
+        return stored
 
     def _update_last(self, officer: model.User, latest: tuple[shapely.Point, float | None,
                                                               datetime],
                      received_at: datetime) -> None:
+        """One upsert (a new officer's first fixes in parallel insert one row): the stored fix
+        is replaced by a newer one, or by any fix when it is dated after this fix was received.
+
+        The second clause is why no fix dated in the future can pin "latest" (and keep an
+        officer on duty, at a wrong place, for ever): the next honest fix replaces it. The edge
+        refuses such times too; this holds on its own, for rows written before that rule.
+        """
         loc, acc, at = latest
-        current = self.s.execute(select(t.officer_last_positions.c.recorded_at)
-                                 .where(t.officer_last_positions.c.officer_id == officer.id)
-                                 .with_for_update()).first()
-        values = {"unit_code": officer.unit_code, "location": loc, "accuracy_m": acc,
-                  "recorded_at": at, "received_at": received_at}
-        if current is None:
-            self.s.execute(insert(t.officer_last_positions).values(officer_id=officer.id, **values))
-        elif current.recorded_at < at:
-            self.s.execute(update(t.officer_last_positions)
-                           .where(t.officer_last_positions.c.officer_id == officer.id)
-                           .values(**values))
+        lp = t.officer_last_positions
+        stmt = self._insert(lp).values(officer_id=officer.id, unit_code=officer.unit_code,
+                                       location=loc, accuracy_m=acc, recorded_at=at,
+                                       received_at=received_at)
+        new = stmt.excluded
+        self.s.execute(stmt.on_conflict_do_update(
+            index_elements=[lp.c.officer_id],
+            set_={"unit_code": new.unit_code, "location": new.location,
+                  "accuracy_m": new.accuracy_m, "recorded_at": new.recorded_at,
+                  "received_at": new.received_at},
+            where=or_(lp.c.recorded_at < new.recorded_at, lp.c.recorded_at > new.received_at)))
+
+    def _insert(self, table: Any) -> Any:
+        """INSERT with ON CONFLICT, in the dialect's own spelling."""
+        return pg_insert(table) if self.s.get_bind().dialect.name == "postgresql" \
+            else sqlite_insert(table)
 
     def rank(self, unit_codes: Sequence[str], near: shapely.Point, since: datetime,
              limit: int = 20) -> dict[str, list[dict[str, Any]]]:

@@ -11,6 +11,8 @@ from typing import Any, cast
 from sqlalchemy import (
     CursorResult, and_, delete, exists, func, insert, or_, select, true, update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from dispatch import model
@@ -162,9 +164,12 @@ class Incidents:
         self.s.add(incident)
 
     def get(self, incident_id: str, for_update: bool = False) -> model.Incident | None:
+        """`for_update`: lock the case until commit, so changes to one case happen one after the
+        other, each seeing what the one before committed (two accepts: one `accepted`)."""
         q = select(model.Incident).where(t.incidents.c.id == incident_id)
         if for_update:
-            q = q.with_for_update(of=t.incidents)
+            write_lock(self.s)
+            q = q.with_for_update(of=t.incidents).execution_options(populate_existing=True)
         return self.s.scalars(q).first()
 
     def mark_timers_planned(self, incident_id: str, at: datetime) -> bool:
@@ -223,7 +228,7 @@ class Incidents:
 
 
 class Idempotency:
-    """Remembers which resource a user's Idempotency-Key produced, in the same transaction."""
+    """Which resource a user's Idempotency-Key produced, claimed in the request's transaction."""
 
     def __init__(self, session: Session) -> None:
         self.s = session
@@ -233,8 +238,42 @@ class Idempotency:
                                              t.idempotency_keys.c.key == key)
         return self.s.execute(q).first()
 
-    def add(self, user_id: str, key: str, scope: str, request_hash: str, resource_id: str,
-            at: datetime) -> None:
-        self.s.execute(insert(t.idempotency_keys).values(
-            user_id=user_id, key=key, scope=scope, request_hash=request_hash,
-            resource_id=resource_id, created_at=at))
+    def claim(self, user_id: str, key: str, scope: str, request_hash: str, resource_id: str,
+              at: datetime) -> Any:
+        """Take the key for `resource_id`: None when this transaction holds it now, else the row
+        of the request that holds it.
+
+        INSERT ... ON CONFLICT DO NOTHING waits for a concurrent transaction that inserted the
+        same key and has not finished: if it commits, this one sees its row (and replays it); if
+        it rolls back (a refused request), this one takes the key. The key commits with the
+        resource or not at all, so a row read here always names a resource that exists.
+        """
+        table = t.idempotency_keys
+        stmt = (upsert(self.s)(table)
+                .values(user_id=user_id, key=key, scope=scope, request_hash=request_hash,
+                        resource_id=resource_id, created_at=at)
+                .on_conflict_do_nothing(index_elements=[table.c.user_id, table.c.key])
+                .returning(table.c.key))
+        if self.s.execute(stmt).first() is not None:
+            return None
+        return self.get(user_id, key)
+
+
+def write_lock(session: Session) -> None:
+    """On SQLite, take the database's write lock now, before reading what is about to change.
+
+    SQLite ignores FOR UPDATE, and Python's sqlite3 opens a transaction only at the first write:
+    two requests could both read a case before either wrote, and both change it. BEGIN IMMEDIATE
+    makes the second wait (busy_timeout) and then read what the first committed. Inside a
+    transaction that already wrote, this one holds the write lock already.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    conn = session.connection()
+    if not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def upsert(session: Session) -> Any:
+    """The dialect's INSERT with ON CONFLICT (PostgreSQL's or SQLite's; they share the API)."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
