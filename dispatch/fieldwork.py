@@ -66,8 +66,8 @@ def restore(ctx: Context, officer: User, incident_id: str, note: str) -> Inciden
         incident = visible(officer, uow.incidents.get(incident_id, for_update=True), incident_id)
         acting_unit(officer, incident, Role.OFFICER, Role.DISPATCHER)
         now = ctx.clock()
-        incident.restore(officer.id, now, note)
-        uow.accountability.mark_met(incident.id, incident.unit_codes(), Milestone.RESTORE, now)
+        if incident.restore(officer.id, now, note):
+            uow.accountability.mark_met(incident.id, incident.unit_codes(), Milestone.RESTORE, now)
         commit_and_publish(ctx, uow)
         return incident
 
@@ -77,7 +77,7 @@ def resolve(ctx: Context, user: User, incident_id: str, note: str) -> Incident:
         incident = visible(user, uow.incidents.get(incident_id, for_update=True), incident_id)
         acting_unit(user, incident, Role.OFFICER, Role.DISPATCHER)
         now = ctx.clock()
-        incident.resolve(user.id, now, note)
-        uow.accountability.mark_met(incident.id, incident.unit_codes(), Milestone.RESOLVE, now)
+        if incident.resolve(user.id, now, note):
+            uow.accountability.mark_met(incident.id, incident.unit_codes(), Milestone.RESOLVE, now)
         commit_and_publish(ctx, uow)
         return incident

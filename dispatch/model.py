@@ -262,7 +262,12 @@ class Incident:
                     distance_m=a.arrival_distance_m, on_time=at <= a.arrival_due)
         return True
 
-    def restore(self, actor_id: str, at: datetime, note: str) -> None:
+    def restore(self, actor_id: str, at: datetime, note: str) -> bool:
+        """Returns False for a repeat of the restore that stands (the same person, the same
+        note: a phone's retry), which changes nothing; anything else out of order conflicts."""
+        if (self.status == Status.RESTORED and self.restored_by == actor_id
+                and self.restore_note == note):
+            return False
         if self.status != Status.ON_SITE:
             raise Conflict(f"incident is {self.status}; order can be marked restored only when "
                            "a responsible unit is on site")
@@ -270,8 +275,13 @@ class Incident:
         self.restored_at, self.restored_by, self.restore_note = at, actor_id, note
         self.record("restored", at, actor_id, status=self.status, note=note,
                     on_time=at <= self.restore_due)
+        return True
 
-    def resolve(self, actor_id: str, at: datetime, note: str) -> None:
+    def resolve(self, actor_id: str, at: datetime, note: str) -> bool:
+        """Like `restore`: False for a repeat of the resolve that stands."""
+        if (self.status == Status.RESOLVED and self.resolved_by == actor_id
+                and self.resolve_note == note):
+            return False
         if self.status != Status.RESTORED:
             raise Conflict(f"incident is {self.status}; a problem can be marked solved only after "
                            "order is restored")
@@ -279,6 +289,7 @@ class Incident:
         self.resolved_at, self.resolved_by, self.resolve_note = at, actor_id, note
         self.record("resolved", at, actor_id, status=self.status, note=note,
                     on_time=at <= self.resolve_due)
+        return True
 
     def _open_assignment(self, unit_code: str, action: str) -> Assignment:
         if self.status in (Status.RESOLVED, Status.CLOSED, Status.REPORTED):

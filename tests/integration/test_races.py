@@ -361,3 +361,43 @@ def test_a_check_in_key_replays_across_incidents_as_a_conflict_of_keys(client, c
     assert reused.status_code == 422
     assert reused.get_json()["errors"][0]["field"] == "Idempotency-Key"
     assert events_of(ctx, b["id"], "arrived") == []
+
+
+# -- restore and resolve --------------------------------------------------------------------------
+
+def _on_site(client, login) -> tuple[str, dict[str, str]]:  # type: ignore[no-untyped-def]
+    inc = report(client, login("demo-reporter")).get_json()
+    officer = login(f"officer-{ZHICHENG}")
+    assert _check_in(client, officer, inc["id"]).status_code == 200
+    return inc["id"], officer
+
+
+def test_the_same_restore_and_resolve_20_times_at_once_happen_once(app, ctx, login, client):
+    """A phone's retries of one restore (same officer, same note) are answered like the first."""
+    incident_id, officer = _on_site(client, login)
+    for action, status in (("restore", "restored"), ("resolve", "resolved")):
+        path = f"/api/v1/incidents/{incident_id}/{action}"
+        answers = together(app, N, lambda c, i, path=path: c.post(
+            path, headers=officer, json={"note": "恢复通行"}))
+        well_formed(answers)
+        assert statuses(answers) == [200] * N
+        assert {r.get_json()["status"] for r in answers} == {status}
+        assert len({r.get_json()["milestones"][f"{status}_at"] for r in answers}) == 1
+        assert events_of(ctx, incident_id, status) == [status]
+
+
+def test_different_restores_at_once_one_wins_the_others_conflict(app, ctx, login, client):
+    incident_id, _ = _on_site(client, login)
+    officers = [login(f"officer-{ZHICHENG}"), login(new_officer(ctx))]
+    answers = together(app, N, lambda c, i: c.post(
+        f"/api/v1/incidents/{incident_id}/restore", headers=officers[i % 2],
+        json={"note": f"note {i}"}))
+    well_formed(answers)
+    assert statuses(answers) == [200] + [409] * (N - 1)
+    assert events_of(ctx, incident_id, "restored") == ["restored"]
+    # Once it stands, a repeat by someone else, or with another note, is still out of order.
+    winner = next(r.get_json() for r in answers if r.status_code == 200)
+    again = client.post(f"/api/v1/incidents/{incident_id}/restore", headers=officers[0],
+                        json={"note": "another note"})
+    assert again.status_code == 409
+    assert winner["milestones"]["restored_at"] is not None
