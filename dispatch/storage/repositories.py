@@ -165,12 +165,19 @@ class Incidents:
 
     def get(self, incident_id: str, for_update: bool = False) -> model.Incident | None:
         """`for_update`: lock the case until commit, so changes to one case happen one after the
-        other, each seeing what the one before committed (two accepts: one `accepted`)."""
+        other, each seeing what the one before committed (two accepts: one `accepted`).
+
+        Without autoflush: the events of a case changed earlier in this transaction would be
+        numbered now, locking the event log's counter row before this case's row. Another
+        transaction holding this case would then wait for the counter at its commit, and each
+        would wait for the other. Cases first, the counter at commit: one lock order.
+        """
         q = select(model.Incident).where(t.incidents.c.id == incident_id)
-        if for_update:
-            write_lock(self.s)
-            q = q.with_for_update(of=t.incidents).execution_options(populate_existing=True)
-        return self.s.scalars(q).first()
+        if not for_update:
+            return self.s.scalars(q).first()
+        write_lock(self.s)
+        with self.s.no_autoflush:
+            return self.s.scalars(q.with_for_update(of=t.incidents)).first()
 
     def mark_timers_planned(self, incident_id: str, at: datetime) -> bool:
         """True for the one caller that plans the incident's timers (the report or a sweep)."""

@@ -401,3 +401,51 @@ def test_different_restores_at_once_one_wins_the_others_conflict(app, ctx, login
                         json={"note": "another note"})
     assert again.status_code == 409
     assert winner["milestones"]["restored_at"] is not None
+
+
+# -- lock order -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("backend", ["postgis"])  # SQLite: one write lock, no lock order
+def test_locking_a_second_case_does_not_take_the_event_log_lock_first(app, ctx, login, client):
+    """A timer sweep changes case A, then locks case B, which an accept holds; the accept then
+    writes its event. Were B locked after A's event was flushed (the event log's counter row
+    locked), each would wait for the other: PostgreSQL would abort one (a 500 or a lost
+    sweep). The counter is taken at commit, after every case's lock."""
+    import time
+
+    from sqlalchemy import text
+
+    reporter = login("demo-reporter")
+    a, b = (report(client, reporter).get_json()["id"] for _ in range(2))
+    with ctx.uow() as uow:
+        officer = uow.users.by_username(f"officer-{ZHICHENG}")
+    holder = ctx.uow().__enter__()
+    held = holder.incidents.get(b, for_update=True)
+    errors: list[BaseException] = []
+
+    def sweep() -> None:
+        try:
+            with ctx.uow() as uow:
+                uow.incidents.get(a, for_update=True).accept(ZHICHENG, officer.id, START)
+                uow.incidents.get(b, for_update=True)  # waits for the holder
+                uow.commit()
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    thread = threading.Thread(target=sweep)
+    thread.start()
+    with ctx.engine.connect() as conn:
+        for _ in range(200):
+            waiting = conn.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'")).scalar_one()
+            if waiting:
+                break
+            time.sleep(0.02)
+    held.accept(ZHICHENG, officer.id, START)
+    holder.commit()
+    holder.__exit__(None, None, None)
+    thread.join(30)
+    assert errors == []
+    assert events_of(ctx, a, "accepted") == ["accepted"]
+    assert events_of(ctx, b, "accepted") == ["accepted"]
