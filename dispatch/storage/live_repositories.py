@@ -10,12 +10,11 @@ from typing import Any, cast
 import shapely
 from sqlalchemy import CursorResult, String, bindparam, delete, func, or_, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from dispatch import model
 from dispatch.storage import tables as t
+from dispatch.storage.repositories import upsert
 from dispatch.timers import OverdueRecord, Timer
 from dispatch.utc import iso_utc
 from geo.distance import geodesic_distance_m
@@ -39,7 +38,7 @@ class Positions:
         fixes = sorted({at: (loc, acc, at) for loc, acc, at in points}.values(),
                        key=lambda p: p[2])
         op = t.officer_positions
-        stmt = (self._insert(op).values([
+        stmt = (upsert(self.s)(op).values([
             {"officer_id": officer.id, "location": loc, "accuracy_m": acc, "recorded_at": at,
              "received_at": received_at} for loc, acc, at in fixes])
             .on_conflict_do_nothing(index_elements=[op.c.officer_id, op.c.recorded_at])
@@ -60,7 +59,7 @@ class Positions:
         """
         loc, acc, at = latest
         lp = t.officer_last_positions
-        stmt = self._insert(lp).values(officer_id=officer.id, unit_code=officer.unit_code,
+        stmt = upsert(self.s)(lp).values(officer_id=officer.id, unit_code=officer.unit_code,
                                        location=loc, accuracy_m=acc, recorded_at=at,
                                        received_at=received_at)
         new = stmt.excluded
@@ -70,11 +69,6 @@ class Positions:
                   "accuracy_m": new.accuracy_m, "recorded_at": new.recorded_at,
                   "received_at": new.received_at},
             where=or_(lp.c.recorded_at < new.recorded_at, lp.c.recorded_at > new.received_at)))
-
-    def _insert(self, table: Any) -> Any:
-        """INSERT with ON CONFLICT, in the dialect's own spelling."""
-        return pg_insert(table) if self.s.get_bind().dialect.name == "postgresql" \
-            else sqlite_insert(table)
 
     def rank(self, unit_codes: Sequence[str], near: shapely.Point, since: datetime,
              limit: int = 20) -> dict[str, list[dict[str, Any]]]:
@@ -158,8 +152,7 @@ class Timers:
         """One multi-row INSERT (a case plans a dozen timers, and the ORM would cost more than
         the database); a timer planned twice is stored once."""
         if items:
-            insert_ = pg_insert if self.s.get_bind().dialect.name == "postgresql" else sqlite_insert
-            self.s.execute(insert_(t.timers).on_conflict_do_nothing(), [
+            self.s.execute(upsert(self.s)(t.timers).on_conflict_do_nothing(), [
                 {"incident_id": x.incident_id, "unit_code": x.unit_code, "kind": str(x.kind),
                  "milestone": str(x.milestone), "attempt": x.attempt, "deadline": x.deadline,
                  "due_at": x.due_at} for x in items])
@@ -199,9 +192,7 @@ class Accountability:
 
     def add_once(self, record: OverdueRecord) -> bool:
         """Insert unless this (incident, unit, milestone) was recorded already; True if new."""
-        dialect = self.s.get_bind().dialect.name
-        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = insert_(t.overdue_records).values(
+        stmt = upsert(self.s)(t.overdue_records).values(
             incident_id=record.incident_id, unit_code=record.unit_code,
             milestone=record.milestone, due_at=record.due_at, recorded_at=record.recorded_at,
         ).on_conflict_do_nothing(index_elements=["incident_id", "unit_code", "milestone"])
