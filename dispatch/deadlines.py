@@ -66,7 +66,9 @@ def _fire_all(ctx: Context, uow: Any, due: list[timers.Timer]) -> None:
     touched: dict[str, Incident] = {}
     follow_ups: list[timers.Timer] = []
     since = now - ctx.settings.on_duty_window
-    for timer in due:
+    # Cases are locked in one global order (by id), so two sweepers whose batches share cases
+    # wait for each other instead of deadlocking.
+    for timer in sorted(due, key=lambda t: (t.incident_id, t.due_at)):
         incident = touched.get(timer.incident_id) or uow.incidents.get(timer.incident_id,
                                                                         for_update=True)
         touched[incident.id] = incident
