@@ -25,8 +25,9 @@ def register(app: Flask) -> None:
     @app.before_request
     def _intake() -> None:
         if request.mimetype == "multipart/form-data" and request.endpoint in MULTIPART_ROUTES:
-            limit = int(app.config["MAX_CONTENT_LENGTH"])  # the photos' limit
-            request.max_form_memory_size = json_limit      # the JSON `payload` part
+            # The photos' limit; the `payload` part keeps Flask's MAX_FORM_MEMORY_SIZE (500 kB),
+            # which werkzeug also applies to its read buffer, so it cannot be set much lower.
+            limit = int(app.config["MAX_CONTENT_LENGTH"])
         else:
             limit = limits.get(request.endpoint or "", json_limit)
         _limit_body(limit)
