@@ -14,13 +14,11 @@ import json
 import re
 from typing import Any
 
+import numpy as np
 from flask.json.provider import DefaultJSONProvider
 
 MAX_DEPTH = 64
 
-# A string, or an unterminated one up to the end: one pass, no backtracking (even on `"\"\"\"...`).
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"?', re.DOTALL)
-_BRACKET = re.compile(r"[\[\]{}]")
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -32,21 +30,32 @@ class BadText(ValueError):
     """A string holds a NUL character or a lone surrogate, which no database column accepts."""
 
 
-def too_deep(text: str, max_depth: int = MAX_DEPTH) -> bool:
-    """Whether arrays and objects nest deeper than `max_depth` in a JSON text (no recursion).
+def too_deep(text: str | bytes, max_depth: int = MAX_DEPTH) -> bool:
+    """Whether arrays and objects nest deeper than `max_depth` in a JSON text, measured without
+    recursion and vectorised (a few milliseconds for a megabyte, hostile or not).
 
-    Strings are removed first (a bracket inside a string is not structure). On a malformed
-    text the measure may be off, but only past the point where the decoder stops with an error.
+    A bracket inside a string is text, not structure: a quote opens or closes a string unless an
+    odd run of backslashes precedes it. The depth is the highest running sum of openings minus
+    closings outside strings. On a malformed text the measure may be off, but only past the
+    point where the decoder stops with an error anyway (a backslash outside a string, say).
     """
-    level = 0
-    for bracket in _BRACKET.findall(_STRING.sub("", text)):
-        if bracket in "[{":
-            level += 1
-            if level > max_depth:
-                return True
-        else:
-            level -= 1
-    return False
+    raw = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+    codes = np.frombuffer(raw, dtype=np.uint8)  # UTF-8: no ASCII byte inside a multi-byte char
+    opening = (codes == ord("[")) | (codes == ord("{"))
+    if np.count_nonzero(opening) <= max_depth:
+        return False
+    quote = codes == ord('"')
+    backslash = codes == ord("\\")
+    if backslash.any():
+        index = np.arange(len(codes), dtype=np.int32)
+        last_other = np.maximum.accumulate(np.where(backslash, np.int32(-1), index))
+        run_before = np.zeros(len(codes), dtype=np.int32)  # backslashes just before each byte
+        run_before[1:] = (index - last_other)[:-1]
+        quote &= (run_before & 1) == 0
+    outside = (np.cumsum(quote, dtype=np.int32) & 1) == 0
+    closing = (codes == ord("]")) | (codes == ord("}"))
+    steps = (opening & outside).astype(np.int8) - (closing & outside)
+    return bool(np.cumsum(steps, dtype=np.int32).max() > max_depth)
 
 
 def loads(s: str | bytes | bytearray, max_depth: int = MAX_DEPTH, **kwargs: Any) -> Any:

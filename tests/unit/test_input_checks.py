@@ -3,7 +3,11 @@ times, coordinates after conversion, times in UTC, and the settings that tune th
 
 from __future__ import annotations
 
+import inspect
+import json
 import math
+import random
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -31,6 +35,64 @@ NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 ])
 def test_depth_is_measured_without_recursion(text, deep):
     assert jsonio.too_deep(text) is deep
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    return 0
+
+
+def test_depth_agrees_with_the_structure_of_any_valid_document():
+    rng = random.Random(11)
+    leaves = ['a[\\"{', "\\", '"]]', 1, None, "路", "\\\\", '\\"[']
+
+    def build(levels: int) -> object:
+        if levels == 0 or rng.random() < 0.3:
+            return rng.choice(leaves)
+        if rng.random() < 0.5:
+            return [build(levels - 1) for _ in range(rng.randint(0, 3))]
+        return {rng.choice(["k", "[", '"{', "\\"]) + str(i): build(levels - 1)
+                for i in range(rng.randint(0, 3))}
+
+    for _ in range(2000):
+        doc, limit = build(rng.randint(0, 12)), rng.randint(0, 10)
+        for ascii_only in (True, False):
+            text = json.dumps(doc, ensure_ascii=ascii_only)
+            assert jsonio.too_deep(text, limit) is (_depth(doc) > limit), (text, limit)
+
+
+def test_what_passes_the_depth_check_never_recurses_deeply_even_when_malformed():
+    """Malformed text may be measured loosely, but never so that the decoder then recurses
+    past the limit: decoding runs here with only ~80 frames to spare."""
+    rng = random.Random(5)
+    pieces = ["[", "]", "{", "}", '"', "\\", '\\"', "a", ",", ":", "1", "[" * 10, '{"x":', " "]
+
+    frames = len(inspect.stack(0)) + 1
+
+    def decode_with_few_frames(text: str) -> str:
+        old = sys.getrecursionlimit()
+        sys.setrecursionlimit(frames + 80)
+        try:
+            json.loads(text)
+            return "ok"
+        except RecursionError:
+            return "recursion"
+        except ValueError:
+            return "malformed"
+        finally:
+            sys.setrecursionlimit(old)
+
+    assert decode_with_few_frames("[" * 100 + "]" * 100) == "recursion"  # the harness bites
+    accepted = 0
+    for _ in range(2000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 2000)))
+        if not jsonio.too_deep(text):
+            accepted += 1
+            assert decode_with_few_frames(text) != "recursion", text
+    assert accepted > 100
 
 
 def test_a_million_levels_are_refused_not_a_recursion_error():
