@@ -9,6 +9,7 @@ from shapely.geometry import Point
 from dispatch import idempotency
 from dispatch.access import acting_unit, visible
 from dispatch.context import Context, commit_and_publish
+from dispatch.device_time import check_device_times
 from dispatch.errors import TooFarFromSite
 from dispatch.model import Incident, Milestone, Role, User
 from geo.distance import geodesic_distance_m
@@ -35,6 +36,7 @@ def check_in(ctx: Context, officer: User, incident_id: str, location: Point,
              accuracy_m: float | None, device_time: datetime | None,
              idempotency_key: str | None = None) -> Incident:
     """Arrival counts only from a fix near the site; the server's time is the arrival time."""
+    check_device_times([("recorded_at", device_time)], ctx.clock(), ctx.settings.device_time)
     fingerprint = idempotency.request_fingerprint(
         "incidents.check-in", [incident_id, round(location.x, 7), round(location.y, 7),
                                accuracy_m, device_time])

@@ -9,15 +9,24 @@ from shapely.geometry import Point
 
 from dispatch.access import require_role
 from dispatch.context import Context
+from dispatch.device_time import check_device_times
 from dispatch.model import Role, User
 from dispatch.utc import iso_utc
 
 Fix = tuple[Point, float | None, datetime]
 
 
-def record_positions(ctx: Context, officer: User, fixes: Sequence[Fix]) -> int:
-    """Stores a batch sent by a phone that may have been offline; returns how many were new."""
+def record_positions(ctx: Context, officer: User, fixes: Sequence[Fix],
+                     fields: Sequence[str] | None = None) -> int:
+    """Stores a batch sent by a phone that may have been offline; returns how many were new.
+
+    Every fix's device time must lie in the window around the server's clock, or the whole
+    batch is refused before anything is written; `fields` names each fix's time in the
+    request (by default `positions.<i>.recorded_at`, as in the HTTP batch)."""
     require_role(officer, Role.OFFICER)
+    names = fields or [f"positions.{i}.recorded_at" for i in range(len(fixes))]
+    check_device_times(zip(names, (at for _, _, at in fixes), strict=True), ctx.clock(),
+                       ctx.settings.device_time)
     with ctx.uow() as uow:
         stored = uow.positions.add(officer, fixes, ctx.clock())
         seq = uow.positions.latest_id(officer.id)

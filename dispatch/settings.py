@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from dispatch.clock import Policies
+from dispatch.device_time import DeviceTimeWindow
 
 
 @dataclass(frozen=True)
@@ -20,9 +21,13 @@ class Settings:
     photo_dir: Path = Path("instance/photos")
     photo_max_bytes: int = 10 * 1024 * 1024
     photo_max_count: int = 5
+    # Decoded size, checked from the header before any pixel is read: a bomb is refused early.
+    photo_max_pixels: int = 40_000_000
     green_channel_lead: str = "development_reform"
     position_retention_days: int = 30
     # Nobody of a unit accepted within this time: offer again and tell its dispatcher.
     offer_timeout: timedelta = timedelta(minutes=5)
     # An officer counts as on duty (and is ranked for offers) with a fix this recent.
     on_duty_window: timedelta = timedelta(minutes=30)
+    # How far ahead of, and behind, the server's clock a device's time is believed.
+    device_time: DeviceTimeWindow = field(default_factory=DeviceTimeWindow)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, current_app, jsonify, request, send_file
 
 from dispatch import fieldwork, queries, reporting
@@ -13,7 +11,7 @@ from mobile_api import schemas as s
 from mobile_api import serializers
 from mobile_api.openapi import doc
 from mobile_api.uploads import read_photos
-from mobile_api.validation import json_body, query_args, validate
+from mobile_api.validation import json_body, parse_json, query_args, validate
 from server.tokens import current_user
 
 bp = Blueprint("incidents", __name__)
@@ -47,12 +45,7 @@ def create():  # type: ignore[no-untyped-def]
         if raw is None:
             raise BadRequest("multipart reports carry the JSON body in a `payload` part",
                              [FieldError("payload", "missing")])
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            raise BadRequest("payload is not valid JSON",
-                             [FieldError("payload", "malformed JSON")]) from None
-        body = validate(s.IncidentCreate, data)
+        body = validate(s.IncidentCreate, parse_json(raw, "payload"))
         uploads = read_photos(request.files.getlist("photos"), ctx.settings)
     else:
         body = json_body(s.IncidentCreate)

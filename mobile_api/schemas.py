@@ -1,33 +1,100 @@
-"""Request and response shapes. Validation and the OpenAPI document both come from these models."""
+"""Request and response shapes. Validation and the OpenAPI document both come from these models.
+
+Every value is checked where it enters, after conversion: a point must still be on the earth
+once its datum is converted to WGS-84, a time must still exist once converted to UTC, and no
+string may hold what a database column refuses. The checks live in the types and in the `Strict`
+base, so a new field or model gets them without remembering to.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from shapely.geometry import Point
 
 from dispatch.model import Category, Status
 from geo.crs import to_wgs84
+from server.jsonio import bad_text_path
+
+#: A fix claiming to be worse than this is no position at all (and would widen a check-in).
+ACCURACY_MAX_M = 10_000.0
 
 StrictFloat = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 Crs = Literal["wgs84", "gcj02", "bd09"]
+
+
+def _utc(value: datetime) -> datetime:
+    """Times are compared and stored in UTC; one that does not exist there is refused here
+    (0001-01-01T00:00:00+14:00 is a valid ISO string but no UTC instant)."""
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ValueError("out of range once converted to UTC") from None
+
+
+#: The one type of every time in a request: with an offset, and representable in UTC.
+InDateTime = Annotated[AwareDatetime, AfterValidator(_utc)]
+
+
+def _refuse(model: str, loc: tuple[str | int, ...], kind: str, message: str, value: Any
+            ) -> ValidationError:
+    """An error at `loc` inside the model (pydantic prefixes the outer path when nested)."""
+    return ValidationError.from_exception_data(model, [InitErrorDetails(
+        type=PydanticCustomError(kind, message), loc=loc, input=value)])
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _storable_text(cls, data: Any) -> Any:
+        """No string anywhere in the input (keys included) holds a NUL or a lone surrogate:
+        PostgreSQL refuses the first, UTF-8 cannot encode the second."""
+        bad = bad_text_path(data)
+        if bad is not None:
+            raise _refuse(cls.__name__, tuple(bad[0]), "text", bad[1], data)
+        return data
+
 
 class LocationIn(Strict):
     lat: Annotated[StrictFloat, Field(ge=-90, le=90)]
     lon: Annotated[StrictFloat, Field(ge=-180, le=180)]
-    accuracy_m: Annotated[StrictFloat, Field(ge=0, le=100_000)] | None = None
+    accuracy_m: Annotated[StrictFloat, Field(ge=0, le=ACCURACY_MAX_M)] | None = None
     crs: Crs = "wgs84"
 
-    def wgs84_point(self) -> Point:
+    @model_validator(mode="after")
+    def _on_earth_in_wgs84(self) -> Any:
+        """A BD-09 or GCJ-02 point near a pole or the antimeridian converts to one off the earth
+        (south of the pole, say), which later makes a NaN distance; refuse it here."""
+        lon, lat = self._converted()
+        for name, value, limit in (("lat", lat, 90.0), ("lon", lon, 180.0)):
+            if not (math.isfinite(value) and -limit <= value <= limit):
+                raise _refuse(type(self).__name__, (name,), "off_the_earth",
+                              f"is {value!r} once converted from {self.crs} to WGS-84, outside "
+                              f"-{limit:g}..{limit:g}", getattr(self, name))
+        return self
+
+    def _converted(self) -> tuple[float, float]:
         lon, lat = to_wgs84(self.lon, self.lat, self.crs)
-        return Point(float(lon), float(lat))
+        return float(lon), float(lat)
+
+    def wgs84_point(self) -> Point:
+        return Point(*self._converted())
 
 
 class TokenRequest(Strict):
@@ -58,23 +125,15 @@ class IncidentCreate(Strict):
 
 class CheckInRequest(Strict):
     location: LocationIn
-    recorded_at: AwareDatetime | None = None
+    recorded_at: InDateTime | None = None
 
 
 class NoteRequest(Strict):
     note: Annotated[str, Field(max_length=2000)] = ""
 
 
-class PositionFix(Strict):
-    lat: Annotated[StrictFloat, Field(ge=-90, le=90)]
-    lon: Annotated[StrictFloat, Field(ge=-180, le=180)]
-    accuracy_m: Annotated[StrictFloat, Field(ge=0, le=100_000)] | None = None
-    crs: Crs = "wgs84"
-    recorded_at: AwareDatetime
-
-    def wgs84_point(self) -> Point:
-        lon, lat = to_wgs84(self.lon, self.lat, self.crs)
-        return Point(float(lon), float(lat))
+class PositionFix(LocationIn):
+    recorded_at: InDateTime
 
 
 class PositionsBatch(Strict):
@@ -95,9 +154,9 @@ class IncidentListQuery(Strict):
                                  description="comma-separated statuses, any of which matches")
     unit: Annotated[str, Field(max_length=64)] | None = None
     category: Category | None = None
-    bbox: tuple[float, float, float, float] | None = Field(
+    bbox: tuple[FiniteFloat, FiniteFloat, FiniteFloat, FiniteFloat] | None = Field(
         None, description="minLon,minLat,maxLon,maxLat in WGS-84")
-    since: AwareDatetime | None = None
+    since: InDateTime | None = None
     overdue: bool = False
     page: Annotated[int, Field(ge=1, le=100_000)] = 1
     per_page: Annotated[int, Field(ge=1, le=200)] = 50

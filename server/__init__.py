@@ -11,7 +11,7 @@ from flask import Flask
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     import mobile_api
     from server import config as cfgmod
-    from server import health, problems, realtime
+    from server import health, intake, jsonio, problems, realtime
     from server.bootstrap import bootstrap
     from server.cli import register_cli
     from server.extensions import socketio
@@ -24,12 +24,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["INSTANCE_PATH"] = str(instance)
     # The largest honest report: every photo at its limit plus the form around them.
     app.config["MAX_CONTENT_LENGTH"] = cfg["PHOTO_MAX_BYTES"] * cfg["PHOTO_MAX_COUNT"] + 1_000_000
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json = jsonio.JSONProvider(app)  # UTF-8, depth-limited in, never NaN out
 
     ctx = bootstrap(cfg, instance)
     app.extensions["dispatch"] = ctx
 
     problems.register(app)
+    intake.register(app)
     app.register_blueprint(health.bp)
     mobile_api.register(app)
     register_cli(app)

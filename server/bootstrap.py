@@ -10,6 +10,7 @@ from typing import Any
 
 from dispatch.clock import Policies, utc_now
 from dispatch.context import Context
+from dispatch.device_time import DeviceTimeWindow
 from dispatch.identity import hash_password
 from dispatch.settings import Settings
 from dispatch.storage.database import make_engine, make_session_factory
@@ -30,10 +31,14 @@ def bootstrap(cfg: Mapping[str, Any], instance: Path) -> Context:
         photo_dir=Path(cfg["PHOTO_DIR"] or instance / "photos"),
         photo_max_bytes=int(cfg["PHOTO_MAX_BYTES"]),
         photo_max_count=int(cfg["PHOTO_MAX_COUNT"]),
+        photo_max_pixels=int(cfg["PHOTO_MAX_PIXELS"]),
         green_channel_lead=str(cfg["GREEN_CHANNEL_LEAD"]),
         offer_timeout=timedelta(seconds=float(cfg["OFFER_TIMEOUT_SECONDS"])),
         on_duty_window=timedelta(minutes=float(cfg["ON_DUTY_MINUTES"])),
         position_retention_days=int(cfg["POSITION_RETENTION_DAYS"]),
+        device_time=DeviceTimeWindow(
+            ahead=timedelta(seconds=float(cfg["DEVICE_TIME_AHEAD_SECONDS"])),
+            max_age=timedelta(seconds=float(cfg["POSITION_MAX_AGE_SECONDS"]))),
     )
     return Context(
         uow=partial(SqlUnitOfWork, sessions),

@@ -33,6 +33,12 @@ DEFAULTS: dict[str, Any] = {
     "OFFER_TIMEOUT_SECONDS": 300.0,
     "ON_DUTY_MINUTES": 30.0,
     "POSITION_RETENTION_DAYS": 30,  # the history of officers' positions; the latest is kept
+    "DEVICE_TIME_AHEAD_SECONDS": 300.0,   # a device time further ahead of ours is refused
+    "POSITION_MAX_AGE_SECONDS": 86400.0,  # a fix older than this is refused
+    "PHOTO_MAX_PIXELS": 40_000_000,       # width x height of a photo, read from its header
+    "JSON_MAX_BYTES": 64 * 1024,          # a JSON request body (positions and sign-in: below)
+    "POSITIONS_MAX_BYTES": 256 * 1024,    # a batch of positions
+    "SIGN_IN_MAX_BYTES": 4 * 1024,        # a sign-in request
 }
 
 PLAIN_ENV = ("DATABASE_URL", "REDIS_URL", "PORT")

@@ -2,4 +2,7 @@
 
 from flask_socketio import SocketIO
 
-socketio = SocketIO()
+from server.jsonio import SocketJSON
+
+# Packets in are depth-limited and text-checked, events out never carry NaN (allow_nan=False).
+socketio = SocketIO(json=SocketJSON)

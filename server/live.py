@@ -83,7 +83,8 @@ def register(socketio: SocketIO) -> None:
             raise Forbidden("positions are sent by officers")
         fix = validate(PositionFix, payload)
         stored = record_positions(current_app.extensions["dispatch"], user,
-                                  [(fix.wgs84_point(), fix.accuracy_m, fix.recorded_at)])
+                                  [(fix.wgs84_point(), fix.accuracy_m, fix.recorded_at)],
+                                  fields=["recorded_at"])
         return {"ok": True, "stored": stored}
 
     @socketio.on("resync", namespace=NAMESPACE)

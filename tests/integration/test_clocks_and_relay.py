@@ -165,11 +165,13 @@ def test_the_sweep_keeps_position_history_within_its_retention(client, login, ct
 
     officer = login(f"officer-{ZHICHENG}")
     lon, lat = seat()
-    fixes = [{"lat": lat, "lon": lon, "accuracy_m": 5,
-              "recorded_at": (clock.now - timedelta(days=days)).isoformat()}
-             for days in (45, 31, 2)]
-    assert client.post("/api/v1/officers/me/positions", headers=officer,
-                       json=fixes).get_json()["stored"] == 3
+    now = clock.now
+    for days in (45, 31, 2):  # each sent when it was fresh: the server refuses stale device times
+        clock.set(now - timedelta(days=days))
+        fix = {"lat": lat, "lon": lon, "accuracy_m": 5, "recorded_at": clock.now.isoformat()}
+        assert client.post("/api/v1/officers/me/positions", headers=officer,
+                           json=[fix]).get_json()["stored"] == 1
+    clock.set(now)
     realtime._last_purge[0] = None  # the purge runs at most hourly; make this sweep do it
     realtime.sweep(ctx)
     assert count_rows(ctx, t.officer_positions) == 1
