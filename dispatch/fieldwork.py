@@ -36,7 +36,6 @@ def check_in(ctx: Context, officer: User, incident_id: str, location: Point,
              accuracy_m: float | None, device_time: datetime | None,
              idempotency_key: str | None = None) -> Incident:
     """Arrival counts only from a fix near the site; the server's time is the arrival time."""
-    check_device_times([("recorded_at", device_time)], ctx.clock(), ctx.settings.device_time)
     fingerprint = idempotency.request_fingerprint(
         "incidents.check-in", [incident_id, round(location.x, 7), round(location.y, 7),
                                accuracy_m, device_time])
@@ -45,6 +44,8 @@ def check_in(ctx: Context, officer: User, incident_id: str, location: Point,
         if idempotency.claim(uow, officer.id, idempotency_key, "incidents.check-in",
                              fingerprint, incident_id, ctx.clock()):
             return visible(officer, uow.incidents.get(incident_id), incident_id)
+        # After the key: a phone's late retry of an accepted check-in is replayed, not refused.
+        check_device_times([("recorded_at", device_time)], ctx.clock(), ctx.settings.device_time)
         incident = visible(officer, uow.incidents.get(incident_id, for_update=True), incident_id)
         unit = acting_unit(officer, incident, Role.OFFICER)
         distance = geodesic_distance_m(location.x, location.y,

@@ -152,6 +152,20 @@ def test_a_check_in_is_believed_only_within_the_same_window(client, ctx, clock, 
         assert _rows(ctx) == before
 
 
+def test_a_late_retry_of_an_accepted_check_in_is_replayed_not_refused(client, clock, dispatched):
+    """The window judges new check-ins; a phone retrying with its key a day later gets the
+    first answer, not a 422 for a time that was fine when it was first sent."""
+    incident_id, officer = dispatched
+    headers = {**officer, "Idempotency-Key": "late-retry"}
+    body = {"location": location(LON, LAT), "recorded_at": clock.now.isoformat()}
+    first = client.post(f"/api/v1/incidents/{incident_id}/check-in", headers=headers, json=body)
+    assert first.status_code == 200, first.get_json()
+    clock.advance(hours=25)
+    again = client.post(f"/api/v1/incidents/{incident_id}/check-in", headers=headers, json=body)
+    assert again.status_code == 200, again.get_json()
+    assert again.get_json()["units"] == first.get_json()["units"]
+
+
 # -- times that do not exist in UTC --------------------------------------------------------------
 OVERFLOW = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+23:59"]
 
