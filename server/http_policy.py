@@ -1,0 +1,131 @@
+"""What every HTTP answer carries, whichever view, error handler or server produced it.
+
+The rules live outside the views so that a new route cannot forget them:
+- `X-Content-Type-Options: nosniff` on every response, so that no browser reinterprets a photo or
+  an error body as HTML or script;
+- `Cache-Control: no-store` unless a response says otherwise: every answer under /api/v1 is about
+  someone (a token, a case, a position), and a shared cache must never keep it. Only documents
+  that are the same for everyone opt in to caching (`CACHEABLE`); health probes stay `no-store`
+  because a cached "ok" would hide an outage;
+- a request target longer than `MAX_URL_BYTES` is refused with a 414 problem naming `url`. The
+  limit sits below the servers' own request-line limits (gevent's 8 KiB, gunicorn's
+  `--limit-request-line`), so that the client gets a problem and not a server's bare page;
+- CORS on /api/v1 for exactly the configured origins (the same list as Socket.IO's).
+
+The headers and the URL limit are applied by a WSGI middleware placed outside Socket.IO's, so
+they hold for Socket.IO's polling answers and for errors raised before Flask routes a request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+from flask import Flask, Response
+
+from server.problems import problem
+
+# The largest target both servers read before answering on their own: gevent's pywsgi reads
+# request lines up to 8192 bytes, gunicorn is started with --limit-request-line 8190; leave room
+# for the method and the protocol around the target.
+SERVER_TARGET_BYTES = 8000
+
+# Endpoints whose answer is the same for every caller and may be kept by shared caches.
+# The OpenAPI document changes only with a deployment; five minutes bounds the staleness.
+CACHEABLE = {"meta.spec": "public, max-age=300"}
+
+CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"]
+# Besides the CORS-safelisted ones (Content-Type, Cache-Control, ...): only what a client needs
+# to back off; nothing that describes a user.
+CORS_EXPOSE_HEADERS = ["Retry-After"]
+
+StartResponse = Callable[..., Any]
+
+
+def cors_origins(raw: str | Iterable[str] | None) -> list[str]:
+    """DISPATCH_CORS_ORIGINS: origins separated by commas or spaces (`*` for any)."""
+    if not raw:
+        return []
+    items = raw.replace(",", " ").split() if isinstance(raw, str) else list(raw)
+    return [o.strip().rstrip("/") for o in items if o.strip()]
+
+
+def register(app: Flask) -> None:
+    """Call last in create_app, after Socket.IO has wrapped the WSGI app."""
+    limit = int(app.config["MAX_URL_BYTES"])
+    if not 256 <= limit <= SERVER_TARGET_BYTES:
+        raise ValueError(f"DISPATCH_MAX_URL_BYTES must lie between 256 and "
+                         f"{SERVER_TARGET_BYTES} (the servers' own limit), not {limit}")
+    _cors(app, cors_origins(app.config.get("CORS_ORIGINS")))
+
+    @app.after_request
+    def _cacheable(response: Response) -> Response:
+        from flask import request
+
+        policy = CACHEABLE.get(request.endpoint or "")
+        if policy and response.status_code == 200:
+            response.headers["Cache-Control"] = policy
+        return response
+
+    app.wsgi_app = HeaderPolicy(app.wsgi_app, limit)  # type: ignore[method-assign]
+
+
+def _cors(app: Flask, origins: list[str]) -> None:
+    if not origins:
+        return  # no Access-Control-* header for anyone: browsers keep to the same origin
+    from flask_cors import CORS
+
+    # Every option is given here so that no app.config key named CORS_* is read by Flask-CORS.
+    CORS(app, resources={r"/api/v1/*": {
+        "origins": "*" if "*" in origins else origins,
+        "methods": ["GET", "POST", "OPTIONS"],
+        "allow_headers": CORS_ALLOW_HEADERS,
+        "expose_headers": CORS_EXPOSE_HEADERS,
+        "supports_credentials": False,  # bearer tokens, never cookies
+        "max_age": 600,
+        "send_wildcard": False,
+        "always_send": False,  # nothing for requests that carry no Origin
+        "vary_header": True,
+        "automatic_options": True,
+        "intercept_exceptions": True,  # problems reach the allowed origin too
+        "allow_private_network": False,
+    }})
+
+
+def request_target_bytes(environ: Mapping[str, Any]) -> int:
+    """The length of the request target as the client sent it (path and query)."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        return len(raw)  # latin-1 text: one character per byte received
+    path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    path = quote(path.encode("latin-1", "replace"), safe="/;:@&=+$,!~*'()%")
+    query = environ.get("QUERY_STRING", "")
+    return len(path) + (len(query) + 1 if query else 0)
+
+
+class HeaderPolicy:
+    """WSGI middleware: the URL limit and the headers every response carries."""
+
+    def __init__(self, wsgi_app: Callable[..., Any], max_url_bytes: int) -> None:
+        self.wsgi_app = wsgi_app
+        self.max_url_bytes = max_url_bytes
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Any:
+        def respond(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            present = {name.lower() for name, _ in headers}
+            if "x-content-type-options" not in present:
+                headers.append(("X-Content-Type-Options", "nosniff"))
+            if "cache-control" not in present:
+                headers.append(("Cache-Control", "no-store"))
+            return start_response(status, headers, exc_info)
+
+        length = request_target_bytes(environ)
+        if length > self.max_url_bytes:
+            refusal = problem(414, "URI too long",
+                              f"the request target is {length} bytes; the limit is "
+                              f"{self.max_url_bytes}", "uri-too-long",
+                              [{"field": "url",
+                                "message": f"longer than {self.max_url_bytes} bytes"}])
+            return refusal(environ, respond)
+        return self.wsgi_app(environ, respond)
