@@ -14,4 +14,4 @@ EXPOSE 5000
 # One gevent worker per process; gunicorn's default of 1,000 connections would cap the officers
 # a process can hold (connection 1,001 waits in the backlog).
 CMD ["gunicorn", "-k", "geventwebsocket.gunicorn.workers.GeventWebSocketWorker", "-w", "1", \
-     "--worker-connections", "10000", "--limit-request-line", "8190", "--bind", "0.0.0.0:5000", "server.wsgi:create()"]
+     "--worker-connections", "10000", "--bind", "0.0.0.0:5000", "server.wsgi:create()"]

@@ -46,7 +46,7 @@ trap cleanup INT TERM EXIT
 
 for port in $WEB_PORTS; do
   "$BIN/python" -m gunicorn -k geventwebsocket.gunicorn.workers.GeventWebSocketWorker -w 1 \
-    --worker-connections 10000 --limit-request-line 8190 --no-control-socket -b "127.0.0.1:$port" --graceful-timeout 5 \
+    --worker-connections 10000 --no-control-socket -b "127.0.0.1:$port" --graceful-timeout 5 \
     'server.wsgi:create()' &
   pids+=($!)
 done

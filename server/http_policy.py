@@ -8,8 +8,9 @@ The rules live outside the views so that a new route cannot forget them:
   that are the same for everyone opt in to caching (`CACHEABLE`); health probes stay `no-store`
   because a cached "ok" would hide an outage;
 - a request target longer than `MAX_URL_BYTES` is refused with a 414 problem naming `url`. The
-  limit sits below the servers' own request-line limits (gevent's 8 KiB, gunicorn's
-  `--limit-request-line`), so that the client gets a problem and not a server's bare page;
+  limit sits below the servers' own request-line limit (both `make run` and gunicorn's gevent
+  websocket worker parse requests with gevent's pywsgi, which answers a bare 414 past 8 KiB),
+  so that the client gets a problem and not a server's empty page;
 - CORS on /api/v1 for exactly the configured origins (the same list as Socket.IO's).
 
 The headers and the URL limit are applied by a WSGI middleware placed outside Socket.IO's, so
@@ -26,9 +27,9 @@ from flask import Flask, Response
 
 from server.problems import problem
 
-# The largest target both servers read before answering on their own: gevent's pywsgi reads
-# request lines up to 8192 bytes, gunicorn is started with --limit-request-line 8190; leave room
-# for the method and the protocol around the target.
+# The largest target the servers read before answering on their own: gevent's pywsgi (behind
+# `make run` and behind gunicorn's gevent websocket worker, whose --limit-request-line does not
+# apply) reads request lines up to 8192 bytes; leave room for the method and the protocol.
 SERVER_TARGET_BYTES = 8000
 
 # Endpoints whose answer is the same for every caller and may be kept by shared caches.
@@ -94,12 +95,13 @@ def _cors(app: Flask, origins: list[str]) -> None:
 
 
 def request_target_bytes(environ: Mapping[str, Any]) -> int:
-    """The length of the request target as the client sent it (path and query)."""
-    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
-    if raw:
-        return len(raw)  # latin-1 text: one character per byte received
+    """The length of the request target (path and query) in bytes as a client sends it.
+
+    Measured from what every WSGI server gives (gevent's, which parses requests for both
+    `make run` and gunicorn's gevent websocket worker, gives no raw target): the path re-escaped,
+    the query as received. A path's escapes of plain characters (`%41` for `A`) count once."""
     path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-    path = quote(path.encode("latin-1", "replace"), safe="/;:@&=+$,!~*'()%")
+    path = quote(path.encode("latin-1", "replace"), safe="/:@!$&'()*+,;=")
     query = environ.get("QUERY_STRING", "")
     return len(path) + (len(query) + 1 if query else 0)
 

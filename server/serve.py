@@ -37,29 +37,7 @@ def main() -> None:
     start_web_loops(app, socketio, keep_clocks=not app.config["REDIS_URL"])
     tune_gc()
     print(f"serving on http://{host}:{port} (Ctrl-C stops)", flush=True)
-    if socketio.server.eio.async_mode == "gevent":
-        serve_gevent(app, host, port)
-    else:
-        socketio.run(app, host=host, port=port, log_output=False)
-
-
-def serve_gevent(app, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
-    """What socketio.run does on gevent, with one addition: the request target as the client
-    sent it, in RAW_URI as gunicorn gives it, so that the URL limit (server.http_policy)
-    measures the same bytes behind either server."""
-    from gevent import pywsgi
-    from geventwebsocket.handler import WebSocketHandler
-
-    from server.extensions import socketio
-
-    class Handler(WebSocketHandler):  # type: ignore[misc]
-        def get_environ(self):  # type: ignore[no-untyped-def]
-            environ = super().get_environ()
-            environ["RAW_URI"] = self.path
-            return environ
-
-    socketio.wsgi_server = pywsgi.WSGIServer((host, port), app, handler_class=Handler, log=None)
-    socketio.wsgi_server.serve_forever()
+    socketio.run(app, host=host, port=port, log_output=False)
 
 
 if __name__ == "__main__":
