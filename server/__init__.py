@@ -34,7 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     mobile_api.register(app)
     register_cli(app)
     socketio.init_app(app, async_mode=cfg["ASYNC_MODE"], message_queue=cfg["REDIS_URL"] or None,
-                      cors_allowed_origins=http_policy.cors_origins(cfg["CORS_ORIGINS"]) or None)
+                      cors_allowed_origins=http_policy.socketio_origins(cfg["CORS_ORIGINS"]))
     realtime.attach(ctx, socketio, cfg["REDIS_URL"])
     http_policy.register(app)  # last: its middleware wraps Socket.IO's too
     return app

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 from server.problems import problem
 
@@ -52,6 +52,37 @@ def cors_origins(raw: str | Iterable[str] | None) -> list[str]:
     return [o.strip().rstrip("/") for o in items if o.strip()]
 
 
+def socketio_origins(raw: str | Iterable[str] | None) -> Any:
+    """Socket.IO's `cors_allowed_origins`: the server's own origin, as Engine.IO allows by
+    default, and the configured ones. A plain list would replace the default, and configuring an
+    outside origin would lock out the command center served from the server itself."""
+    origins = cors_origins(raw)
+    if not origins:
+        return None  # Engine.IO's default: the same origin only
+    if "*" in origins:
+        return "*"
+    allowed = {o.lower() for o in origins}
+
+    def accept(origin: str | None, environ: Mapping[str, Any]) -> bool:
+        if origin is None:
+            return True
+        return origin.lower() in allowed or origin.lower() in _own_origins(environ)
+    return accept
+
+
+def _own_origins(environ: Mapping[str, Any]) -> set[str]:
+    """The origins this request was addressed to, directly or through a proxy (as Engine.IO's
+    own same-origin rule reads them)."""
+    scheme, host = environ.get("wsgi.url_scheme", "http"), environ.get("HTTP_HOST")
+    if not host:
+        return set()
+    own = {f"{scheme}://{host}".lower()}
+    proto = environ.get("HTTP_X_FORWARDED_PROTO", scheme).split(",")[0].strip()
+    fhost = environ.get("HTTP_X_FORWARDED_HOST", host).split(",")[0].strip()
+    own.add(f"{proto}://{fhost}".lower())
+    return own
+
+
 def register(app: Flask) -> None:
     """Call last in create_app, after Socket.IO has wrapped the WSGI app."""
     limit = int(app.config["MAX_URL_BYTES"])
@@ -62,8 +93,6 @@ def register(app: Flask) -> None:
 
     @app.after_request
     def _cacheable(response: Response) -> Response:
-        from flask import request
-
         policy = CACHEABLE.get(request.endpoint or "")
         if policy and response.status_code == 200:
             response.headers["Cache-Control"] = policy

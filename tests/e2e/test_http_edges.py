@@ -20,7 +20,7 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.e2e.procs import PY, Processes, auth, free_port, wait_for
+from tests.e2e.procs import PY, Live, Processes, auth, free_port, wait_for
 from tests.helpers import location, seat
 
 LIMIT = 2048
@@ -158,6 +158,13 @@ def test_http_edges_behind_the_real_server(server):
     assert got.headers["Content-Disposition"] == f"inline; filename={photo['id']}.png"
     assert got.headers["X-Content-Type-Options"] == "nosniff"
     assert "no-store" in got.headers["Cache-Control"]
+
+    # The websocket upgrade passes through the same middleware untouched.
+    live = Live(base, "demo-commander").connect()
+    try:
+        assert live.call("resync", {"since_seq": 0})["ok"] is True
+    finally:
+        live.disconnect()
 
     if instance is not None:  # the embedded default's files, made by the real process
         db = instance / "dispatch.sqlite3"
