@@ -85,8 +85,29 @@ def show(incident_id: str):  # type: ignore[no-untyped-def]
 @bp.get("/incidents/<incident_id>/photos/<photo_id>")
 @doc("A photo of an incident, to those who may see the incident")
 def photo(incident_id: str, photo_id: str):  # type: ignore[no-untyped-def]
+    """The type is the one checked by content at upload and kept in the row, never guessed from
+    a file name; the file must lie inside the photo folder (symbolic links resolved)."""
+    import logging
+    import re
+
+    from dispatch.errors import NotFound
+    from dispatch.photos import EXTENSIONS
+
     path, content_type = queries.get_photo(_ctx(), current_user(), incident_id, photo_id)
-    return send_file(path.resolve(), mimetype=content_type, max_age=0)
+    root = _ctx().settings.photo_dir.resolve()
+    file = path.resolve()
+    if not file.is_relative_to(root) or not file.is_file():
+        logging.getLogger(__name__).error("photo %s of incident %s: %s is missing or outside %s",
+                                          photo_id, incident_id, file, root)
+        raise NotFound(f"no photo {photo_id} on incident {incident_id}")
+    extension = EXTENSIONS.get(content_type)  # a row of any other type is only downloaded
+    name = re.sub(r"[^A-Za-z0-9_-]", "", photo_id)[:64] or "photo"
+    out = send_file(file, mimetype=content_type if extension else "application/octet-stream",
+                    as_attachment=extension is None,
+                    download_name=f"{name}.{extension or 'bin'}", max_age=0)
+    out.headers["Cache-Control"] = "private, no-store"
+    out.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return out
 
 
 @bp.post("/incidents/<incident_id>/accept")

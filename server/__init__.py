@@ -11,7 +11,7 @@ from flask import Flask
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     import mobile_api
     from server import config as cfgmod
-    from server import health, intake, jsonio, problems, realtime
+    from server import health, http_policy, intake, jsonio, problems, realtime
     from server.bootstrap import bootstrap
     from server.cli import register_cli
     from server.extensions import socketio
@@ -35,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     mobile_api.register(app)
     register_cli(app)
     socketio.init_app(app, async_mode=cfg["ASYNC_MODE"], message_queue=cfg["REDIS_URL"] or None,
-                      cors_allowed_origins=cfg["CORS_ORIGINS"] or None)
+                      cors_allowed_origins=http_policy.socketio_origins(cfg["CORS_ORIGINS"]))
     realtime.attach(ctx, socketio, cfg["REDIS_URL"])
+    http_policy.register(app)  # last: its middleware wraps Socket.IO's too
     return app

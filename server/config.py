@@ -28,7 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "INSTANCE_PATH": None,
     "CLOCK": None,                 # tests inject a callable returning an aware UTC datetime
     "ASYNC_MODE": "gevent",        # Socket.IO's server: gevent measured best here
-    "CORS_ORIGINS": "",            # Socket.IO origins allowed besides the server's own
+    "CORS_ORIGINS": "",            # origins besides the server's own (REST and Socket.IO)
+    "MAX_URL_BYTES": 2048,         # longest request target (path and query): longer is 414
     "SWEEP_SECONDS": 1.0,          # how often timers and the outbox are reconciled
     "OFFER_TIMEOUT_SECONDS": 300.0,
     "ON_DUTY_MINUTES": 30.0,
@@ -71,8 +72,10 @@ def load(overrides: Mapping[str, Any] | None, environ: Mapping[str, str] = os.en
 
 
 def instance_path(cfg: Mapping[str, Any], default: str) -> Path:
+    """The instance folder holds the secret, the embedded database and by default the photos:
+    created private to the server's user."""
     path = Path(cfg["INSTANCE_PATH"] or default)
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 
@@ -85,6 +88,28 @@ def secret_key(cfg: Mapping[str, Any], instance: Path) -> str:
         raise RuntimeError("DISPATCH_SECRET_KEY must be set when DATABASE_URL is set")
     path = instance / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
+        _create_private(path, secrets.token_urlsafe(48))
+    elif path.stat().st_mode & 0o077:  # written by an older version, readable by others
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _create_private(path: Path, text: str) -> None:
+    """Written whole under a temporary name opened 0600, then linked into place: never readable
+    by others, never seen half-written, and when two processes race the first link wins and
+    both read the same key."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process made it first: theirs is the key
+        except OSError:  # a file system without hard links
+            os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

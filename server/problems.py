@@ -46,7 +46,12 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
         slug = (exc.name or "error").lower().replace(" ", "-")
-        return problem(exc.code or 500, exc.name or "Error", exc.description or "", slug)
+        out = problem(exc.code or 500, exc.name or "Error", exc.description or "", slug)
+        # What the exception says besides its body stays: `Allow` on a 405 above all.
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                out.headers[name] = value
+        return out
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

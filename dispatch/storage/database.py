@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.storage.orm import start_mappers
@@ -17,9 +18,9 @@ def make_engine(url: str) -> Engine:
         if url.startswith(plain):
             url = "postgresql+psycopg2://" + url[len(plain):]
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = make_url(url).database
+        if path and path != ":memory:" and not path.startswith("file:"):
+            private_sqlite_file(Path(path))
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -30,6 +31,25 @@ def make_engine(url: str) -> Engine:
     # query of every new backend, and a FIFO pool cycles through all of them (measured in bench/).
     return create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800,
                          pool_use_lifo=True)
+
+
+def private_sqlite_file(path: Path) -> None:
+    """Create the database file 0600 before SQLite opens it. SQLite gives the -wal, -shm and
+    journal files it makes later the mode of the database file, so none of them is ever
+    readable by others; a file left by an older version is tightened."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        return  # an empty file is an empty SQLite database
+    except FileExistsError:
+        pass
+    for companion in (path, *(path.with_name(path.name + suffix)
+                             for suffix in ("-wal", "-shm", "-journal"))):
+        try:
+            if companion.stat().st_mode & 0o077:
+                companion.chmod(0o600)
+        except FileNotFoundError:
+            continue
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
