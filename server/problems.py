@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, json
+from flask import Flask, Response, has_request_context, json, request
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -31,7 +31,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc: RequestEntityTooLarge) -> Response:
-        limit = app.config.get("MAX_CONTENT_LENGTH")
+        # The route's own limit (intake sets it per request), not the app-wide photo limit.
+        limit = request.max_content_length if has_request_context() else None
         return problem(413, "Payload too large", f"the request exceeds {limit} bytes",
                        "payload-too-large", [{"field": "body", "message": "too large"}])
 

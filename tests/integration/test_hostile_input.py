@@ -370,7 +370,8 @@ def test_a_body_without_a_length_is_cut_off_at_the_routes_limit(client, login, c
     r = client.post("/api/v1/auth/token", input_stream=io.BytesIO(body),
                     content_type="application/json",
                     environ_overrides={"wsgi.input_terminated": True})
-    _refused(r, 413, "body")
+    problem = _refused(r, 413, "body")
+    assert "4096" in problem["detail"]  # the route's limit, not the photo limit
     assert _rows(ctx) == before
 
 
