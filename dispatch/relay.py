@@ -89,11 +89,21 @@ class Relay:
                 if event.seq in self._pushed:
                     self._pushed.discard(event.seq)
                 else:
-                    self._emit(socket_event(event), payload(event), list(event.audience))
-                    emitted += 1
+                    emitted += self._emit_one(event)
                 self.watermark = event.seq
             if len(events) < self._batch:
                 return emitted
+
+
+    def _emit_one(self, event: Event) -> int:
+        """One event that cannot be sent (say, it will not encode) is logged and passed over:
+        it must not hold back every event after it."""
+        try:
+            self._emit(socket_event(event), payload(event), list(event.audience))
+        except ValueError:
+            log.exception("event %s could not be sent; passed over", event.seq)
+            return 0
+        return 1
 
 
 def replay(uow_factory: Callable[[], Any], rooms: Sequence[str], since_seq: Any,

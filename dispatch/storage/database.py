@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.storage.orm import start_mappers
+
+
+def strict_json(value: Any) -> str:
+    """JSON columns (event data, snapshots) never hold NaN or Infinity, which browsers cannot
+    parse: a bug that produces one fails its transaction instead of poisoning the log."""
+    return json.dumps(value, allow_nan=False, ensure_ascii=False)
 
 
 def make_engine(url: str) -> Engine:
@@ -21,7 +29,8 @@ def make_engine(url: str) -> Engine:
         path = make_url(url).database
         if path and path != ":memory:" and not path.startswith("file:"):
             private_sqlite_file(Path(path))
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                               json_serializer=strict_json)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # No pre-ping: it costs a round trip per checkout on the hot path. A connection the server
@@ -29,8 +38,8 @@ def make_engine(url: str) -> Engine:
     # with their Idempotency-Key.
     # LIFO: the hot path keeps reusing warm connections. PostGIS pays ~10 ms on the first spatial
     # query of every new backend, and a FIFO pool cycles through all of them (measured in bench/).
-    return create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800,
-                         pool_use_lifo=True)
+    return create_engine(url, json_serializer=strict_json, pool_size=10, max_overflow=10,
+                         pool_recycle=1800, pool_use_lifo=True)
 
 
 def private_sqlite_file(path: Path) -> None:

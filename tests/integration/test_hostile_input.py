@@ -501,3 +501,36 @@ def test_a_hostile_socket_packet_is_refused_before_any_handler(app, client, logi
         assert officer.is_connected("/live")
     finally:
         officer.disconnect("/live")
+
+
+# -- nothing NaN is stored, and one bad event never blocks the log -------------------------------
+def test_a_nan_in_an_event_fails_its_transaction_and_stores_nothing(client, login, ctx):
+    """A bug that puts NaN into a case's event must fail loudly, not poison the log."""
+    from sqlalchemy.exc import StatementError
+
+    inc = report(client, login("demo-reporter")).get_json()
+    before = _rows(ctx)
+    with ctx.uow() as uow:
+        incident = uow.incidents.get(inc["id"], for_update=True)
+        incident.record("note", incident.received_at, None, distance_m=math.nan)
+        with pytest.raises((ValueError, StatementError)):
+            uow.commit()
+    assert _rows(ctx) == before
+
+
+def test_the_relay_passes_over_an_event_it_cannot_send(client, login, ctx):
+    from dispatch.relay import Relay
+
+    sent: list[int] = []
+
+    def emit(name: str, data: dict[str, Any], rooms: list[str]) -> None:
+        if data["type"] == "dispatched":  # stands for any event that will not encode
+            raise ValueError("Out of range float values are not JSON compliant")
+        sent.append(data["seq"])
+
+    relay = Relay(ctx.uow, emit)
+    relay.start()
+    report(client, login("demo-reporter"))
+    assert relay.flush() == 3  # reported, then the two offers: the bad one did not stop them
+    report(client, login("demo-reporter"))
+    assert relay.flush() == 3 and len(sent) == 6 and sent == sorted(sent)
