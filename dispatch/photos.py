@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,9 +26,12 @@ def save(root: Path, incident_id: str, upload: PhotoUpload, at: datetime) -> Pho
                   sha256=hashlib.sha256(upload.content).hexdigest(), path="", created_at=at)
     relative = Path(incident_id) / f"{photo.id}.{EXTENSIONS[upload.content_type]}"
     target = root / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
+    # Private from creation (people's premises and faces), wherever the folder lives.
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = target.with_suffix(".part")
-    tmp.write_bytes(upload.content)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(upload.content)
     tmp.replace(target)
     photo.path = str(relative)
     return photo

@@ -85,3 +85,19 @@ def test_multipart_without_payload_is_400(client, login):
     r = client.post("/api/v1/incidents", headers=login("demo-reporter"),
                     content_type="multipart/form-data", data={"category": "other"})
     assert r.status_code == 400 and r.get_json()["errors"][0]["field"] == "payload"
+
+
+def test_photos_are_private_files_from_creation(client, login, ctx):
+    """Only the app's user may read a photo or list a case's folder, whatever the umask."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        r = _multipart(client, login("demo-reporter"), [("gate.jpg", _image("JPEG"))])
+    finally:
+        os.umask(old)
+    assert r.status_code == 201, r.get_json()
+    [photo] = _files(ctx)
+    assert stat.S_IMODE(photo.stat().st_mode) == 0o600
+    assert stat.S_IMODE(photo.parent.stat().st_mode) == 0o700
