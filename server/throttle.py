@@ -97,7 +97,8 @@ def _user_key() -> str:
 def _refusal(limit: RequestLimit) -> Response:
     from server.problems import problem
 
-    retry = max(1, math.ceil(limit.reset_at - time.time()))
+    window = limit.limit.get_expiry()
+    retry = min(window, max(1, math.ceil(limit.reset_at - time.time())))
     if USER_KEY in limit.key:
         field, message = "username", "too many failed sign-ins for this user"
     else:
