@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "SIGNIN_LIMIT_ENABLED": True,
     "SIGNIN_LIMIT_PER_USER": "10/minute",     # failed sign-ins per username
     "SIGNIN_LIMIT_PER_ADDRESS": "60/minute",  # failed sign-ins per client address
+    "SIGNIN_REFUSAL_DELAY_SECONDS": 1.0,  # a 429 is answered after this pause
     "TRUSTED_PROXY_HOPS": 0,       # proxies in front whose X-Forwarded-For is believed
     "SEED_DEMO": False,            # seed the demo when the database has no users
     "INSTANCE_PATH": None,

@@ -17,6 +17,7 @@ pool also resolves host names, which a storm of sign-ins must not queue behind.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -113,9 +114,26 @@ def off_loop(threads: int) -> Callable[[Callable[..., T]], Callable[..., T]]:
         def run(*args: Any) -> T:
             if not _gevent_patched():
                 return fn(*args)
-            return _pool(threads).apply(fn, args)  # type: ignore[no-any-return]
+            return _pool(threads).apply(_in_background, (fn, *args))  # type: ignore[no-any-return]
         return run
     return wrap
+
+
+_niced = threading.local()
+HASH_NICENESS = 10
+
+
+def _in_background(fn: Callable[..., T], *args: Any) -> T:
+    """Hashing is background work next to the loop: its threads yield the CPU to the loop's
+    thread (on Linux a thread has its own nice value), so a storm of sign-ins waits for the
+    cores instead of the sockets waiting for them."""
+    if not getattr(_niced, "done", False):
+        _niced.done = True
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_NICENESS)
+        except (AttributeError, OSError):  # not Linux, or not allowed: still off the loop
+            pass
+    return fn(*args)
 
 
 def _pool(threads: int) -> Any:

@@ -24,7 +24,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.errors import RateLimitExceeded
 from limits import parse_many
@@ -95,8 +95,14 @@ def _user_key() -> str:
 
 
 def _refusal(limit: RequestLimit) -> Response:
+    """The 429, after a pause: a client that loops on sign-in (a script, a phone app stuck in a
+    retry loop) is slowed to one attempt per pause instead of being answered as fast as the
+    process can; the pause is a sleeping greenlet under gevent, which costs the loop nothing."""
     from server.problems import problem
 
+    delay = float(current_app.config["SIGNIN_REFUSAL_DELAY_SECONDS"])
+    if delay > 0:
+        time.sleep(delay)
     window = limit.limit.get_expiry()
     retry = min(window, max(1, math.ceil(limit.reset_at - time.time())))
     if USER_KEY in limit.key:

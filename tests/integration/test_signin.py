@@ -24,7 +24,8 @@ SIGN_OUT = "/api/v1/auth/sign-out"
 
 
 @pytest.fixture
-def limiter(app):  # type: ignore[no-untyped-def]
+def limiter(app, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(app.config, "SIGNIN_REFUSAL_DELAY_SECONDS", 0)  # tested on its own below
     lim = app.extensions["signin_limiter"]
     lim.reset()
     yield lim
@@ -91,6 +92,16 @@ def test_ten_failures_per_username_are_answered_the_eleventh_is_refused_with_ret
     assert len(checked) == 10
     # Other users, from the same address, are not affected.
     assert _sign_in(client, "demo-reporter", "demo").status_code == 200
+
+
+def test_a_refusal_is_answered_after_the_configured_pause(app, client, limiter, monkeypatch):
+    import time
+    for _ in range(10):
+        assert _sign_in(client, "demo-admin", "wrong", "203.0.113.8").status_code == 401
+    monkeypatch.setitem(app.config, "SIGNIN_REFUSAL_DELAY_SECONDS", 0.3)
+    started = time.monotonic()
+    _assert_429(_sign_in(client, "demo-admin", "wrong", "203.0.113.8"), "username")
+    assert time.monotonic() - started >= 0.3
 
 
 def test_successful_sign_ins_do_not_count(client, limiter):
@@ -242,7 +253,8 @@ def own_app(tmp_path, clock):  # type: ignore[no-untyped-def]
     made: list[Any] = []
 
     def make(**extra: Any):  # type: ignore[no-untyped-def]
-        app = make_test_app(None, tmp_path / f"instance-{len(made)}", clock, **extra)
+        app = make_test_app(None, tmp_path / f"instance-{len(made)}", clock,
+                            **{"SIGNIN_REFUSAL_DELAY_SECONDS": 0, **extra})
         made.append(app)
         return app
 
