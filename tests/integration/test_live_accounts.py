@@ -23,8 +23,8 @@ def member(ctx):  # type: ignore[no-untyped-def]
     made: list[str] = []
 
     def make(role: str = Role.REPORTER, unit: str | None = None) -> User:
-        user = User(username=f"live-{uuid.uuid4().hex[:8]}", password_hash=ctx.password_hasher("pw"),
-                    role=role, unit_code=unit)
+        user = User(username=f"live-{uuid.uuid4().hex[:8]}",
+                    password_hash=ctx.password_hasher("pw"), role=role, unit_code=unit)
         with ctx.uow() as uow:
             uow.users.add(user)
             uow.commit()
