@@ -12,8 +12,14 @@ from sqlalchemy import delete
 from dispatch import identity
 from dispatch.model import Role, User
 from dispatch.storage import tables as t
-from server.extensions import socketio
-from server.realtime import NAMESPACE
+NAMESPACE = "/live"
+
+
+def _sio():  # type: ignore[no-untyped-def]
+    """The Socket.IO extension the apps are bound to, looked up when used: another test
+    re-imports the server package (tests/unit/test_architecture.py)."""
+    from server.extensions import socketio
+    return socketio
 
 TOKEN = "/api/v1/auth/token"
 
@@ -43,7 +49,7 @@ def _token(client, username: str, password: str = "pw") -> str:  # type: ignore[
 
 
 def _socket(app, token: str):  # type: ignore[no-untyped-def]
-    sock = socketio.test_client(app, namespace=NAMESPACE, auth={"token": token})
+    sock = _sio().test_client(app, namespace=NAMESPACE, auth={"token": token})
     assert sock.is_connected(NAMESPACE)
     return sock
 
@@ -57,12 +63,12 @@ def _closed_soon(sock) -> bool:  # type: ignore[no-untyped-def]
     for _ in range(50):
         if not sock.is_connected(NAMESPACE):
             return True
-        socketio.sleep(0.02)
+        _sio().sleep(0.02)
     return False
 
 
 def _rooms(sock) -> set[str]:  # type: ignore[no-untyped-def]
-    manager = socketio.server.manager
+    manager = _sio().server.manager
     sid = manager.sid_from_eio_sid(sock.eio_sid, NAMESPACE)
     return set(manager.get_rooms(sid, NAMESPACE)) - {sid}
 
@@ -98,7 +104,7 @@ def test_signing_out_closes_the_sockets_of_every_token(app, client, member):
     assert r.status_code == 204
     _refused(sock.emit("position", {}, namespace=NAMESPACE, callback=True), "revoked")
     assert _closed_soon(sock)
-    refused = socketio.test_client(app, namespace=NAMESPACE, auth={"token": first})
+    refused = _sio().test_client(app, namespace=NAMESPACE, auth={"token": first})
     assert not refused.is_connected(NAMESPACE)
 
 
