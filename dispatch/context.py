@@ -38,6 +38,9 @@ class Context:
     # Called with an officer's newest fix after it committed (live map; not part of the log).
     push_position: Callable[[User, dict[str, Any]], None] = lambda user, fix: None
     password_hasher: Callable[[str], str] | None = None
+    # (stored hash or None for an unknown user, password) -> (matches, should be rehashed).
+    # Injected so that the web process can run it off its event loop.
+    password_verifier: Callable[[str | None, str], tuple[bool, bool]] | None = None
     # Wiring the web layer reads (readiness, warm-up, the relay loops); opaque to the domain.
     engine: Any = None
     relay: Any = None

@@ -44,7 +44,6 @@ def seed_demo(ctx: Context, hash_password: Callable[[str], str],
                             activate=True)
         say(f"imported and activated boundary set {DEMO_SET_NAME} ({len(territories)} units)")
 
-    hashed = hash_password(PASSWORD)  # one hash for every demo user: seeding stays fast
     with ctx.uow() as uow:
         for code, name in DEPARTMENTS.items():
             if uow.units.get(code) is None:
@@ -65,8 +64,10 @@ def seed_demo(ctx: Context, hash_password: Callable[[str], str],
         added = 0
         for username, role, unit_code, display in wanted:
             if uow.users.by_username(username) is None:
-                uow.users.add(User(username=username, password_hash=hashed, role=role,
-                                   unit_code=unit_code, display_name=display))
+                # A hash each, so each its own salt: equal hashes would tell an attacker who
+                # holds the table that these accounts share a password.
+                uow.users.add(User(username=username, password_hash=hash_password(PASSWORD),
+                                   role=role, unit_code=unit_code, display_name=display))
                 added += 1
         uow.commit()
     say(f"added {added} demo users (password '{PASSWORD}')")

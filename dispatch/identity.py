@@ -1,35 +1,80 @@
-"""Users and passwords."""
+"""Users, passwords and the revocation of their tokens.
+
+The hashing itself is injected (`ctx.password_hasher`, `ctx.password_verifier`): the web process
+runs it off its event loop, and the domain does not need to know how.
+"""
 
 from __future__ import annotations
 
-from functools import cache
-
-from werkzeug.security import check_password_hash, generate_password_hash
-
 from dispatch.context import Context, reader
-from dispatch.errors import Unauthorized
+from dispatch.errors import NotFound, Unauthorized
 from dispatch.model import User
 
-
-# A hash of nothing anyone can type, checked when the user is unknown so that both paths take
-# the same time and a timing probe cannot list usernames.
-@cache
-def _dummy_hash() -> str:
-    return generate_password_hash("no user has this password")
+WRONG = "unknown user or wrong password"
 
 
-def hash_password(password: str, method: str = "scrypt") -> str:
-    return generate_password_hash(password, method=method)
+def _verifier(ctx: Context):  # type: ignore[no-untyped-def]
+    if ctx.password_verifier is None or ctx.password_hasher is None:
+        raise RuntimeError("the context has no password hasher and verifier wired")
+    return ctx.password_verifier
 
 
 def authenticate(ctx: Context, username: str, password: str) -> User:
+    """The user whose password this is, or Unauthorized (the same answer, after the same work,
+    for an unknown user, a disabled one and a wrong password).
+
+    No transaction is held while the hash is checked: a burst of sign-ins must not hold the
+    database's connections for the length of a hash each. A hash made by an older scheme or
+    with older parameters is replaced by one made the current way."""
+    verify = _verifier(ctx)
+    with reader(ctx) as uow:
+        user = uow.users.by_username(username)
+    if user is None or not user.active:
+        verify(None, password)
+        raise Unauthorized(WRONG)
+    ok, stale = verify(user.password_hash, password)
+    if not ok:
+        raise Unauthorized(WRONG)
+    if stale:
+        _rehash(ctx, user, password)
+    return user
+
+
+def _rehash(ctx: Context, user: User, password: str) -> None:
+    assert ctx.password_hasher is not None
+    old, new = user.password_hash, ctx.password_hasher(password)
+    with ctx.uow() as uow:
+        fresh = uow.users.get(user.id)
+        # Only if nobody changed the password meanwhile: theirs wins.
+        if fresh is not None and fresh.password_hash == old:
+            fresh.password_hash = new
+            uow.commit()
+    user.password_hash = new
+
+
+def revoke_tokens(ctx: Context, user_id: str) -> None:
+    """Every token issued to the user so far stops working, in every process at once: tokens
+    carry the version they were issued under and each use compares it with the user's row.
+
+    Two revocations at once may both write the same new version: either way every older token
+    is dead, which is all a revocation promises."""
+    with ctx.uow() as uow:
+        user = uow.users.get(user_id)
+        if user is None:
+            raise NotFound(f"no user {user_id}")
+        user.token_version += 1
+        uow.commit()
+
+
+def deactivate_user(ctx: Context, username: str) -> User:
+    """Disable the account and revoke its tokens (HTTP and open sockets stop at their next use;
+    the storage layer raises the version on any change of `active`, whatever the path)."""
     with ctx.uow() as uow:
         user = uow.users.by_username(username)
-        if user is None or not user.active:
-            check_password_hash(_dummy_hash(), password)
-            raise Unauthorized("unknown user or wrong password")
-        if not check_password_hash(user.password_hash, password):
-            raise Unauthorized("unknown user or wrong password")
+        if user is None:
+            raise NotFound(f"no user {username}")
+        user.active = False  # the storage raises token_version with it
+        uow.commit()
         return user
 
 

@@ -77,6 +77,8 @@ class User:
     display_name: str = ""
     active: bool = True
     id: str = field(default_factory=new_id)
+    # Tokens carry the version they were issued under; raising it revokes them all.
+    token_version: int = 0
 
 
 @dataclass

@@ -1,4 +1,10 @@
-"""Signing in."""
+"""Signing in and out.
+
+Sign-in is throttled per username and per client address (server/throttle.py); sign-out revokes
+every token of the user, not only the one presented: a bearer token may have been copied (a lost
+phone, a shared terminal), and "sign out" that left a copy working would not be one. It needs no
+state beyond the user's token version, so it holds across every web process at once.
+"""
 
 from __future__ import annotations
 
@@ -23,3 +29,11 @@ def token():  # type: ignore[no-untyped-def]
                    expires_in=current_app.config["TOKEN_TTL_SECONDS"],
                    role=user.role, user_id=user.id)
     return jsonify(out.model_dump())
+
+
+@bp.post("/auth/sign-out")
+@doc("Sign out: revoke every token of the signed-in user (on every device)", status=204)
+def sign_out():  # type: ignore[no-untyped-def]
+    user = tokens.current_user()
+    identity.revoke_tokens(current_app.extensions["dispatch"], user.id)
+    return "", 204

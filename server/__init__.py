@@ -11,7 +11,7 @@ from flask import Flask
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     import mobile_api
     from server import config as cfgmod
-    from server import health, http_policy, intake, jsonio, problems, realtime
+    from server import health, http_policy, intake, jsonio, problems, realtime, throttle
     from server.bootstrap import bootstrap
     from server.cli import register_cli
     from server.extensions import socketio
@@ -33,6 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     intake.register(app)
     app.register_blueprint(health.bp)
     mobile_api.register(app)
+    throttle.install(app, cfg)  # sign-in limits; the client address behind trusted proxies
     register_cli(app)
     socketio.init_app(app, async_mode=cfg["ASYNC_MODE"], message_queue=cfg["REDIS_URL"] or None,
                       cors_allowed_origins=http_policy.socketio_origins(cfg["CORS_ORIGINS"]))

@@ -11,10 +11,10 @@ from typing import Any
 from dispatch.clock import Policies, utc_now
 from dispatch.context import Context
 from dispatch.device_time import DeviceTimeWindow
-from dispatch.identity import hash_password
 from dispatch.settings import Settings
 from dispatch.storage.database import make_engine, make_session_factory
 from dispatch.storage.uow import SqlUnitOfWork
+from server import passwords
 
 
 def database_url(cfg: Mapping[str, Any], instance: Path) -> str:
@@ -40,11 +40,14 @@ def bootstrap(cfg: Mapping[str, Any], instance: Path) -> Context:
             ahead=timedelta(seconds=float(cfg["DEVICE_TIME_AHEAD_SECONDS"])),
             max_age=timedelta(seconds=float(cfg["POSITION_MAX_AGE_SECONDS"]))),
     )
+    hasher, verifier = passwords.make(str(cfg["PASSWORD_HASH_METHOD"]),
+                                      int(cfg["PASSWORD_HASH_THREADS"]))
     return Context(
         uow=partial(SqlUnitOfWork, sessions),
         read=partial(SqlUnitOfWork, make_session_factory(engine, read_only=True)),
         clock=cfg["CLOCK"] or utc_now,
         settings=settings,
-        password_hasher=partial(hash_password, method=cfg["PASSWORD_HASH_METHOD"]),
+        password_hasher=hasher,
+        password_verifier=verifier,
         engine=engine,
     )

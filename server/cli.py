@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup
 
-from dispatch import boundary_admin, demo
+from dispatch import boundary_admin, demo, identity
 from dispatch.model import Role, User
 from dispatch.storage import migrate
 
@@ -112,6 +112,19 @@ def register_cli(app: Flask) -> None:
             uow.users.add(user)
             uow.commit()
         click.echo(f"created {role} {username} ({user.id})")
+
+    @app.cli.command("deactivate-user")
+    @click.argument("username")
+    def deactivate_user(username: str) -> None:
+        """Disable an account and revoke its tokens: HTTP and open sockets stop at their next
+        request, in every process."""
+        from dispatch.errors import NotFound
+        click.echo(f"deactivating {username} and revoking all of its tokens")
+        try:
+            identity.deactivate_user(_ctx(), username)
+        except NotFound:
+            raise click.ClickException(f"no user {username}") from None
+        click.echo(f"{username} is deactivated")
 
 
 def main() -> None:

@@ -23,7 +23,13 @@ DEFAULTS: dict[str, Any] = {
     "PHOTO_MAX_COUNT": 5,
     "DEADLINES": {},               # {"default"|category: {"arrival": seconds, ...}}
     "GREEN_CHANNEL_LEAD": "development_reform",
-    "PASSWORD_HASH_METHOD": "scrypt",
+    "PASSWORD_HASH_METHOD": "argon2id",  # or argon2id:TIME:MEMORY_KIB:LANES, or werkzeug's
+    "PASSWORD_HASH_THREADS": 2,    # hashes at once per web process, off its event loop
+    "SIGNIN_LIMIT_ENABLED": True,
+    "SIGNIN_LIMIT_PER_USER": "10/minute",     # failed sign-ins per username
+    "SIGNIN_LIMIT_PER_ADDRESS": "60/minute",  # failed sign-ins per client address
+    "SIGNIN_REFUSAL_DELAY_SECONDS": 1.0,  # a 429 is answered after this pause
+    "TRUSTED_PROXY_HOPS": 0,       # proxies in front whose X-Forwarded-For is believed
     "SEED_DEMO": False,            # seed the demo when the database has no users
     "INSTANCE_PATH": None,
     "CLOCK": None,                 # tests inject a callable returning an aware UTC datetime

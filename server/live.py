@@ -1,8 +1,15 @@
-"""The `/live` Socket.IO namespace: who joins which rooms, and the client's three requests."""
+"""The `/live` Socket.IO namespace: who joins which rooms, and the client's three requests.
+
+A socket is only as good as its token: every client request re-reads the user (active, token
+not expired, not revoked, still in the same rooms) and a connection that fails the check gets the
+error as its answer and is then closed. Event names the server uses for the connection's own life
+(`connect`, `disconnect`) can also be sent by a client as ordinary events; those are ignored.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, request
@@ -10,7 +17,7 @@ from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
 from dispatch import fieldwork
 from dispatch.access import rooms_for
-from dispatch.errors import DispatchError, Forbidden, ValidationFailed
+from dispatch.errors import DispatchError, Forbidden, Unauthorized, ValidationFailed
 from dispatch.model import Role, User
 from dispatch.positions import record_positions
 from dispatch.relay import replay
@@ -20,7 +27,21 @@ from server import tokens
 from server.realtime import NAMESPACE
 
 log = logging.getLogger(__name__)
-_clients: dict[str, tuple[User, list[str]]] = {}
+
+# The answer goes out before the connection is closed: a client that loses the connection first
+# never hears why. Under gevent the answer is queued before any other greenlet runs; the pause
+# covers the threaded modes.
+CLOSE_AFTER_ANSWER_SECONDS = 0.05
+
+
+@dataclass
+class _Client:
+    user: User
+    rooms: list[str]
+    token: str
+
+
+_clients: dict[str, _Client] = {}
 
 
 def _error(exc: DispatchError) -> dict[str, Any]:
@@ -29,26 +50,59 @@ def _error(exc: DispatchError) -> dict[str, Any]:
         "errors": [{"field": e.field, "message": e.message} for e in exc.errors]}}
 
 
-def _client() -> tuple[User, list[str]]:
-    return _clients[request.sid]  # type: ignore[attr-defined]
-
-
-def _answer(handler):  # type: ignore[no-untyped-def]
-    """Every client request is answered through its acknowledgement, errors included."""
-    def wrapped(payload: Any = None) -> dict[str, Any]:
-        try:
-            if not isinstance(payload, dict):
-                raise ValidationFailed.on("payload", "a JSON object is expected")
-            return handler(payload)
-        except DispatchError as exc:
-            return _error(exc)
-    wrapped.__name__ = handler.__name__
-    return wrapped
+def _sid() -> str:
+    return request.sid  # type: ignore[attr-defined,no-any-return]
 
 
 def register(socketio: SocketIO) -> None:
+    def client_sent_it() -> bool:
+        """True when `connect`/`disconnect` came from the client as an ordinary event: the
+        server runs its own while the connection is still pending (connecting or going), and an
+        ordinary event reaches a handler only on an established connection."""
+        return bool(socketio.server.manager.is_connected(_sid(), NAMESPACE))
+
+    def recheck(sid: str) -> _Client:
+        client = _clients.get(sid)
+        if client is None:
+            raise Unauthorized("this connection is closing; connect again")
+        user = tokens.user_from_token(client.token)  # active, unexpired, not revoked
+        if sorted(rooms_for(user)) != sorted(client.rooms):
+            raise Unauthorized("your role or unit changed; connect again")
+        client.user = user
+        return client
+
+    def close_later(sid: str) -> None:
+        _clients.pop(sid, None)
+
+        def close() -> None:
+            socketio.sleep(CLOSE_AFTER_ANSWER_SECONDS)
+            socketio.server.disconnect(sid, namespace=NAMESPACE)
+        socketio.start_background_task(close)
+
+    def answer(handler):  # type: ignore[no-untyped-def]
+        """Every client request is re-checked, and answered through its acknowledgement, errors
+        included."""
+        def wrapped(payload: Any = None) -> dict[str, Any]:
+            sid = _sid()
+            try:
+                client = recheck(sid)
+            except DispatchError as exc:
+                log.info("closing socket %s: %s", sid, exc.detail)
+                close_later(sid)
+                return _error(exc)
+            try:
+                if not isinstance(payload, dict):
+                    raise ValidationFailed.on("payload", "a JSON object is expected")
+                return handler(client, payload)  # type: ignore[no-any-return]
+            except DispatchError as exc:
+                return _error(exc)
+        wrapped.__name__ = handler.__name__
+        return wrapped
+
     @socketio.on("connect", namespace=NAMESPACE)
     def connect(auth: Any = None) -> None:
+        if client_sent_it():
+            return
         token = auth.get("token") if isinstance(auth, dict) else None
         if not isinstance(token, str) or not token:
             raise ConnectionRefusedError("send {token} from POST /api/v1/auth/token as auth")
@@ -59,36 +113,36 @@ def register(socketio: SocketIO) -> None:
         rooms = rooms_for(user)
         for room in rooms:
             join_room(room)
-        _clients[request.sid] = (user, rooms)  # type: ignore[attr-defined]
+        _clients[_sid()] = _Client(user, rooms, token)
 
     @socketio.on("disconnect", namespace=NAMESPACE)
     def disconnect(reason: Any = None) -> None:
-        _clients.pop(request.sid, None)  # type: ignore[attr-defined]
+        if client_sent_it():
+            return
+        _clients.pop(_sid(), None)
 
     @socketio.on("task.accept", namespace=NAMESPACE)
-    @_answer
-    def task_accept(payload: dict[str, Any]) -> dict[str, Any]:
-        user, _ = _client()
+    @answer
+    def task_accept(client: _Client, payload: dict[str, Any]) -> dict[str, Any]:
         incident_id = payload.get("incident_id")
         if not isinstance(incident_id, str) or not incident_id:
             raise ValidationFailed.on("incident_id", "the id of the incident to accept")
-        incident = fieldwork.accept(current_app.extensions["dispatch"], user, incident_id)
+        incident = fieldwork.accept(current_app.extensions["dispatch"], client.user, incident_id)
         return {"ok": True, "incident_id": incident.id}
 
     @socketio.on("position", namespace=NAMESPACE)
-    @_answer
-    def position(payload: dict[str, Any]) -> dict[str, Any]:
-        user, _ = _client()
-        if user.role != Role.OFFICER:
+    @answer
+    def position(client: _Client, payload: dict[str, Any]) -> dict[str, Any]:
+        if client.user.role != Role.OFFICER:
             raise Forbidden("positions are sent by officers")
         fix = validate(PositionFix, payload)
-        stored = record_positions(current_app.extensions["dispatch"], user,
+        stored = record_positions(current_app.extensions["dispatch"], client.user,
                                   [(fix.wgs84_point(), fix.accuracy_m, fix.recorded_at)],
                                   fields=["recorded_at"])
         return {"ok": True, "stored": stored}
 
     @socketio.on("resync", namespace=NAMESPACE)
-    @_answer
-    def resync(payload: dict[str, Any]) -> dict[str, Any]:
-        _, rooms = _client()
-        return replay(current_app.extensions["dispatch"].uow, rooms, payload.get("since_seq"))
+    @answer
+    def resync(client: _Client, payload: dict[str, Any]) -> dict[str, Any]:
+        return replay(current_app.extensions["dispatch"].uow, client.rooms,  # type: ignore[no-any-return]
+                      payload.get("since_seq"))

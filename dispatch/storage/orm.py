@@ -41,7 +41,16 @@ def start_mappers() -> None:
         },
     )
     event.listen(model.Incident, "before_insert", _copy_coordinates)
+    event.listen(model.User.active, "set", _revoke_on_activity_change, active_history=True)
     _mapped = True
+
+
+def _revoke_on_activity_change(user: model.User, value: bool, old: object, _initiator: object
+                               ) -> None:
+    """Whatever path disables (or re-enables) an account, its tokens issued before stop
+    working: re-enabling must not bring back the tokens of before the deactivation."""
+    if isinstance(old, bool) and bool(value) != old:
+        user.token_version = (user.token_version or 0) + 1
 
 
 def _copy_coordinates(_mapper, _conn, incident: model.Incident) -> None:  # type: ignore[no-untyped-def]

@@ -47,6 +47,8 @@ users = Table(
     Column("unit_code", CODE, ForeignKey("units.code"), nullable=True),
     Column("display_name", String(200), nullable=False, default=""),
     Column("active", Boolean, nullable=False, default=True),
+    # Raised to revoke every token issued so far (sign-out, deactivation): tokens carry it.
+    Column("token_version", Integer, nullable=False, default=0, server_default="0"),
 )
 
 routing = Table(

@@ -1,0 +1,123 @@
+"""Throttling sign-in (Flask-Limiter): failed attempts per username and per client address.
+
+Only failures count (a 401): an officer who signs in often is never slowed down, while guessing a
+password, or spraying one over many usernames from one address, stops after a few tries. A
+refused attempt is a 429 problem with `Retry-After`, answered before any hash is computed, so a
+storm of wrong passwords costs the process almost nothing once its budget is spent.
+
+The counts live in Redis when REDIS_URL is set (shared by every web process), in memory otherwise
+(the embedded default is one process). If Redis fails, each process counts in memory meanwhile:
+sign-in stays available. The client address is the socket's peer, or, behind a load balancer,
+the address that DISPATCH_TRUSTED_PROXY_HOPS proxies vouch for in X-Forwarded-For (werkzeug's
+ProxyFix): never a header that anyone could send.
+
+One Limiter per app, not one per module: the limits, the storage and the switch are each app's
+own (the tests build several apps in one process).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, current_app, request
+from flask_limiter import Limiter, RequestLimit
+from flask_limiter.errors import RateLimitExceeded
+from limits import parse_many
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+SIGNIN_ENDPOINT = "auth.token"
+USER_KEY, ADDRESS_KEY = "signin-user:", "signin-address:"
+# A sign-in body is tiny; a larger one is refused by the view, and is not parsed here.
+MAX_PEEK_BYTES = 4096
+
+
+def install(app: Flask, cfg: Mapping[str, Any]) -> Limiter | None:
+    hops = int(cfg["TRUSTED_PROXY_HOPS"])
+    if hops < 0:
+        raise ValueError("DISPATCH_TRUSTED_PROXY_HOPS: a number of proxies, 0 or more")
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)  # type: ignore[method-assign]
+    if not cfg["SIGNIN_LIMIT_ENABLED"]:
+        return None
+    per_user, per_address = str(cfg["SIGNIN_LIMIT_PER_USER"]), str(cfg["SIGNIN_LIMIT_PER_ADDRESS"])
+    for name, value in (("SIGNIN_LIMIT_PER_USER", per_user),
+                        ("SIGNIN_LIMIT_PER_ADDRESS", per_address)):
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"DISPATCH_{name}: {exc} (e.g. 10/minute)") from None
+
+    redis_url = cfg["REDIS_URL"]
+    app.config.setdefault("RATELIMIT_ENABLED", True)
+    limiter = Limiter(
+        _address_key, app=app,
+        storage_uri=redis_url or "memory://",
+        storage_options={"socket_timeout": 1, "socket_connect_timeout": 1} if redis_url else {},
+        strategy="moving-window", key_prefix="jiyuan311",
+        in_memory_fallback_enabled=True, swallow_errors=True, headers_enabled=False,
+        on_breach=_refusal)
+    view = app.view_functions[SIGNIN_ENDPOINT]
+    view = limiter.limit(per_user, key_func=_user_key, deduct_when=_failed)(view)
+    view = limiter.limit(per_address, key_func=_address_key, deduct_when=_failed)(view)
+    app.view_functions[SIGNIN_ENDPOINT] = view
+    app.register_error_handler(RateLimitExceeded, _answer)
+    app.extensions["signin_limiter"] = limiter
+    return limiter
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == 401
+
+
+def _address_key() -> str:
+    return ADDRESS_KEY + (request.remote_addr or "unknown")
+
+
+def _user_key() -> str:
+    """The username of the attempt, hashed (bounded keys, nothing personal in Redis)."""
+    username = None
+    if (request.content_length or MAX_PEEK_BYTES + 1) <= MAX_PEEK_BYTES:
+        try:
+            body = json.loads(request.get_data(cache=True))
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            body = None
+        if isinstance(body, dict) and isinstance(body.get("username"), str):
+            username = body["username"]
+    if username is None:  # refused by validation before any hash: a shared, unused bucket
+        return USER_KEY + "-"
+    digest = hashlib.sha256(username.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return USER_KEY + digest
+
+
+def _refusal(limit: RequestLimit) -> Response:
+    """The 429, after a pause: a client that loops on sign-in (a script, a phone app stuck in a
+    retry loop) is slowed to one attempt per pause instead of being answered as fast as the
+    process can; the pause is a sleeping greenlet under gevent, which costs the loop nothing."""
+    from server.problems import problem
+
+    delay = float(current_app.config["SIGNIN_REFUSAL_DELAY_SECONDS"])
+    if delay > 0:
+        time.sleep(delay)
+    window = limit.limit.get_expiry()
+    retry = min(window, max(1, math.ceil(limit.reset_at - time.time())))
+    if USER_KEY in limit.key:
+        field, message = "username", "too many failed sign-ins for this user"
+    else:
+        field, message = "client", "too many failed sign-ins from this address"
+    response = problem(429, "Too many requests", f"{message}; retry in {retry} s",
+                       "too-many-requests", [{"field": field, "message": message}])
+    response.headers["Retry-After"] = str(retry)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _answer(exc: RateLimitExceeded) -> Response:
+    if exc.response is not None:
+        return exc.response  # type: ignore[return-value]
+    from server.problems import problem
+    return problem(429, "Too many requests", "too many sign-in attempts", "too-many-requests")
