@@ -49,6 +49,27 @@ def test_a_clone_with_no_shared_beside_it_rebuilds_and_passes(tmp_path: Path) ->
     assert str(ROOT) not in out.stdout
 
 
+def test_make_installs_a_fresh_clone_from_the_lock_without_warnings(tmp_path: Path) -> None:
+    """What `make run` installs before serving: uv bootstrapped, .venv synced from uv.lock, and
+    not one warning printed on the way (setuptools used to print two on every install)."""
+    clone = tmp_path / "jiyuan-311"
+    git("clone", "--quiet", str(ROOT), str(clone), cwd=tmp_path)
+    git("checkout", "--quiet", "--detach", git("rev-parse", "HEAD").strip(), cwd=clone)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH", "UV_PROJECT"))}
+    out = subprocess.run(["make", ".venv/.base"], cwd=clone, env=env, capture_output=True,
+                         text=True, timeout=900)
+    output = out.stdout + out.stderr
+    assert out.returncode == 0, output
+    assert not re.search(r"warn|deprecat|careful", output, re.I), output
+    check = subprocess.run(
+        [str(clone / ".venv" / "bin" / "python"), "-c",
+         "import server, geo.jiyuan; print(server.__file__, geo.jiyuan.DEMO_BOUNDARIES_PATH)"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0, check.stderr
+    assert check.stdout.startswith(str(clone)), check.stdout  # the clone's code, editable
+
+
 def _python_paths(source: str) -> list[str]:
     """String constants of a module that are not docstrings (docs may name ../shared)."""
     tree = ast.parse(source)
