@@ -162,6 +162,9 @@ def test_only_the_load_balancer_is_published_and_it_fronts_web() -> None:
     conf = source.read_text()
     assert lb.LISTEN in conf and lb.UPSTREAM in conf
     assert svc["web"]["healthcheck"]["test"][-1].count("127.0.0.1:5000/")
+    # Per-address throttling must see the client, not nginx: web trusts exactly one proxy hop.
+    assert svc["web"]["environment"]["DISPATCH_TRUSTED_PROXY_HOPS"] == "1"
+    assert "X-Forwarded-For $proxy_add_x_forwarded_for" in conf
 
 
 def test_every_app_service_mounts_the_photo_volume_at_the_photo_dir() -> None:
