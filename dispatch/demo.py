@@ -40,7 +40,7 @@ def seed_demo(ctx: Context, hash_password: Callable[[str], str],
         have_set = any(s.name == DEMO_SET_NAME for s in uow.boundaries.sets())
     if not have_set:
         import_boundary_set(ctx, territories, DEMO_SET_NAME, DEMO_LABEL,
-                            "derived from shared/data/jiyuan (Voronoi of seats, clipped)",
+                            "derived from data/jiyuan (Voronoi of seats, clipped)",
                             activate=True)
         say(f"imported and activated boundary set {DEMO_SET_NAME} ({len(territories)} units)")
 

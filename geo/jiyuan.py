@@ -2,8 +2,8 @@
 
 Why a committed file: no official township boundaries are available offline, so
 scripts/build_jiyuan_demo.py derives approximate cells (Voronoi of the 16 town seats, clipped to
-the city outline) from ../shared once, and the app reads the result from here without needing
-../shared at run time. They are labelled "demo boundaries, not official" everywhere they appear.
+the city outline) from the source data shipped in data/jiyuan/, and the app reads the result from
+here without a build step. They are labelled "demo boundaries, not official" everywhere they appear.
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
-"""Build geo/data/jiyuan_demo_boundaries.geojson from the shared Jiyuan reference data.
+"""Build geo/data/jiyuan_demo_boundaries.geojson from the Jiyuan source data in data/jiyuan/.
 
 Why derived boundaries: no public township boundaries of Jiyuan are available offline, so the
 demo cells are the Voronoi tessellation of the 16 town/subdistrict seats, clipped to the city
 outline. Both inputs are GCJ-02 (AMap); they are converted to WGS-84 *before* any geometry is
-built, so the output needs no further conversion. The result is committed so the app runs
-without ../shared; tests rebuild it and check it is unchanged.
+built, so the output needs no further conversion. The inputs are shipped in the repository
+(data/jiyuan/README.md says where they come from) and the result is committed so the app needs no
+build step; tests rebuild it from the shipped inputs and check it is unchanged.
 
-Usage: python scripts/build_jiyuan_demo.py [--shared DIR] [--out FILE]
+Usage: python scripts/build_jiyuan_demo.py [--source DIR] [--out FILE]
 """
 
 from __future__ import annotations
@@ -53,15 +54,15 @@ DECIMALS = 7
 AREA_REL_TOL = 1e-6
 
 
-def load_outline(shared: pathlib.Path) -> MultiPolygon:
+def load_outline(root: pathlib.Path) -> MultiPolygon:
     """The city outline in WGS-84 (the file holds a single GCJ-02 MultiPolygon feature)."""
-    [outline] = load_feature_collection(shared / OUTLINE_FILE, crs="gcj02", code_property="adcode")
+    [outline] = load_feature_collection(root / OUTLINE_FILE, crs="gcj02", code_property="adcode")
     return outline.geometry
 
 
-def load_seats(shared: pathlib.Path) -> list[dict[str, Any]]:
+def load_seats(root: pathlib.Path) -> list[dict[str, Any]]:
     """CSV rows with the seat converted to WGS-84 (seat_lon/seat_lat floats)."""
-    with (shared / SEATS_FILE).open(encoding="utf-8", newline="") as fh:
+    with (root / SEATS_FILE).open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     lons, lats = gcj02_to_wgs84(
         np.array([float(r["seat_lon"]) for r in rows]),
@@ -124,11 +125,11 @@ def round_if_safe(territories: list[Territory], outline_area: float) -> list[Ter
     return territories if tiling_problem(rounded, outline_area) else rounded
 
 
-def build(shared: pathlib.Path) -> dict[str, Any]:
-    """The demo FeatureCollection (WGS-84, sorted by code) built from ``shared``."""
-    outline = load_outline(shared)
+def build(root: pathlib.Path = REPO) -> dict[str, Any]:
+    """The demo FeatureCollection (WGS-84, sorted by code) built from ``root``/data/jiyuan."""
+    outline = load_outline(root)
     outline_area = geodesic_area_m2(outline)
-    territories = voronoi_cells(load_seats(shared), outline)
+    territories = voronoi_cells(load_seats(root), outline)
     problem = tiling_problem(territories, outline_area)
     if problem:
         raise SystemExit(f"demo cells do not tile the outline: {problem}")
@@ -155,10 +156,10 @@ def dumps(collection: dict[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
-        "--shared",
+        "--source",
         type=pathlib.Path,
-        default=REPO.parent / "shared",
-        help="shared folder holding data/jiyuan (default: <repo>/../shared)",
+        default=REPO,
+        help="folder holding data/jiyuan/ (default: this repository)",
     )
     parser.add_argument(
         "--out",
@@ -167,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="output GeoJSON file",
     )
     args = parser.parse_args(argv)
-    collection = build(args.shared)
+    collection = build(args.source)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(dumps(collection), encoding="utf-8")
     print(f"wrote {len(collection['features'])} demo territories to {args.out}")

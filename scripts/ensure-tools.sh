@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# Tools the tests use besides the services: a Compose implementation to validate
-# docker-compose.yml. Installed from Debian's packages when missing.
+# The tools the tests drive besides the services: nginx, the load balancer of docker-compose.yml
+# (its config is checked with `nginx -t` and run in front of two web processes). Installed from
+# Debian's packages when missing (as root); the smallest flavour where there is one. No container
+# engine: the compose file is checked against the Compose Specification's schema when none is here.
 set -euo pipefail
 say() { echo "ensure-tools: $*" >&2; }
+die() { say "FAILED: $*"; exit 1; }
 
-if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null; then
-  [ "$(id -u)" = 0 ] || { say "need root to install docker-compose"; exit 1; }
-  say "installing docker-compose"
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+  command -v apt-get >/dev/null || die "apt-get is not available to install nginx"
+  [ "$(id -u)" = 0 ] || die "need root to install nginx"
+  say "installing nginx"
   apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-compose >/dev/null
+  # Debian 12 has nginx-light; later releases have only nginx.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx-light >/dev/null 2>&1 \
+    || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx >/dev/null
+  # Where the package's scripts started the stock site (no policy-rc.d), stop it: the tests start
+  # their own nginx on a free port.
+  if [ -s /run/nginx.pid ]; then /usr/sbin/nginx -s quit 2>/dev/null || true; fi
 fi
-say "compose: ok"
+say "nginx: ok"

