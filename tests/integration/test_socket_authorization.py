@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
+from dispatch import deadlines
 from dispatch.storage import tables as t
 from geo.jiyuan import demo_seats
 from server.extensions import socketio
@@ -77,28 +78,45 @@ EVENTS: dict[str, tuple[int | str, ...]] = {
 # fmt: on
 
 # -- what each connection hears ------------------------------------------------------------------
-# demo-reporter reports the power cut at 轵城镇; 轵城镇's officer accepts it. Frames as
-# (socket event, event type, unit of an offer). The live frames and a resync from just before
-# must both be exactly this, in order.
-REPORTED = ("incident.updated", "reported", None)
-DISPATCHED = ("incident.updated", "dispatched", None)
-OFFER_TOWN = ("task.offered", "offered", ZHICHENG)
-OFFER_DEPT = ("task.offered", "offered", "power_supply")
-ACCEPTED = ("incident.updated", "accepted", None)
-EVERYTHING = [REPORTED, DISPATCHED, OFFER_TOWN, OFFER_DEPT, ACCEPTED]
-HEARD: dict[str, list[tuple[str, str, str | None]]] = {
-    "reporter": [REPORTED, DISPATCHED, ACCEPTED],
+# One case lived through every kind of frame: demo-reporter reports the power cut at 轵城镇, and
+# 轵城镇's officer accepts it at once; at 5 min power_supply has not answered, so its offer is
+# repeated and its dispatcher told; power_supply accepts; at 20 min both units are warned of the
+# arrival deadline; 轵城镇's officer checks in; at 30 min power_supply is overdue. Frames as
+# (socket event, event type, unit); the live frames and a resync from just before must both be
+# exactly this, in order.
+Frame = tuple[str, str, str | None]
+T, D = ZHICHENG, "power_supply"
+REPORTED: Frame = ("incident.updated", "reported", None)
+DISPATCHED: Frame = ("incident.updated", "dispatched", None)
+OFFER_T: Frame = ("task.offered", "offered", T)
+OFFER_D: Frame = ("task.offered", "offered", D)
+ACCEPT_T: Frame = ("incident.updated", "accepted", T)
+ACCEPT_D: Frame = ("incident.updated", "accepted", D)
+UNANSWERED_D: Frame = ("task.unanswered", "offer_unanswered", D)
+NEAR_T: Frame = ("incident.deadline_near", "deadline_near", T)
+NEAR_D: Frame = ("incident.deadline_near", "deadline_near", D)
+ARRIVED_T: Frame = ("incident.updated", "arrived", T)
+OVERDUE_D: Frame = ("incident.overdue", "overdue", D)
+TOWN = [OFFER_T, ACCEPT_T, ACCEPT_D, NEAR_T, ARRIVED_T]
+DEPT = [OFFER_D, ACCEPT_T, OFFER_D, ACCEPT_D, NEAR_D, ARRIVED_T, OVERDUE_D]
+# Command hears everything but the warnings, which are for the unit (API.md).
+COMMAND = [REPORTED, DISPATCHED, OFFER_T, OFFER_D, ACCEPT_T, OFFER_D, UNANSWERED_D, ACCEPT_D,
+           ARRIVED_T, OVERDUE_D]
+HEARD: dict[str, list[Frame]] = {
+    "reporter": [REPORTED, DISPATCHED, ACCEPT_T, ACCEPT_D, ARRIVED_T],
     "reporter_2": [],
-    "officer_town": [OFFER_TOWN, ACCEPTED],
+    "officer_town": TOWN,
     "officer_other": [],
-    "officer_dept": [OFFER_DEPT, ACCEPTED],
+    "officer_dept": DEPT,
     "officer_unrouted": [],
-    "dispatcher_town": [OFFER_TOWN, ACCEPTED],
+    "dispatcher_town": TOWN,
     "dispatcher_other": [],
-    "dispatcher_dept": [OFFER_DEPT, ACCEPTED],
+    # A unit's dispatcher also hears that its unit left an offer unanswered.
+    "dispatcher_dept": [OFFER_D, ACCEPT_T, OFFER_D, UNANSWERED_D, ACCEPT_D, NEAR_D, ARRIVED_T,
+                        OVERDUE_D],
     "dispatcher_unrouted": [],
-    "commander": EVERYTHING,
-    "admin": EVERYTHING,  # administrators are in the command room (dispatch.access.rooms_for)
+    "commander": COMMAND,
+    "admin": COMMAND,  # administrators are in the command room (dispatch.access.rooms_for)
 }
 # An officer's position goes to command only.
 HEARS_POSITIONS: dict[str, bool] = {subject: subject in ("commander", "admin") for subject in ROLES}
@@ -154,6 +172,10 @@ class Live:
         assert r.status_code == 201, r.get_json()
         return str(r.get_json()["id"])
 
+    def act(self, subject: str, url: str, **kw: Any) -> None:
+        r = self.client.post(url, headers=self.headers(subject), **kw)
+        assert r.status_code == 200, (url, r.get_json())
+
     def last_seq(self) -> int:
         with self.ctx.uow() as uow:
             return int(uow.events.last_seq())
@@ -180,9 +202,8 @@ def live(app, client, ctx, clock, backend) -> Iterator[Live]:  # type: ignore[no
         ctx.relay.watermark = None
 
 
-def _frame(name: str, data: dict[str, Any]) -> tuple[str, str, str | None]:
-    unit = data["data"].get("unit") if data["type"] == "offered" else None
-    return (name, data["type"], unit)
+def _frame(name: str, data: dict[str, Any]) -> Frame:
+    return (name, data["type"], data["data"].get("unit"))
 
 
 # -- the cells -----------------------------------------------------------------------------------
@@ -257,14 +278,25 @@ def test_each_subject_hears_its_rooms(live: Live, subject: str) -> None:
     assert sc is not None
     since = live.last_seq()
     case = live.case()
-    r = live.client.post(f"/api/v1/incidents/{case}/accept", headers=live.headers("officer_town"))
-    assert r.status_code == 200, r.get_json()
+    live.act("officer_town", f"/api/v1/incidents/{case}/accept")
+    live.clock.advance(minutes=5, seconds=1)
+    deadlines.fire_due_timers(live.ctx)
+    live.act("officer_dept", f"/api/v1/incidents/{case}/accept")
+    live.clock.advance(minutes=15)
+    deadlines.fire_due_timers(live.ctx)
+    lon, lat = seat()
+    live.act("officer_town", f"/api/v1/incidents/{case}/check-in",
+             json={"location": {"lat": lat, "lon": lon, "accuracy_m": 5}})
+    live.clock.advance(minutes=10)
+    deadlines.fire_due_timers(live.ctx)
+
     pushed = [_frame(m["name"], m["args"][0]) for m in sc.get_received(NAMESPACE)]
     assert pushed == HEARD[subject], f"live frames to {subject}"
     ack = sc.emit("resync", {"since_seq": since}, namespace=NAMESPACE, callback=True)
     assert ack["ok"] is True and ack["more"] is False
     replayed = [_frame(e["event"], e["data"]) for e in ack["events"]]
     assert replayed == HEARD[subject], f"resync of {subject}"
+    assert all(e["data"]["incident_id"] == case for e in ack["events"])
 
 
 # Officers whose positions no other test sends: the server pushes an officer's position to
