@@ -390,9 +390,11 @@ def _counts(ctx: Any) -> tuple[int, ...]:
         return tuple(conn.execute(select(*counts)).one())
 
 
-def _set_active(ctx: Any, username: str, active: bool) -> None:
-    with ctx.engine.begin() as conn:
+def _set_active(env: Env, username: str, active: bool) -> None:
+    with env.ctx.engine.begin() as conn:
         conn.execute(update(t.users).where(t.users.c.username == username).values(active=active))
+    if active:  # tokens issued before the account was disabled may stay revoked: sign in anew
+        env.cache.pop((env.backend, username), None)
 
 
 @pytest.fixture
@@ -412,7 +414,7 @@ def test_cell(env: Env, scenario: str, subject: str, expected: int | str) -> Non
     headers = env.headers(subject)  # signed in while the account is still active
     before = _counts(env.ctx)
     if subject == DISABLED:
-        _set_active(env.ctx, SUBJECTS[DISABLED] or "", False)
+        _set_active(env, SUBJECTS[DISABLED] or "", False)
     try:
         kw: dict[str, Any] = {"json": call.json} if call.data is None else {
             "data": call.data, "content_type": "multipart/form-data"}
@@ -420,7 +422,7 @@ def test_cell(env: Env, scenario: str, subject: str, expected: int | str) -> Non
                             **kw)
     finally:
         if subject == DISABLED:
-            _set_active(env.ctx, SUBJECTS[DISABLED] or "", True)
+            _set_active(env, SUBJECTS[DISABLED] or "", True)
     body = r.get_json(silent=True)
     got: int | str = r.status_code
     if call.listed is not None and r.status_code == 200:

@@ -163,9 +163,12 @@ class Live:
         return sc
 
     def set_active(self, subject: str, active: bool) -> None:
+        username = SUBJECTS[subject] or ""
         with self.ctx.engine.begin() as conn:
-            conn.execute(update(t.users).where(t.users.c.username == SUBJECTS[subject])
+            conn.execute(update(t.users).where(t.users.c.username == username)
                          .values(active=active))
+        if active:  # tokens issued before the account was disabled may stay revoked
+            _TOKENS.pop((self.backend, username), None)
 
     def case(self) -> str:
         r = report(self.client, self.headers("reporter"))
