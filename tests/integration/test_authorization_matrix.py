@@ -18,6 +18,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import pytest
@@ -25,7 +26,22 @@ from PIL import Image
 from sqlalchemy import func, select, update
 
 from dispatch.storage import tables as t
-from tests.helpers import KEJING, ZHICHENG, location, report, seat
+from tests.helpers import KEJING, ZHICHENG, location
+from tests.helpers import seat as _read_seat
+
+
+@cache
+def seat(code: str = ZHICHENG) -> tuple[float, float]:
+    """A territory's seat; tests.helpers reads the demo file on every call, which adds up here."""
+    return _read_seat(code)
+
+
+def report(client: Any, headers: dict[str, str], code: str = ZHICHENG) -> Any:
+    """A power cut at a territory's seat, as tests.helpers.report sends it."""
+    lon, lat = seat(code)
+    return client.post("/api/v1/incidents", headers=headers, json={
+        "category": "power_cut", "description": "停电, 生产线停了", "location": location(lon, lat)})
+
 
 # -- who calls -----------------------------------------------------------------------------------
 # The case of every incident scenario is demo-reporter's power cut at 轵城镇's seat: it is routed

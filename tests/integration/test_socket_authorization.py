@@ -13,6 +13,7 @@ otherwise succeed.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 import pytest
@@ -23,7 +24,22 @@ from dispatch.storage import tables as t
 from geo.jiyuan import demo_seats
 from server.extensions import socketio
 from server.realtime import NAMESPACE
-from tests.helpers import KEJING, ZHICHENG, report, seat
+from tests.helpers import KEJING, ZHICHENG, location
+from tests.helpers import seat as _read_seat
+
+
+@cache
+def seat(code: str = ZHICHENG) -> tuple[float, float]:
+    """A territory's seat; tests.helpers reads the demo file on every call, which adds up here."""
+    return _read_seat(code)
+
+
+def report(client: Any, headers: dict[str, str], code: str = ZHICHENG) -> Any:
+    """A power cut at a territory's seat, as tests.helpers.report sends it."""
+    lon, lat = seat(code)
+    return client.post("/api/v1/incidents", headers=headers, json={
+        "category": "power_cut", "description": "停电, 生产线停了", "location": location(lon, lat)})
+
 
 ANON, BAD, DISABLED = "anonymous", "bad_token", "disabled"
 SUBJECTS: dict[str, str | None] = {
