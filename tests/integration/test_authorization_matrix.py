@@ -81,6 +81,9 @@ MATRIX: dict[str, tuple[int | str, ...]] = {
     # stale header does not block sign-in); a disabled account cannot sign in.
     "sign_in":        (200, 200, 401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "sign_in_wrong":  (401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401),
+    # Signing out (the route arrives with h/signin): every signed-in user may, and afterwards
+    # the token it used answers 401.
+    "sign_out":       (401, 401, 401, 204, 204, 204, 204, 204, 204, 204, 204, 204, 204, 204, 204),
     "report":         (401, 401, 401, 201, 201, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403),
     # At demo-reporter's registered site: reporter_2 gets 422 on site_id ("no such site
     # registered by you"), not 403, so another enterprise's sites do not leak.
@@ -152,6 +155,7 @@ class Call:
     listed: str | None = None  # for list routes: the id whose presence is the answer
     effect: Callable[[Any], bool] | None = None  # what a success must have done
     writes: bool = False  # whether a success must write (a refusal never may)
+    revokes: bool = False  # a success must leave the caller's token dead
 
 
 @dataclass
@@ -255,6 +259,10 @@ def sign_in(env: Env, subject: str) -> Call:
 def sign_in_wrong(env: Env, subject: str) -> Call:
     username = SUBJECTS[subject] or "demo-reporter"
     return Call("POST", "/api/v1/auth/token", json={"username": username, "password": "demo!"})
+
+
+def sign_out(env: Env, subject: str) -> Call:
+    return Call("POST", "/api/v1/auth/sign-out", revokes=True)
 
 
 def report_call(env: Env, subject: str) -> Call:
@@ -369,6 +377,7 @@ INCIDENT = "/api/v1/incidents/<incident_id>"
 SCENARIOS: dict[str, Route] = {
     "sign_in": Route("POST", "/api/v1/auth/token", sign_in),
     "sign_in_wrong": Route("POST", "/api/v1/auth/token", sign_in_wrong),
+    "sign_out": Route("POST", "/api/v1/auth/sign-out", sign_out),
     "report": Route("POST", "/api/v1/incidents", report_call),
     "report_at_site": Route("POST", "/api/v1/incidents", report_at_site),
     "report_same_key": Route("POST", "/api/v1/incidents", report_same_key),
@@ -451,6 +460,10 @@ def test_cell(env: Env, scenario: str, subject: str, expected: int | str) -> Non
         assert call.effect is None or call.effect(body), f"{scenario} as {subject}: {body}"
         wrote = _counts(env.ctx) != before
         assert wrote is call.writes, f"{scenario} as {subject} answered {got}; wrote: {wrote}"
+        if call.revokes:
+            env.cache.pop((env.backend, SUBJECTS[subject] or ""), None)
+            after = env.client.get("/api/v1/units", headers=headers)
+            assert after.status_code == 401, f"{scenario} as {subject}: the token still works"
 
 
 def test_every_route_is_in_the_matrix(app) -> None:  # type: ignore[no-untyped-def]
