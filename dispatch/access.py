@@ -43,5 +43,7 @@ def require_role(user: User, *roles: Role) -> None:
 def acting_unit(user: User, incident: Incident, *roles: Role) -> str:
     """The responsible unit on whose behalf the user acts (their own), after checking the role."""
     require_role(user, *roles)
-    assert user.unit_code is not None  # officers and dispatchers always belong to a unit
+    if user.unit_code is None or user.unit_code not in incident.unit_codes():
+        # Callers check visibility first; this keeps the rule whole on its own.
+        raise NotFound(f"no incident {incident.id} that you may see")
     return user.unit_code

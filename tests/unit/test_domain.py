@@ -99,3 +99,19 @@ def test_refresh_is_due_every_interval_and_at_once_after_invalidate():
     assert refresh.due()
     refresh.invalidate()
     assert refresh.due()
+
+
+def test_a_unit_acts_only_on_a_case_it_is_responsible_for():
+    """Views check visibility first; the rule holds without them too."""
+    from dispatch.access import acting_unit
+    from dispatch.errors import Forbidden, NotFound
+    from dispatch.model import Role, User
+
+    inc = _incident()
+    mine = User("officer-t", "x", Role.OFFICER, unit_code="t")
+    assert acting_unit(mine, inc, Role.OFFICER) == "t"
+    with pytest.raises(NotFound):
+        acting_unit(User("officer-w", "x", Role.OFFICER, unit_code="water_supply"), inc,
+                    Role.OFFICER)
+    with pytest.raises(Forbidden):
+        acting_unit(mine, inc, Role.DISPATCHER)
