@@ -6,6 +6,8 @@ runs it off its event loop, and the domain does not need to know how.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from dispatch.context import Context, reader
 from dispatch.errors import NotFound, Unauthorized
 from dispatch.model import User
@@ -82,3 +84,9 @@ def load_user(ctx: Context, user_id: str) -> User | None:
     with reader(ctx) as uow:
         user = uow.users.get(user_id)
         return user if user is not None and user.active else None
+
+
+def load_users(ctx: Context, user_ids: Iterable[str]) -> dict[str, User]:
+    """The active users among these ids, in one read (connected sockets are re-checked so)."""
+    with reader(ctx) as uow:
+        return {u.id: u for u in uow.users.many(list(user_ids)) if u.active}

@@ -36,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "ASYNC_MODE": "gevent",        # Socket.IO's server: gevent measured best here
     "CORS_ORIGINS": "",            # origins besides the server's own (REST and Socket.IO)
     "MAX_URL_BYTES": 2048,         # longest request target (path and query): longer is 414
+    "SOCKET_RECHECK_SECONDS": 30.0,  # idle sockets of disabled or revoked users are closed
     "SWEEP_SECONDS": 1.0,          # how often timers and the outbox are reconciled
     "OFFER_TIMEOUT_SECONDS": 300.0,
     "ON_DUTY_MINUTES": 30.0,

@@ -15,7 +15,7 @@ from typing import Any
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
-from dispatch import fieldwork
+from dispatch import fieldwork, identity
 from dispatch.access import rooms_for
 from dispatch.errors import DispatchError, Forbidden, Unauthorized, ValidationFailed
 from dispatch.model import Role, User
@@ -52,6 +52,28 @@ def _error(exc: DispatchError) -> dict[str, Any]:
 
 def _sid() -> str:
     return request.sid  # type: ignore[attr-defined,no-any-return]
+
+
+def recheck_idle(socketio: SocketIO) -> int:
+    """Close the sockets whose user was disabled, revoked or moved, or whose token expired, even
+    if they never send anything: they would otherwise go on hearing their rooms. One read of
+    the users for all connections; run every `DISPATCH_SOCKET_RECHECK_SECONDS`."""
+    clients = dict(_clients)
+    users = identity.load_users(current_app.extensions["dispatch"],
+                                {c.user.id for c in clients.values()})
+    closed = 0
+    for sid, client in clients.items():
+        try:
+            _, version = tokens.claims(client.token)
+            user = tokens.check_user(users.get(client.user.id), version)
+            if sorted(rooms_for(user)) != sorted(client.rooms):
+                raise Unauthorized("your role or unit changed; connect again")
+        except DispatchError as exc:
+            log.info("closing idle socket %s: %s", sid, exc.detail)
+            _clients.pop(sid, None)
+            socketio.server.disconnect(sid, namespace=NAMESPACE)
+            closed += 1
+    return closed
 
 
 def register(socketio: SocketIO) -> None:

@@ -120,6 +120,14 @@ def start_web_loops(app: Any, socketio: Any, keep_clocks: bool) -> None:
         socketio.start_background_task(_every, interval, socketio.sleep,
                                        lambda: sweep(ctx), "clock sweep")
 
+    def recheck_sockets() -> None:
+        from server.live import recheck_idle
+
+        with app.app_context():
+            recheck_idle(socketio)
+    socketio.start_background_task(_every, float(app.config["SOCKET_RECHECK_SECONDS"]),
+                                   socketio.sleep, recheck_sockets, "socket re-check")
+
 
 def _every(interval: float, sleep: Callable[[float], None], work: Callable[[], Any],
            what: str, stop: threading.Event | None = None) -> None:

@@ -22,7 +22,8 @@ def issue(user: User) -> str:
     return _serializer().dumps({"uid": user.id, "ver": user.token_version})
 
 
-def user_from_token(token: str) -> User:
+def claims(token: str) -> tuple[str, int]:
+    """The user id and token version a token carries, once its signature and age are checked."""
     try:
         data = _serializer().loads(token, max_age=current_app.config["TOKEN_TTL_SECONDS"])
     except SignatureExpired:
@@ -31,13 +32,22 @@ def user_from_token(token: str) -> User:
         raise Unauthorized("the token is not valid") from None
     if not isinstance(data, dict):
         raise Unauthorized("the token is not valid")
-    user = identity.load_user(current_app.extensions["dispatch"], str(data.get("uid")))
+    # Tokens from before versions existed carry none: version 0, as the migration set.
+    return str(data.get("uid")), data.get("ver", 0)
+
+
+def check_user(user: User | None, version: int) -> User:
+    """The token's user as read now: gone, disabled or revoked is 401."""
     if user is None:
         raise Unauthorized("the token's user no longer exists or is disabled")
-    # Tokens from before versions existed carry none: version 0, as the migration set.
-    if data.get("ver", 0) != user.token_version:
+    if version != user.token_version:
         raise Unauthorized("the token was revoked; sign in again")
     return user
+
+
+def user_from_token(token: str) -> User:
+    user_id, version = claims(token)
+    return check_user(identity.load_user(current_app.extensions["dispatch"], user_id), version)
 
 
 def bearer() -> str:

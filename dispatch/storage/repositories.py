@@ -44,6 +44,9 @@ class Users:
     def get(self, user_id: str) -> model.User | None:
         return self.s.get(model.User, user_id)
 
+    def many(self, user_ids: Sequence[str]) -> list[model.User]:
+        return list(self.s.scalars(select(model.User).where(t.users.c.id.in_(user_ids))))
+
     def by_username(self, username: str) -> model.User | None:
         return self.s.scalars(select(model.User).where(t.users.c.username == username)).first()
 

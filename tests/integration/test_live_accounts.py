@@ -154,3 +154,26 @@ def test_an_ordinary_disconnect_still_forgets_the_client(app, client, member):
     before = len(live._clients)
     sock.disconnect(namespace=NAMESPACE)
     assert len(live._clients) == before - 1
+
+
+def test_idle_sockets_of_disabled_revoked_or_expired_users_are_closed(app, client, ctx, member,
+                                                                      monkeypatch):
+    """A socket that never sends anything must not go on hearing its rooms."""
+    from server.live import recheck_idle
+
+    disabled, revoked, fine = member(), member(), member()
+    socks = {u.id: _socket(app, _token(client, u.username)) for u in (disabled, revoked, fine)}
+    with app.app_context():
+        recheck_idle(_sio())  # (sockets other tests left behind may be closed here)
+    assert all(sock.is_connected(NAMESPACE) for sock in socks.values())
+    identity.deactivate_user(ctx, disabled.username)
+    identity.revoke_tokens(ctx, revoked.id)
+    with app.app_context():
+        assert recheck_idle(_sio()) >= 2
+    assert not socks[disabled.id].is_connected(NAMESPACE)
+    assert not socks[revoked.id].is_connected(NAMESPACE)
+    assert socks[fine.id].is_connected(NAMESPACE)
+    monkeypatch.setitem(app.config, "TOKEN_TTL_SECONDS", -1)
+    with app.app_context():
+        assert recheck_idle(_sio()) >= 1
+    assert not socks[fine.id].is_connected(NAMESPACE)
