@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import (AwareDatetime, BaseModel, ConfigDict, Field, RootModel, field_validator,
-                      model_validator)
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 from shapely.geometry import Point
+from pydantic import RootModel  # a line of its own: the import above is another branch's
 
 from dispatch.model import Category, Role, Status, UnitKind
 from geo.crs import to_wgs84
