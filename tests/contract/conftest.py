@@ -38,8 +38,8 @@ REQUESTS: Counter[tuple[str, str]] = Counter()  # (backend, role) -> requests ma
 def _contract_apps(clock):  # type: ignore[no-untyped-def]
     apps: dict[str, object] = {}
     yield apps
-    for app, _tokens in apps.values():  # type: ignore[misc]
-        app.extensions["dispatch"].engine.dispose()
+    for app in apps.values():
+        app.extensions["dispatch"].engine.dispose()  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -47,40 +47,41 @@ def contract_app(backend, _contract_apps, tmp_path_factory, clock, request):  # 
     if backend not in _contract_apps:
         instance = tmp_path_factory.mktemp(f"contract-{backend}")
         url = request.getfixturevalue("postgis_url") if backend == "postgis" else None
-        app = make_test_app(url, instance, clock, **HIGH_SIGNIN_LIMITS)
-        _contract_apps[backend] = (app, _sign_in_everyone(app))
-    app, tokens = _contract_apps[backend]
+        _contract_apps[backend] = make_test_app(url, instance, clock, **HIGH_SIGNIN_LIMITS)
+    app = _contract_apps[backend]
     clock.set(START)
-    app.config["CONTRACT_TOKENS"] = tokens
     yield app
     _reset(app)
 
 
-def _sign_in_everyone(app) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """Tokens taken once, before any fuzzing, through the public sign-in route."""
-    client = app.test_client()
-    tokens = {}
-    for role, username in USERS.items():
-        if username is not None:
-            r = client.post("/api/v1/auth/token", json={"username": username, "password": "demo"})
-            assert r.status_code == 200, r.get_data(as_text=True)
-            tokens[role] = r.get_json()["access_token"]
-    return tokens
+@pytest.fixture
+def sign_in(contract_app):  # type: ignore[no-untyped-def]
+    """sign_in(role) -> a fresh token through the public route, or None for anonymous. Fresh
+    each time: the fuzzer itself signs out, which revokes every earlier token of the user."""
+    client = contract_app.test_client()
+
+    def _sign_in(role: str) -> str | None:
+        username = USERS[role]
+        if username is None:
+            return None
+        r = client.post("/api/v1/auth/token", json={"username": username, "password": "demo"})
+        assert r.status_code == 200, r.get_data(as_text=True)
+        return str(r.get_json()["access_token"])
+    return _sign_in
 
 
 @pytest.fixture
-def live_case(contract_app):  # type: ignore[no-untyped-def]
+def live_case(contract_app, sign_in):  # type: ignore[no-untyped-def]
     """A dispatched power cut in 轵城镇 with one photo, reported by demo-reporter."""
     from PIL import Image
 
     client = contract_app.test_client()
-    token = contract_app.config["CONTRACT_TOKENS"]["reporter"]
     png = io.BytesIO()
     Image.new("RGB", (4, 4), "red").save(png, "PNG")
     lon, lat = seat(ZHICHENG)
     payload = json.dumps({"category": "power_cut", "description": "停电",
                           "location": location(lon, lat)})
-    r = client.post("/api/v1/incidents", headers={"Authorization": f"Bearer {token}"},
+    r = client.post("/api/v1/incidents", headers={"Authorization": f"Bearer {sign_in('reporter')}"},
                     data={"payload": payload, "photos": (io.BytesIO(png.getvalue()), "a.png")},
                     content_type="multipart/form-data")
     assert r.status_code == 201, r.get_data(as_text=True)
