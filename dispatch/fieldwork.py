@@ -67,7 +67,7 @@ def check_in(ctx: Context, officer: User, incident_id: str, location: Point,
 def restore(ctx: Context, officer: User, incident_id: str, note: str) -> Incident:
     with ctx.uow() as uow:
         incident = visible(officer, uow.incidents.get(incident_id, for_update=True), incident_id)
-        acting_unit(officer, incident, Role.OFFICER, Role.DISPATCHER)
+        acting_unit(officer, incident, Role.OFFICER)
         now = ctx.clock()
         if incident.restore(officer.id, now, note):
             uow.accountability.mark_met(incident.id, incident.unit_codes(), Milestone.RESTORE, now)

@@ -21,7 +21,7 @@ bp = Blueprint("auth", __name__)
 
 @bp.post("/auth/token")
 @doc("Exchange a username and password for a bearer token", body=TokenRequest,
-     response=TokenOut, public=True)
+     response=TokenOut, public=True, errors=(401, 429))
 def token():  # type: ignore[no-untyped-def]
     req = json_body(TokenRequest)
     user = identity.authenticate(current_app.extensions["dispatch"], req.username, req.password)

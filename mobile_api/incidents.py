@@ -36,7 +36,7 @@ def _one(incident, status: int = 200):  # type: ignore[no-untyped-def]
 @bp.post("/incidents")
 @doc("Report an incident (JSON, or multipart with a `payload` part and `photos` files)",
      body=s.IncidentCreate, response=s.IncidentOut, status=201, roles="reporter",
-     multipart=True)
+     multipart=True, idempotent=True, also={200: "an Idempotency-Key replay: the first result"})
 def create():  # type: ignore[no-untyped-def]
     user = current_user()
     ctx = _ctx()
@@ -76,14 +76,17 @@ def index():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/incidents/<incident_id>")
-@doc("One incident with its units, milestones and timeline", response=s.IncidentOut)
+@doc("One incident with its units, milestones and timeline", response=s.IncidentOut,
+     errors=(404,))
 def show(incident_id: str):  # type: ignore[no-untyped-def]
     incident, events = queries.get_incident(_ctx(), current_user(), incident_id)
     return jsonify(serializers.incident(incident, _ctx().clock(), events))
 
 
 @bp.get("/incidents/<incident_id>/photos/<photo_id>")
-@doc("A photo of an incident, to those who may see the incident")
+@doc("A photo of an incident, to those who may see the incident", errors=(404,),
+     response={"type": "string", "format": "binary"},
+     content_type=("image/jpeg", "image/png", "image/webp"))
 def photo(incident_id: str, photo_id: str):  # type: ignore[no-untyped-def]
     """The type is the one checked by content at upload and kept in the row, never guessed from
     a file name; the file must lie inside the photo folder (symbolic links resolved)."""
@@ -111,14 +114,16 @@ def photo(incident_id: str, photo_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/incidents/<incident_id>/accept")
-@doc("Take the task for your unit", response=s.IncidentOut, roles="officer")
+@doc("Take the task for your unit", response=s.IncidentOut, roles="officer",
+     errors=(404, 409))
 def accept(incident_id: str):  # type: ignore[no-untyped-def]
     return _one(fieldwork.accept(_ctx(), current_user(), incident_id))
 
 
 @bp.post("/incidents/<incident_id>/check-in")
 @doc("Arrival on site, proved by a GPS fix near the site", body=s.CheckInRequest,
-     response=s.IncidentOut, roles="officer")
+     response=s.IncidentOut, roles="officer", errors=(404, 409), idempotent=True,
+     also={200: "arrived, or the first result replayed for an Idempotency-Key"})
 def check_in(incident_id: str):  # type: ignore[no-untyped-def]
     user = current_user()
     body = json_body(s.CheckInRequest)
@@ -129,7 +134,7 @@ def check_in(incident_id: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/incidents/<incident_id>/restore")
 @doc("Order restored (the 1-hour milestone)", body=s.NoteRequest, response=s.IncidentOut,
-     roles="officer")
+     roles="officer", errors=(404, 409))
 def restore(incident_id: str):  # type: ignore[no-untyped-def]
     user = current_user()
     body = json_body(s.NoteRequest)
@@ -138,7 +143,7 @@ def restore(incident_id: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/incidents/<incident_id>/resolve")
 @doc("Problem solved (the 1-week milestone)", body=s.NoteRequest, response=s.IncidentOut,
-     roles="officer, dispatcher")
+     roles="officer, dispatcher", errors=(404, 409))
 def resolve(incident_id: str):  # type: ignore[no-untyped-def]
     user = current_user()
     body = json_body(s.NoteRequest)

@@ -11,6 +11,6 @@ bp = Blueprint("meta", __name__)
 
 
 @bp.get("/openapi.json")
-@doc("This OpenAPI 3 document", public=True)
+@doc("This OpenAPI 3.1 document", response={"type": "object"}, public=True, storage=False)
 def spec():  # type: ignore[no-untyped-def]
     return jsonify(openapi.build(current_app))

@@ -14,7 +14,8 @@ bp = Blueprint("officers", __name__)
 
 
 @bp.post("/officers/me/positions")
-@doc("A batch of GPS fixes (a JSON array, or {positions: [...]})", body=s.PositionsBatch,
+@doc("A batch of GPS fixes (a JSON array, or {positions: [...]})",
+     body=(s.PositionsBatch, s.PositionsArray),
      response=s.PositionsAccepted, status=202, roles="officer")
 def positions():  # type: ignore[no-untyped-def]
     user = current_user()

@@ -24,8 +24,9 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from shapely.geometry import Point
+from pydantic import RootModel  # a line of its own: the import above is another branch's
 
-from dispatch.model import Category, Status
+from dispatch.model import Category, Role, Status, UnitKind
 from geo.crs import to_wgs84
 from server.jsonio import bad_text_path
 
@@ -106,7 +107,7 @@ class TokenOut(BaseModel):
     access_token: str
     token_type: Literal["Bearer"] = "Bearer"
     expires_in: int
-    role: str
+    role: Role
     user_id: str
 
 
@@ -190,7 +191,7 @@ class UnitRef(BaseModel):
 
 
 class UnitOut(UnitRef):
-    kind: str
+    kind: UnitKind
 
 
 class IncidentUnitOut(UnitOut):
@@ -238,9 +239,9 @@ class PhotoOut(BaseModel):
 
 class IncidentOut(BaseModel):
     id: str
-    category: str
+    category: Category
     description: str
-    status: str
+    status: Status
     location: LatLon
     site_id: str | None
     green_channel: bool
@@ -276,3 +277,61 @@ class SiteOut(BaseModel):
 class PositionsAccepted(BaseModel):
     received: int
     stored: int
+
+
+class SiteList(BaseModel):
+    items: list[SiteOut]
+
+
+class UnitsOut(BaseModel):
+    items: list[UnitOut]
+    routing: dict[str, list[str]] = Field(description="category -> the codes of its units")
+
+
+Position = tuple[float, float]  # [lon, lat], RFC 7946
+
+
+class Polygon(BaseModel):
+    type: Literal["Polygon"]
+    coordinates: list[list[Position]]
+
+
+class MultiPolygon(BaseModel):
+    type: Literal["MultiPolygon"]
+    coordinates: list[list[list[Position]]]
+
+
+class TerritoryProperties(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    code: str
+    name: str
+
+
+class TerritoryFeature(BaseModel):
+    type: Literal["Feature"]
+    properties: TerritoryProperties
+    geometry: Annotated[Polygon | MultiPolygon, Field(discriminator="type")]
+
+
+class BoundaryCollection(BaseModel):
+    """A GeoJSON FeatureCollection (RFC 7946, WGS-84) with the boundary set's name at the top."""
+
+    type: Literal["FeatureCollection"]
+    features: list[TerritoryFeature]
+    name: str
+    label: str
+    boundary_set_id: int
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not ready"]
+    checks: dict[str, str] = Field(description="database and, where configured, redis: "
+                                               "`ok` or `error: <kind>`")
+
+
+class PositionsArray(RootModel[Annotated[list[PositionFix], Field(min_length=1, max_length=500)]]):
+    """The bare-array form of a positions batch, for the document (the view wraps it)."""

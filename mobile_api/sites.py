@@ -27,7 +27,8 @@ def create():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/sites")
-@doc("List sites (a reporter sees its own)", roles="reporter, admin, commander")
+@doc("List sites (a reporter sees its own)", response=s.SiteList,
+     roles="reporter, admin, commander")
 def index():  # type: ignore[no-untyped-def]
     found = sites.list_sites(current_app.extensions["dispatch"], current_user())
     return jsonify(items=[serializers.site(x) for x in found])

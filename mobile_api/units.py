@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify
 
 from dispatch.errors import ServiceUnavailable
 from geo.boundaries import Territory, to_feature_collection
+from mobile_api import schemas as s
 from mobile_api.openapi import doc
 from server.tokens import current_user
 
@@ -13,7 +14,7 @@ bp = Blueprint("units", __name__)
 
 
 @bp.get("/units")
-@doc("Territories and functional departments")
+@doc("Territories and functional departments", response=s.UnitsOut)
 def index():  # type: ignore[no-untyped-def]
     current_user()
     with current_app.extensions["dispatch"].uow() as uow:
@@ -25,7 +26,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.get("/units/boundaries")
 @doc("The active boundary set as a GeoJSON FeatureCollection (WGS-84)",
-     content_type="application/geo+json")
+     response=s.BoundaryCollection, content_type="application/geo+json")
 def boundaries():  # type: ignore[no-untyped-def]
     current_user()
     with current_app.extensions["dispatch"].uow() as uow:

@@ -10,18 +10,20 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dispatch.storage.database import ping
 from mobile_api.openapi import doc
+from mobile_api.schemas import Health, Readiness
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
-@doc("Liveness: the process answers", public=True)
+@doc("Liveness: the process answers", response=Health, public=True, storage=False)
 def healthz():  # type: ignore[no-untyped-def]
     return jsonify(status="ok")
 
 
 @bp.get("/readyz")
-@doc("Readiness: the database and, where configured, Redis answer", public=True)
+@doc("Readiness: the database and, where configured, Redis answer", response=Readiness,
+     also={503: "not ready: a check failed"}, public=True, storage=False)
 def readyz():  # type: ignore[no-untyped-def]
     checks: dict[str, str] = {}
     ctx = current_app.extensions["dispatch"]
