@@ -107,7 +107,9 @@ def test_no_tracked_file_outside_the_docs_reads_shared() -> None:
     offenders = {
         str(p.relative_to(ROOT)): hits
         for p in tracked
+        # This file spells the bad patterns as data for the self-test below.
         if p.suffix not in docs and p.is_file() and p.stat().st_size < 2_000_000
+        and p.resolve() != Path(__file__).resolve()
         and (hits := _reads_shared(p))
     }
     assert offenders == {}
