@@ -10,6 +10,7 @@ from dispatch.clock import Clock, utc_now
 from dispatch.locator import TerritoryLocator
 from dispatch.routing import RoutingTable
 from dispatch.model import Event, User
+from dispatch.ports import UnitOfWork
 from dispatch.settings import Settings
 from dispatch.timers import Timer
 
@@ -24,9 +25,9 @@ def _no_schedule(timers: Sequence[Timer]) -> None:
 
 @dataclass
 class Context:
-    uow: Callable[[], Any]
+    uow: Callable[[], UnitOfWork]
     # For reads that need no transaction (a user per request, listings): fewer round trips.
-    read: Callable[[], Any] | None = None
+    read: Callable[[], UnitOfWork] | None = None
     clock: Clock = utc_now
     settings: Settings = field(default_factory=Settings)
     locator: TerritoryLocator = field(default_factory=TerritoryLocator)
@@ -46,11 +47,11 @@ class Context:
     relay: Any = None
 
 
-def reader(ctx: Context) -> Any:
+def reader(ctx: Context) -> UnitOfWork:
     return (ctx.read or ctx.uow)()
 
 
-def commit_and_publish(ctx: Context, uow: Any, timers: Sequence[Timer] = ()) -> None:
+def commit_and_publish(ctx: Context, uow: UnitOfWork, timers: Sequence[Timer] = ()) -> None:
     """Commit, then let the relay push the new events and RQ schedule the new timers.
 
     Side effects after commit: a push never announces, and a job never looks for, what could

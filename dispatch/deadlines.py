@@ -15,6 +15,7 @@ from typing import Any
 from dispatch import timers
 from dispatch.context import Context, commit_and_publish
 from dispatch.model import Incident
+from dispatch.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def fire_due_timers(ctx: Context, batch: int = 100, incident_id: str | None = No
             return fired
 
 
-def _fire_all(ctx: Context, uow: Any, due: list[timers.Timer]) -> None:
+def _fire_all(ctx: Context, uow: UnitOfWork, due: list[timers.Timer]) -> None:
     now = ctx.clock()
     touched: dict[str, Incident] = {}
     follow_ups: list[timers.Timer] = []
@@ -71,6 +72,7 @@ def _fire_all(ctx: Context, uow: Any, due: list[timers.Timer]) -> None:
     for timer in sorted(due, key=lambda t: (t.incident_id, t.due_at)):
         incident = touched.get(timer.incident_id) or uow.incidents.get(timer.incident_id,
                                                                         for_update=True)
+        assert incident is not None  # a timer's case exists (a foreign key)
         touched[incident.id] = incident
 
         def rank(unit: str, inc: Incident = incident) -> list[dict[str, Any]]:

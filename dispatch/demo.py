@@ -53,10 +53,11 @@ def seed_demo(ctx: Context, hash_password: Callable[[str], str],
             for category, codes in ROUTING.items():
                 uow.routing.set(category, codes)
             say("set the default routing")
-        wanted = [("demo-reporter", Role.REPORTER, None, "济源示范企业 A"),
-                  ("demo-reporter-2", Role.REPORTER, None, "济源示范企业 B"),
-                  ("demo-commander", Role.COMMANDER, None, "指挥中心"),
-                  ("demo-admin", Role.ADMIN, None, "管理员")]
+        wanted: list[tuple[str, Role, str | None, str]] = [
+            ("demo-reporter", Role.REPORTER, None, "济源示范企业 A"),
+            ("demo-reporter-2", Role.REPORTER, None, "济源示范企业 B"),
+            ("demo-commander", Role.COMMANDER, None, "指挥中心"),
+            ("demo-admin", Role.ADMIN, None, "管理员")]
         for unit in uow.units.list():
             wanted.append((f"officer-{unit.code}", Role.OFFICER, unit.code, f"{unit.name} 外勤"))
             wanted.append((f"dispatcher-{unit.code}", Role.DISPATCHER, unit.code,

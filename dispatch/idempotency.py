@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from dispatch.errors import ValidationFailed
+from dispatch.ports import UnitOfWork
 
 
 def request_fingerprint(scope: str, payload: Any) -> str:
@@ -20,7 +21,7 @@ def request_fingerprint(scope: str, payload: Any) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def claim(uow: Any, user_id: str, key: str | None, scope: str, fingerprint: str,
+def claim(uow: UnitOfWork, user_id: str, key: str | None, scope: str, fingerprint: str,
           resource_id: str, at: datetime) -> str | None:
     """None when the request goes on (no key, or the key is now this transaction's, for
     `resource_id`); else the id of the resource the key's first request produced, to replay.

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
-
 from dispatch.errors import OutsideTerritory, ServiceUnavailable
+from dispatch.ports import BoundarySet, UnitOfWork
 from dispatch.refresh import Refresh
 from geo.locate import TerritoryIndex
 
@@ -27,7 +26,7 @@ class TerritoryLocator:
     def __init__(self, refresh: Refresh | None = None) -> None:
         self._lock = threading.Lock()
         self._refresh = refresh or Refresh()
-        self._active: Any = None
+        self._active: BoundarySet | None = None
         self._version: tuple[int, object] | None = None
         self._index: TerritoryIndex | None = None
         self._names: dict[str, str] = {}
@@ -36,7 +35,7 @@ class TerritoryLocator:
         with self._lock:
             self._refresh.invalidate()
 
-    def locate(self, uow: Any, lon: float, lat: float) -> Placement:
+    def locate(self, uow: UnitOfWork, lon: float, lat: float) -> Placement:
         with self._lock:
             if self._refresh.due():
                 self._active = uow.boundaries.active_set()

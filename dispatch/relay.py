@@ -16,6 +16,7 @@ from typing import Any
 
 from dispatch.errors import ValidationFailed
 from dispatch.model import Event
+from dispatch.ports import UnitOfWork
 from dispatch.utc import iso_utc
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def payload(event: Event) -> dict[str, Any]:
 
 
 class Relay:
-    def __init__(self, uow: Callable[[], Any], emit: Emit, batch: int = 500) -> None:
+    def __init__(self, uow: Callable[[], UnitOfWork], emit: Emit, batch: int = 500) -> None:
         self._uow, self._emit, self._batch = uow, emit, batch
         self._lock = threading.Lock()
         self.watermark: int | None = None
@@ -106,7 +107,7 @@ class Relay:
         return 1
 
 
-def replay(uow_factory: Callable[[], Any], rooms: Sequence[str], since_seq: Any,
+def replay(uow_factory: Callable[[], UnitOfWork], rooms: Sequence[str], since_seq: Any,
            limit: int = 1000) -> dict[str, Any]:
     """What `resync` answers: the events of these rooms after `since_seq`, in seq order."""
     if isinstance(since_seq, bool) or not isinstance(since_seq, int):

@@ -7,10 +7,9 @@ at most every few seconds, so a change reaches every process within that time.
 from __future__ import annotations
 
 import threading
-from typing import Any
-
 from dispatch.errors import ServiceUnavailable
 from dispatch.model import Unit
+from dispatch.ports import UnitOfWork
 from dispatch.refresh import Refresh
 
 
@@ -25,7 +24,7 @@ class RoutingTable:
         with self._lock:
             self._refresh.invalidate()
 
-    def responsible_units(self, uow: Any, territory_code: str, category: str,
+    def responsible_units(self, uow: UnitOfWork, territory_code: str, category: str,
                           lead_department: str | None) -> list[Unit]:
         """The territory, the category's departments, and a green-channel site's lead."""
         with self._lock:

@@ -4,7 +4,6 @@ places that speak SQL."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -16,6 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from dispatch import model
+from dispatch.ports import BoundarySet, IdempotencyClaim, TerritoryRow
 from dispatch.queries import IncidentQuery
 from dispatch.storage import tables as t
 
@@ -78,16 +78,6 @@ class Routing:
         return out
 
 
-@dataclass(frozen=True)
-class BoundarySet:
-    id: int
-    name: str
-    label: str
-    active: bool
-    created_at: datetime
-    activated_at: datetime | None
-
-
 class Boundaries:
     def __init__(self, session: Session) -> None:
         self.s = session
@@ -108,7 +98,7 @@ class Boundaries:
         rows = self.s.execute(select(t.boundary_sets).order_by(t.boundary_sets.c.id))
         return [self._set(r) for r in rows]
 
-    def territories(self, set_id: int) -> list[tuple[str, str, Any]]:
+    def territories(self, set_id: int) -> list[TerritoryRow]:
         q = (select(t.territory_boundaries.c.code, t.territory_boundaries.c.name,
                     t.territory_boundaries.c.geom)
              .where(t.territory_boundaries.c.set_id == set_id)
@@ -116,7 +106,7 @@ class Boundaries:
         return [(r.code, r.name, r.geom) for r in self.s.execute(q)]
 
     def add_set(self, name: str, label: str, source: str, created_at: datetime,
-                territories: Sequence[tuple[str, str, Any]]) -> int:
+                territories: Sequence[TerritoryRow]) -> int:
         set_id = self.s.execute(
             insert(t.boundary_sets).values(name=name, label=label, source=source,
                                            created_at=created_at, active=False)
@@ -243,13 +233,15 @@ class Idempotency:
     def __init__(self, session: Session) -> None:
         self.s = session
 
-    def get(self, user_id: str, key: str) -> Any:
-        q = select(t.idempotency_keys).where(t.idempotency_keys.c.user_id == user_id,
-                                             t.idempotency_keys.c.key == key)
-        return self.s.execute(q).first()
+    def get(self, user_id: str, key: str) -> IdempotencyClaim | None:
+        k = t.idempotency_keys.c
+        q = select(k.user_id, k.key, k.scope, k.request_hash, k.resource_id, k.created_at).where(
+            k.user_id == user_id, k.key == key)
+        row = self.s.execute(q).first()
+        return None if row is None else IdempotencyClaim(*row)
 
     def claim(self, user_id: str, key: str, scope: str, request_hash: str, resource_id: str,
-              at: datetime) -> Any:
+              at: datetime) -> IdempotencyClaim | None:
         """Take the key for `resource_id`: None when this transaction holds it now, else the row
         of the request that holds it.
 

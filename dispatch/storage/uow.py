@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from dispatch import ports
 from dispatch.model import Event
 from dispatch.storage import live_repositories as live
 from dispatch.storage import repositories as r
@@ -51,3 +52,9 @@ class SqlUnitOfWork:
 
     def flush(self) -> None:
         self.session.flush()
+
+
+def _satisfies_the_port(factory: sessionmaker[Session]) -> ports.UnitOfWork:
+    """Never called: mypy checks here that this class implements the domain's port, so the two
+    cannot drift apart."""
+    return SqlUnitOfWork(factory)
