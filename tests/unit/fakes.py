@@ -1,0 +1,605 @@
+"""An in-memory implementation of the domain's ports (`dispatch.ports`), for unit tests.
+
+Why: the use cases are the product's rules put together; on this fake each runs in well under a
+millisecond, so every boundary of every rule can be tested without a database or Flask.
+
+How faithful: a transaction works on a deep copy of the committed state and `commit()` puts a
+copy of it back, so a refused request (leaving the block without commit) writes nothing, and
+objects read through a unit of work stay readable, detached, after it. `flush()` and `commit()`
+number new events from one counter, like the storage's, and `commit()` returns them in seq order.
+The unique keys the storage relies on are kept: one idempotency claim per (user, key), one fix
+per (officer, time), one timer per (incident, unit, kind, milestone, attempt, deadline), one
+overdue record per (incident, unit, milestone), one user per username. Row locks are not needed:
+the tests run one transaction at a time. Not modelled: an account disabled and re-enabled within
+one transaction raises its token version by 0 here and by 2 in storage.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from types import TracebackType
+from typing import Any, Self
+
+from shapely.geometry import Point, box
+
+from dispatch import ports
+from dispatch.clock import Clock
+from dispatch.context import Context
+from dispatch.locator import TerritoryLocator
+from dispatch.model import Event, Incident, Role, Site, Unit, UnitKind, User
+from dispatch.ports import BoundarySet, Fix, IdempotencyClaim, TerritoryRow
+from dispatch.queries import IncidentQuery
+from dispatch.routing import RoutingTable
+from dispatch.settings import Settings
+from dispatch.timers import OverdueRecord, Timer
+from dispatch.utc import iso_utc
+from geo.distance import geodesic_distance_m
+
+
+class FakeIntegrityError(Exception):
+    """A unique key of the storage would refuse this row."""
+
+
+@dataclass
+class Position:
+    id: int
+    officer_id: str
+    location: Point
+    accuracy_m: float | None
+    recorded_at: datetime
+    received_at: datetime
+
+
+@dataclass
+class LastPosition:
+    officer_id: str
+    unit_code: str | None
+    location: Point
+    accuracy_m: float | None
+    recorded_at: datetime
+    received_at: datetime
+
+
+@dataclass
+class State:
+    """Everything the storage holds; compared whole to show that a refusal wrote nothing."""
+
+    units: dict[str, Unit] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    routing: dict[str, list[str]] = field(default_factory=dict)
+    boundary_sets: dict[int, BoundarySet] = field(default_factory=dict)
+    territories: dict[int, list[TerritoryRow]] = field(default_factory=dict)
+    sites: dict[str, Site] = field(default_factory=dict)
+    incidents: dict[str, Incident] = field(default_factory=dict)
+    idempotency: dict[tuple[str, str], IdempotencyClaim] = field(default_factory=dict)
+    positions: list[Position] = field(default_factory=list)
+    last_positions: dict[str, LastPosition] = field(default_factory=dict)
+    log: list[Event] = field(default_factory=list)
+    last_seq: int = 0
+    timers: list[Timer] = field(default_factory=list)
+    overdue: list[OverdueRecord] = field(default_factory=list)
+    next_id: int = 1
+
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id - 1
+
+
+class FakeDatabase:
+    """The committed state, shared by every unit of work made from it."""
+
+    def __init__(self) -> None:
+        self.state = State()
+        self.commits = 0
+
+    def uow(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self)
+
+    def snapshot(self) -> State:
+        return copy.deepcopy(self.state)
+
+
+# -- repositories over one transaction's working state ----------------------------------------
+
+class _Repo:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def w(self) -> State:
+        return self._uow.work
+
+
+class FakeUnits(_Repo):
+    def get(self, code: str) -> Unit | None:
+        return self.w.units.get(code)
+
+    def list(self, kind: str | None = None) -> list[Unit]:
+        units = [u for u in self.w.units.values() if kind is None or u.kind == kind]
+        return sorted(sorted(units, key=lambda u: u.code), key=lambda u: u.kind, reverse=True)
+
+    def add(self, unit: Unit) -> None:
+        if unit.code in self.w.units:
+            raise FakeIntegrityError(f"unit {unit.code} exists")
+        self.w.units[unit.code] = unit
+
+
+class FakeUsers(_Repo):
+    def get(self, user_id: str) -> User | None:
+        return self.w.users.get(user_id)
+
+    def many(self, user_ids: Sequence[str]) -> list[User]:
+        return [u for u in self.w.users.values() if u.id in set(user_ids)]
+
+    def by_username(self, username: str) -> User | None:
+        return next((u for u in self.w.users.values() if u.username == username), None)
+
+    def add(self, user: User) -> None:
+        if self.by_username(user.username) is not None or user.id in self.w.users:
+            raise FakeIntegrityError(f"user {user.username} exists")
+        self.w.users[user.id] = user
+
+    def officers_of(self, unit_code: str) -> list[User]:
+        return [u for u in self.w.users.values()
+                if u.unit_code == unit_code and u.role == Role.OFFICER and u.active]
+
+
+class FakeRouting(_Repo):
+    def set(self, category: str, unit_codes: Iterable[str]) -> None:
+        codes = list(unit_codes)
+        if codes:
+            self.w.routing[category] = codes
+        else:
+            self.w.routing.pop(category, None)
+
+    def table(self) -> dict[str, list[str]]:
+        return {cat: sorted(codes) for cat, codes in sorted(self.w.routing.items())}
+
+
+class FakeBoundaries(_Repo):
+    def active_set(self) -> BoundarySet | None:
+        return next((s for s in self.w.boundary_sets.values() if s.active), None)
+
+    def get_set(self, set_id: int) -> BoundarySet | None:
+        return self.w.boundary_sets.get(set_id)
+
+    def sets(self) -> list[BoundarySet]:
+        return [self.w.boundary_sets[i] for i in sorted(self.w.boundary_sets)]
+
+    def territories(self, set_id: int) -> list[TerritoryRow]:
+        return sorted(self.w.territories.get(set_id, []), key=lambda row: row[0])
+
+    def add_set(self, name: str, label: str, source: str, created_at: datetime,
+                territories: Sequence[TerritoryRow]) -> int:
+        set_id = self.w.new_id()
+        self.w.boundary_sets[set_id] = BoundarySet(set_id, name, label, False, created_at, None)
+        self.w.territories[set_id] = list(territories)
+        return set_id
+
+    def activate(self, set_id: int, at: datetime) -> None:
+        for sid, s in list(self.w.boundary_sets.items()):
+            if s.active:
+                self.w.boundary_sets[sid] = replace(s, active=False)
+        if set_id in self.w.boundary_sets:
+            self.w.boundary_sets[set_id] = replace(self.w.boundary_sets[set_id], active=True,
+                                                   activated_at=at)
+
+    def locate_in_database(self, set_id: int, lon: float, lat: float) -> str | None:
+        point = Point(lon, lat)
+        return next((code for code, _, geom in self.territories(set_id) if geom.covers(point)),
+                    None)
+
+
+class FakeSites(_Repo):
+    def get(self, site_id: str) -> Site | None:
+        return self.w.sites.get(site_id)
+
+    def add(self, site: Site) -> None:
+        self.w.sites[site.id] = site
+
+    def list(self, owner_id: str | None) -> list[Site]:
+        sites = [s for s in self.w.sites.values() if owner_id is None or s.owner_id == owner_id]
+        return sorted(sites, key=lambda s: (s.created_at is not None, s.created_at, s.id))
+
+
+class FakeIncidents(_Repo):
+    def add(self, incident: Incident) -> None:
+        if incident.id in self.w.incidents:
+            raise FakeIntegrityError(f"incident {incident.id} exists")
+        self.w.incidents[incident.id] = incident
+
+    def get(self, incident_id: str, for_update: bool = False) -> Incident | None:
+        return self.w.incidents.get(incident_id)
+
+    def mark_timers_planned(self, incident_id: str, at: datetime) -> bool:
+        incident = self.w.incidents.get(incident_id)
+        if incident is None or incident.timers_planned_at is not None:
+            return False
+        incident.timers_planned_at = at
+        return True
+
+    def events(self, incident_id: str) -> list[Event]:
+        self._uow.flush()  # a query autoflushes
+        incident = self.w.incidents.get(incident_id)
+        return [] if incident is None else sorted(incident.events, key=_seq)
+
+    def search(self, query: IncidentQuery) -> tuple[list[Incident], int]:
+        found = [i for i in self.w.incidents.values() if _matches(i, query)]
+        found.sort(key=lambda i: i.id)
+        found.sort(key=lambda i: i.received_at, reverse=True)
+        return found[query.offset:query.offset + query.limit], len(found)
+
+
+def _matches(i: Incident, q: IncidentQuery) -> bool:
+    """The filter of the storage's `Incidents.search`, condition by condition."""
+    units = i.unit_codes()
+    if q.reporter_id is not None and i.reporter_id != q.reporter_id:
+        return False
+    if q.visible_to_unit is not None and q.visible_to_unit not in units:
+        return False
+    if q.unit is not None and q.unit not in units:
+        return False
+    if q.status and i.status not in list(q.status):
+        return False
+    if q.category and i.category != q.category:
+        return False
+    if q.since is not None and not i.received_at >= q.since:
+        return False
+    if q.bbox is not None:
+        min_lon, min_lat, max_lon, max_lat = q.bbox
+        if not (min_lon <= i.location.x <= max_lon and min_lat <= i.location.y <= max_lat):
+            return False
+    if q.overdue_at is not None:
+        now = q.overdue_at
+        late = (any(a.arrived_at is None and a.arrival_due < now for a in i.assignments)
+                or (i.restored_at is None and i.restore_due < now)
+                or (i.resolved_at is None and i.resolve_due < now))
+        if not late:
+            return False
+    return True
+
+
+class FakeIdempotency(_Repo):
+    def get(self, user_id: str, key: str) -> IdempotencyClaim | None:
+        return self.w.idempotency.get((user_id, key))
+
+    def claim(self, user_id: str, key: str, scope: str, request_hash: str, resource_id: str,
+              at: datetime) -> IdempotencyClaim | None:
+        held = self.w.idempotency.get((user_id, key))
+        if held is not None:
+            return held
+        self.w.idempotency[(user_id, key)] = IdempotencyClaim(
+            user_id, key, scope, request_hash, resource_id, at)
+        return None
+
+
+class FakePositions(_Repo):
+    def add(self, officer: User, points: Sequence[Fix], received_at: datetime) -> int:
+        fixes = sorted({at: (loc, acc, at) for loc, acc, at in points}.values(),
+                       key=lambda p: p[2])
+        taken = {(p.officer_id, p.recorded_at) for p in self.w.positions}
+        stored = 0
+        for loc, acc, at in fixes:
+            if (officer.id, at) in taken:
+                continue
+            self.w.positions.append(Position(self.w.new_id(), officer.id, loc, acc, at,
+                                             received_at))
+            stored += 1
+        loc, acc, at = fixes[-1]
+        old = self.w.last_positions.get(officer.id)
+        if old is None or old.recorded_at < at or old.recorded_at > received_at:
+            self.w.last_positions[officer.id] = LastPosition(
+                officer.id, officer.unit_code, loc, acc, at, received_at)
+        return stored
+
+    def rank(self, unit_codes: Sequence[str], near: Point, since: datetime,
+             limit: int = 20) -> dict[str, list[dict[str, Any]]]:
+        ranked: dict[str, list[dict[str, Any]]] = {code: [] for code in unit_codes}
+        for last in self.w.last_positions.values():
+            user = self.w.users.get(last.officer_id)
+            if (last.unit_code not in ranked or user is None or not user.active
+                    or user.role != Role.OFFICER or not last.recorded_at >= since):
+                continue
+            ranked[last.unit_code].append({
+                "officer_id": last.officer_id, "name": user.display_name,
+                "distance_m": round(geodesic_distance_m(last.location.x, last.location.y,
+                                                        near.x, near.y), 1),
+                "position_at": iso_utc(last.recorded_at)})
+        return {code: sorted(found, key=lambda o: o["distance_m"])[:limit]
+                for code, found in ranked.items()}
+
+    def latest_id(self, officer_id: str) -> int:
+        return max((p.id for p in self.w.positions if p.officer_id == officer_id), default=0)
+
+    def purge(self, before: datetime) -> int:
+        kept = [p for p in self.w.positions if not p.recorded_at < before]
+        purged = len(self.w.positions) - len(kept)
+        self.w.positions = kept
+        return purged
+
+
+class FakeEvents(_Repo):
+    def after(self, seq: int, limit: int) -> list[Event]:
+        return [e for e in self.w.log if _seq(e) > seq][:limit]
+
+    def for_rooms(self, rooms: Sequence[str], since_seq: int, limit: int) -> list[Event]:
+        wanted = set(rooms)
+        return [e for e in self.w.log
+                if _seq(e) > since_seq and wanted & set(e.audience)][:limit]
+
+    def last_seq(self) -> int:
+        return self.w.last_seq
+
+
+class FakeTimers(_Repo):
+    def add_all(self, items: Sequence[Timer]) -> None:
+        def key(x: Timer) -> tuple[Any, ...]:
+            return (x.incident_id, x.unit_code, str(x.kind), str(x.milestone), x.attempt,
+                    x.deadline)
+        taken = {key(x) for x in self.w.timers}
+        for item in items:
+            if key(item) in taken:
+                continue
+            taken.add(key(item))
+            # Stored as a row: the caller's object stays as it was (no id), as in storage.
+            self.w.timers.append(replace(item, kind=str(item.kind), milestone=str(item.milestone),
+                                         id=self.w.new_id()))
+
+    def unplanned_incidents(self, limit: int) -> list[Incident]:
+        found = [i for i in self.w.incidents.values() if i.timers_planned_at is None]
+        return sorted(found, key=lambda i: i.received_at)[:limit]
+
+    def claim_due(self, now: datetime, limit: int, incident_id: str | None = None
+                  ) -> list[Timer]:
+        due = [x for x in self.w.timers if x.fired_at is None and x.due_at <= now
+               and (incident_id is None or x.incident_id == incident_id)]
+        return sorted(due, key=lambda x: (x.due_at, x.id or 0))[:limit]
+
+    def next_pending(self, incident_ids: Sequence[str]) -> list[Timer]:
+        first: dict[str, Timer] = {}
+        pending = [x for x in self.w.timers
+                   if x.incident_id in set(incident_ids) and x.fired_at is None]
+        for timer in sorted(pending, key=lambda x: x.due_at):
+            first.setdefault(timer.incident_id, timer)
+        return list(first.values())
+
+
+class FakeAccountability(_Repo):
+    def add_once(self, record: OverdueRecord) -> bool:
+        if any((r.incident_id, r.unit_code, r.milestone)
+               == (record.incident_id, record.unit_code, record.milestone)
+               for r in self.w.overdue):
+            return False
+        self.w.overdue.append(replace(record, milestone=str(record.milestone),
+                                      id=self.w.new_id()))
+        return True
+
+    def mark_met(self, incident_id: str, unit_codes: Sequence[str], milestone: str,
+                 at: datetime) -> None:
+        for row in self.w.overdue:
+            if (row.incident_id == incident_id and row.unit_code in unit_codes
+                    and row.milestone == milestone and row.met_at is None):
+                row.met_at = at
+                row.late_by_seconds = (at - row.due_at).total_seconds()
+
+    def for_incident(self, incident_id: str) -> list[OverdueRecord]:
+        return sorted((r for r in self.w.overdue if r.incident_id == incident_id),
+                      key=lambda r: r.id or 0)
+
+
+def _seq(event: Event) -> int:
+    assert event.seq is not None
+    return event.seq
+
+
+class FakeUnitOfWork:
+    """One transaction over a `FakeDatabase`; see the module's docstring."""
+
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+        self.units = FakeUnits(self)
+        self.users = FakeUsers(self)
+        self.routing = FakeRouting(self)
+        self.boundaries = FakeBoundaries(self)
+        self.sites = FakeSites(self)
+        self.incidents = FakeIncidents(self)
+        self.idempotency = FakeIdempotency(self)
+        self.positions = FakePositions(self)
+        self.events = FakeEvents(self)
+        self.timers = FakeTimers(self)
+        self.accountability = FakeAccountability(self)
+        self._work: State | None = None
+        self._written: list[Event] = []
+
+    @property
+    def work(self) -> State:
+        if self._work is None:
+            raise RuntimeError("use the unit of work inside `with`")
+        return self._work
+
+    def __enter__(self) -> Self:
+        self._work, self._written = copy.deepcopy(self.db.state), []
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._work, self._written = None, []  # uncommitted changes are gone
+
+    def flush(self) -> None:
+        """Number the new events of the cases (as the storage's before-flush hook does)."""
+        w = self.work
+        new = sorted((e for i in w.incidents.values() for e in i.events if e.seq is None),
+                     key=lambda e: e.ordinal)
+        for event in new:
+            if event.incident_id is None:
+                raise ValueError("an incident event must name its incident")
+            w.last_seq += 1
+            event.seq = w.last_seq
+            w.log.append(event)
+        self._written.extend(new)
+        for incident in w.incidents.values():
+            for a in incident.assignments:
+                a.incident_id = incident.id
+            for p in incident.photos:
+                p.incident_id = incident.id
+
+    def commit(self) -> list[Event]:
+        self.flush()
+        w = self.work
+        for user in w.users.values():  # the storage revokes tokens on any change of `active`
+            before = self.db.state.users.get(user.id)
+            if before is not None and before.active != user.active:
+                user.token_version += 1
+        self.db.state = copy.deepcopy(w)
+        self.db.commits += 1
+        written, self._written = self._written, []
+        return written
+
+    def rollback(self) -> None:
+        self._work, self._written = copy.deepcopy(self.db.state), []
+
+
+def _satisfies_the_port(db: FakeDatabase) -> ports.UnitOfWork:
+    """mypy checks here that the fake implements the same port as the storage."""
+    return FakeUnitOfWork(db)
+
+
+# -- a small city: two square territories, three departments, one user of every role ----------
+
+WEST, EAST = "west", "east"
+POWER, WATER, REFORM = "power_supply", "water_supply", "development_reform"
+WEST_SQUARE = box(112.50, 35.00, 112.60, 35.10)
+EAST_SQUARE = box(112.60, 35.00, 112.70, 35.10)
+IN_WEST = Point(112.55, 35.05)
+IN_EAST = Point(112.65, 35.05)
+OUTSIDE = Point(113.50, 35.05)
+
+
+@dataclass
+class City:
+    db: FakeDatabase
+    users: dict[str, User]
+
+    def user(self, name: str) -> User:
+        return self.users[name]
+
+
+def _user(name: str, role: Role, unit: str | None = None) -> User:
+    return User(username=name, password_hash=f"hash:{name}", role=role, unit_code=unit,
+                display_name=name, id=f"id-{name}")
+
+
+def seed_city(at: datetime) -> City:
+    """An active boundary set of two squares, the units, routing, and these users: reporter,
+    reporter2, officer (west), officer2 (west), officer_east, officer_power, dispatcher (west),
+    dispatcher_power, commander, admin."""
+    db = FakeDatabase()
+    users = {u.username: u for u in [
+        _user("reporter", Role.REPORTER), _user("reporter2", Role.REPORTER),
+        _user("officer", Role.OFFICER, WEST), _user("officer2", Role.OFFICER, WEST),
+        _user("officer_east", Role.OFFICER, EAST), _user("officer_power", Role.OFFICER, POWER),
+        _user("dispatcher", Role.DISPATCHER, WEST),
+        _user("dispatcher_power", Role.DISPATCHER, POWER),
+        _user("commander", Role.COMMANDER), _user("admin", Role.ADMIN)]}
+    with db.uow() as uow:
+        for code, kind in [(WEST, UnitKind.TERRITORY), (EAST, UnitKind.TERRITORY),
+                           (POWER, UnitKind.DEPARTMENT), (WATER, UnitKind.DEPARTMENT),
+                           (REFORM, UnitKind.DEPARTMENT)]:
+            uow.units.add(Unit(code, code.title(), kind))
+        set_id = uow.boundaries.add_set("squares", "test", "tests", at,
+                                        [(WEST, "West", WEST_SQUARE), (EAST, "East", EAST_SQUARE)])
+        uow.boundaries.activate(set_id, at)
+        uow.routing.set("power_cut", [POWER])
+        uow.routing.set("water_cut", [WATER])
+        for user in users.values():
+            uow.users.add(copy.deepcopy(user))
+        uow.commit()
+    return City(db, users)
+
+
+@dataclass
+class Recorder:
+    """What the context was asked to do after commits."""
+
+    published: list[Event] = field(default_factory=list)
+    scheduled: list[Timer] = field(default_factory=list)
+    pushed: list[tuple[User, dict[str, Any]]] = field(default_factory=list)
+
+
+def make_context(db: FakeDatabase, clock: Clock, recorder: Recorder | None = None,
+                 **settings: Any) -> Context:
+    """The one place the unit tests build a Context: on the fake, with these settings."""
+    rec = recorder if recorder is not None else Recorder()
+    return Context(
+        uow=partial(FakeUnitOfWork, db), read=partial(FakeUnitOfWork, db), clock=clock,
+        settings=Settings(**settings), locator=TerritoryLocator(), routing=RoutingTable(),
+        publish=rec.published.extend, schedule=rec.scheduled.extend,
+        push_position=lambda user, fix: rec.pushed.append((user, fix)),
+        password_hasher=lambda pw: f"hash:{pw}",
+        password_verifier=_verify)
+
+
+def _verify(stored: str | None, password: str) -> tuple[bool, bool]:
+    """`old:<pw>` is a stale hash that matches: it should be rehashed."""
+    if stored is None:
+        return False, False
+    if stored == f"old:{password}":
+        return True, True
+    return stored == f"hash:{password}", False
+
+
+class StepClock:
+    """A clock the test moves."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> datetime:
+        self.now += timedelta(**kw)
+        return self.now
+
+
+
+T0 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+
+
+@dataclass
+class World:
+    """A seeded fake database, a clock at T0, and a context that records its side effects."""
+
+    city: City
+    clock: StepClock
+    rec: Recorder
+    ctx: Context
+
+    @property
+    def db(self) -> FakeDatabase:
+        return self.city.db
+
+    def user(self, name: str) -> User:
+        return self.city.user(name)
+
+    def events(self, incident_id: str) -> list[Event]:
+        """The case's committed log."""
+        with self.db.uow() as uow:
+            return uow.incidents.events(incident_id)
+
+    def incident(self, incident_id: str) -> Incident:
+        with self.db.uow() as uow:
+            found = uow.incidents.get(incident_id)
+        assert found is not None
+        return found
+
+
+def new_world(**settings: Any) -> World:
+    clock = StepClock(T0)
+    city = seed_city(T0)
+    rec = Recorder()
+    return World(city, clock, rec, make_context(city.db, clock, rec, **settings))
