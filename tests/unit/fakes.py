@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from types import TracebackType
 from typing import Any, Self
 
 from shapely.geometry import Point, box
+from shapely.geometry.base import BaseGeometry
 
 from dispatch import ports
 from dispatch.clock import Clock
@@ -89,6 +90,41 @@ class State:
         return self.next_id - 1
 
 
+_ATOMS = (str, int, float, bool, type(None), datetime, timedelta, BaseGeometry, BoundarySet,
+          IdempotencyClaim)
+
+
+def clone(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """A deep copy that shares what cannot change (strings, times, geometries, frozen records)
+    and keeps shared objects shared (an event in the log and in its case): `copy.deepcopy`,
+    an order of magnitude faster on this state."""
+    if isinstance(value, _ATOMS) or (isinstance(value, Event) and value.seq is not None):
+        return value  # a numbered event is history: the log never changes it
+    memo = {} if memo is None else memo
+    done = memo.get(id(value))
+    if done is not None:
+        return done
+    if isinstance(value, list):
+        out: Any = []
+        memo[id(value)] = out
+        out.extend(clone(v, memo) for v in value)
+    elif isinstance(value, dict):
+        out = {}
+        memo[id(value)] = out
+        out.update((k, clone(v, memo)) for k, v in value.items())
+    elif isinstance(value, tuple):
+        out = tuple(clone(v, memo) for v in value)
+        memo[id(value)] = out
+    elif is_dataclass(value):
+        out = copy.copy(value)
+        memo[id(value)] = out
+        for f in fields(value):
+            object.__setattr__(out, f.name, clone(getattr(value, f.name), memo))
+    else:
+        out = copy.deepcopy(value, memo)
+    return out
+
+
 class FakeDatabase:
     """The committed state, shared by every unit of work made from it."""
 
@@ -100,7 +136,7 @@ class FakeDatabase:
         return FakeUnitOfWork(self)
 
     def snapshot(self) -> State:
-        return copy.deepcopy(self.state)
+        return clone(self.state)  # type: ignore[no-any-return]
 
 
 # -- repositories over one transaction's working state ----------------------------------------
@@ -422,7 +458,7 @@ class FakeUnitOfWork:
         return self._work
 
     def __enter__(self) -> Self:
-        self._work, self._written = copy.deepcopy(self.db.state), []
+        self._work, self._written = clone(self.db.state), []
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -454,13 +490,13 @@ class FakeUnitOfWork:
             before = self.db.state.users.get(user.id)
             if before is not None and before.active != user.active:
                 user.token_version += 1
-        self.db.state = copy.deepcopy(w)
+        self.db.state = clone(w)
         self.db.commits += 1
         written, self._written = self._written, []
         return written
 
     def rollback(self) -> None:
-        self._work, self._written = copy.deepcopy(self.db.state), []
+        self._work, self._written = clone(self.db.state), []
 
 
 def _satisfies_the_port(db: FakeDatabase) -> ports.UnitOfWork:
