@@ -89,8 +89,8 @@ def audience(type: str, unit_codes: Iterable[str], reporter_id: str,
              unit: str | None = None) -> list[str]:
     """The rooms that hear an event of `type` on a case with these units and reporter.
 
-    Raises KeyError for a type not in the catalogue, and ValueError for an event about one unit
-    that names none: an event is never recorded with an audience nobody decided.
+    Raises ValueError for a type not in the catalogue, and for an event about one unit that
+    names none: an event is never recorded with an audience nobody decided.
     """
     spec = CATALOGUE[EventType(type)]
     rooms: list[str] = []
