@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dispatch.errors import Forbidden, NotFound
+from dispatch.events import COMMAND, dispatch_room, unit_room, user_room
 from dispatch.model import Incident, Role, User
 
 
@@ -18,13 +19,13 @@ def can_see(user: User, incident: Incident) -> bool:
 
 def rooms_for(user: User) -> list[str]:
     """The real-time rooms a user hears, and so the events of a timeline they may read."""
-    rooms = [f"user:{user.id}"]
+    rooms = [user_room(user.id)]
     if user.role in (Role.COMMANDER, Role.ADMIN):
-        rooms.append("command")
+        rooms.append(COMMAND)
     if user.role in (Role.OFFICER, Role.DISPATCHER) and user.unit_code:
-        rooms.append(f"unit:{user.unit_code}")
+        rooms.append(unit_room(user.unit_code))
     if user.role == Role.DISPATCHER and user.unit_code:
-        rooms.append(f"dispatch:{user.unit_code}")
+        rooms.append(dispatch_room(user.unit_code))
     return rooms
 
 

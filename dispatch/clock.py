@@ -1,6 +1,12 @@
 """Deadlines and on-time judgements of the 311 rule, as pure functions of the times given.
 
 Nothing here reads the wall clock: callers pass `now`, so tests pass times and never sleep.
+
+The boundary, once for the whole project (`late`, and `on_time` / `is_overdue` built on it):
+a milestone done *exactly at* its deadline is on time; it is overdue when `now` is *strictly
+after* the deadline and it is still unmet. The API's `overdue` field, the `?overdue=true` list
+filter (SQL built by calling `late` on the columns), the overdue timers (planned for
+`first_late_instant`) and the `on_time` of the events all go through these functions.
 """
 
 from __future__ import annotations
@@ -8,10 +14,22 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-
-from dispatch.model import Milestone
+from enum import StrEnum
+from typing import Protocol, TypeVar
 
 Clock = Callable[[], datetime]
+
+# The finest time both databases store (PostgreSQL's timestamptz and SQLite's text): the step
+# between a deadline and the first instant that counts as late.
+RESOLUTION = timedelta(microseconds=1)
+
+
+class Milestone(StrEnum):
+    """What each responsible unit answers for, in order: arrive, restore order, solve it."""
+
+    ARRIVAL = "arrival"
+    RESTORE = "restore"
+    RESOLVE = "resolve"
 
 
 def utc_now() -> datetime:
@@ -97,14 +115,38 @@ def deadlines(received_at: datetime, policy: Policy) -> Deadlines:
     )
 
 
+_R_co = TypeVar("_R_co", covariant=True)
+
+
+class Deadline(Protocol[_R_co]):
+    """A deadline: a datetime (the answer is a bool) or a database column of deadlines (the
+    answer is a SQL condition), anything that can say whether it is before a time."""
+
+    def __lt__(self, other: datetime, /) -> _R_co: ...
+
+
+def late(at: datetime, due: Deadline[_R_co]) -> _R_co:
+    """THE boundary: `at` is late for `due` when strictly after it; at the deadline is in time.
+
+    Written `due < at` so that a storage column given as `due` turns this very comparison into
+    SQL (`due < :at`): the list filter is built by calling this function, not by copying it.
+    """
+    return due < at
+
+
 def on_time(done_at: datetime | None, due: datetime) -> bool | None:
-    """None while the milestone is open; exactly at the deadline still counts as on time."""
+    """None while the milestone is open; done exactly at the deadline still counts as on time."""
     if done_at is None:
         return None
-    return done_at <= due
+    return not late(done_at, due)
 
 
 def is_overdue(done_at: datetime | None, due: datetime, now: datetime) -> bool:
-    if done_at is not None:
-        return done_at > due
-    return now > due
+    """Unmet, and `now` strictly after the deadline. A milestone met late is no longer overdue
+    (it was late: `on_time` says so, and the accountability record keeps it)."""
+    return done_at is None and late(now, due)
+
+
+def first_late_instant(due: datetime) -> datetime:
+    """The first time `late` holds for `due`: when an overdue notice may fire, and not before."""
+    return due + RESOLUTION

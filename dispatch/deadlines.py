@@ -26,7 +26,8 @@ def _plan(ctx: Context, incident: Incident) -> list[timers.Timer]:
 
 
 def plan_timers(ctx: Context, incident: Incident) -> None:
-    """Store the timers of a case just reported (unless a sweep already did) and schedule them."""
+    """Store the timers of a case just reported or reopened (unless a sweep already did: the
+    first to mark the round planned plans it) and schedule them."""
     planned = _plan(ctx, incident)
     with ctx.uow() as uow:
         if not uow.incidents.mark_timers_planned(incident.id, ctx.clock()):
@@ -79,6 +80,9 @@ def _fire_all(ctx: Context, uow: UnitOfWork, due: list[timers.Timer]) -> None:
             return uow.positions.rank([unit], inc.location, since)[unit]
 
         result = timers.fire(timer, incident, now, rank, ctx.settings.offer_timeout)
+        if result.retry_at is not None:  # not due after all: stays pending, due later
+            timer.due_at = result.retry_at
+            continue
         if result.record is not None and uow.accountability.add_once(result.record):
             timers.announce_overdue(incident, result.record)
         timer.fired_at, timer.outcome = now, result.outcome

@@ -16,7 +16,11 @@ from typing import Any
 
 from shapely.geometry import Point
 
+from dispatch import events as ev
+from dispatch.clock import Milestone as Milestone  # re-exported: the domain's vocabulary
+from dispatch.clock import Policy, is_overdue, on_time
 from dispatch.errors import Conflict
+from dispatch.events import EventType
 from dispatch.utc import iso_utc
 
 
@@ -49,12 +53,6 @@ class Role(StrEnum):
 class UnitKind(StrEnum):
     TERRITORY = "territory"
     DEPARTMENT = "department"
-
-
-class Milestone(StrEnum):
-    ARRIVAL = "arrival"
-    RESTORE = "restore"
-    RESOLVE = "resolve"
 
 
 def new_id() -> str:
@@ -97,8 +95,8 @@ class Site:
 class Event:
     """One entry of the append-only log; storage assigns `seq`, global and strictly growing.
 
-    `audience` names the rooms that may hear it (unit:<code>, user:<id>, command), so a client that
-    was away can be replayed exactly what it was entitled to.
+    `audience` names the rooms that may hear it (see `dispatch.events`), so a client that was away
+    can be replayed exactly what it was entitled to.
     """
 
     type: str
@@ -132,6 +130,20 @@ class Assignment:
     arrival_distance_m: float | None = None
     arrival_device_time: datetime | None = None
     incident_id: str | None = None
+
+
+@dataclass(frozen=True)
+class MilestoneClock:
+    """One deadline of a case and whether it was met: what `on_time` and `is_overdue` judge.
+
+    `unit_code` is the unit answering for an arrival; None for restore and resolve, which the
+    case's units answer for together.
+    """
+
+    milestone: Milestone
+    unit_code: str | None
+    due: datetime
+    done_at: datetime | None
 
 
 @dataclass
@@ -170,22 +182,24 @@ class Incident:
     resolved_by: str | None = None
     resolve_note: str | None = None
     closed_at: datetime | None = None
-    # Set once its timers are stored (just after the report commits, or by the next sweep).
+    # Set once the timers of its current round are stored (just after the report or the
+    # reopening commits, or by the next sweep).
     timers_planned_at: datetime | None = None
+    # The clocks' round: 0 from the report, +1 each time the case is sent back (reopened). Timers
+    # and overdue records carry the round they belong to, so earlier rounds' history stays.
+    round: int = 0
+    reopened_at: datetime | None = None
     id: str = field(default_factory=new_id)
     assignments: list[Assignment] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     photos: list[Photo] = field(default_factory=list)
 
     # -- who hears about it -------------------------------------------------------------------
-    def audience(self) -> list[str]:
-        rooms = [f"unit:{a.unit_code}" for a in self.assignments]
-        return rooms + [f"user:{self.reporter_id}", "command"]
-
-    def record(self, type: str, at: datetime, actor_id: str | None,
-               audience: list[str] | None = None, **data: Any) -> Event:
-        event = Event(type=type, at=at, actor_id=actor_id, data=data,
-                      audience=self.audience() if audience is None else audience,
+    def record(self, type: EventType, at: datetime, actor_id: str | None, **data: Any) -> Event:
+        """Append an event; who hears it is the catalogue's decision (`dispatch.events`), for
+        an event about one unit the unit named in its `unit` datum."""
+        rooms = ev.audience(type, self.unit_codes(), self.reporter_id, data.get("unit"))
+        event = Event(type=type, at=at, actor_id=actor_id, data=data, audience=rooms,
                       incident_id=self.id, snapshot=self.snapshot())
         self.events.append(event)
         return event
@@ -217,6 +231,30 @@ class Incident:
     def unit_codes(self) -> list[str]:
         return [a.unit_code for a in self.assignments]
 
+    # -- the clocks -----------------------------------------------------------------------------
+    def clocks(self) -> list[MilestoneClock]:
+        """Every deadline of the case: each unit's arrival, then restore, then resolve."""
+        out = [MilestoneClock(Milestone.ARRIVAL, a.unit_code, a.arrival_due, a.arrived_at)
+               for a in self.assignments]
+        out.append(MilestoneClock(Milestone.RESTORE, None, self.restore_due, self.restored_at))
+        out.append(MilestoneClock(Milestone.RESOLVE, None, self.resolve_due, self.resolved_at))
+        return out
+
+    def clock_of(self, unit_code: str, milestone: str) -> MilestoneClock:
+        """The deadline a unit answers for: its own arrival, or the case's restore / resolve."""
+        for c in self.clocks():
+            if c.milestone == milestone and c.unit_code in (None, unit_code):
+                return c
+        raise LookupError(f"unit {unit_code} has no {milestone} deadline on this incident")
+
+    def overdue(self, now: datetime) -> list[MilestoneClock]:
+        """The deadlines passed unmet at `now` (`dispatch.clock.is_overdue`)."""
+        return [c for c in self.clocks() if is_overdue(c.done_at, c.due, now)]
+
+    def clocks_started_at(self) -> datetime:
+        """When the current round's clocks started: the report, or the last reopening."""
+        return self.reopened_at if self.reopened_at is not None else self.received_at
+
     # -- the lifecycle --------------------------------------------------------------------------
     def dispatch(self, units: list[Unit], at: datetime, actor_id: str | None) -> None:
         """Hand the case to its responsible units: the territory first, then the departments."""
@@ -231,9 +269,9 @@ class Incident:
         self.assignments.sort(key=lambda a: (a.kind != UnitKind.TERRITORY, a.unit_code))
         self.status = Status.DISPATCHED
         # The units hear of it through their own `offered` event (which carries the case too):
-        # one message per unit for a new case, the first thing its officers see.
-        self.record("dispatched", at, actor_id, audience=[f"user:{self.reporter_id}", "command"],
-                    status=self.status, units=self.unit_codes())
+        # one message per unit for a new case, the first thing its officers see (see events.py).
+        self.record(EventType.DISPATCHED, at, actor_id, status=self.status,
+                    units=self.unit_codes())
 
     def accept(self, unit_code: str, officer_id: str, at: datetime) -> bool:
         """The officer takes the task for the unit; returns False when it was already taken."""
@@ -241,7 +279,7 @@ class Incident:
         if a.accepted_at is not None:
             return False
         a.accepted_at, a.accepted_by = at, officer_id
-        self.record("accepted", at, officer_id, unit=unit_code)
+        self.record(EventType.ACCEPTED, at, officer_id, unit=unit_code)
         return True
 
     def arrive(self, unit_code: str, officer_id: str, at: datetime, location: Point,
@@ -260,8 +298,8 @@ class Incident:
         a.arrival_device_time = device_time
         if self.status in (Status.DISPATCHED, Status.REOPENED):
             self.status = Status.ON_SITE
-        self.record("arrived", at, officer_id, unit=unit_code, status=self.status,
-                    distance_m=a.arrival_distance_m, on_time=at <= a.arrival_due)
+        self.record(EventType.ARRIVED, at, officer_id, unit=unit_code, status=self.status,
+                    distance_m=a.arrival_distance_m, on_time=on_time(at, a.arrival_due))
         return True
 
     def restore(self, actor_id: str, at: datetime, note: str) -> bool:
@@ -275,8 +313,8 @@ class Incident:
                            "a responsible unit is on site")
         self.status = Status.RESTORED
         self.restored_at, self.restored_by, self.restore_note = at, actor_id, note
-        self.record("restored", at, actor_id, status=self.status, note=note,
-                    on_time=at <= self.restore_due)
+        self.record(EventType.RESTORED, at, actor_id, status=self.status, note=note,
+                    on_time=on_time(at, self.restore_due))
         return True
 
     def resolve(self, actor_id: str, at: datetime, note: str) -> bool:
@@ -284,14 +322,37 @@ class Incident:
         if (self.status == Status.RESOLVED and self.resolved_by == actor_id
                 and self.resolve_note == note):
             return False
-        if self.status != Status.RESTORED:
+        # A reopened case keeps its restored order: only the problem is to be solved again.
+        if self.status not in (Status.RESTORED, Status.REOPENED):
             raise Conflict(f"incident is {self.status}; a problem can be marked solved only after "
                            "order is restored")
         self.status = Status.RESOLVED
         self.resolved_at, self.resolved_by, self.resolve_note = at, actor_id, note
-        self.record("resolved", at, actor_id, status=self.status, note=note,
-                    on_time=at <= self.resolve_due)
+        self.record(EventType.RESOLVED, at, actor_id, status=self.status, note=note,
+                    on_time=on_time(at, self.resolve_due))
         return True
+
+    def reopen(self, at: datetime, policy: Policy, actor_id: str | None, note: str = "") -> None:
+        """Send a solved case back (the reporter is not satisfied): the clocks run again.
+
+        The problem is open again with a new resolve deadline counted from now (the policy's
+        resolve allowance), for every responsible unit; the order restored stands (its time and
+        on-time judgement are kept), and so do the arrivals. The round goes up by one: the new
+        deadline gets its own timers (planned by `dispatch.deadlines.plan_timers`, or the next
+        sweep) and its own overdue records, and those of earlier rounds are kept as they were.
+        """
+        if self.status not in (Status.RESOLVED, Status.CLOSED):
+            raise Conflict(f"incident is {self.status}; only a solved or closed incident can be "
+                           "reopened")
+        self.round += 1
+        self.reopened_at = at
+        self.status = Status.REOPENED
+        self.resolve_due = at + policy.resolve
+        self.resolved_at = self.resolved_by = self.resolve_note = None
+        self.closed_at = None
+        self.timers_planned_at = None  # the new round's timers are still to be planned
+        self.record(EventType.REOPENED, at, actor_id, status=self.status, note=note,
+                    round=self.round, resolve_due=iso_utc(self.resolve_due))
 
     def _open_assignment(self, unit_code: str, action: str) -> Assignment:
         if self.status in (Status.RESOLVED, Status.CLOSED, Status.REPORTED):

@@ -10,6 +10,7 @@ from pathlib import Path
 from dispatch.access import rooms_for, visible
 from dispatch.context import Context, reader
 from dispatch.errors import NotFound
+from dispatch.events import COMMAND
 from dispatch.model import Event, Incident, Role, User
 
 
@@ -59,7 +60,7 @@ def get_incident(ctx: Context, user: User, incident_id: str) -> tuple[Incident, 
         incident = visible(user, uow.incidents.get(incident_id), incident_id)
         rooms = set(rooms_for(user))
         events = [e for e in uow.incidents.events(incident_id)
-                  if "command" in rooms or rooms & set(e.audience)]
+                  if COMMAND in rooms or rooms & set(e.audience)]
         return incident, events
 
 

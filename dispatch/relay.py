@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from dispatch import events
 from dispatch.errors import ValidationFailed
 from dispatch.model import Event
 from dispatch.ports import UnitOfWork
@@ -21,17 +22,13 @@ from dispatch.utc import iso_utc
 
 log = logging.getLogger(__name__)
 
-SOCKET_EVENTS = {
-    "offered": "task.offered",
-    "offer_unanswered": "task.unanswered",
-    "overdue": "incident.overdue",
-    "deadline_near": "incident.deadline_near",
-}
+# The Socket.IO event of each event type (named in dispatch.events, with its audience).
+SOCKET_EVENTS = {str(t): spec.socket_event for t, spec in events.CATALOGUE.items()}
 Emit = Callable[[str, dict[str, Any], list[str]], None]
 
 
 def socket_event(event: Event) -> str:
-    return SOCKET_EVENTS.get(event.type, "incident.updated")
+    return events.socket_event(event.type)
 
 
 def payload(event: Event) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from dispatch.access import require_role
 from dispatch.clock import deadlines
 from dispatch.context import Context, commit_and_publish
 from dispatch.errors import Conflict, ValidationFailed
+from dispatch.events import EventType
 from dispatch.model import Incident, Photo, Role, User, new_id
 
 
@@ -73,15 +74,15 @@ def report_incident(ctx: Context, reporter: User, report: NewReport,
             boundary_set_id=place.boundary_set_id, received_at=now,
             arrival_due=due.arrival, restore_due=due.restore, resolve_due=due.resolve,
             id=incident_id)
-        incident.record("reported", now, reporter.id, category=report.category,
+        incident.record(EventType.REPORTED, now, reporter.id, category=report.category,
                         territory=place.code, location=[location.x, location.y],
                         crs=report.crs, site_id=report.site_id, green_channel=green_channel)
         incident.dispatch(units, now, None)
         ranked = uow.positions.rank([u.code for u in units], location,
                                     now - ctx.settings.on_duty_window)
         for unit in units:
-            incident.record("offered", now, None, audience=[f"unit:{unit.code}", "command"],
-                            unit=unit.code, repeat=0, officers=ranked[unit.code])
+            incident.record(EventType.OFFERED, now, None, unit=unit.code, repeat=0,
+                            officers=ranked[unit.code])
 
         saved: list[Photo] = []
         try:

@@ -1,8 +1,12 @@
 """The clocks that run without anyone watching: deadline warnings, overdue notices, repeated offers.
 
-Timers are rows planned when a case is dispatched (the database is the truth); RQ jobs and a
-periodic sweep both try to fire them, and whichever comes first under the row lock wins. What a
-timer does when it fires is decided here, from the case as it is at that moment.
+Timers are rows planned when a case is dispatched or reopened (the database is the truth); RQ
+jobs and a periodic sweep both try to fire them, and whichever comes first under the row lock
+wins. What a timer does when it fires is decided here, from the case as it is at that moment.
+
+Timers and overdue records are keyed by the deadline they watch (see tables.py): a deadline that
+moves (an extension, a reopening) gets timers and, when missed, an overdue record of its own,
+while those of the earlier deadline stay as history. Both carry the round they were planned in.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from enum import StrEnum
 from typing import Any
 from collections.abc import Callable
 
-from dispatch.clock import Policy
+from dispatch.clock import Policy, first_late_instant, is_overdue
+from dispatch.events import EventType
 from dispatch.model import Incident, Milestone, Status
 from dispatch.utc import iso_utc
 
@@ -38,11 +43,13 @@ class Timer:
     fired_at: datetime | None = None
     outcome: str | None = None
     id: int | None = None
+    round: int = 0  # the incident's round it was planned in (history; the deadline is the key)
 
 
 @dataclass
 class OverdueRecord:
-    """Accountability: a unit missed a milestone. One per (incident, unit, milestone), ever."""
+    """Accountability: a unit missed a deadline. One per (incident, unit, milestone, deadline):
+    a new deadline (a reopened or extended case) can be missed again, and recorded again."""
 
     incident_id: str
     unit_code: str
@@ -52,36 +59,40 @@ class OverdueRecord:
     met_at: datetime | None = None
     late_by_seconds: float | None = None
     id: int | None = None
+    round: int = 0
 
 
 def deadline_of(incident: Incident, unit_code: str, milestone: str) -> datetime:
-    if milestone == Milestone.ARRIVAL:
-        assignment = incident.assignment(unit_code)
-        assert assignment is not None
-        return assignment.arrival_due
-    return incident.restore_due if milestone == Milestone.RESTORE else incident.resolve_due
+    return incident.clock_of(unit_code, milestone).due
 
 
 def met_at(incident: Incident, unit_code: str, milestone: str) -> datetime | None:
-    if milestone == Milestone.ARRIVAL:
-        assignment = incident.assignment(unit_code)
-        return None if assignment is None else assignment.arrived_at
-    return incident.restored_at if milestone == Milestone.RESTORE else incident.resolved_at
+    return incident.clock_of(unit_code, milestone).done_at
 
 
 def plan(incident: Incident, policy: Policy, offer_timeout: timedelta | None) -> list[Timer]:
-    """Every responsible unit answers for every milestone: a warning before it, a notice after."""
+    """Every responsible unit answers for every open milestone of the current round: a warning
+    before its deadline, a notice at the first instant it is late (`first_late_instant`).
+
+    Milestones already met are not watched. A deadline that an earlier round planned already
+    (an arrival still awaited after a reopening) plans the same rows again, which the database
+    stores once: its earlier timers carry on. Offers belong to the first round only: a reopened
+    case goes back to units that have it already.
+    """
     timers = []
+    start = incident.clocks_started_at()
     for a in incident.assignments:
         for milestone in Milestone:
-            deadline = deadline_of(incident, a.unit_code, milestone)
-            warn_at = deadline - policy.warning(milestone)
-            if warn_at > incident.received_at:
+            clock = incident.clock_of(a.unit_code, milestone)
+            if clock.done_at is not None:
+                continue
+            warn_at = clock.due - policy.warning(milestone)
+            if warn_at > start:
                 timers.append(Timer(incident.id, a.unit_code, TimerKind.DEADLINE_NEAR, milestone,
-                                    deadline, warn_at))
+                                    clock.due, warn_at, round=incident.round))
             timers.append(Timer(incident.id, a.unit_code, TimerKind.OVERDUE, milestone,
-                                deadline, deadline))
-        if offer_timeout:
+                                clock.due, first_late_instant(clock.due), round=incident.round))
+        if offer_timeout and incident.round == 0:
             timers.extend(_next_offer(incident, a.unit_code, 0, offer_timeout))
     return timers
 
@@ -100,6 +111,8 @@ class Fired:
     outcome: str
     record: OverdueRecord | None = None
     follow_up: list[Timer] | None = None
+    # Not fired after all: keep the timer pending, due again at this time.
+    retry_at: datetime | None = None
 
 
 def fire(timer: Timer, incident: Incident, now: datetime, rank: Ranking,
@@ -115,29 +128,32 @@ def fire(timer: Timer, incident: Incident, now: datetime, rank: Ranking,
         if a is None or a.accepted_at or a.arrived_at or incident.status in (
                 Status.RESOLVED, Status.CLOSED):
             return Fired("answered")
-        incident.record("offered", now, None, audience=[f"unit:{unit}", "command"], unit=unit,
-                        officers=rank(unit), repeat=timer.attempt)
-        incident.record("offer_unanswered", now, None, audience=[f"dispatch:{unit}", "command"],
-                        unit=unit, waited_s=(now - incident.received_at).total_seconds())
+        incident.record(EventType.OFFERED, now, None, unit=unit, officers=rank(unit),
+                        repeat=timer.attempt)
+        incident.record(EventType.OFFER_UNANSWERED, now, None, unit=unit,
+                        waited_s=(now - incident.received_at).total_seconds())
         follow = _next_offer(incident, unit, timer.attempt, offer_timeout) if offer_timeout else []
         return Fired("repeated", follow_up=follow)
 
-    deadline = deadline_of(incident, unit, timer.milestone)
-    if deadline != timer.deadline:
-        return Fired("stale")  # the deadline moved (extended); its own timers carry on
-    if met_at(incident, unit, timer.milestone) is not None:
+    clock = incident.clock_of(unit, timer.milestone)
+    if clock.due != timer.deadline:
+        # The deadline moved (extended, or a new round); the new one has timers of its own.
+        return Fired("stale")
+    if clock.done_at is not None:
         return Fired("met")
     if timer.kind == TimerKind.DEADLINE_NEAR:
-        incident.record("deadline_near", now, None, audience=[f"unit:{unit}"], unit=unit,
-                        milestone=timer.milestone, due=iso_utc(deadline))
+        incident.record(EventType.DEADLINE_NEAR, now, None, unit=unit,
+                        milestone=timer.milestone, due=iso_utc(clock.due))
         return Fired("warned")
-    record = OverdueRecord(incident.id, unit, timer.milestone, deadline, now)
+    if not is_overdue(clock.done_at, clock.due, now):
+        # Due to fire before it is late (a timer planned at the deadline itself, before the
+        # boundary was one rule): not a miss yet, so wait for the first late instant.
+        return Fired("early", retry_at=first_late_instant(clock.due))
+    record = OverdueRecord(incident.id, unit, timer.milestone, clock.due, now, round=timer.round)
     return Fired("overdue", record=record)
 
 
 def announce_overdue(incident: Incident, record: OverdueRecord) -> None:
-    incident.record("overdue", record.recorded_at, None,
-                    audience=[f"unit:{record.unit_code}", f"dispatch:{record.unit_code}",
-                              "command"],
-                    unit=record.unit_code, milestone=record.milestone, due=iso_utc(record.due_at),
+    incident.record(EventType.OVERDUE, record.recorded_at, None, unit=record.unit_code,
+                    milestone=record.milestone, due=iso_utc(record.due_at),
                     late_by_s=(record.recorded_at - record.due_at).total_seconds())

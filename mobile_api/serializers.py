@@ -14,14 +14,9 @@ from mobile_api import schemas as s
 
 
 def overdue(incident: Incident, now: datetime) -> list[s.OverdueOut]:
-    """Deadlines that have passed with their milestone unmet."""
-    out = [s.OverdueOut(milestone="arrival", unit=a.unit_code, due=a.arrival_due)
-           for a in incident.assignments if a.arrived_at is None and now > a.arrival_due]
-    if incident.restored_at is None and now > incident.restore_due:
-        out.append(s.OverdueOut(milestone="restore", unit=None, due=incident.restore_due))
-    if incident.resolved_at is None and now > incident.resolve_due:
-        out.append(s.OverdueOut(milestone="resolve", unit=None, due=incident.resolve_due))
-    return out
+    """Deadlines that have passed with their milestone unmet (the domain's `is_overdue`)."""
+    return [s.OverdueOut(milestone=str(c.milestone), unit=c.unit_code, due=c.due)
+            for c in incident.overdue(now)]
 
 
 def incident(inc: Incident, now: datetime, events: Sequence[Event] | None = None) -> dict[str, Any]:

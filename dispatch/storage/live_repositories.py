@@ -150,12 +150,13 @@ class Timers:
 
     def add_all(self, items: Sequence[Timer]) -> None:
         """One multi-row INSERT (a case plans a dozen timers, and the ORM would cost more than
-        the database); a timer planned twice is stored once."""
+        the database); a timer planned twice (the same deadline, say an arrival still awaited
+        when a new round is planned) is stored once, and the earlier row carries on."""
         if items:
             self.s.execute(upsert(self.s)(t.timers).on_conflict_do_nothing(), [
                 {"incident_id": x.incident_id, "unit_code": x.unit_code, "kind": str(x.kind),
                  "milestone": str(x.milestone), "attempt": x.attempt, "deadline": x.deadline,
-                 "due_at": x.due_at} for x in items])
+                 "due_at": x.due_at, "round": x.round} for x in items])
 
     def unplanned_incidents(self, limit: int) -> list[model.Incident]:
         """Incidents whose timers were not stored yet (their process died right after commit)."""
@@ -166,7 +167,11 @@ class Timers:
 
     def claim_due(self, now: datetime, limit: int, incident_id: str | None = None
                   ) -> list[Timer]:
-        """Lock due, unfired timers; a concurrent sweeper or job skips them (fires once)."""
+        """Lock due, unfired timers; a concurrent sweeper or job skips them (fires once).
+
+        Due means the firing time has come (`due_at <= now`); whether that is late is the
+        domain's call (`timers.fire`), and overdue timers are planned for the first late
+        instant, so they come due exactly when `clock.is_overdue` starts to hold."""
         q = (select(Timer).where(t.timers.c.fired_at.is_(None), t.timers.c.due_at <= now)
              .order_by(t.timers.c.due_at, t.timers.c.id).limit(limit)
              .with_for_update(skip_locked=True))
@@ -191,11 +196,14 @@ class Accountability:
         self.s = session
 
     def add_once(self, record: OverdueRecord) -> bool:
-        """Insert unless this (incident, unit, milestone) was recorded already; True if new."""
+        """Insert unless this (incident, unit, milestone, deadline) was recorded already; True
+        if new. A new deadline (a reopened or extended case) can be missed, and recorded, again."""
         stmt = upsert(self.s)(t.overdue_records).values(
             incident_id=record.incident_id, unit_code=record.unit_code,
             milestone=record.milestone, due_at=record.due_at, recorded_at=record.recorded_at,
-        ).on_conflict_do_nothing(index_elements=["incident_id", "unit_code", "milestone"])
+            round=record.round,
+        ).on_conflict_do_nothing(
+            index_elements=["incident_id", "unit_code", "milestone", "due_at"])
         return bool(cast(CursorResult[Any], self.s.execute(stmt)).rowcount)
 
     def mark_met(self, incident_id: str, unit_codes: Sequence[str], milestone: str,

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from dispatch import model
+from dispatch.clock import late
 from dispatch.ports import BoundarySet, IdempotencyClaim, TerritoryRow
 from dispatch.queries import IncidentQuery
 from dispatch.storage import tables as t
@@ -204,19 +205,29 @@ class Incidents:
         if query.bbox is not None:
             conds.append(self._in_bbox(query.bbox))
         if query.overdue_at is not None:
-            now = query.overdue_at
-            conds.append(or_(
-                exists().where(iu.c.incident_id == t.incidents.c.id, iu.c.arrived_at.is_(None),
-                               iu.c.arrival_due < now),
-                and_(t.incidents.c.restored_at.is_(None), t.incidents.c.restore_due < now),
-                and_(t.incidents.c.resolved_at.is_(None), t.incidents.c.resolve_due < now),
-            ))
+            conds.append(self._overdue(query.overdue_at))
         where = and_(true(), *conds)
         total = self.s.scalar(select(func.count()).select_from(t.incidents).where(where)) or 0
         q = (select(model.Incident).where(where)
              .order_by(t.incidents.c.received_at.desc(), t.incidents.c.id)
              .limit(query.limit).offset(query.offset))
         return list(self.s.scalars(q)), int(total)
+
+    @staticmethod
+    def _overdue(now: datetime) -> Any:
+        """`Incident.overdue(now)` is not empty, in SQL: the same deadlines as
+        `Incident.clocks()`, each judged by `clock.is_overdue` (unmet, and `clock.late`, called
+        on the column, so the boundary is the domain's own comparison)."""
+        inc, iu = t.incidents.c, t.incident_units.c
+
+        def overdue(done: Any, due: Any) -> Any:
+            return and_(done.is_(None), late(now, due))
+
+        return or_(
+            exists().where(iu.incident_id == inc.id, overdue(iu.arrived_at, iu.arrival_due)),
+            overdue(inc.restored_at, inc.restore_due),
+            overdue(inc.resolved_at, inc.resolve_due),
+        )
 
     def _in_bbox(self, bbox: tuple[float, float, float, float]) -> Any:
         min_lon, min_lat, max_lon, max_lat = bbox

@@ -119,6 +119,9 @@ incidents = Table(
     Column("resolve_note", Text, nullable=True),
     Column("closed_at", UTCDateTime, nullable=True),
     Column("timers_planned_at", UTCDateTime, nullable=True),
+    # The clocks' round: 0 from the report, +1 at each reopening (when it is `reopened_at`).
+    Column("round", Integer, nullable=False, default=0, server_default="0"),
+    Column("reopened_at", UTCDateTime, nullable=True),
 )
 Index("ix_incidents_unplanned", incidents.c.received_at,
       postgresql_where=incidents.c.timers_planned_at.is_(None),
@@ -226,6 +229,9 @@ timers = Table(
     Column("due_at", UTCDateTime, nullable=False),
     Column("fired_at", UTCDateTime, nullable=True),
     Column("outcome", String(20), nullable=True),
+    # The incident's round the timer was planned in (history: the deadline is what keys it).
+    Column("round", Integer, nullable=False, default=0, server_default="0"),
+    # Keyed by the deadline watched: a moved deadline gets timers of its own.
     UniqueConstraint("incident_id", "unit_code", "kind", "milestone", "attempt", "deadline",
                      name="uq_timers_once"),
 )
@@ -233,6 +239,8 @@ Index("ix_timers_pending", timers.c.due_at, postgresql_where=timers.c.fired_at.i
       sqlite_where=timers.c.fired_at.is_(None))
 
 # Accountability (超时责任追究): the unique constraint, not luck, keeps each miss recorded once.
+# A miss is of one deadline: a reopened or extended case that misses its new deadline gets a
+# second record, and the first stays.
 overdue_records = Table(
     "overdue_records", metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
@@ -244,5 +252,7 @@ overdue_records = Table(
     Column("recorded_at", UTCDateTime, nullable=False),
     Column("met_at", UTCDateTime, nullable=True),
     Column("late_by_seconds", Float, nullable=True),
-    UniqueConstraint("incident_id", "unit_code", "milestone", name="uq_overdue_records_once"),
+    Column("round", Integer, nullable=False, default=0, server_default="0"),
+    UniqueConstraint("incident_id", "unit_code", "milestone", "due_at",
+                     name="uq_overdue_records_per_deadline"),
 )

@@ -25,7 +25,10 @@ def test_every_unit_gets_a_warning_and_a_notice_per_milestone_and_a_first_offer_
     assert per_unit[("t", "deadline_near", "arrival")].due_at == T0 + timedelta(minutes=20)
     assert per_unit[("t", "deadline_near", "restore")].due_at == T0 + timedelta(minutes=45)
     assert per_unit[("t", "deadline_near", "resolve")].due_at == T0 + timedelta(days=6)
-    assert per_unit[("power_supply", "overdue", "resolve")].due_at == T0 + timedelta(days=7)
+    # The notice comes due at the first instant that counts as late, not at the deadline.
+    notice = per_unit[("power_supply", "overdue", "resolve")]
+    assert notice.deadline == T0 + timedelta(days=7)
+    assert notice.due_at == T0 + timedelta(days=7, microseconds=1)
     offers = [(t.due_at - T0, t.attempt) for t in timers
               if t.kind == "offer" and t.unit_code == "t"]
     assert offers == [(OFFER, 1)]  # each repeat plans the next one
