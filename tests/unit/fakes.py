@@ -9,7 +9,7 @@ objects read through a unit of work stay readable, detached, after it. `flush()`
 number new events from one counter, like the storage's, and `commit()` returns them in seq order.
 The unique keys the storage relies on are kept: one idempotency claim per (user, key), one fix
 per (officer, time), one timer per (incident, unit, kind, milestone, attempt, deadline), one
-overdue record per (incident, unit, milestone), one user per username. Row locks are not needed:
+overdue record per (incident, unit, milestone, deadline), one user per username. Row locks are not needed:
 the tests run one transaction at a time. Not modelled: an account disabled and re-enabled within
 one transaction raises its token version by 0 here and by 2 in storage.
 """
@@ -294,11 +294,7 @@ def _matches(i: Incident, q: IncidentQuery) -> bool:
         if not (min_lon <= i.location.x <= max_lon and min_lat <= i.location.y <= max_lat):
             return False
     if q.overdue_at is not None:
-        now = q.overdue_at
-        late = (any(a.arrived_at is None and a.arrival_due < now for a in i.assignments)
-                or (i.restored_at is None and i.restore_due < now)
-                or (i.resolved_at is None and i.resolve_due < now))
-        if not late:
+        if not i.overdue(q.overdue_at):  # the domain's one definition, as the SQL filter
             return False
     return True
 
@@ -410,8 +406,9 @@ class FakeTimers(_Repo):
 
 class FakeAccountability(_Repo):
     def add_once(self, record: OverdueRecord) -> bool:
-        if any((r.incident_id, r.unit_code, r.milestone)
-               == (record.incident_id, record.unit_code, record.milestone)
+        # One record per missed deadline, as the storage's unique key.
+        if any((r.incident_id, r.unit_code, r.milestone, r.due_at)
+               == (record.incident_id, record.unit_code, record.milestone, record.due_at)
                for r in self.w.overdue):
             return False
         self.w.overdue.append(replace(record, milestone=str(record.milestone),
