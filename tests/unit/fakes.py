@@ -9,8 +9,8 @@ objects read through a unit of work stay readable, detached, after it. `flush()`
 number new events from one counter, like the storage's, and `commit()` returns them in seq order.
 The unique keys the storage relies on are kept: one idempotency claim per (user, key), one fix
 per (officer, time), one timer per (incident, unit, kind, milestone, attempt, deadline), one
-overdue record per (incident, unit, milestone, deadline), one user per username. Row locks are not needed:
-the tests run one transaction at a time. Not modelled: an account disabled and re-enabled within
+overdue record per (incident, unit, milestone, deadline), one user per username. Row locks are
+not needed: the tests run one transaction at a time. Not modelled: an account disabled and re-enabled within
 one transaction raises its token version by 0 here and by 2 in storage.
 """
 
