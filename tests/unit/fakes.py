@@ -10,8 +10,8 @@ number new events from one counter, like the storage's, and `commit()` returns t
 The unique keys the storage relies on are kept: one idempotency claim per (user, key), one fix
 per (officer, time), one timer per (incident, unit, kind, milestone, attempt, deadline), one
 overdue record per (incident, unit, milestone, deadline), one user per username. Row locks are
-not needed: the tests run one transaction at a time. Not modelled: an account disabled and re-enabled within
-one transaction raises its token version by 0 here and by 2 in storage.
+not needed: the tests run one transaction at a time. Not modelled: an account disabled and
+re-enabled within one transaction raises its token version by 0 here and by 2 in storage.
 """
 
 from __future__ import annotations
