@@ -7,7 +7,7 @@ commit it wakes the web processes, which push the events to their clients).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import click
@@ -15,6 +15,7 @@ from flask import Flask
 from flask.cli import FlaskGroup, shell_command
 
 from dispatch import boundary_admin, demo, identity
+from dispatch.context import Context
 from dispatch.model import Role, User
 from dispatch.storage import migrate
 from mobile_api.context import dispatch_context, install, of
@@ -24,7 +25,7 @@ from server.bootstrap import Process, bootstrap
 
 def create_cli_app(config: Mapping[str, Any] | None = None) -> Flask:
     """The app `python -m server` runs the commands on."""
-    app = Flask("server")
+    app = Flask("server", static_folder=None)
     cfg = cfgmod.load(config)
     instance = cfgmod.instance_path(cfg)
     app.config.update(cfg)
@@ -32,6 +33,12 @@ def create_cli_app(config: Mapping[str, Any] | None = None) -> Flask:
     install(app, bootstrap(cfg, instance, Process.CLI))
     register_cli(app)
     return app
+
+
+def _hasher(ctx: Context) -> Callable[[str], str]:
+    if ctx.password_hasher is None:  # bootstrap gives one to the web app and to the commands
+        raise click.ClickException("this process's Context hashes no passwords")
+    return ctx.password_hasher
 
 
 def prepare_database(app: Flask, seed_if_empty: bool) -> None:
@@ -42,7 +49,7 @@ def prepare_database(app: Flask, seed_if_empty: bool) -> None:
         with ctx.uow() as uow:
             empty = uow.boundaries.active_set() is None
         if empty:
-            demo.seed_demo(ctx, ctx.password_hasher, say=click.echo)
+            demo.seed_demo(ctx, _hasher(ctx), say=click.echo)
 
 
 def register_cli(app: Flask) -> None:
@@ -60,7 +67,7 @@ def register_cli(app: Flask) -> None:
         """Add the Jiyuan demo (boundaries, departments, routing, users); only what is missing."""
         ctx = dispatch_context()
         migrate.upgrade(ctx.engine)
-        demo.seed_demo(ctx, ctx.password_hasher, say=click.echo)
+        demo.seed_demo(ctx, _hasher(ctx), say=click.echo)
 
     @app.cli.command("import-boundaries")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
@@ -123,7 +130,7 @@ def register_cli(app: Flask) -> None:
                 raise click.ClickException(f"user {username} exists already")
             if unit and uow.units.get(unit) is None:
                 raise click.ClickException(f"no unit {unit}")
-            user = User(username=username, password_hash=ctx.password_hasher(password),
+            user = User(username=username, password_hash=_hasher(ctx)(password),
                         role=role, unit_code=unit, display_name=display_name)
             uow.users.add(user)
             uow.commit()

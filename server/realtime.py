@@ -163,7 +163,7 @@ def start_web_loops(ctx: Context, cfg: Mapping[str, Any], socketio: Any, keep_cl
                                    socketio.sleep, recheck_sockets, "socket re-check")
 
 
-def _every(interval: float, sleep: Callable[[float], None], work: Callable[[], Any],
+def _every(interval: float, sleep: Callable[[float], object], work: Callable[[], Any],
            what: str, stop: threading.Event | None = None) -> None:
     while stop is None or not stop.is_set():
         try:
