@@ -16,9 +16,9 @@ from dispatch.clock import Clock, utc_now
 from dispatch.locator import TerritoryLocator
 from dispatch.routing import RoutingTable
 from dispatch.model import Event, User
-from dispatch.relay import Relay
 from dispatch.settings import Settings
 from dispatch.timers import Timer
+from dispatch.relay import Relay  # a web process's; typed here, built by server.bootstrap
 
 
 def no_publish(events: Sequence[Event]) -> None:
