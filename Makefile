@@ -51,6 +51,7 @@ tools:
 ## The whole suite, on real PostGIS, Redis and SQLite.
 test: $(VENV)/.test services tools
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -66,6 +67,7 @@ bench: $(VENV)/.test services
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 
 clean:

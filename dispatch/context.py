@@ -1,4 +1,10 @@
-"""What every use case needs, passed in: `bootstrap()` in `server` builds one for each process."""
+"""What every use case needs, passed in: `server.bootstrap.bootstrap()` builds one per process.
+
+The Context is finished when it is built: frozen, so that nothing rewires what the use cases call
+after the fact (the kind of process decides its publisher, scheduler and relay at build time).
+Its members may keep their own state (the locator's and the routing table's caches, the relay's
+watermark); the Context never changes which members it holds.
+"""
 
 from __future__ import annotations
 
@@ -13,17 +19,22 @@ from dispatch.model import Event, User
 from dispatch.ports import UnitOfWork
 from dispatch.settings import Settings
 from dispatch.timers import Timer
+from dispatch.relay import Relay  # a web process's; typed here, built by server.bootstrap
 
 
-def _no_publish(events: Sequence[Event]) -> None:
-    return None
+def no_publish(events: Sequence[Event]) -> None:
+    """A process without clients or Redis: the web processes tail the log anyway."""
 
 
-def _no_schedule(timers: Sequence[Timer]) -> None:
-    return None
+def no_schedule(timers: Sequence[Timer]) -> None:
+    """Without RQ the sweep fires the timers from the database."""
 
 
-@dataclass
+def no_position(user: User, fix: dict[str, Any]) -> None:
+    """A process that serves no live map."""
+
+
+@dataclass(frozen=True)
 class Context:
     uow: Callable[[], UnitOfWork]
     # For reads that need no transaction (a user per request, listings): fewer round trips.
@@ -33,18 +44,19 @@ class Context:
     locator: TerritoryLocator = field(default_factory=TerritoryLocator)
     routing: RoutingTable = field(default_factory=RoutingTable)
     # Called with the events a change wrote, after it committed (the relay pushes them).
-    publish: Callable[[Sequence[Event]], None] = _no_publish
+    publish: Callable[[Sequence[Event]], None] = no_publish
     # Called with new timers after they committed (RQ jobs at their due times, where configured).
-    schedule: Callable[[Sequence[Timer]], None] = _no_schedule
+    schedule: Callable[[Sequence[Timer]], None] = no_schedule
     # Called with an officer's newest fix after it committed (live map; not part of the log).
-    push_position: Callable[[User, dict[str, Any]], None] = lambda user, fix: None
+    push_position: Callable[[User, dict[str, Any]], None] = no_position
     password_hasher: Callable[[str], str] | None = None
     # (stored hash or None for an unknown user, password) -> (matches, should be rehashed).
     # Injected so that the web process can run it off its event loop.
     password_verifier: Callable[[str | None, str], tuple[bool, bool]] | None = None
-    # Wiring the web layer reads (readiness, warm-up, the relay loops); opaque to the domain.
+    # The SQLAlchemy engine the web layer reads (readiness, warm-up, migrations); opaque here.
     engine: Any = None
-    relay: Any = None
+    # The outbox relay of a process that serves sockets (None elsewhere): its loops start it.
+    relay: Relay | None = None
 
 
 def reader(ctx: Context) -> UnitOfWork:

@@ -11,10 +11,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 
 from dispatch import identity
+from mobile_api.context import dispatch_context
 from mobile_api.openapi import doc
 from mobile_api.schemas import TokenOut, TokenRequest
 from mobile_api.validation import json_body
-from server import tokens
+from mobile_api import tokens
 
 bp = Blueprint("auth", __name__)
 
@@ -24,7 +25,7 @@ bp = Blueprint("auth", __name__)
      response=TokenOut, public=True, errors=(401, 429))
 def token():  # type: ignore[no-untyped-def]
     req = json_body(TokenRequest)
-    user = identity.authenticate(current_app.extensions["dispatch"], req.username, req.password)
+    user = identity.authenticate(dispatch_context(), req.username, req.password)
     out = TokenOut(access_token=tokens.issue(user),
                    expires_in=current_app.config["TOKEN_TTL_SECONDS"],
                    role=user.role, user_id=user.id)
@@ -35,5 +36,5 @@ def token():  # type: ignore[no-untyped-def]
 @doc("Sign out: revoke every token of the signed-in user (on every device)", status=204)
 def sign_out():  # type: ignore[no-untyped-def]
     user = tokens.current_user()
-    identity.revoke_tokens(current_app.extensions["dispatch"], user.id)
+    identity.revoke_tokens(dispatch_context(), user.id)
     return "", 204

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request, send_file
+from flask import Blueprint, jsonify, request, send_file
 
 from dispatch import fieldwork, queries, reporting
 from dispatch.context import Context
 from dispatch.errors import BadRequest, FieldError
 from mobile_api import schemas as s
 from mobile_api import serializers
+from mobile_api.context import dispatch_context
 from mobile_api.openapi import doc
 from mobile_api.uploads import read_photos
 from mobile_api.validation import json_body, parse_json, query_args, validate
-from server.tokens import current_user
+from mobile_api.tokens import current_user
 
 bp = Blueprint("incidents", __name__)
 
 
 def _ctx() -> Context:
-    return current_app.extensions["dispatch"]
+    return dispatch_context()
 
 
 def _key() -> str | None:

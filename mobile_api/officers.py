@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from dispatch.positions import record_positions
 from mobile_api import schemas as s
+from mobile_api.context import dispatch_context
 from mobile_api.openapi import doc
 from mobile_api.validation import json_body, validate
-from server.tokens import current_user
+from mobile_api.tokens import current_user
 
 bp = Blueprint("officers", __name__)
 
@@ -24,5 +25,5 @@ def positions():  # type: ignore[no-untyped-def]
     else:
         batch = json_body(s.PositionsBatch)
     fixes = [(p.wgs84_point(), p.accuracy_m, p.recorded_at) for p in batch.positions]
-    stored = record_positions(current_app.extensions["dispatch"], user, fixes)
+    stored = record_positions(dispatch_context(), user, fixes)
     return jsonify(received=len(fixes), stored=stored), 202

@@ -28,7 +28,7 @@ from pydantic import RootModel  # a line of its own: the import above is another
 
 from dispatch.model import Category, Role, Status, UnitKind
 from geo.crs import to_wgs84
-from server.jsonio import bad_text_path
+from mobile_api.jsonio import bad_text_path
 
 #: A fix claiming to be worse than this is no position at all (and would widen a check-in).
 ACCURACY_MAX_M = 10_000.0

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 
 from dispatch import sites
 from mobile_api import schemas as s
 from mobile_api import serializers
+from mobile_api.context import dispatch_context
 from mobile_api.openapi import doc
 from mobile_api.validation import json_body
-from server.tokens import current_user
+from mobile_api.tokens import current_user
 
 bp = Blueprint("sites", __name__)
 
@@ -20,7 +21,7 @@ bp = Blueprint("sites", __name__)
 def create():  # type: ignore[no-untyped-def]
     user = current_user()
     body = json_body(s.SiteCreate)
-    site = sites.register_site(current_app.extensions["dispatch"], user, body.name,
+    site = sites.register_site(dispatch_context(), user, body.name,
                                body.location.wgs84_point(), body.address, body.green_channel,
                                body.lead_department, body.owner_id)
     return jsonify(serializers.site(site)), 201
@@ -30,5 +31,5 @@ def create():  # type: ignore[no-untyped-def]
 @doc("List sites (a reporter sees its own)", response=s.SiteList,
      roles="reporter, admin, commander")
 def index():  # type: ignore[no-untyped-def]
-    found = sites.list_sites(current_app.extensions["dispatch"], current_user())
+    found = sites.list_sites(dispatch_context(), current_user())
     return jsonify(items=[serializers.site(x) for x in found])

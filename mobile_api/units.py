@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 
 from dispatch.errors import ServiceUnavailable
 from geo.boundaries import Territory, to_feature_collection
 from mobile_api import schemas as s
+from mobile_api.context import dispatch_context
 from mobile_api.openapi import doc
-from server.tokens import current_user
+from mobile_api.tokens import current_user
 
 bp = Blueprint("units", __name__)
 
@@ -17,7 +18,7 @@ bp = Blueprint("units", __name__)
 @doc("Territories and functional departments", response=s.UnitsOut)
 def index():  # type: ignore[no-untyped-def]
     current_user()
-    with current_app.extensions["dispatch"].uow() as uow:
+    with dispatch_context().uow() as uow:
         units = uow.units.list()
         routing = uow.routing.table()
     return jsonify(items=[{"code": u.code, "name": u.name, "kind": u.kind} for u in units],
@@ -29,7 +30,7 @@ def index():  # type: ignore[no-untyped-def]
      response=s.BoundaryCollection, content_type="application/geo+json")
 def boundaries():  # type: ignore[no-untyped-def]
     current_user()
-    with current_app.extensions["dispatch"].uow() as uow:
+    with dispatch_context().uow() as uow:
         active = uow.boundaries.active_set()
         if active is None:
             raise ServiceUnavailable("no boundary set is active")

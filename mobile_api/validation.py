@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticError
 
 from dispatch.errors import BadRequest, FieldError, ValidationFailed
-from server import jsonio
+from mobile_api import jsonio
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -1,24 +1,34 @@
-"""The Flask application factory. Importing this package builds nothing."""
+"""The Flask application factory, on top of everything: the web process's composition root.
+
+Importing this package builds nothing (and imports no Flask): the worker and the scheduler run
+from it (`python -m server.worker`) without ever building the web app.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """The web app: routes, the `/live` namespace and the commands, on a web process's Context."""
+    from flask import Flask
+
     import mobile_api
+    from mobile_api import jsonio
+    from mobile_api.context import install
     from server import config as cfgmod
-    from server import health, http_policy, intake, jsonio, problems, realtime, throttle
-    from server.bootstrap import bootstrap
+    from server import health, http_policy, intake, live, problems, throttle
+    from server.bootstrap import Process, bootstrap
     from server.cli import register_cli
     from server.extensions import socketio
 
     app = Flask(__name__, instance_relative_config=True)
     cfg = cfgmod.load(config)
-    instance = cfgmod.instance_path(cfg, app.instance_path)
+    instance = cfgmod.instance_path(cfg)
     app.config.update(cfg)
     app.config["SECRET_KEY"] = cfgmod.secret_key(cfg, instance)
     app.config["INSTANCE_PATH"] = str(instance)
@@ -26,8 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = cfg["PHOTO_MAX_BYTES"] * cfg["PHOTO_MAX_COUNT"] + 1_000_000
     app.json = jsonio.JSONProvider(app)  # UTF-8, depth-limited in, never NaN out
 
-    ctx = bootstrap(cfg, instance)
-    app.extensions["dispatch"] = ctx
+    install(app, bootstrap(cfg, instance, Process.WEB, socketio))
 
     problems.register(app)
     intake.register(app)
@@ -37,6 +46,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_cli(app)
     socketio.init_app(app, async_mode=cfg["ASYNC_MODE"], message_queue=cfg["REDIS_URL"] or None,
                       cors_allowed_origins=http_policy.socketio_origins(cfg["CORS_ORIGINS"]))
-    realtime.attach(ctx, socketio, cfg["REDIS_URL"])
+    live.register(socketio)
     http_policy.register(app)  # last: its middleware wraps Socket.IO's too
     return app
+
+
+def start_web_loops(app: Flask, keep_clocks: bool) -> None:
+    """In a process that serves clients (gunicorn's worker, `make run`): the relay, the log tail,
+    the wake-up listener, the idle-socket re-check and, without a separate scheduler, the
+    clocks, as background tasks."""
+    from mobile_api.context import of
+    from server import live, realtime
+    from server.extensions import socketio
+
+    def recheck_sockets() -> None:
+        with app.app_context():
+            live.recheck_idle(socketio)
+
+    realtime.start_web_loops(of(app), app.config, socketio, keep_clocks, recheck_sockets)

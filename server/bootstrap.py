@@ -1,9 +1,22 @@
-"""Wires the use cases' dependencies from configuration: one function for web, worker and tests."""
+"""The composition root: the one place a process's Context is built, whole, from configuration.
+
+Each kind of process gets what it needs and nothing after: `bootstrap()` returns a finished,
+frozen Context (nothing attaches hooks to it later).
+
+- WEB (gunicorn's `server.wsgi:create()`, `make run`, the tests' app): a relay pushing to its own
+  Socket.IO clients, positions to command, wake-up notes to the other processes, and timers to
+  RQ off the request's path where REDIS_URL is set. Needs the Socket.IO server.
+- WORKER (`python -m server.worker`), SCHEDULER (`python -m server.scheduler`) and CLI
+  (`python -m server <command>`): no clients, so no relay; after a commit they wake the web
+  processes and hand new timers to RQ (where REDIS_URL is set). The worker and the scheduler build
+  no Flask app: `for_process()` reads the configuration and bootstraps directly.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
+from enum import StrEnum
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -14,17 +27,23 @@ from dispatch.device_time import DeviceTimeWindow
 from dispatch.settings import Settings
 from dispatch.storage.database import make_engine, make_session_factory
 from dispatch.storage.uow import SqlUnitOfWork
-from server import passwords
+from server import config as cfgmod
+from server import passwords, realtime
+
+
+class Process(StrEnum):
+    WEB = "web"
+    WORKER = "worker"
+    SCHEDULER = "scheduler"
+    CLI = "cli"
 
 
 def database_url(cfg: Mapping[str, Any], instance: Path) -> str:
     return cfg["DATABASE_URL"] or f"sqlite:///{(instance / 'dispatch.sqlite3').resolve()}"
 
 
-def bootstrap(cfg: Mapping[str, Any], instance: Path) -> Context:
-    engine = make_engine(database_url(cfg, instance))
-    sessions = make_session_factory(engine)
-    settings = Settings(
+def settings(cfg: Mapping[str, Any], instance: Path) -> Settings:
+    return Settings(
         policies=Policies.from_seconds(cfg["DEADLINES"]),
         checkin_radius_m=float(cfg["CHECKIN_RADIUS_M"]),
         checkin_accuracy_cap_m=float(cfg["CHECKIN_ACCURACY_CAP_M"]),
@@ -40,14 +59,42 @@ def bootstrap(cfg: Mapping[str, Any], instance: Path) -> Context:
             ahead=timedelta(seconds=float(cfg["DEVICE_TIME_AHEAD_SECONDS"])),
             max_age=timedelta(seconds=float(cfg["POSITION_MAX_AGE_SECONDS"]))),
     )
-    hasher, verifier = passwords.make(str(cfg["PASSWORD_HASH_METHOD"]),
-                                      int(cfg["PASSWORD_HASH_THREADS"]))
+
+
+def bootstrap(cfg: Mapping[str, Any], instance: Path, process: Process = Process.CLI,
+              socketio: Any = None) -> Context:
+    """The finished Context of one kind of process (`socketio`: the web process's server)."""
+    engine = make_engine(database_url(cfg, instance))
+    uow = partial(SqlUnitOfWork, make_session_factory(engine))
+    redis_url = cfg["REDIS_URL"] or None
+    if process is Process.WEB:
+        if socketio is None:
+            raise ValueError("a web process's Context needs its Socket.IO server")
+        hooks = realtime.web_hooks(uow, socketio, redis_url)
+    else:
+        hooks = realtime.headless_hooks(redis_url)
+    hasher = verifier = None
+    if process in (Process.WEB, Process.CLI):  # the others sign no one in and make no accounts
+        hasher, verifier = passwords.make(str(cfg["PASSWORD_HASH_METHOD"]),
+                                          int(cfg["PASSWORD_HASH_THREADS"]))
     return Context(
-        uow=partial(SqlUnitOfWork, sessions),
+        uow=uow,
         read=partial(SqlUnitOfWork, make_session_factory(engine, read_only=True)),
         clock=cfg["CLOCK"] or utc_now,
-        settings=settings,
+        settings=settings(cfg, instance),
+        publish=hooks.publish,
+        schedule=hooks.schedule,
+        push_position=hooks.push_position,
+        relay=hooks.relay,
         password_hasher=hasher,
         password_verifier=verifier,
         engine=engine,
     )
+
+
+def for_process(process: Process, overrides: Mapping[str, Any] | None = None
+                ) -> tuple[dict[str, Any], Context]:
+    """A process that builds no Flask app: its configuration (defaults, the environment,
+    `overrides`) and its Context."""
+    cfg = cfgmod.load(overrides)
+    return cfg, bootstrap(cfg, cfgmod.instance_path(cfg), process)

@@ -1,39 +1,62 @@
 """Administrative commands: `python -m server <command>` (or `flask --app server <command>`).
 
-Each says what it is about to change and is safe to run again.
+Each says what it is about to change and is safe to run again. `python -m server` runs them on
+an app of their own (`create_cli_app`): no routes and no sockets, a command's Context (after a
+commit it wakes the web processes, which push the events to their clients).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 import click
-from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask import Flask
+from flask.cli import FlaskGroup, shell_command
 
 from dispatch import boundary_admin, demo, identity
+from dispatch.context import Context
 from dispatch.model import Role, User
 from dispatch.storage import migrate
+from mobile_api.context import dispatch_context, install, of
+from server import config as cfgmod
+from server.bootstrap import Process, bootstrap
 
 
-def _ctx():  # type: ignore[no-untyped-def]
-    return current_app.extensions["dispatch"]
+def create_cli_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """The app `python -m server` runs the commands on."""
+    app = Flask("server", static_folder=None)
+    cfg = cfgmod.load(config)
+    instance = cfgmod.instance_path(cfg)
+    app.config.update(cfg)
+    app.config["INSTANCE_PATH"] = str(instance)
+    install(app, bootstrap(cfg, instance, Process.CLI))
+    register_cli(app)
+    return app
+
+
+def _hasher(ctx: Context) -> Callable[[str], str]:
+    if ctx.password_hasher is None:  # bootstrap gives one to the web app and to the commands
+        raise click.ClickException("this process's Context hashes no passwords")
+    return ctx.password_hasher
 
 
 def prepare_database(app: Flask, seed_if_empty: bool) -> None:
     """Upgrade the schema, and seed the demo into an empty database when asked to."""
-    ctx = app.extensions["dispatch"]
+    ctx = of(app)
     migrate.upgrade(ctx.engine)
     if seed_if_empty:
         with ctx.uow() as uow:
             empty = uow.boundaries.active_set() is None
         if empty:
-            demo.seed_demo(ctx, ctx.password_hasher, say=click.echo)
+            demo.seed_demo(ctx, _hasher(ctx), say=click.echo)
 
 
 def register_cli(app: Flask) -> None:
     @app.cli.command("upgrade-db")
     def upgrade_db() -> None:
         """Create the schema or bring it to the newest migration."""
-        engine = _ctx().engine
+        engine = dispatch_context().engine
         click.echo(f"upgrading {engine.url.render_as_string(hide_password=True)} "
                    f"from revision {migrate.current(engine)} to head")
         migrate.upgrade(engine)
@@ -42,9 +65,9 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
         """Add the Jiyuan demo (boundaries, departments, routing, users); only what is missing."""
-        ctx = _ctx()
+        ctx = dispatch_context()
         migrate.upgrade(ctx.engine)
-        demo.seed_demo(ctx, ctx.password_hasher, say=click.echo)
+        demo.seed_demo(ctx, _hasher(ctx), say=click.echo)
 
     @app.cli.command("import-boundaries")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
@@ -65,8 +88,8 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(str(exc)) from None
         click.echo(f"importing {len(territories)} territories from {path} ({crs}) as '{name}'"
                    + (" and activating it" if activate else ""))
-        set_id, report = boundary_admin.import_boundary_set(_ctx(), territories, name, label,
-                                                            path, activate)
+        set_id, report = boundary_admin.import_boundary_set(dispatch_context(), territories, name,
+                                                            label, path, activate)
         for code in report.repaired:
             click.echo(f"  repaired invalid geometry of {code}")
         for a, b, area in report.overlaps:
@@ -81,12 +104,12 @@ def register_cli(app: Flask) -> None:
     def activate_boundaries(set_id: int) -> None:
         """Make a stored boundary set the one new reports are matched against."""
         click.echo(f"activating boundary set {set_id}; existing incidents keep their territory")
-        boundary_admin.activate_boundary_set(_ctx(), set_id)
+        boundary_admin.activate_boundary_set(dispatch_context(), set_id)
 
     @app.cli.command("list-boundaries")
     def list_boundaries() -> None:
         """The stored boundary sets."""
-        with _ctx().uow() as uow:
+        with dispatch_context().uow() as uow:
             for s in uow.boundaries.sets():
                 click.echo(f"{s.id}\t{'active' if s.active else ''}\t{s.name}\t{s.label}")
 
@@ -99,7 +122,7 @@ def register_cli(app: Flask) -> None:
     def create_user(username: str, role: str, unit: str | None, display_name: str,
                     password: str) -> None:
         """Create a user (refuses an existing username)."""
-        ctx = _ctx()
+        ctx = dispatch_context()
         if role in (Role.OFFICER, Role.DISPATCHER) and not unit:
             raise click.ClickException("officers and dispatchers belong to a unit: --unit")
         with ctx.uow() as uow:
@@ -107,7 +130,7 @@ def register_cli(app: Flask) -> None:
                 raise click.ClickException(f"user {username} exists already")
             if unit and uow.units.get(unit) is None:
                 raise click.ClickException(f"no unit {unit}")
-            user = User(username=username, password_hash=ctx.password_hasher(password),
+            user = User(username=username, password_hash=_hasher(ctx)(password),
                         role=role, unit_code=unit, display_name=display_name)
             uow.users.add(user)
             uow.commit()
@@ -121,12 +144,14 @@ def register_cli(app: Flask) -> None:
         from dispatch.errors import NotFound
         click.echo(f"deactivating {username} and revoking all of its tokens")
         try:
-            identity.deactivate_user(_ctx(), username)
+            identity.deactivate_user(dispatch_context(), username)
         except NotFound:
             raise click.ClickException(f"no user {username}") from None
         click.echo(f"{username} is deactivated")
 
 
 def main() -> None:
-    from server import create_app
-    FlaskGroup(create_app=create_app)(prog_name="python -m server")
+    """`python -m server <command>`: the commands above, and `shell` (with the app's context)."""
+    group = FlaskGroup(create_app=create_cli_app, add_default_commands=False)
+    group.add_command(shell_command)
+    group(prog_name="python -m server")

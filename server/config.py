@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -78,10 +79,28 @@ def load(overrides: Mapping[str, Any] | None, environ: Mapping[str, str] = os.en
     return cfg
 
 
-def instance_path(cfg: Mapping[str, Any], default: str) -> Path:
+def default_instance_path() -> Path:
+    """Where Flask puts the `server` package's instance folder (`Flask.auto_find_instance_path`),
+    found without Flask so that the worker and the scheduler use the same folder as the web
+    process: `instance/` beside a checkout, `<prefix>/var/server-instance` when installed."""
+    package_path = Path(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    prefix = Path(os.path.abspath(sys.prefix))
+    if package_path.is_relative_to(prefix):  # installed to the system
+        return prefix / "var" / "server-instance"
+    if package_path.name.lower() == "site-packages":  # installed to a virtualenv
+        parent = package_path.parent
+        if parent.name.lower() == "lib":  # Windows: prefix/lib/site-packages
+            return parent.parent / "var" / "server-instance"
+        if parent.parent.name.lower() == "lib":  # Unix: prefix/lib/pythonX.Y/site-packages
+            return parent.parent.parent / "var" / "server-instance"
+        return parent / "var" / "server-instance"  # prefix/site-packages
+    return package_path / "instance"  # not installed: a checkout
+
+
+def instance_path(cfg: Mapping[str, Any], default: str | Path | None = None) -> Path:
     """The instance folder holds the secret, the embedded database and by default the photos:
     created private to the server's user."""
-    path = Path(cfg["INSTANCE_PATH"] or default)
+    path = Path(cfg["INSTANCE_PATH"] or default or default_instance_path())
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 

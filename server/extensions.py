@@ -2,7 +2,7 @@
 
 from flask_socketio import SocketIO
 
-from server.jsonio import SocketJSON
+from mobile_api.jsonio import SocketJSON
 
 # Packets in are depth-limited and text-checked, events out never carry NaN (allow_nan=False).
 socketio = SocketIO(json=SocketJSON)

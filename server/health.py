@@ -9,6 +9,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from dispatch.storage.database import ping
+from mobile_api.context import dispatch_context
 from mobile_api.openapi import doc
 from mobile_api.schemas import Health, Readiness
 
@@ -26,7 +27,7 @@ def healthz():  # type: ignore[no-untyped-def]
      also={503: "not ready: a check failed"}, public=True, storage=False)
 def readyz():  # type: ignore[no-untyped-def]
     checks: dict[str, str] = {}
-    ctx = current_app.extensions["dispatch"]
+    ctx = dispatch_context()
     try:
         ping(ctx.engine)
         checks["database"] = "ok"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import Flask, request
 
 from dispatch.errors import FieldError, PayloadTooLarge, ValidationFailed
-from server.jsonio import text_problem
+from mobile_api.jsonio import text_problem
 
 MULTIPART_ROUTES = frozenset({"incidents.create"})  # the report with its photos
 

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
 from dispatch import fieldwork, identity
@@ -21,10 +21,11 @@ from dispatch.errors import DispatchError, Forbidden, Unauthorized, ValidationFa
 from dispatch.model import Role, User
 from dispatch.positions import record_positions
 from dispatch.relay import replay
+from mobile_api import tokens
+from mobile_api.context import dispatch_context
 from mobile_api.schemas import PositionFix
 from mobile_api.validation import validate
-from server import tokens
-from server.realtime import NAMESPACE
+from server.channels import NAMESPACE
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def recheck_idle(socketio: SocketIO) -> int:
     if they never send anything: they would otherwise go on hearing their rooms. One read of
     the users for all connections; run every `DISPATCH_SOCKET_RECHECK_SECONDS`."""
     clients = dict(_clients)
-    users = identity.load_users(current_app.extensions["dispatch"],
+    users = identity.load_users(dispatch_context(),
                                 {c.user.id for c in clients.values()})
     closed = 0
     for sid, client in clients.items():
@@ -149,7 +150,7 @@ def register(socketio: SocketIO) -> None:
         incident_id = payload.get("incident_id")
         if not isinstance(incident_id, str) or not incident_id:
             raise ValidationFailed.on("incident_id", "the id of the incident to accept")
-        incident = fieldwork.accept(current_app.extensions["dispatch"], client.user, incident_id)
+        incident = fieldwork.accept(dispatch_context(), client.user, incident_id)
         return {"ok": True, "incident_id": incident.id}
 
     @socketio.on("position", namespace=NAMESPACE)
@@ -158,7 +159,7 @@ def register(socketio: SocketIO) -> None:
         if client.user.role != Role.OFFICER:
             raise Forbidden("positions are sent by officers")
         fix = validate(PositionFix, payload)
-        stored = record_positions(current_app.extensions["dispatch"], client.user,
+        stored = record_positions(dispatch_context(), client.user,
                                   [(fix.wgs84_point(), fix.accuracy_m, fix.recorded_at)],
                                   fields=["recorded_at"])
         return {"ok": True, "stored": stored}
@@ -166,5 +167,5 @@ def register(socketio: SocketIO) -> None:
     @socketio.on("resync", namespace=NAMESPACE)
     @answer
     def resync(client: _Client, payload: dict[str, Any]) -> dict[str, Any]:
-        return replay(current_app.extensions["dispatch"].uow, client.rooms,  # type: ignore[no-any-return]
+        return replay(dispatch_context().uow, client.rooms,  # type: ignore[no-any-return]
                       payload.get("since_seq"))

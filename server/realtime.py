@@ -3,6 +3,9 @@
 Every process that commits events wakes the web processes (a Redis pub/sub note) and each web
 process relays new events from the database to its own clients. Without Redis, one process does
 everything: the same relay, rooms and timers, with the loops as background tasks.
+
+Nothing here imports Flask or Socket.IO: a web process passes its Socket.IO server in, and the
+worker and the scheduler use the Redis side alone (`headless_hooks`, `sweep`).
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -20,15 +24,14 @@ import redis
 from redis.exceptions import RedisError
 
 from dispatch import deadlines
-from dispatch.context import Context
+from dispatch.context import Context, no_position, no_publish, no_schedule
+from dispatch.model import Event, User
 from dispatch.relay import Relay
 from dispatch.storage.database import warm
 from dispatch.timers import Timer
+from server.channels import NAMESPACE, QUEUE, WAKE_CHANNEL
 
 log = logging.getLogger(__name__)
-NAMESPACE = "/live"
-QUEUE = "timers"
-WAKE_CHANNEL = "jiyuan311:events"
 PROCESS_TOKEN = uuid.uuid4().hex.encode()  # a process ignores its own wake-up notes
 
 
@@ -59,18 +62,54 @@ def rq_scheduler(url: str) -> Callable[[Sequence[Timer]], None]:
     return schedule
 
 
-def attach(ctx: Context, socketio: Any, redis_url: str | None) -> None:
-    """Give the context its real-time hooks; the loops start with `start_web_loops`."""
-    from server import live
+@dataclass(frozen=True)
+class Hooks:
+    """What a kind of process gives its Context to reach the others after a commit."""
+
+    publish: Callable[[Sequence[Event]], None] = no_publish
+    schedule: Callable[[Sequence[Timer]], None] = no_schedule
+    push_position: Callable[[User, dict[str, Any]], None] = no_position
+    relay: Relay | None = None
+
+
+def wake_publisher(redis_url: str) -> Callable[[], None]:
+    """A note on the wake-up channel: every web process flushes its relay when it hears one."""
+    wake = redis_client(redis_url)
+
+    def wake_others() -> None:
+        try:
+            wake.publish(WAKE_CHANNEL, PROCESS_TOKEN)
+        except RedisError as exc:  # the others tail the log within a second anyway
+            log.warning("could not wake the other processes: %s", exc)
+    return wake_others
+
+
+def headless_hooks(redis_url: str | None) -> Hooks:
+    """A process that serves no clients (worker, scheduler, command): after a commit it wakes
+    the web processes, whose relays push the events from the log, and hands new timers to RQ.
+    Without Redis it does neither: the web process tails the log and sweeps the timers."""
+    if not redis_url:
+        return Hooks()
+    wake_others = wake_publisher(redis_url)
+
+    def publish(events: Sequence[Event]) -> None:
+        wake_others()
+    return Hooks(publish=publish, schedule=rq_scheduler(redis_url))
+
+
+def web_hooks(uow: Callable[[], Any], socketio: Any, redis_url: str | None) -> Hooks:
+    """A process that serves clients: its relay pushes what it commits to its own clients at
+    once, and wakes the others; positions go to command through Socket.IO's message queue;
+    timers go to RQ off the request's path. The loops start with `start_web_loops`."""
 
     def emit_local(name: str, data: dict[str, Any], rooms: list[str]) -> None:
         # The relay of each process serves its own clients: no trip through the queue.
         socketio.emit(name, data, to=rooms, namespace=NAMESPACE, ignore_queue=True)
 
-    relay = Relay(ctx.uow, emit_local)
-    wake = redis_client(redis_url) if redis_url else None
+    relay = Relay(uow, emit_local)
+    wake_others = wake_publisher(redis_url) if redis_url else None
 
-    def publish(events: Sequence[Any]) -> None:
+    def publish(events: Sequence[Event]) -> None:
         """After a commit that wrote events: push them here, wake the other processes."""
         try:
             relay.push(events)
@@ -79,57 +118,52 @@ def attach(ctx: Context, socketio: Any, redis_url: str | None) -> None:
         # Let the clients' writers send the frames now, before this request goes on to build
         # its response (cooperative scheduling would otherwise make every officer wait for it).
         socketio.sleep(0)
-        if wake is not None:
-            try:
-                wake.publish(WAKE_CHANNEL, PROCESS_TOKEN)
-            except RedisError as exc:  # the others tail the log within a second anyway
-                log.warning("could not wake the other processes: %s", exc)
+        if wake_others is not None:
+            wake_others()
 
     throttle = PositionThrottle()
 
-    def push_position(user: Any, fix: dict[str, Any]) -> None:
+    def push_position(user: User, fix: dict[str, Any]) -> None:
         if throttle.allow(user.id):
             try:
                 socketio.emit("officer.position", fix, to="command", namespace=NAMESPACE)
             except Exception:  # noqa: BLE001 - a dropped map update is replaced by the next one
                 log.exception("could not push a position")
 
-    ctx.publish = publish
-    ctx.push_position = push_position
-    if redis_url:
-        to_rq = rq_scheduler(redis_url)
+    schedule = _in_background(socketio, rq_scheduler(redis_url)) if redis_url else no_schedule
+    return Hooks(publish=publish, schedule=schedule, push_position=push_position, relay=relay)
+
+
+def _in_background(socketio: Any, to_rq: Callable[[Sequence[Timer]], None]
+                   ) -> Callable[[Sequence[Timer]], None]:
+    def schedule(timers: Sequence[Timer]) -> None:
         # Off the request's path: the response does not wait for Redis (the sweep is the net).
-        ctx.schedule = lambda timers: socketio.start_background_task(to_rq, timers)
-    ctx.relay = relay
-    live.register(socketio)
+        socketio.start_background_task(to_rq, timers)
+    return schedule
 
 
-def start_web_loops(app: Any, socketio: Any, keep_clocks: bool) -> None:
+def start_web_loops(ctx: Context, cfg: Mapping[str, Any], socketio: Any, keep_clocks: bool,
+                    recheck_sockets: Callable[[], Any]) -> None:
     """In a process that serves clients: relay from now on, tail the log, listen for wake-ups,
-    and (without a separate scheduler) keep the clocks."""
-    ctx = app.extensions["dispatch"]
-    relay: Relay = ctx.relay
-    interval = float(app.config["SWEEP_SECONDS"])
+    re-check idle sockets, and (without a separate scheduler) keep the clocks."""
+    relay = ctx.relay
+    if relay is None:
+        raise RuntimeError("a web process's Context has a relay (bootstrap with Process.WEB)")
+    interval = float(cfg["SWEEP_SECONDS"])
     relay.start()
     warm(ctx.engine, 5)
     socketio.start_background_task(_every, interval, socketio.sleep, relay.flush, "relay tail")
-    if app.config["REDIS_URL"]:
-        socketio.start_background_task(_listen_for_wakeups, app.config["REDIS_URL"], relay,
+    if cfg["REDIS_URL"]:
+        socketio.start_background_task(_listen_for_wakeups, cfg["REDIS_URL"], relay,
                                        socketio.sleep)
     if keep_clocks:
         socketio.start_background_task(_every, interval, socketio.sleep,
                                        lambda: sweep(ctx), "clock sweep")
-
-    def recheck_sockets() -> None:
-        from server.live import recheck_idle
-
-        with app.app_context():
-            recheck_idle(socketio)
-    socketio.start_background_task(_every, float(app.config["SOCKET_RECHECK_SECONDS"]),
+    socketio.start_background_task(_every, float(cfg["SOCKET_RECHECK_SECONDS"]),
                                    socketio.sleep, recheck_sockets, "socket re-check")
 
 
-def _every(interval: float, sleep: Callable[[float], None], work: Callable[[], Any],
+def _every(interval: float, sleep: Callable[[float], object], work: Callable[[], Any],
            what: str, stop: threading.Event | None = None) -> None:
     while stop is None or not stop.is_set():
         try:

@@ -14,10 +14,10 @@ import sys  # noqa: E402
 
 
 def main() -> None:
-    from server import create_app
+    from server import create_app, start_web_loops
     from server.cli import prepare_database
     from server.extensions import socketio
-    from server.realtime import start_web_loops, tune_gc
+    from server.realtime import tune_gc
 
     if os.environ.get("DATABASE_URL", "").startswith("postgres"):
         from psycogreen.gevent import patch_psycopg
@@ -34,7 +34,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     # Without Redis one process does everything, the clocks included.
-    start_web_loops(app, socketio, keep_clocks=not app.config["REDIS_URL"])
+    start_web_loops(app, keep_clocks=not app.config["REDIS_URL"])
     tune_gc()
     print(f"serving on http://{host}:{port} (Ctrl-C stops)", flush=True)
     socketio.run(app, host=host, port=port, log_output=False)

@@ -2,28 +2,41 @@
 
     python -m server.worker          # needs DATABASE_URL and REDIS_URL
 
-Jobs run in this process (SimpleWorker), so the database pool and Socket.IO emitter are made once.
+It builds no web app: its Context comes from the configuration (`bootstrap.for_process`). After
+a job commits events it wakes the web processes (a Redis note; their relays push the events),
+and it hands the incident's next timer to RQ. Jobs run in this process (SimpleWorker), so the
+database pool is made once.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 import redis
 from rq import Queue, SimpleWorker
 
-from server import create_app, jobs
-from server.realtime import QUEUE
+from dispatch.context import Context
+from server import jobs
+from server.bootstrap import Process, for_process
+from server.channels import QUEUE
+
+
+def prepare(overrides: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], Context]:
+    """The worker's configuration and Context, bound for the jobs."""
+    cfg, ctx = for_process(Process.WORKER, overrides)
+    jobs.bind(ctx)
+    return cfg, ctx
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = create_app({"ASYNC_MODE": "threading"})
-    url = app.config["REDIS_URL"]
+    cfg, _ = prepare()
+    url = cfg["REDIS_URL"]
     if not url:
         sys.exit("REDIS_URL is required for the worker; without it `make run` fires timers itself")
-    jobs.bind(app.extensions["dispatch"])
     connection = redis.Redis.from_url(url)
     worker = SimpleWorker([Queue(QUEUE, connection=connection)], connection=connection)
     worker.work(with_scheduler=True, logging_level="INFO")

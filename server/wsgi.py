@@ -16,12 +16,11 @@ from flask import Flask
 def create() -> Flask:
     from psycogreen.gevent import patch_psycopg
 
-    from server import create_app
-    from server.extensions import socketio
-    from server.realtime import start_web_loops, tune_gc
+    from server import create_app, start_web_loops
+    from server.realtime import tune_gc
 
     patch_psycopg()
     app = create_app()
-    start_web_loops(app, socketio, keep_clocks=not app.config["REDIS_URL"])
+    start_web_loops(app, keep_clocks=not app.config["REDIS_URL"])
     tune_gc()
     return app

@@ -21,7 +21,7 @@ import pytest
 from flask import jsonify
 
 from dispatch.storage import tables as t
-from server import jsonio
+from mobile_api import jsonio
 from tests.helpers import ZHICHENG, count_rows, location, report, seat
 
 LON, LAT = seat()

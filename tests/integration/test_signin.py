@@ -78,11 +78,12 @@ def _assert_429(r, field: str) -> None:  # type: ignore[no-untyped-def]
 # -- throttling ---------------------------------------------------------------------------------
 
 def test_ten_failures_per_username_are_answered_the_eleventh_is_refused_with_retry_after(
-        client, ctx, limiter, monkeypatch):
+        app, client, ctx, limiter, monkeypatch):
+    from dataclasses import replace
     checked: list[int] = []
     verify = ctx.password_verifier
-    monkeypatch.setattr(ctx, "password_verifier",
-                        lambda stored, pw: (checked.append(1), verify(stored, pw))[1])
+    monkeypatch.setitem(app.extensions, "dispatch", replace(  # the Context is frozen
+        ctx, password_verifier=lambda stored, pw: (checked.append(1), verify(stored, pw))[1]))
     for _ in range(10):  # at the limit
         assert _sign_in(client, "demo-reporter-2", "wrong").status_code == 401
     assert len(checked) == 10
@@ -339,7 +340,7 @@ def test_migration_0004_keeps_the_users_and_their_unversioned_tokens(store, tmp_
     from dispatch.storage.database import make_engine
 
     from dispatch.storage import migrate
-    from server import tokens as tokmod
+    from mobile_api import tokens as tokmod
     from tests.conftest import ADMIN_URL, _admin, make_test_app
 
     name = f"dispatch_mig_{uuid.uuid4().hex[:10]}"

@@ -16,7 +16,7 @@ from dispatch.device_time import DeviceTimeWindow, check_device_times, problem
 from dispatch.errors import ValidationFailed
 from mobile_api import schemas as s
 from mobile_api.validation import validate
-from server import jsonio
+from mobile_api import jsonio
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 

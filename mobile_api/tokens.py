@@ -10,6 +10,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from dispatch import identity
 from dispatch.errors import Unauthorized
 from dispatch.model import User
+from mobile_api.context import dispatch_context
 
 SALT = "access-token"
 
@@ -47,7 +48,7 @@ def check_user(user: User | None, version: int) -> User:
 
 def user_from_token(token: str) -> User:
     user_id, version = claims(token)
-    return check_user(identity.load_user(current_app.extensions["dispatch"], user_id), version)
+    return check_user(identity.load_user(dispatch_context(), user_id), version)
 
 
 def bearer() -> str:
