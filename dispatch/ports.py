@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import Any, Protocol, Self
 
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
@@ -27,13 +27,26 @@ from shapely.geometry.base import BaseGeometry
 from dispatch.model import Event, Incident, Site, Unit, User
 from dispatch.timers import OverdueRecord, Timer
 
-if TYPE_CHECKING:  # queries imports the context, which imports this module
-    from dispatch.queries import IncidentQuery
-
 # One officer's fix as stored: where, how accurate the device said (metres), when (device time).
 Fix = tuple[Point, float | None, datetime]
 # One territory of a boundary set: code, name, area in WGS-84.
 TerritoryRow = tuple[str, str, BaseGeometry]
+
+
+@dataclass(frozen=True)
+class IncidentQuery:
+    """Who is asking and what they filter on; `None` means no filter."""
+
+    reporter_id: str | None = None
+    visible_to_unit: str | None = None
+    status: Sequence[str] | None = None
+    unit: str | None = None
+    category: str | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    since: datetime | None = None
+    overdue_at: datetime | None = None
+    limit: int = 50
+    offset: int = 0
 
 
 @dataclass(frozen=True)

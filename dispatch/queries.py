@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -12,22 +11,7 @@ from dispatch.context import Context, reader
 from dispatch.errors import NotFound
 from dispatch.events import COMMAND
 from dispatch.model import Event, Incident, Role, User
-
-
-@dataclass(frozen=True)
-class IncidentQuery:
-    """Who is asking and what they filter on; `None` means no filter."""
-
-    reporter_id: str | None = None
-    visible_to_unit: str | None = None
-    status: Sequence[str] | None = None
-    unit: str | None = None
-    category: str | None = None
-    bbox: tuple[float, float, float, float] | None = None
-    since: datetime | None = None
-    overdue_at: datetime | None = None
-    limit: int = 50
-    offset: int = 0
+from dispatch.ports import IncidentQuery
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from dispatch import model
 from dispatch.clock import late
 from dispatch.ports import BoundarySet, IdempotencyClaim, TerritoryRow
-from dispatch.queries import IncidentQuery
+from dispatch.ports import IncidentQuery
 from dispatch.storage import tables as t
 
 

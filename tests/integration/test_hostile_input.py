@@ -508,11 +508,13 @@ def test_a_nan_in_an_event_fails_its_transaction_and_stores_nothing(client, logi
     """A bug that puts NaN into a case's event must fail loudly, not poison the log."""
     from sqlalchemy.exc import StatementError
 
+    from dispatch.events import EventType
+
     inc = report(client, login("demo-reporter")).get_json()
     before = _rows(ctx)
     with ctx.uow() as uow:
         incident = uow.incidents.get(inc["id"], for_update=True)
-        incident.record("note", incident.received_at, None, distance_m=math.nan)
+        incident.record(EventType.ACCEPTED, incident.received_at, None, distance_m=math.nan)
         with pytest.raises((ValueError, StatementError)):
             uow.commit()
     assert _rows(ctx) == before

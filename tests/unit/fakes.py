@@ -33,7 +33,7 @@ from dispatch.context import Context
 from dispatch.locator import TerritoryLocator
 from dispatch.model import Event, Incident, Role, Site, Unit, UnitKind, User
 from dispatch.ports import BoundarySet, Fix, IdempotencyClaim, TerritoryRow
-from dispatch.queries import IncidentQuery
+from dispatch.ports import IncidentQuery
 from dispatch.routing import RoutingTable
 from dispatch.settings import Settings
 from dispatch.timers import OverdueRecord, Timer
