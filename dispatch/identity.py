@@ -6,7 +6,7 @@ runs it off its event loop, and the domain does not need to know how.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from dispatch.context import Context, reader
 from dispatch.errors import NotFound, Unauthorized
@@ -15,7 +15,7 @@ from dispatch.model import User
 WRONG = "unknown user or wrong password"
 
 
-def _verifier(ctx: Context):  # type: ignore[no-untyped-def]
+def _verifier(ctx: Context) -> Callable[[str | None, str], tuple[bool, bool]]:
     if ctx.password_verifier is None or ctx.password_hasher is None:
         raise RuntimeError("the context has no password hasher and verifier wired")
     return ctx.password_verifier

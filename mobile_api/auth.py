@@ -9,8 +9,10 @@ state beyond the user's token version, so it holds across every web process at o
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
+from flask.typing import ResponseReturnValue
 
 from dispatch import identity
+from dispatch.model import Role
 from mobile_api.context import dispatch_context
 from mobile_api.openapi import doc
 from mobile_api.schemas import TokenOut, TokenRequest
@@ -23,18 +25,18 @@ bp = Blueprint("auth", __name__)
 @bp.post("/auth/token")
 @doc("Exchange a username and password for a bearer token", body=TokenRequest,
      response=TokenOut, public=True, errors=(401, 429))
-def token():  # type: ignore[no-untyped-def]
+def token() -> ResponseReturnValue:
     req = json_body(TokenRequest)
     user = identity.authenticate(dispatch_context(), req.username, req.password)
     out = TokenOut(access_token=tokens.issue(user),
                    expires_in=current_app.config["TOKEN_TTL_SECONDS"],
-                   role=user.role, user_id=user.id)
+                   role=Role(user.role), user_id=user.id)
     return jsonify(out.model_dump())
 
 
 @bp.post("/auth/sign-out")
 @doc("Sign out: revoke every token of the signed-in user (on every device)", status=204)
-def sign_out():  # type: ignore[no-untyped-def]
+def sign_out() -> ResponseReturnValue:
     user = tokens.current_user()
     identity.revoke_tokens(dispatch_context(), user.id)
     return "", 204

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request, send_file
+from flask.typing import ResponseReturnValue
 
 from dispatch import fieldwork, queries, reporting
 from dispatch.context import Context
 from dispatch.errors import BadRequest, FieldError
+from dispatch.model import Incident
 from mobile_api import schemas as s
 from mobile_api import serializers
 from mobile_api.context import dispatch_context
@@ -30,7 +32,7 @@ def _key() -> str | None:
     return key.strip() if key else None
 
 
-def _one(incident, status: int = 200):  # type: ignore[no-untyped-def]
+def _one(incident: Incident, status: int = 200) -> ResponseReturnValue:
     return jsonify(serializers.incident(incident, _ctx().clock())), status
 
 
@@ -38,7 +40,7 @@ def _one(incident, status: int = 200):  # type: ignore[no-untyped-def]
 @doc("Report an incident (JSON, or multipart with a `payload` part and `photos` files)",
      body=s.IncidentCreate, response=s.IncidentOut, status=201, roles="reporter",
      multipart=True, idempotent=True, also={200: "an Idempotency-Key replay: the first result"})
-def create():  # type: ignore[no-untyped-def]
+def create() -> ResponseReturnValue:
     user = current_user()
     ctx = _ctx()
     if request.mimetype == "multipart/form-data":
@@ -64,7 +66,7 @@ def create():  # type: ignore[no-untyped-def]
 @bp.get("/incidents")
 @doc("List the incidents you may see, newest first", query=s.IncidentListQuery,
      response=s.IncidentPage)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     user = current_user()
     q = query_args(s.IncidentListQuery)
     filters = queries.IncidentFilters(status=tuple(q.status), unit=q.unit, category=q.category,
@@ -79,7 +81,7 @@ def index():  # type: ignore[no-untyped-def]
 @bp.get("/incidents/<incident_id>")
 @doc("One incident with its units, milestones and timeline", response=s.IncidentOut,
      errors=(404,))
-def show(incident_id: str):  # type: ignore[no-untyped-def]
+def show(incident_id: str) -> ResponseReturnValue:
     incident, events = queries.get_incident(_ctx(), current_user(), incident_id)
     return jsonify(serializers.incident(incident, _ctx().clock(), events))
 
@@ -88,7 +90,7 @@ def show(incident_id: str):  # type: ignore[no-untyped-def]
 @doc("A photo of an incident, to those who may see the incident", errors=(404,),
      response={"type": "string", "format": "binary"},
      content_type=("image/jpeg", "image/png", "image/webp"))
-def photo(incident_id: str, photo_id: str):  # type: ignore[no-untyped-def]
+def photo(incident_id: str, photo_id: str) -> ResponseReturnValue:
     """The type is the one checked by content at upload and kept in the row, never guessed from
     a file name; the file must lie inside the photo folder (symbolic links resolved)."""
     import logging
@@ -117,7 +119,7 @@ def photo(incident_id: str, photo_id: str):  # type: ignore[no-untyped-def]
 @bp.post("/incidents/<incident_id>/accept")
 @doc("Take the task for your unit", response=s.IncidentOut, roles="officer",
      errors=(404, 409))
-def accept(incident_id: str):  # type: ignore[no-untyped-def]
+def accept(incident_id: str) -> ResponseReturnValue:
     return _one(fieldwork.accept(_ctx(), current_user(), incident_id))
 
 
@@ -125,7 +127,7 @@ def accept(incident_id: str):  # type: ignore[no-untyped-def]
 @doc("Arrival on site, proved by a GPS fix near the site", body=s.CheckInRequest,
      response=s.IncidentOut, roles="officer", errors=(404, 409), idempotent=True,
      also={200: "arrived, or the first result replayed for an Idempotency-Key"})
-def check_in(incident_id: str):  # type: ignore[no-untyped-def]
+def check_in(incident_id: str) -> ResponseReturnValue:
     user = current_user()
     body = json_body(s.CheckInRequest)
     incident = fieldwork.check_in(_ctx(), user, incident_id, body.location.wgs84_point(),
@@ -136,7 +138,7 @@ def check_in(incident_id: str):  # type: ignore[no-untyped-def]
 @bp.post("/incidents/<incident_id>/restore")
 @doc("Order restored (the 1-hour milestone)", body=s.NoteRequest, response=s.IncidentOut,
      roles="officer", errors=(404, 409))
-def restore(incident_id: str):  # type: ignore[no-untyped-def]
+def restore(incident_id: str) -> ResponseReturnValue:
     user = current_user()
     body = json_body(s.NoteRequest)
     return _one(fieldwork.restore(_ctx(), user, incident_id, body.note))
@@ -145,7 +147,7 @@ def restore(incident_id: str):  # type: ignore[no-untyped-def]
 @bp.post("/incidents/<incident_id>/resolve")
 @doc("Problem solved (the 1-week milestone)", body=s.NoteRequest, response=s.IncidentOut,
      roles="officer, dispatcher", errors=(404, 409))
-def resolve(incident_id: str):  # type: ignore[no-untyped-def]
+def resolve(incident_id: str) -> ResponseReturnValue:
     user = current_user()
     body = json_body(s.NoteRequest)
     return _one(fieldwork.resolve(_ctx(), user, incident_id, body.note))

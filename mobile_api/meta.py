@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
+from flask.typing import ResponseReturnValue
 
 from mobile_api import openapi
 from mobile_api.openapi import doc
@@ -12,5 +13,5 @@ bp = Blueprint("meta", __name__)
 
 @bp.get("/openapi.json")
 @doc("This OpenAPI 3.1 document", response={"type": "object"}, public=True, storage=False)
-def spec():  # type: ignore[no-untyped-def]
+def spec() -> ResponseReturnValue:
     return jsonify(openapi.build(current_app))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from dispatch.positions import record_positions
 from mobile_api import schemas as s
@@ -18,7 +19,7 @@ bp = Blueprint("officers", __name__)
 @doc("A batch of GPS fixes (a JSON array, or {positions: [...]})",
      body=(s.PositionsBatch, s.PositionsArray),
      response=s.PositionsAccepted, status=202, roles="officer")
-def positions():  # type: ignore[no-untyped-def]
+def positions() -> ResponseReturnValue:
     user = current_user()
     if request.is_json and isinstance(request.get_json(silent=True), list):
         batch = validate(s.PositionsBatch, {"positions": request.get_json()})

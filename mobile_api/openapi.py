@@ -52,7 +52,7 @@ def doc(summary: str, *, body: type[BaseModel] | tuple[type[BaseModel], ...] | N
     an `Idempotency-Key` header. `storage`: the route reads the database, so it may answer 503.
     """
     def mark(view: F) -> F:
-        view._openapi = dict(  # type: ignore[attr-defined]
+        view._openapi = dict(  # type: ignore[attr-defined]  # the view function carries its doc
             summary=summary, body=body, query=query, response=response, status=status,
             also=dict(also or {}), roles=roles, errors=tuple(errors), multipart=multipart,
             idempotent=idempotent, public=public, storage=storage,
@@ -94,7 +94,7 @@ class Components:
 
     def inline(self, model: type[BaseModel], mode: str = "validation") -> dict[str, Any]:
         """The model's schema, its nested models moved to the components."""
-        schema = model.model_json_schema(ref_template=REF, mode=mode)  # type: ignore[arg-type]
+        schema = model.model_json_schema(ref_template=REF, mode=mode)  # type: ignore[arg-type]  # mode is one of pydantic's two literals
         for name, sub in schema.pop("$defs", {}).items():
             self.add(name, sub)
         return schema

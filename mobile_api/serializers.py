@@ -9,7 +9,7 @@ from typing import Any
 from flask import url_for
 
 from dispatch.clock import on_time
-from dispatch.model import Event, Incident, Site
+from dispatch.model import Category, Event, Incident, Site, Status, UnitKind
 from mobile_api import schemas as s
 
 
@@ -21,13 +21,14 @@ def overdue(incident: Incident, now: datetime) -> list[s.OverdueOut]:
 
 def incident(inc: Incident, now: datetime, events: Sequence[Event] | None = None) -> dict[str, Any]:
     out = s.IncidentOut(
-        id=inc.id, category=inc.category, description=inc.description, status=inc.status,
+        id=inc.id, category=Category(inc.category), description=inc.description,
+        status=Status(inc.status),
         location=s.LatLon(lat=inc.location.y, lon=inc.location.x),
         site_id=inc.site_id, green_channel=inc.green_channel,
         territory=s.UnitRef(code=inc.territory_code, name=inc.territory_name),
         boundary_set_id=inc.boundary_set_id,
         units=[s.IncidentUnitOut(
-            code=a.unit_code, name=a.unit_name, kind=a.kind, accepted_at=a.accepted_at,
+            code=a.unit_code, name=a.unit_name, kind=UnitKind(a.kind), accepted_at=a.accepted_at,
             arrived_at=a.arrived_at, arrival_due=a.arrival_due,
             arrival_on_time=on_time(a.arrived_at, a.arrival_due),
             arrival_distance_m=a.arrival_distance_m) for a in inc.assignments],

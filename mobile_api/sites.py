@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
 
 from dispatch import sites
 from mobile_api import schemas as s
@@ -18,7 +19,7 @@ bp = Blueprint("sites", __name__)
 @bp.post("/sites")
 @doc("Register a site (reporter: its own; admin: for a reporter, green channel included)",
      body=s.SiteCreate, response=s.SiteOut, status=201, roles="reporter, admin")
-def create():  # type: ignore[no-untyped-def]
+def create() -> ResponseReturnValue:
     user = current_user()
     body = json_body(s.SiteCreate)
     site = sites.register_site(dispatch_context(), user, body.name,
@@ -30,6 +31,6 @@ def create():  # type: ignore[no-untyped-def]
 @bp.get("/sites")
 @doc("List sites (a reporter sees its own)", response=s.SiteList,
      roles="reporter, admin, commander")
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     found = sites.list_sites(dispatch_context(), current_user())
     return jsonify(items=[serializers.site(x) for x in found])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
 
 from dispatch.errors import ServiceUnavailable
 from geo.boundaries import Territory, to_feature_collection
@@ -16,7 +17,7 @@ bp = Blueprint("units", __name__)
 
 @bp.get("/units")
 @doc("Territories and functional departments", response=s.UnitsOut)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     current_user()
     with dispatch_context().uow() as uow:
         units = uow.units.list()
@@ -28,7 +29,7 @@ def index():  # type: ignore[no-untyped-def]
 @bp.get("/units/boundaries")
 @doc("The active boundary set as a GeoJSON FeatureCollection (WGS-84)",
      response=s.BoundaryCollection, content_type="application/geo+json")
-def boundaries():  # type: ignore[no-untyped-def]
+def boundaries() -> ResponseReturnValue:
     current_user()
     with dispatch_context().uow() as uow:
         active = uow.boundaries.active_set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
+from flask.typing import ResponseReturnValue
 
 import redis
 from redis.exceptions import RedisError
@@ -18,14 +19,14 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 @doc("Liveness: the process answers", response=Health, public=True, storage=False)
-def healthz():  # type: ignore[no-untyped-def]
+def healthz() -> ResponseReturnValue:
     return jsonify(status="ok")
 
 
 @bp.get("/readyz")
 @doc("Readiness: the database and, where configured, Redis answer", response=Readiness,
      also={503: "not ready: a check failed"}, public=True, storage=False)
-def readyz():  # type: ignore[no-untyped-def]
+def readyz() -> ResponseReturnValue:
     checks: dict[str, str] = {}
     ctx = dispatch_context()
     try:

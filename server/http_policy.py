@@ -98,7 +98,7 @@ def register(app: Flask) -> None:
             response.headers["Cache-Control"] = policy
         return response
 
-    app.wsgi_app = HeaderPolicy(app.wsgi_app, limit)  # type: ignore[method-assign]
+    app.wsgi_app = HeaderPolicy(app.wsgi_app, limit)  # type: ignore[method-assign]  # Flask's documented way to add middleware
 
 
 def _cors(app: Flask, origins: list[str]) -> None:

@@ -9,6 +9,7 @@ error as its answer and is then closed. Event names the server uses for the conn
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,7 @@ class _Client:
 
 
 _clients: dict[str, _Client] = {}
+Handler = Callable[[_Client, dict[str, Any]], dict[str, Any]]
 
 
 def _error(exc: DispatchError) -> dict[str, Any]:
@@ -52,7 +54,7 @@ def _error(exc: DispatchError) -> dict[str, Any]:
 
 
 def _sid() -> str:
-    return request.sid  # type: ignore[attr-defined,no-any-return]
+    return request.sid  # type: ignore[attr-defined]  # flask-socketio adds sid to the request
 
 
 def recheck_idle(socketio: SocketIO) -> int:
@@ -102,7 +104,7 @@ def register(socketio: SocketIO) -> None:
             socketio.server.disconnect(sid, namespace=NAMESPACE)
         socketio.start_background_task(close)
 
-    def answer(handler):  # type: ignore[no-untyped-def]
+    def answer(handler: Handler) -> Callable[[Any], dict[str, Any]]:
         """Every client request is re-checked, and answered through its acknowledgement, errors
         included."""
         def wrapped(payload: Any = None) -> dict[str, Any]:
@@ -116,7 +118,7 @@ def register(socketio: SocketIO) -> None:
             try:
                 if not isinstance(payload, dict):
                     raise ValidationFailed.on("payload", "a JSON object is expected")
-                return handler(client, payload)  # type: ignore[no-any-return]
+                return handler(client, payload)
             except DispatchError as exc:
                 return _error(exc)
         wrapped.__name__ = handler.__name__
@@ -167,5 +169,5 @@ def register(socketio: SocketIO) -> None:
     @socketio.on("resync", namespace=NAMESPACE)
     @answer
     def resync(client: _Client, payload: dict[str, Any]) -> dict[str, Any]:
-        return replay(dispatch_context().uow, client.rooms,  # type: ignore[no-any-return]
+        return replay(dispatch_context().uow, client.rooms,
                       payload.get("since_seq"))

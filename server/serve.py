@@ -11,6 +11,7 @@ import logging  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
+from typing import Any  # noqa: E402
 
 
 def main() -> None:
@@ -27,7 +28,7 @@ def main() -> None:
     prepare_database(app, seed_if_empty=app.config["SEED_DEMO"] or not app.config["DATABASE_URL"])
     host, port = app.config["HOST"], int(app.config["PORT"])
 
-    def stop(signum, _frame):  # type: ignore[no-untyped-def]
+    def stop(signum: int, _frame: Any) -> None:
         logging.getLogger(__name__).info("signal %s: stopping", signum)
         sys.exit(0)
 

@@ -14,6 +14,7 @@ import shapely
 from geoalchemy2 import Geometry, WKBElement
 from geoalchemy2.shape import from_shape, to_shape
 from sqlalchemy import LargeBinary
+from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 SRID = 4326
@@ -28,19 +29,19 @@ class GeometryColumn(TypeDecorator):
     def __init__(self, geometry_type: str = "GEOMETRY", **kw: Any) -> None:
         super().__init__(geometry_type=geometry_type, srid=SRID, spatial_index=False, **kw)
 
-    def load_dialect_impl(self, dialect):  # type: ignore[no-untyped-def]
+    def load_dialect_impl(self, dialect: Dialect | None) -> Any:  # GeoAlchemy2 passes None
         if dialect is None or dialect.name == "postgresql":
             return self.impl
         return dialect.type_descriptor(LargeBinary())
 
-    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
         if dialect.name == "postgresql":
             return from_shape(value, srid=SRID)
         return shapely.to_wkb(value)
 
-    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
         if isinstance(value, WKBElement):

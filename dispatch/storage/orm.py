@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import event, insert, update
 from sqlalchemy.orm import Session, registry, relationship
 
@@ -53,12 +55,12 @@ def _revoke_on_activity_change(user: model.User, value: bool, old: object, _init
         user.token_version = (user.token_version or 0) + 1
 
 
-def _copy_coordinates(_mapper, _conn, incident: model.Incident) -> None:  # type: ignore[no-untyped-def]
-    incident._lon, incident._lat = incident.location.x, incident.location.y  # type: ignore[attr-defined]
+def _copy_coordinates(_mapper: Any, _conn: Any, incident: model.Incident) -> None:
+    incident._lon, incident._lat = incident.location.x, incident.location.y  # type: ignore[attr-defined]  # mapped columns the domain class does not declare
 
 
 @event.listens_for(Session, "before_flush")
-def _number_events(session: Session, _ctx, _instances) -> None:  # type: ignore[no-untyped-def]
+def _number_events(session: Session, _ctx: Any, _instances: Any) -> None:
     """Give each new event the next global seq, under the counter row's lock, and list its rooms.
 
     The counter row stays locked until commit, so two transactions cannot interleave their seqs:
@@ -84,7 +86,7 @@ def _number_events(session: Session, _ctx, _instances) -> None:  # type: ignore[
 
 
 @event.listens_for(Session, "after_flush")
-def _write_audience(session: Session, _ctx) -> None:  # type: ignore[no-untyped-def]
+def _write_audience(session: Session, _ctx: Any) -> None:
     rows = session.info.pop("audience_rows", None)
     if rows:
         session.connection().execute(insert(tables.event_audience), rows)

@@ -283,7 +283,7 @@ def write_lock(session: Session) -> None:
     if session.get_bind().dialect.name != "sqlite":
         return
     conn = session.connection()
-    if not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+    if not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]  # open: we just asked for it
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
