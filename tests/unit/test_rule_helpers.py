@@ -200,7 +200,8 @@ def test_discard_removes_the_photos_and_their_emptied_folder(tmp_path: Path) -> 
 def test_overdue_is_strictly_after_the_deadline() -> None:
     due = AT
     assert not is_overdue(due, due, due + timedelta(days=1))  # done exactly on time
-    assert is_overdue(due + timedelta(seconds=1), due, due)
+    # met late: it was late (on_time says so), it is no longer overdue
+    assert not is_overdue(due + timedelta(seconds=1), due, due + timedelta(days=1))
     assert not is_overdue(None, due, due)
     assert is_overdue(None, due, due + timedelta(seconds=1))
 
