@@ -92,3 +92,32 @@ def test_a_photo_is_saved_under_a_root_that_did_not_exist_yet(tmp_path: Path) ->
     assert photo.path == f"inc-1/{photo.id}.jpg"
     assert (root / photo.path).read_bytes() == b"\xff\xd8jpeg"
     assert [p.name for p in (root / "inc-1").iterdir()] == [f"{photo.id}.jpg"]
+
+
+def test_refusals_name_the_allowed_roles_and_the_incident() -> None:
+    from dispatch.access import acting_unit, require_role, visible
+    from dispatch.errors import Forbidden, NotFound
+    from tests.unit.test_domain import _incident
+
+    reporter = _user(Role.REPORTER, None)
+    with pytest.raises(Forbidden) as caught:
+        require_role(reporter, Role.OFFICER, Role.DISPATCHER)
+    assert caught.value.detail == (
+        "this action is for the roles officer, dispatcher; you are reporter")
+    with pytest.raises(NotFound) as missing:
+        visible(reporter, None, "inc-9")
+    assert missing.value.detail == "no incident inc-9 that you may see"
+    inc = _incident()
+    with pytest.raises(NotFound) as other:
+        acting_unit(_user(Role.OFFICER, "east"), inc, Role.OFFICER)
+    assert other.value.detail == f"no incident {inc.id} that you may see"
+
+
+def test_locating_with_no_active_boundary_set_says_what_to_do() -> None:
+    from dispatch.errors import ServiceUnavailable
+    from dispatch.locator import TerritoryLocator
+    from tests.unit.fakes import FakeDatabase
+
+    with FakeDatabase().uow() as uow, pytest.raises(ServiceUnavailable) as caught:
+        TerritoryLocator().locate(uow, 112.6, 35.0)
+    assert caught.value.detail == "no boundary set is active: import and activate one"
