@@ -182,3 +182,11 @@ def test_resolve_meets_every_units_overdue_resolve_record(w: World) -> None:
     assert [(r.unit_code, r.milestone, r.met_at, r.late_by_seconds) for r in records] == [
         (WEST, "resolve", w.clock.now, 12.0), (POWER, "resolve", w.clock.now, 12.0),
         (WEST, "arrival", None, None)]
+
+
+def test_the_arrival_keeps_the_fix_it_was_made_from(w: World) -> None:
+    incident = _case(w)
+    fix = Point(*offset_point(IN_WEST.x, IN_WEST.y, 45.0, 30.0))
+    check_in(w.ctx, w.user("officer"), incident.id, fix, None, None)
+    a = w.incident(incident.id).assignment(WEST)
+    assert a is not None and a.arrival_location is not None and a.arrival_location.equals(fix)

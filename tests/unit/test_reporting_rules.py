@@ -219,3 +219,12 @@ def test_a_report_refused_at_commit_leaves_no_photo(tmp_path: Path,
     with pytest.raises(Exception, match="exists"):
         report_incident(w.ctx, w.user("reporter"), _report(photos=(JPEG,)))
     assert not (tmp_path / first.id).exists()
+
+
+def test_the_key_of_a_report_keeps_its_scope_incident_and_time(w: World) -> None:
+    w.clock.advance(minutes=2)
+    report = _report()
+    incident, _ = report_incident(w.ctx, w.user("reporter"), report, idempotency_key="k")
+    held = w.db.state.idempotency[(w.user("reporter").id, "k")]
+    assert (held.scope, held.request_hash, held.resource_id, held.created_at) == (
+        "incidents.create", report.fingerprint(), incident.id, w.clock.now)
