@@ -66,10 +66,6 @@ def deadline_of(incident: Incident, unit_code: str, milestone: str) -> datetime:
     return incident.clock_of(unit_code, milestone).due
 
 
-def met_at(incident: Incident, unit_code: str, milestone: str) -> datetime | None:
-    return incident.clock_of(unit_code, milestone).done_at
-
-
 def plan(incident: Incident, policy: Policy, offer_timeout: timedelta | None) -> list[Timer]:
     """Every responsible unit answers for every open milestone of the current round: a warning
     before its deadline, a notice at the first instant it is late (`first_late_instant`).
