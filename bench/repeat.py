@@ -1,7 +1,7 @@
 """Run `live_push.py` several times and judge the median of the runs' ratios.
 
 One run's ratio moves by ±20 % on this shared 2-core machine (the load generator, PostgreSQL and
-both servers share the cores), so the verdict, like the floors in ../shared/PERF-FLOORS.md, is
+both servers share the cores), so the verdict, like the team's measured floors of the bare stack, is
 the median over runs: `python bench/repeat.py [--repeat 3] [live_push options]`.
 """
 
