@@ -162,6 +162,12 @@ class IncidentRepository(Protocol):
         """One page (newest first) and the total that match."""
         ...
 
+    def received_between(self, start: datetime, end: datetime, unit: str | None = None
+                         ) -> list[Incident]:
+        """Cases received in [start, end), with their units and complaints (the assessment's
+        period); `unit`: only the cases that unit answers for."""
+        ...
+
 
 class IdempotencyRepository(Protocol):
     def get(self, user_id: str, key: str) -> IdempotencyClaim | None: ...
@@ -233,6 +239,8 @@ class AccountabilityRepository(Protocol):
         ...
 
     def for_incident(self, incident_id: str) -> list[OverdueRecord]: ...
+
+    def for_incidents(self, incident_ids: Sequence[str]) -> list[OverdueRecord]: ...
 
 
 class UnitOfWork(Protocol):

@@ -213,6 +213,17 @@ class Incidents:
              .limit(query.limit).offset(query.offset))
         return list(self.s.scalars(q)), int(total)
 
+    def received_between(self, start: datetime, end: datetime, unit: str | None = None
+                         ) -> list[model.Incident]:
+        iu = t.incident_units
+        q = (select(model.Incident)
+             .where(t.incidents.c.received_at >= start, t.incidents.c.received_at < end)
+             .order_by(t.incidents.c.received_at, t.incidents.c.id))
+        if unit is not None:
+            q = q.where(exists().where(iu.c.incident_id == t.incidents.c.id,
+                                       iu.c.unit_code == unit))
+        return list(self.s.scalars(q))
+
     @staticmethod
     def _overdue(now: datetime) -> Any:
         """`Incident.overdue(now)` is not empty, in SQL: the same deadlines as

@@ -273,6 +273,12 @@ class FakeIncidents(_Repo):
         found.sort(key=lambda i: i.received_at, reverse=True)
         return found[query.offset:query.offset + query.limit], len(found)
 
+    def received_between(self, start: datetime, end: datetime, unit: str | None = None
+                         ) -> list[Incident]:
+        found = [i for i in self.w.incidents.values() if start <= i.received_at < end
+                 and (unit is None or unit in i.unit_codes())]
+        return sorted(found, key=lambda i: (i.received_at, i.id))
+
 
 def _matches(i: Incident, q: IncidentQuery) -> bool:
     """The filter of the storage's `Incidents.search`, condition by condition."""
@@ -425,6 +431,11 @@ class FakeAccountability(_Repo):
 
     def for_incident(self, incident_id: str) -> list[OverdueRecord]:
         return sorted((r for r in self.w.overdue if r.incident_id == incident_id),
+                      key=lambda r: r.id or 0)
+
+    def for_incidents(self, incident_ids: Sequence[str]) -> list[OverdueRecord]:
+        wanted = set(incident_ids)
+        return sorted((r for r in self.w.overdue if r.incident_id in wanted),
                       key=lambda r: r.id or 0)
 
 
