@@ -18,7 +18,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainValidator,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -206,13 +208,35 @@ class AssignRequest(Strict):
     due: InDateTime
 
 
-class StatsQuery(Strict):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=False)
+def _date_or_instant(value: Any) -> date | datetime:
+    """A day (YYYY-MM-DD, read in China Standard Time by the assessment) or an instant with an
+    offset; one type, so a refusal names the field alone and says what is expected."""
+    expected = "a date YYYY-MM-DD or an ISO 8601 datetime with an offset"
+    if isinstance(value, datetime | date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(expected)
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value)
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(expected) from None
+    if instant.tzinfo is None:
+        raise ValueError("a datetime needs an offset (e.g. +08:00 or Z)")
+    return _utc(instant)
 
-    from_: InDateTime | date | None = Field(
+
+DateOrInstant = Annotated[date | datetime, PlainValidator(_date_or_instant),
+                          WithJsonSchema({"type": "string", "anyOf": [
+                              {"format": "date"}, {"format": "date-time"}]})]
+
+
+class StatsQuery(Strict):
+    from_: DateOrInstant | None = Field(
         None, alias="from", description="a date (China Standard Time) or a datetime with offset; "
         "default: the first day of the current month")
-    to: InDateTime | date | None = Field(
+    to: DateOrInstant | None = Field(
         None, description="a date (its whole day included) or a datetime (excluded); default: "
         "the end of the current month")
     format: Literal["json", "csv", "xlsx"] | None = Field(
