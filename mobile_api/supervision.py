@@ -52,13 +52,15 @@ def complain(incident_id: str) -> ResponseReturnValue:
     return jsonify(serializers.complaint(complaint)), 201
 
 
-@bp.post("/incidents/<incident_id>/complaints/<int:number>/reply")
+@bp.post("/incidents/<incident_id>/complaints/<number>/reply")
 @doc("Command's reply to a complaint", body=s.ComplaintReplyRequest, response=s.ComplaintOut,
      roles="commander", errors=(404, 409))
-def reply(incident_id: str, number: int) -> ResponseReturnValue:
+def reply(incident_id: str, number: str) -> ResponseReturnValue:
+    """`number`: the complaint's number on the case (1, 2...); anything else is no complaint."""
     body = json_body(s.ComplaintReplyRequest)
+    n = int(number) if number.isdecimal() and len(number) <= 6 else 0
     _, complaint = supervision.reply_to_complaint(dispatch_context(), current_user(),
-                                                  incident_id, number, body.reply)
+                                                  incident_id, n, body.reply)
     return jsonify(serializers.complaint(complaint))
 
 
