@@ -2,6 +2,9 @@
 dispatcher and command do with a case once it is worked — feedback and return for redo,
 extensions with reasons, complaints and their replies, central assignment.
 
+As for the field actions, a case the caller may not see answers 404 before any role check, so
+its existence does not leak.
+
 Each runs in one transaction: the rule (`dispatch.followup`), its event, and the timers of any new
 clock are written together, so a refused request writes nothing and a new clock cannot be lost.
 """
@@ -48,9 +51,9 @@ def give_feedback(ctx: Context, user: User, incident_id: str, satisfied: bool, r
                   comment: str = "") -> Incident:
     """The reporter's verdict: satisfied closes the case; not satisfied reopens it for redo with
     new resolve deadlines for every unit (and a reopening counted against them)."""
-    require_role(user, Role.REPORTER)
     with ctx.uow() as uow:
         incident = visible(user, uow.incidents.get(incident_id, for_update=True), incident_id)
+        require_role(user, Role.REPORTER)
         followup.give_feedback(incident, user, ctx.clock(), satisfied, rating, comment,
                                ctx.settings.policy(incident.category, incident.green_channel))
         planned = [] if satisfied else _clocks_of_the_round(ctx, uow, incident)
@@ -72,9 +75,9 @@ def extend(ctx: Context, user: User, incident_id: str, until: datetime, reason: 
 
 
 def complain(ctx: Context, user: User, incident_id: str, text: str) -> tuple[Incident, Complaint]:
-    require_role(user, Role.REPORTER)
     with ctx.uow() as uow:
         incident = visible(user, uow.incidents.get(incident_id, for_update=True), incident_id)
+        require_role(user, Role.REPORTER)
         complaint, timer = followup.complain(incident, user, ctx.clock(), text,
                                              ctx.settings.complaint_reply)
         uow.timers.add_all([timer])
@@ -84,9 +87,9 @@ def complain(ctx: Context, user: User, incident_id: str, text: str) -> tuple[Inc
 
 def reply_to_complaint(ctx: Context, user: User, incident_id: str, number: int, text: str
                        ) -> tuple[Incident, Complaint]:
-    require_role(user, Role.COMMANDER)
     with ctx.uow() as uow:
         incident = visible(user, uow.incidents.get(incident_id, for_update=True), incident_id)
+        require_role(user, Role.COMMANDER)
         now = ctx.clock()
         complaint = followup.reply(incident, number, user, now, text)
         uow.accountability.mark_met(incident.id, [followup.COMMAND_DESK],
@@ -97,9 +100,9 @@ def reply_to_complaint(ctx: Context, user: User, incident_id: str, number: int, 
 
 def assign_centrally(ctx: Context, user: User, incident_id: str, unit: str, person_id: str,
                      due: datetime) -> Incident:
-    require_role(user, Role.COMMANDER)
     with ctx.uow() as uow:
         incident = visible(user, uow.incidents.get(incident_id, for_update=True), incident_id)
+        require_role(user, Role.COMMANDER)
         followup.assign_centrally(incident, unit, uow.users.get(person_id), due, user,
                                   ctx.clock())
         commit_and_publish(ctx, uow)
