@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
@@ -32,7 +32,7 @@ from dispatch.clock import late, on_time
 from dispatch.context import Context, reader
 from dispatch.errors import ValidationFailed
 from dispatch.model import Incident, Role, Status, Unit, User
-from dispatch.timers import OverdueRecord
+from dispatch.ports import CaseFacts
 
 CST = timezone(timedelta(hours=8), "CST")
 
@@ -126,26 +126,23 @@ class _Tally:
             self.decided[name] += 1
             self.in_time[name] += bool(on_time(done, due))
 
-    def case(self, inc: Incident, now: datetime) -> None:
-        a = inc.assignment(self.unit.code)
-        assert a is not None
+    def case(self, f: CaseFacts, now: datetime) -> None:
         self.cases += 1
-        self.milestone("arrival", inc.received_at, a.arrived_at, a.arrival_due, now)
-        self.milestone("restore", inc.received_at, inc.restored_at, inc.restore_due, now)
-        self.milestone("resolve", inc.received_at, inc.resolved_at,
-                       inc.resolve_due_original or inc.resolve_due, now)
-        self.reopenings += inc.round
-        self.extensions += inc.extensions
-        self.complaints += len(inc.complaints)
-        self.central += inc.central_unit == self.unit.code
-        if inc.status == Status.CLOSED:
+        self.milestone("arrival", f.received_at, f.arrived_at, f.arrival_due, now)
+        self.milestone("restore", f.received_at, f.restored_at, f.restore_due, now)
+        self.milestone("resolve", f.received_at, f.resolved_at, f.resolve_due, now)
+        self.reopenings += f.round
+        self.extensions += f.extensions
+        self.complaints += f.complaints
+        self.central += f.central_unit == self.unit.code
+        if f.status == Status.CLOSED:
             self.closed += 1
-            self.closed_resolved += (inc.closed_reason == "satisfied" or not inc.complaints)
-        if inc.feedback_at is not None:
+            self.closed_resolved += (f.closed_reason == "satisfied" or not f.complaints)
+        if f.feedback_at is not None:
             self.answered += 1
-            self.satisfied += bool(inc.feedback_satisfied)
-            if inc.feedback_rating is not None:
-                self.ratings.append(inc.feedback_rating)
+            self.satisfied += bool(f.feedback_satisfied)
+            if f.feedback_rating is not None:
+                self.ratings.append(f.feedback_rating)
 
     def row(self, min_cases: int) -> dict[str, Any]:
         d, t = self.decided, self.in_time
@@ -177,18 +174,30 @@ class _Tally:
         return {key: row[key] for key in COLUMNS}
 
 
-def unit_rows(units: Sequence[Unit], cases: Sequence[Incident],
-              records: Sequence[OverdueRecord], now: datetime, min_cases: int
-              ) -> list[dict[str, Any]]:
+def facts_of(inc: Incident) -> list[CaseFacts]:
+    """What the assessment reads of a case, one row per unit: the definition the storage's
+    `facts_between` query follows column for column."""
+    return [CaseFacts(
+        incident_id=inc.id, unit_code=a.unit_code, received_at=inc.received_at,
+        arrival_due=a.arrival_due, arrived_at=a.arrived_at, restore_due=inc.restore_due,
+        restored_at=inc.restored_at, resolve_due=inc.resolve_due_original or inc.resolve_due,
+        resolved_at=inc.resolved_at, status=str(inc.status), closed_reason=inc.closed_reason,
+        round=inc.round, extensions=inc.extensions, complaints=len(inc.complaints),
+        central_unit=inc.central_unit, feedback_at=inc.feedback_at,
+        feedback_satisfied=inc.feedback_satisfied, feedback_rating=inc.feedback_rating)
+        for a in inc.assignments]
+
+
+def unit_rows(units: Sequence[Unit], facts: Sequence[CaseFacts], overdue: Mapping[str, int],
+              now: datetime, min_cases: int) -> list[dict[str, Any]]:
     """Every figure of every unit, ranked (see the module's docstring)."""
     tallies = {u.code: _Tally(u) for u in units}
-    for inc in cases:
-        for code in inc.unit_codes():
-            if code in tallies:
-                tallies[code].case(inc, now)
-    for rec in records:
-        if rec.unit_code in tallies:
-            tallies[rec.unit_code].overdue += 1
+    for f in facts:
+        if f.unit_code in tallies:
+            tallies[f.unit_code].case(f, now)
+    for code, count in overdue.items():
+        if code in tallies:
+            tallies[code].overdue = count
     rows = [t.row(min_cases) for t in tallies.values()]
     rows.sort(key=lambda r: (r["too_few_cases"], -(r["score"] or -1.0), r["unit"]))
     for rank, row in enumerate(rows, start=1):
@@ -202,6 +211,6 @@ def stats_by_unit(ctx: Context, user: User, when: Period) -> list[dict[str, Any]
     own = user.unit_code if user.role == Role.DISPATCHER else None
     with reader(ctx) as uow:
         units = [u for u in uow.units.list() if own is None or u.code == own]
-        cases = uow.incidents.received_between(when.start, when.end, own)
-        records = uow.accountability.for_incidents([c.id for c in cases])
-    return unit_rows(units, cases, records, ctx.clock(), ctx.settings.stats_min_cases)
+        facts = uow.incidents.facts_between(when.start, when.end, own)
+        overdue = uow.incidents.overdue_between(when.start, when.end, own)
+    return unit_rows(units, facts, overdue, ctx.clock(), ctx.settings.stats_min_cases)

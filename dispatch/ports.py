@@ -73,6 +73,31 @@ class IdempotencyClaim:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the assessment reads of one case for one of its units (`dispatch.assessment`):
+    plain values, so a month of cases is read without building the cases themselves."""
+
+    incident_id: str
+    unit_code: str
+    received_at: datetime
+    arrival_due: datetime
+    arrived_at: datetime | None
+    restore_due: datetime
+    restored_at: datetime | None
+    resolve_due: datetime  # the round's original deadline, before any extension
+    resolved_at: datetime | None
+    status: str
+    closed_reason: str | None
+    round: int
+    extensions: int
+    complaints: int
+    central_unit: str | None
+    feedback_at: datetime | None
+    feedback_satisfied: bool | None
+    feedback_rating: int | None
+
+
 class UnitRepository(Protocol):
     def get(self, code: str) -> Unit | None: ...
 
@@ -162,10 +187,15 @@ class IncidentRepository(Protocol):
         """One page (newest first) and the total that match."""
         ...
 
-    def received_between(self, start: datetime, end: datetime, unit: str | None = None
-                         ) -> list[Incident]:
-        """Cases received in [start, end), with their units and complaints (the assessment's
-        period); `unit`: only the cases that unit answers for."""
+    def facts_between(self, start: datetime, end: datetime, unit: str | None = None
+                      ) -> list[CaseFacts]:
+        """One row per case received in [start, end) and unit answering for it (`unit`: that
+        unit's rows only), as `dispatch.assessment.facts_of` defines them."""
+        ...
+
+    def overdue_between(self, start: datetime, end: datetime, unit: str | None = None
+                        ) -> dict[str, int]:
+        """unit -> its overdue records on the cases received in [start, end)."""
         ...
 
 
@@ -239,8 +269,6 @@ class AccountabilityRepository(Protocol):
         ...
 
     def for_incident(self, incident_id: str) -> list[OverdueRecord]: ...
-
-    def for_incidents(self, incident_ids: Sequence[str]) -> list[OverdueRecord]: ...
 
 
 class UnitOfWork(Protocol):

@@ -218,16 +218,6 @@ class Accountability:
             row.met_at = at
             row.late_by_seconds = (at - row.due_at).total_seconds()
 
-    def for_incidents(self, incident_ids: Sequence[str]) -> list[OverdueRecord]:
-        out: list[OverdueRecord] = []
-        ids = list(incident_ids)
-        for i in range(0, len(ids), 500):  # bounded IN lists
-            q = (select(OverdueRecord)
-                 .where(t.overdue_records.c.incident_id.in_(ids[i:i + 500]))
-                 .order_by(t.overdue_records.c.id))
-            out.extend(self.s.scalars(q))
-        return out
-
     def for_incident(self, incident_id: str) -> list[OverdueRecord]:
         q = (select(OverdueRecord).where(t.overdue_records.c.incident_id == incident_id)
              .order_by(t.overdue_records.c.id))

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from dispatch import model
 from dispatch.clock import late
 from dispatch.ports import BoundarySet, IdempotencyClaim, TerritoryRow
-from dispatch.ports import IncidentQuery
+from dispatch.ports import CaseFacts, IncidentQuery
 from dispatch.storage import tables as t
+from dispatch.storage.types import UTCDateTime
 
 
 class Units:
@@ -213,16 +214,37 @@ class Incidents:
              .limit(query.limit).offset(query.offset))
         return list(self.s.scalars(q)), int(total)
 
-    def received_between(self, start: datetime, end: datetime, unit: str | None = None
-                         ) -> list[model.Incident]:
-        iu = t.incident_units
-        q = (select(model.Incident)
-             .where(t.incidents.c.received_at >= start, t.incidents.c.received_at < end)
-             .order_by(t.incidents.c.received_at, t.incidents.c.id))
+    def facts_between(self, start: datetime, end: datetime, unit: str | None = None
+                      ) -> list[CaseFacts]:
+        """One query: each case of the period joined to its units, with its complaints counted
+        (the fields of `dispatch.assessment.facts_of`, column for column)."""
+        inc, iu, c = t.incidents.c, t.incident_units.c, t.complaints.c
+        complaints = (select(func.count()).where(c.incident_id == inc.id)
+                      .correlate(t.incidents).scalar_subquery())
+        q = (select(inc.id.label("incident_id"), iu.unit_code, inc.received_at,
+                    iu.arrival_due, iu.arrived_at, inc.restore_due, inc.restored_at,
+                    func.coalesce(inc.resolve_due_original, inc.resolve_due, type_=UTCDateTime)
+                    .label("resolve_due"),
+                    inc.resolved_at, inc.status, inc.closed_reason, inc.round, inc.extensions,
+                    complaints.label("complaints"), inc.central_unit, inc.feedback_at,
+                    inc.feedback_satisfied, inc.feedback_rating)
+             .join_from(t.incidents, t.incident_units, iu.incident_id == inc.id)
+             .where(inc.received_at >= start, inc.received_at < end)
+             .order_by(inc.received_at, inc.id, iu.unit_code))
         if unit is not None:
-            q = q.where(exists().where(iu.c.incident_id == t.incidents.c.id,
-                                       iu.c.unit_code == unit))
-        return list(self.s.scalars(q))
+            q = q.where(iu.unit_code == unit)
+        return [CaseFacts(**row._mapping) for row in self.s.execute(q)]
+
+    def overdue_between(self, start: datetime, end: datetime, unit: str | None = None
+                        ) -> dict[str, int]:
+        inc, rec = t.incidents.c, t.overdue_records.c
+        q = (select(rec.unit_code, func.count())
+             .join_from(t.overdue_records, t.incidents, rec.incident_id == inc.id)
+             .where(inc.received_at >= start, inc.received_at < end)
+             .group_by(rec.unit_code))
+        if unit is not None:
+            q = q.where(rec.unit_code == unit)
+        return {code: int(n) for code, n in self.s.execute(q)}
 
     @staticmethod
     def _overdue(now: datetime) -> Any:

@@ -273,11 +273,24 @@ class FakeIncidents(_Repo):
         found.sort(key=lambda i: i.received_at, reverse=True)
         return found[query.offset:query.offset + query.limit], len(found)
 
-    def received_between(self, start: datetime, end: datetime, unit: str | None = None
-                         ) -> list[Incident]:
-        found = [i for i in self.w.incidents.values() if start <= i.received_at < end
-                 and (unit is None or unit in i.unit_codes())]
+    def _between(self, start: datetime, end: datetime) -> list[Incident]:
+        found = [i for i in self.w.incidents.values() if start <= i.received_at < end]
         return sorted(found, key=lambda i: (i.received_at, i.id))
+
+    def facts_between(self, start: datetime, end: datetime, unit: str | None = None
+                      ) -> list[ports.CaseFacts]:
+        from dispatch.assessment import facts_of  # the definition the SQL follows
+        return [f for i in self._between(start, end) for f in facts_of(i)
+                if unit is None or f.unit_code == unit]
+
+    def overdue_between(self, start: datetime, end: datetime, unit: str | None = None
+                        ) -> dict[str, int]:
+        ids = {i.id for i in self._between(start, end)}
+        out: dict[str, int] = {}
+        for r in self.w.overdue:
+            if r.incident_id in ids and (unit is None or r.unit_code == unit):
+                out[r.unit_code] = out.get(r.unit_code, 0) + 1
+        return out
 
 
 def _matches(i: Incident, q: IncidentQuery) -> bool:
@@ -431,11 +444,6 @@ class FakeAccountability(_Repo):
 
     def for_incident(self, incident_id: str) -> list[OverdueRecord]:
         return sorted((r for r in self.w.overdue if r.incident_id == incident_id),
-                      key=lambda r: r.id or 0)
-
-    def for_incidents(self, incident_ids: Sequence[str]) -> list[OverdueRecord]:
-        wanted = set(incident_ids)
-        return sorted((r for r in self.w.overdue if r.incident_id in wanted),
                       key=lambda r: r.id or 0)
 
 

@@ -211,13 +211,28 @@ def test_percentiles_take_the_nearest_rank() -> None:
 def test_a_unit_below_the_minimum_ranks_after_the_others_whatever_its_rates(w: World) -> None:
     fast = _solved(w)  # one perfect case for WEST and POWER
     units = [Unit(WEST, "West", "territory"), Unit(POWER, "Power", "department")]
-    rows = assessment.unit_rows(units, [fast], [], w.clock(), min_cases=1)
+    facts = assessment.facts_of(fast)
+    rows = assessment.unit_rows(units, facts, {}, w.clock(), min_cases=1)
     assert [r["too_few_cases"] for r in rows] == [False, False]
-    rows = assessment.unit_rows(units, [fast], [], w.clock(), min_cases=2)
+    rows = assessment.unit_rows(units, facts, {}, w.clock(), min_cases=2)
     assert all(r["too_few_cases"] for r in rows) and rows[0]["response_rate"] == 1.0
     slow = _report(w, "other")
     w.clock.advance(days=8)  # WEST's second case: every deadline passed unmet
-    rows = assessment.unit_rows(units, [fast, w.incident(slow.id)], [], w.clock(), min_cases=2)
+    rows = assessment.unit_rows(units, facts + assessment.facts_of(w.incident(slow.id)),
+                                {WEST: 3}, w.clock(), min_cases=2)
     assert [(r["unit"], r["rank"], r["too_few_cases"]) for r in rows] == [
         (WEST, 1, False), (POWER, 2, True)]
     assert (rows[0]["response_rate"], rows[0]["arrivals_decided"]) == (0.5, 2)
+    assert (rows[0]["overdue_records"], rows[1]["overdue_records"]) == (3, 0)
+
+
+def test_the_assessment_reads_the_same_facts_through_the_use_case(w: World) -> None:
+    fast = _solved(w)
+    period = assessment.month_of(w.clock())
+    rows = assessment.stats_by_unit(w.ctx, w.user("dispatcher_power"), period)
+    # Nobody of POWER checked in: its arrival passed unmet.
+    assert [(r["unit"], r["cases"], r["response_rate"]) for r in rows] == [(POWER, 1, 0.0)]
+    assert rows == assessment.unit_rows([w.db.state.units[POWER]], assessment.facts_of(fast)[1:],
+                                        {}, w.clock(), 5)
+    with pytest.raises(Forbidden):
+        assessment.stats_by_unit(w.ctx, w.user("officer"), period)
