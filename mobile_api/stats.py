@@ -32,8 +32,9 @@ def _format(asked: str | None) -> str:
 @bp.get("/stats/units")
 @doc("Per-unit assessment for a period: on-time rates, times, overdue records, reopenings, "
      "extensions, complaints, central assignments, satisfaction and the four 12345 rates; "
-     "ranked. JSON, or CSV / XLSX with the same figures", query=s.StatsQuery,
-     response=s.StatsOut, roles="dispatcher (own unit), commander",
+     "ranked; a dispatcher gets its own unit, command every unit. JSON, or CSV / XLSX with "
+     "the same figures", query=s.StatsQuery,
+     response=s.StatsOut, roles="dispatcher, commander",
      content_type=("application/json", "text/csv", XLSX))
 def units() -> ResponseReturnValue:
     user = current_user()
