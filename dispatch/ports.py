@@ -74,6 +74,31 @@ class IdempotencyClaim:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the assessment reads of one case for one of its units (`dispatch.assessment`):
+    plain values, so a month of cases is read without building the cases themselves."""
+
+    incident_id: str
+    unit_code: str
+    received_at: datetime
+    arrival_due: datetime
+    arrived_at: datetime | None
+    restore_due: datetime
+    restored_at: datetime | None
+    resolve_due: datetime  # the round's original deadline, before any extension
+    resolved_at: datetime | None
+    status: str
+    closed_reason: str | None
+    round: int
+    extensions: int
+    complaints: int
+    central_unit: str | None
+    feedback_at: datetime | None
+    feedback_satisfied: bool | None
+    feedback_rating: int | None
+
+
 class UnitRepository(Protocol):
     def get(self, code: str) -> Unit | None: ...
 
@@ -166,6 +191,17 @@ class IncidentRepository(Protocol):
     def open_cases(self, query: IncidentQuery) -> list[OpenCase]:
         """Every case that matches (newest first; `limit` and `offset` are not applied), as the
         map's compact records: no photos, no history."""
+        ...
+
+    def facts_between(self, start: datetime, end: datetime, unit: str | None = None
+                      ) -> list[CaseFacts]:
+        """One row per case received in [start, end) and unit answering for it (`unit`: that
+        unit's rows only), as `dispatch.assessment.facts_of` defines them."""
+        ...
+
+    def overdue_between(self, start: datetime, end: datetime, unit: str | None = None
+                        ) -> dict[str, int]:
+        """unit -> its overdue records on the cases received in [start, end)."""
         ...
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from dispatch.clock import Policies
+from dispatch.clock import Policies, Policy
 from dispatch.device_time import DeviceTimeWindow
 
 
@@ -31,3 +31,20 @@ class Settings:
     on_duty_window: timedelta = timedelta(minutes=30)
     # How far ahead of, and behind, the server's clock a device's time is believed.
     device_time: DeviceTimeWindow = field(default_factory=DeviceTimeWindow)
+    # Green-channel cases (major projects, 绿色通道) run on their own, tighter clocks.
+    green_channel_policies: Policies = field(default_factory=lambda: Policies.from_seconds(
+        {"default": {"arrival": 20 * 60}}))
+    # The supervision cycle: the reporter's time to answer the follow-up, the latest an
+    # extension may reach past the original deadline, command's time to answer a complaint.
+    feedback_wait: timedelta = timedelta(days=3)
+    max_extension: timedelta = timedelta(days=30)
+    complaint_reply: timedelta = timedelta(hours=24)
+    # The assessment: below this many cases a unit's rates are marked `too_few_cases`, and the
+    # longest period one request may cover.
+    stats_min_cases: int = 5
+    stats_max_span: timedelta = timedelta(days=366)
+
+    def policy(self, category: str, green_channel: bool = False) -> Policy:
+        """The clocks of a case: its category's, or the green channel's for a major project."""
+        chosen = self.green_channel_policies if green_channel else self.policies
+        return chosen.for_category(category)

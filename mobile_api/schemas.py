@@ -9,7 +9,7 @@ base, so a new field or model gets them without remembering to.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -18,7 +18,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainValidator,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -206,6 +208,68 @@ class MapQuery(Strict):
         return _bbox_in_range(value)
 
 
+class FeedbackRequest(Strict):
+    satisfied: Annotated[bool, Field(strict=True)]
+    rating: Annotated[int, Field(strict=True, ge=1, le=5)]
+    comment: Annotated[str, Field(max_length=2000)] = ""
+
+
+class ExtendRequest(Strict):
+    reason: Annotated[str, Field(min_length=1, max_length=2000,
+                                 description="told to the reporter at once")]
+    until: InDateTime
+
+
+class ComplaintRequest(Strict):
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class ComplaintReplyRequest(Strict):
+    reply: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class AssignRequest(Strict):
+    unit: Annotated[str, Field(min_length=1, max_length=64)]
+    person: Annotated[str, Field(min_length=1, max_length=64,
+                                 description="the user id of an officer or dispatcher of the unit")]
+    due: InDateTime
+
+
+def _date_or_instant(value: Any) -> date | datetime:
+    """A day (YYYY-MM-DD, read in China Standard Time by the assessment) or an instant with an
+    offset; one type, so a refusal names the field alone and says what is expected."""
+    expected = "a date YYYY-MM-DD or an ISO 8601 datetime with an offset"
+    if isinstance(value, datetime | date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(expected)
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value)
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(expected) from None
+    if instant.tzinfo is None:
+        raise ValueError("a datetime needs an offset (e.g. +08:00 or Z)")
+    return _utc(instant)
+
+
+DateOrInstant = Annotated[date | datetime, PlainValidator(_date_or_instant),
+                          WithJsonSchema({"type": "string", "anyOf": [
+                              {"format": "date"}, {"format": "date-time"}]})]
+
+
+class StatsQuery(Strict):
+    from_: DateOrInstant | None = Field(
+        None, alias="from", description="a date (China Standard Time) or a datetime with offset; "
+        "default: the first day of the current month")
+    to: DateOrInstant | None = Field(
+        None, description="a date (its whole day included) or a datetime (excluded); default: "
+        "the end of the current month")
+    format: Literal["json", "csv", "xlsx"] | None = Field(
+        None, description="default json; csv also by `Accept: text/csv`")
+
+
 # -- responses -----------------------------------------------------------------------------------
 class LatLon(BaseModel):
     lat: float
@@ -222,6 +286,7 @@ class UnitOut(UnitRef):
 
 
 class IncidentUnitOut(UnitOut):
+    lead: bool = False  # the green channel's lead department
     accepted_at: datetime | None
     arrived_at: datetime | None
     arrival_due: datetime
@@ -264,6 +329,40 @@ class PhotoOut(BaseModel):
     url: str
 
 
+class CentralAssignmentOut(BaseModel):
+    unit: str
+    person: str
+    due: datetime
+    assigned_by: str | None
+    assigned_at: datetime | None
+
+
+class ExtensionOut(BaseModel):
+    count: int
+    reason: str | None
+    original_deadline: datetime
+    deadline: datetime
+
+
+class FeedbackOut(BaseModel):
+    requested_due: datetime | None
+    at: datetime | None
+    satisfied: bool | None
+    rating: int | None
+    comment: str | None
+
+
+class ComplaintOut(BaseModel):
+    id: int
+    incident_id: str
+    text: str
+    filed_at: datetime
+    reply_due: datetime
+    reply: str | None
+    replied_at: datetime | None
+    replied_on_time: bool | None
+
+
 class IncidentOut(BaseModel):
     id: str
     category: Category
@@ -280,7 +379,57 @@ class IncidentOut(BaseModel):
     milestones: Milestones
     overdue: list[OverdueOut]
     photos: list[PhotoOut]
+    central_assignment: CentralAssignmentOut | None = None
+    extension: ExtensionOut | None = None
+    feedback: FeedbackOut | None = None
+    closed_reason: str | None = None
+    complaints: list[ComplaintOut] = Field(default_factory=list)
     timeline: list[TimelineEntry] | None = None
+
+
+class UnitStatsOut(BaseModel):
+    """One unit's figures (dispatch/assessment.py defines each; the CSV and XLSX columns)."""
+
+    rank: int
+    unit: str
+    name: str
+    kind: str
+    cases: int
+    too_few_cases: bool
+    score: float | None
+    response_rate: float | None
+    completion_rate: float | None
+    resolution_rate: float | None
+    satisfaction_rate: float | None
+    arrivals_decided: int
+    arrivals_on_time: int
+    arrival_median_s: float | None
+    arrival_p90_s: float | None
+    restores_decided: int
+    restores_on_time: int
+    restore_rate: float | None
+    restore_median_s: float | None
+    restore_p90_s: float | None
+    resolutions_decided: int
+    resolutions_on_time: int
+    resolve_median_s: float | None
+    resolve_p90_s: float | None
+    closed: int
+    closed_resolved: int
+    overdue_records: int
+    reopenings: int
+    extensions: int
+    complaints: int
+    centrally_assigned: int
+    feedback_answered: int
+    feedback_satisfied: int
+    mean_rating: float | None
+
+
+class StatsOut(BaseModel):
+    period: dict[str, datetime]
+    min_cases: int
+    units: list[UnitStatsOut]
 
 
 class IncidentPage(BaseModel):

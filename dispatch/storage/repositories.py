@@ -18,8 +18,9 @@ from dispatch import model
 from dispatch.board import CaseUnit, OpenCase
 from dispatch.clock import late
 from dispatch.ports import BoundarySet, IdempotencyClaim, TerritoryRow
-from dispatch.ports import IncidentQuery
+from dispatch.ports import CaseFacts, IncidentQuery
 from dispatch.storage import tables as t
+from dispatch.storage.types import UTCDateTime
 
 
 class Units:
@@ -237,6 +238,39 @@ class Incidents:
         if query.overdue_at is not None:
             conds.append(self._overdue(query.overdue_at))
         return and_(true(), *conds)
+
+    def facts_between(self, start: datetime, end: datetime, unit: str | None = None
+                      ) -> list[CaseFacts]:
+        """One query: each case of the period joined to its units, with its complaints counted
+        (the fields of `dispatch.assessment.facts_of`, column for column)."""
+        inc, iu, c = t.incidents.c, t.incident_units.c, t.complaints.c
+        filed = (select(c.incident_id, func.count().label("n")).group_by(c.incident_id)
+                 .subquery())
+        q = (select(inc.id, iu.unit_code, inc.received_at, iu.arrival_due, iu.arrived_at,
+                    inc.restore_due, inc.restored_at,
+                    func.coalesce(inc.resolve_due_original, inc.resolve_due, type_=UTCDateTime),
+                    inc.resolved_at, inc.status, inc.closed_reason, inc.round, inc.extensions,
+                    func.coalesce(filed.c.n, 0), inc.central_unit, inc.feedback_at,
+                    inc.feedback_satisfied, inc.feedback_rating)
+             .join_from(t.incidents, t.incident_units, iu.incident_id == inc.id)
+             .outerjoin(filed, filed.c.incident_id == inc.id)
+             .where(inc.received_at >= start, inc.received_at < end)
+             .order_by(inc.received_at, inc.id, iu.unit_code))
+        if unit is not None:
+            q = q.where(iu.unit_code == unit)
+        # Positional, in `CaseFacts`' field order: a month of rows without a mapping each.
+        return [CaseFacts(*cast(tuple[Any, ...], row)) for row in self.s.execute(q)]
+
+    def overdue_between(self, start: datetime, end: datetime, unit: str | None = None
+                        ) -> dict[str, int]:
+        inc, rec = t.incidents.c, t.overdue_records.c
+        q = (select(rec.unit_code, func.count())
+             .join_from(t.overdue_records, t.incidents, rec.incident_id == inc.id)
+             .where(inc.received_at >= start, inc.received_at < end)
+             .group_by(rec.unit_code))
+        if unit is not None:
+            q = q.where(rec.unit_code == unit)
+        return {code: int(n) for code, n in self.s.execute(q)}
 
     @staticmethod
     def _overdue(now: datetime) -> Any:

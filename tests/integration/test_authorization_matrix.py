@@ -18,6 +18,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
@@ -111,6 +112,15 @@ MATRIX: dict[str, tuple[int | str, ...]] = {
     # Officer-only (API.md): dispatchers' 403 here needs the contract branch (h/contract) merged.
     "restore":        (401, 401, 401, 403, 404, 200, 404, 200, 404, 403, 404, 403, 404, 403, 403),
     "resolve":        (401, 401, 401, 403, 404, 200, 404, 200, 404, 200, 404, 200, 404, 403, 403),
+    # The supervision cycle: the reporter answers the follow-up and complains; a responsible
+    # unit's dispatcher extends; command replies to complaints and assigns centrally.
+    "feedback":       (401, 401, 401, 200, 404, 403, 404, 403, 404, 403, 404, 403, 404, 403, 403),
+    "extend":         (401, 401, 401, 403, 404, 403, 404, 403, 404, 200, 404, 200, 404, 403, 403),
+    "complain":       (401, 401, 401, 201, 404, 403, 404, 403, 404, 403, 404, 403, 404, 403, 403),
+    "reply":          (401, 401, 401, 403, 404, 403, 404, 403, 404, 403, 404, 403, 404, 200, 403),
+    "assign":         (401, 401, 401, 403, 404, 403, 404, 403, 404, 403, 404, 403, 404, 200, 403),
+    # The assessment: a dispatcher its own unit, command every unit.
+    "stats":          (401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 200, 200, 200, 200, 403),
     # Any officer sends its own positions, whatever the unit.
     "positions":      (401, 401, 401, 403, 403, 202, 202, 202, 202, 403, 403, 403, 403, 403, 403),
     # A site owned by demo-reporter: the owner or an administrator registers it.
@@ -354,6 +364,51 @@ def resolve(env: Env, subject: str) -> Call:
                 json={"note": "线路换新"}, effect=_status("resolved"), writes=True)
 
 
+def _resolved(env: Env) -> dict[str, Any]:
+    inc = _restored(env)
+    env.post("officer_town", f"/api/v1/incidents/{inc['id']}/resolve", json={"note": "好了"})
+    return inc
+
+
+def feedback(env: Env, subject: str) -> Call:
+    return Call("POST", f"/api/v1/incidents/{_resolved(env)['id']}/feedback",
+                json={"satisfied": True, "rating": 5}, effect=_status("closed"), writes=True)
+
+
+def extend(env: Env, subject: str) -> Call:
+    inc = _case(env)
+    until = (env.clock.now + timedelta(days=10)).isoformat()
+    return Call("POST", f"/api/v1/incidents/{inc['id']}/extend",
+                json={"reason": "等待设备", "until": until},
+                effect=lambda body: body["extension"]["count"] == 1, writes=True)
+
+
+def complain(env: Env, subject: str) -> Call:
+    return Call("POST", f"/api/v1/incidents/{_case(env)['id']}/complaints",
+                json={"text": "太慢"}, effect=lambda body: body["id"] == 1, writes=True)
+
+
+def reply(env: Env, subject: str) -> Call:
+    inc = _case(env)
+    env.post("reporter", f"/api/v1/incidents/{inc['id']}/complaints", json={"text": "太慢"})
+    return Call("POST", f"/api/v1/incidents/{inc['id']}/complaints/1/reply",
+                json={"reply": "已督办"}, effect=lambda body: body["replied_on_time"] is True,
+                writes=True)
+
+
+def assign(env: Env, subject: str) -> Call:
+    inc = _case(env)
+    due = (env.clock.now + timedelta(days=1)).isoformat()
+    return Call("POST", f"/api/v1/incidents/{inc['id']}/assign",
+                json={"unit": ZHICHENG, "person": env.user_id("officer_town"), "due": due},
+                effect=lambda body: body["central_assignment"]["unit"] == ZHICHENG, writes=True)
+
+
+def stats(env: Env, subject: str) -> Call:
+    _case(env)
+    return Call("GET", "/api/v1/stats/units", effect=lambda body: len(body["units"]) >= 1)
+
+
 def positions(env: Env, subject: str) -> Call:
     lon, lat = seat()
     fix = {"lat": lat, "lon": lon, "accuracy_m": 8, "recorded_at": env.clock.now.isoformat()}
@@ -407,6 +462,12 @@ SCENARIOS: dict[str, Route] = {
     "check_in": Route("POST", f"{INCIDENT}/check-in", check_in),
     "restore": Route("POST", f"{INCIDENT}/restore", restore),
     "resolve": Route("POST", f"{INCIDENT}/resolve", resolve),
+    "feedback": Route("POST", f"{INCIDENT}/feedback", feedback),
+    "extend": Route("POST", f"{INCIDENT}/extend", extend),
+    "complain": Route("POST", f"{INCIDENT}/complaints", complain),
+    "reply": Route("POST", f"{INCIDENT}/complaints/<number>/reply", reply),
+    "assign": Route("POST", f"{INCIDENT}/assign", assign),
+    "stats": Route("GET", "/api/v1/stats/units", stats),
     "positions": Route("POST", "/api/v1/officers/me/positions", positions),
     "site_create": Route("POST", "/api/v1/sites", site_create),
     "site_green": Route("POST", "/api/v1/sites", site_green),

@@ -36,6 +36,13 @@ DECLARED = {
     ("post", INCIDENT + "/check-in"): {200, 403, 404, 409} | WITH_BODY | PROTECTED,
     ("post", INCIDENT + "/restore"): {200, 403, 404, 409} | WITH_BODY | PROTECTED,
     ("post", INCIDENT + "/resolve"): {200, 403, 404, 409} | WITH_BODY | PROTECTED,
+    ("post", INCIDENT + "/feedback"): {200, 403, 404, 409} | WITH_BODY | PROTECTED,
+    ("post", INCIDENT + "/extend"): {200, 403, 404, 409} | WITH_BODY | PROTECTED,
+    ("post", INCIDENT + "/complaints"): {201, 403, 404} | WITH_BODY | PROTECTED,
+    ("post", INCIDENT + "/complaints/{number}/reply"): {200, 403, 404, 409} | WITH_BODY
+    | PROTECTED,
+    ("post", INCIDENT + "/assign"): {200, 403, 404, 409} | WITH_BODY | PROTECTED,
+    ("get", "/api/v1/stats/units"): {200, 403} | PROTECTED,
     ("post", "/api/v1/officers/me/positions"): {202, 403} | WITH_BODY | PROTECTED,
     ("get", "/api/v1/sites"): {200, 403} | PROTECTED,
     ("post", "/api/v1/sites"): {201, 403} | WITH_BODY | PROTECTED,
