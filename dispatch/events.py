@@ -26,6 +26,7 @@ class EventType(StrEnum):
     REOPENED = "reopened"
     DEADLINE_NEAR = "deadline_near"
     OVERDUE = "overdue"
+    WITHHELD = "withheld"
 
 
 # -- rooms: the Socket.IO rooms, and the keys of the replay's audience index -------------------
@@ -79,6 +80,8 @@ CATALOGUE: Mapping[EventType, Spec] = {
     EventType.REOPENED: Spec(_EVERYONE, UPDATED),
     EventType.DEADLINE_NEAR: Spec((Hearer.UNIT,), "incident.deadline_near"),
     EventType.OVERDUE: Spec((Hearer.UNIT, Hearer.DISPATCH, Hearer.COMMAND), "incident.overdue"),
+    # Kept out of the public disclosure: a decision of command, recorded for command.
+    EventType.WITHHELD: Spec((Hearer.COMMAND,), UPDATED),
 }
 _missing = set(EventType) - set(CATALOGUE)
 if _missing:  # pragma: no cover - a programming error caught at import

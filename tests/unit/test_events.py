@@ -29,6 +29,7 @@ TABLE: dict[str, tuple[list[str], str]] = {
     "deadline_near": (["unit:power_supply"], "incident.deadline_near"),
     "overdue": (["unit:power_supply", "dispatch:power_supply", "command"],
                 "incident.overdue"),
+    "withheld": (["command"], "incident.updated"),
 }
 
 
