@@ -55,7 +55,7 @@ class PeriodQuery:
 
     `start` inclusive, `end` exclusive; `ids`, when given, limits to those cases; `closed`: True
     for closed cases only, False for the others; withheld cases only with `include_withheld`.
-    Oldest first, at most `limit`.
+    Oldest first, at most `limit` after skipping `offset`.
     """
 
     start: datetime | None = None
@@ -65,6 +65,7 @@ class PeriodQuery:
     closed: bool | None = None
     include_withheld: bool = True
     limit: int = 1000
+    offset: int = 0
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ people who restored and solved it), and withheld cases are left out.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from dispatch import disclosure
@@ -28,20 +29,26 @@ def published_cases(ctx: Context, period: disclosure.Period) -> dict[str, Any]:
     with reader(ctx) as uow:
         cases = uow.incidents.received_between(PeriodQuery(
             start=period.start, end=period.end, include_withheld=False, limit=MAX_CASES))
-        people = _people(uow.users.many(sorted(_person_ids(cases))))
+    names = names_to_scrub(ctx, cases)
+    items = [disclosure.public_case(case, names[case.id], now) for case in cases]
+    return {"period": {"label": period.label, "start": iso_utc(period.start),
+                       "end": iso_utc(period.end)},
+            "count": len(items), "cases": items}
+
+
+def names_to_scrub(ctx: Context, cases: Sequence[Incident]) -> dict[str, list[str]]:
+    """For each case, the names its published text must not carry: its reporter's, its site's
+    (and the site's address), and those of the people who restored and solved it."""
+    with reader(ctx) as uow:
+        people = {u.id: u for u in uow.users.many(sorted(_person_ids(cases)))}
         sites: dict[str, Site | None] = {}
         for case in cases:
             if case.site_id is not None and case.site_id not in sites:
                 sites[case.site_id] = uow.sites.get(case.site_id)
-    items = []
-    for case in cases:
-        names = disclosure.personal_names(
-            *(people.get(pid) for pid in (case.reporter_id, case.restored_by, case.resolved_by)),
-            sites.get(case.site_id) if case.site_id else None)
-        items.append(disclosure.public_case(case, names, now))
-    return {"period": {"label": period.label, "start": iso_utc(period.start),
-                       "end": iso_utc(period.end)},
-            "count": len(items), "cases": items}
+    return {case.id: disclosure.personal_names(
+        *(people.get(pid) for pid in (case.reporter_id, case.restored_by, case.resolved_by)
+          if pid),
+        sites.get(case.site_id) if case.site_id else None) for case in cases}
 
 
 def withhold(ctx: Context, user: User, incident_id: str, reason: str) -> Incident:
@@ -61,12 +68,8 @@ def withhold(ctx: Context, user: User, incident_id: str, reason: str) -> Inciden
     return incident
 
 
-def _person_ids(cases: list[Incident]) -> set[str]:
-    ids = set()
+def _person_ids(cases: Sequence[Incident]) -> set[str]:
+    ids: set[str] = set()
     for c in cases:
         ids.update(i for i in (c.reporter_id, c.restored_by, c.resolved_by) if i)
     return ids
-
-
-def _people(users: list[User]) -> dict[str, User]:
-    return {u.id: u for u in users}

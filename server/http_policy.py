@@ -34,7 +34,11 @@ SERVER_TARGET_BYTES = 8000
 
 # Endpoints whose answer is the same for every caller and may be kept by shared caches.
 # The OpenAPI document changes only with a deployment; five minutes bounds the staleness.
-CACHEABLE = {"meta.spec": "public, max-age=300"}
+# The public disclosure is the same for everyone (no sign-in, nothing personal) and carries an
+# ETag: a minute bounds how long a withheld case may still be shown from a cache.
+CACHEABLE = {"meta.spec": "public, max-age=300",
+             "public.cases": "public, max-age=60",
+             "public_page.cases_page": "public, max-age=60"}
 
 CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"]
 # Besides the CORS-safelisted ones (Content-Type, Cache-Control, ...): only what a client needs
@@ -94,7 +98,7 @@ def register(app: Flask) -> None:
     @app.after_request
     def _cacheable(response: Response) -> Response:
         policy = CACHEABLE.get(request.endpoint or "")
-        if policy and response.status_code == 200:
+        if policy and response.status_code in (200, 304):
             response.headers["Cache-Control"] = policy
         return response
 

@@ -239,7 +239,7 @@ class Incidents:
         if not query.include_withheld:
             conds.append(inc.withheld_at.is_(None))
         q = (select(model.Incident).where(and_(true(), *conds))
-             .order_by(inc.received_at, inc.id).limit(query.limit))
+             .order_by(inc.received_at, inc.id).limit(query.limit).offset(query.offset))
         return list(self.s.scalars(q))
 
     @staticmethod

@@ -290,7 +290,7 @@ class FakeIncidents(_Repo):
                     and (query.include_withheld or i.withheld_at is None))
         found = sorted((i for i in self.w.incidents.values() if wanted(i)),
                        key=lambda i: (i.received_at, i.id))
-        return found[:query.limit]
+        return found[query.offset:query.offset + query.limit]
 
 
 def _matches(i: Incident, q: IncidentQuery) -> bool:
