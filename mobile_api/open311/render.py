@@ -2,7 +2,7 @@
 
 Pure: a body (a dict, or a list of dicts) and the names the standard gives the XML elements go
 in, bytes and a content type come out. XML is built with `xml.etree` (text is escaped by it) and
-written as UTF-8 with an XML declaration; a list nested in an item (a service's attributes, an
+written as UTF-8 after the XML declaration `encoding="UTF-8"`; a list nested in an item (a service's attributes, an
 attribute's values, discovery's endpoints and formats) takes the singular of its name for its
 elements, as in the standard's examples.
 """
@@ -17,6 +17,9 @@ JSON_TYPE = "application/json; charset=utf-8"
 XML_TYPE = "text/xml; charset=utf-8"
 FORMATS = ("json", "xml")
 
+# The form the GeoReport v2 pages ask for (double quotes, the encoding named UTF-8), rather than
+# ElementTree's own `<?xml version='1.0' encoding='utf-8'?>`.
+DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 SINGULAR = {"services": "service", "service_requests": "request", "errors": "error",
             "attributes": "attribute", "values": "value", "endpoints": "endpoint",
             "formats": "format"}
@@ -33,7 +36,7 @@ def render(fmt: str, root: str, body: dict[str, Any] | list[dict[str, Any]]) -> 
             _fill(ET.SubElement(element, SINGULAR[root]), item)
     else:
         _fill(element, body)
-    return ET.tostring(element, encoding="utf-8", xml_declaration=True), XML_TYPE
+    return DECLARATION + ET.tostring(element, encoding="unicode").encode("utf-8"), XML_TYPE
 
 
 def _fill(parent: ET.Element, value: Any) -> None:

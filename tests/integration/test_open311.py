@@ -34,7 +34,7 @@ def _iso(value: str) -> datetime:
 
 def _xml(r: Any) -> ET.Element:
     assert r.content_type == "text/xml; charset=utf-8", r.content_type
-    assert r.data.startswith(b"<?xml version='1.0' encoding='utf-8'?>"), r.data[:60]
+    assert r.data.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n'), r.data[:60]
     return ET.fromstring(r.data)
 
 

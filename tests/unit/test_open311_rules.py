@@ -193,7 +193,7 @@ def test_xml_nests_lists_under_their_singulars_with_a_declaration() -> None:
     data, kind = render("xml", "service_definition", mapping.definition(
         open311.SERVICES["road_blocked"]))
     assert kind == "text/xml; charset=utf-8"
-    assert data.startswith(b"<?xml version='1.0' encoding='utf-8'?>")
+    assert data.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n')
     root = ET.fromstring(data)
     assert root.findtext("attributes/attribute/code") == "blocked_since"
     assert root.findtext("attributes/attribute/datatype_description") == ""  # null: empty
