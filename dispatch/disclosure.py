@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -59,15 +60,23 @@ def scrub(text: str | None, names: Iterable[str | None] = ()) -> str | None:
     phones (an ID holds what looks like one)."""
     if text is None:
         return None
-    out = text
-    wanted = sorted({n.strip() for n in names if n and len(n.strip()) >= MIN_NAME_LENGTH},
-                    key=len, reverse=True)
-    for name in wanted:
-        out = re.sub(re.escape(name), NAME_MARK, out, flags=re.IGNORECASE)
+    names_pattern = _names_pattern(tuple(n for n in names if n))
+    out = names_pattern.sub(NAME_MARK, text) if names_pattern is not None else text
     out = EMAIL.sub(EMAIL_MARK, out)
     out = ID_CARD.sub(ID_MARK, out)
     out = MOBILE.sub(PHONE_MARK, out)
     return LANDLINE.sub(PHONE_MARK, out)
+
+
+@lru_cache(maxsize=256)
+def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One alternation of the names, longest first, matched ignoring case (compiled once per
+    set of names: a period's cases share their reporters)."""
+    wanted = sorted({n.strip() for n in names if len(n.strip()) >= MIN_NAME_LENGTH},
+                    key=lambda n: (-len(n), n))
+    if not wanted:
+        return None
+    return re.compile("|".join(re.escape(n) for n in wanted), re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,16 @@ def published_cases(ctx: Context, period: disclosure.Period) -> dict[str, Any]:
             "count": len(items), "cases": items}
 
 
+def version(ctx: Context) -> tuple[int, str]:
+    """What a published answer depends on besides its period: the event log's position (every
+    change of a case, withholding included, writes an event) and the minute (a deadline that
+    passes turns an open milestone into a missed one). Equal versions, equal answers: a web
+    process may keep an answer built under the same version (`mobile_api.public`)."""
+    with reader(ctx) as uow:
+        seq = uow.events.last_seq()
+    return seq, ctx.clock().strftime("%Y-%m-%dT%H:%M")
+
+
 def names_to_scrub(ctx: Context, cases: Sequence[Incident]) -> dict[str, list[str]]:
     """For each case, the names its published text must not carry: its reporter's, its site's
     (and the site's address), and those of the people who restored and solved it."""

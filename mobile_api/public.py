@@ -8,7 +8,10 @@ presents it again gets a 304 without the body.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from collections import OrderedDict
+from collections.abc import Callable
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
 from dispatch import disclosure, publication
@@ -27,6 +30,25 @@ page = Blueprint("public_page", __name__, template_folder="templates")
 PAGE_CSP = ("default-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
+# The answers built last, by (kind, period, version): a repeated or conditional request under
+# the same version is served without reading the cases again. Small, per app (one per process,
+# except in the tests, which run an app per database in one process).
+CACHE_KEY = "public_answers"
+KEEP = 32
+Built = OrderedDict[tuple[str, str, int, str], bytes]
+
+
+def _built(kind: str, label: str, build: Callable[[], bytes]) -> bytes:
+    cache: Built = current_app.extensions.setdefault(CACHE_KEY, OrderedDict())
+    key = (kind, label, *publication.version(dispatch_context()))
+    body = cache.get(key)
+    if body is None:
+        body = cache[key] = build()
+        while len(cache) > KEEP:
+            cache.popitem(last=False)
+    return body
+
+
 def _conditional(response: Response) -> Response:
     """An ETag of the body; a request that already holds it gets a 304."""
     response.add_etag()
@@ -42,7 +64,11 @@ def cases() -> ResponseReturnValue:
     q = query_args(s.PublicCasesQuery)
     ctx = dispatch_context()
     period = disclosure.period(q.week, q.month, ctx.clock())
-    return _conditional(jsonify(publication.published_cases(ctx, period)))
+
+    def build() -> bytes:
+        return jsonify(publication.published_cases(ctx, period)).get_data()
+    return _conditional(Response(_built("json", period.label, build),
+                                 mimetype="application/json"))
 
 
 @bp.post("/incidents/<incident_id>/withhold")
@@ -69,10 +95,13 @@ def cases_page() -> ResponseReturnValue:
         body = render_template("public_cases.html", error=exc.errors[0].message,
                                week=week or "", month=month or "", data=None)
         return _page(Response(body, status=422, mimetype="text/html"))
-    data = publication.published_cases(ctx, period)
-    body = render_template("public_cases.html", error=None, data=data, week=week or "",
-                           month=month or "", local=_local)
-    return _page(_conditional(Response(body, mimetype="text/html")))
+
+    def build() -> bytes:
+        return render_template("public_cases.html", error=None, week=week or "",
+                               month=month or "", local=_local,
+                               data=publication.published_cases(ctx, period)).encode("utf-8")
+    key = f"{period.label}|{week or ''}|{month or ''}"  # the form echoes what was asked
+    return _page(_conditional(Response(_built("page", key, build), mimetype="text/html")))
 
 
 def _page(response: Response) -> Response:

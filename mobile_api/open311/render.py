@@ -2,9 +2,9 @@
 
 Pure: a body (a dict, or a list of dicts) and the names the standard gives the XML elements go
 in, bytes and a content type come out. XML is built with `xml.etree` (text is escaped by it) and
-written as UTF-8 after the XML declaration `encoding="UTF-8"`; a list nested in an item (a service's attributes, an
-attribute's values, discovery's endpoints and formats) takes the singular of its name for its
-elements, as in the standard's examples.
+written as UTF-8 after an XML declaration naming it; a list nested in an item (a service's
+attributes, an attribute's values, discovery's endpoints and formats) takes the singular of its
+name for its elements, as in the standard's examples.
 """
 
 from __future__ import annotations

@@ -180,3 +180,23 @@ def test_a_bad_period_is_a_422_naming_the_field(client, query, field):
                                    {"month": "2999-12"}, {"month": "2026-12"}])
 def test_periods_at_their_limits_are_accepted(client, query):
     assert client.get("/api/v1/public/cases", query_string=query).status_code == 200
+
+
+def test_an_answer_kept_by_the_process_follows_every_change_of_a_case(client, login, clock):
+    from tests.helpers import report
+    reporter, officer = login("demo-reporter"), login(f"officer-{ZHICHENG}")
+    first = client.get("/api/v1/public/cases", query_string={"week": WEEK})
+    page = client.get("/public/cases", query_string={"week": WEEK})
+    rid = report(client, reporter).get_json()["id"]  # the same minute: only the log moved
+    second = client.get("/api/v1/public/cases", query_string={"week": WEEK})
+    assert (first.get_json()["count"], second.get_json()["count"]) == (0, 1)
+    assert client.get("/public/cases", query_string={"week": WEEK},
+                      headers={"If-None-Match": page.headers["ETag"]}).status_code == 200
+    client.post(f"/api/v1/incidents/{rid}/check-in", headers=officer,
+                json={"location": location(*seat())})
+    third = client.get("/api/v1/public/cases", query_string={"week": WEEK}).get_json()
+    assert third["cases"][0]["result"]["status"] == "on_site"
+    # A deadline passing, with nothing written, turns an open milestone into a missed one.
+    clock.advance(hours=2)
+    late = client.get("/api/v1/public/cases", query_string={"week": WEEK}).get_json()
+    assert late["cases"][0]["milestones"]["restore"]["on_time"] is False
