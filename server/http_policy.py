@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from flask import Flask, Response, request
 
+from mobile_api.open311.render import errors as open311_errors
 from server.problems import problem
 
 # The largest target the servers read before answering on their own: gevent's pywsgi (behind
@@ -156,6 +157,14 @@ class HeaderPolicy:
             return start_response(status, headers, exc_info)
 
         length = request_target_bytes(environ)
+        if length > self.max_url_bytes and environ.get("PATH_INFO", "").startswith("/open311/"):
+            # Open311 clients read the standard's error list, never a problem+json.
+            path = environ.get("PATH_INFO", "")
+            fmt = "xml" if path.endswith(".xml") else "json"
+            data, content_type = open311_errors(fmt, 414, [
+                f"url: the request target is {length} bytes; the limit is "
+                f"{self.max_url_bytes}"])
+            return Response(data, status=414, content_type=content_type)(environ, respond)
         if length > self.max_url_bytes:
             refusal = problem(414, "URI too long",
                               f"the request target is {length} bytes; the limit is "

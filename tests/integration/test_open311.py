@@ -206,6 +206,8 @@ def test_errors_are_the_standard_s_list_in_the_requested_format(client, ctx, fmt
         ("GET", "requests", {"page_size": "1001"}, 400, "page_size"),
         ("GET", "requests", {"page_size": "0"}, 400, "page_size"),
         ("GET", "requests", {"api_key": "wrong"}, 403, "api_key"),
+        ("GET", "requests", {"status": "open\x00"}, 400, "status"),
+        ("GET", "requests", {"service_request_id": "x" * 2100}, 414, "url"),
         ("GET", "requests/nope", None, 404, "nope"),
         ("GET", "services/pothole", None, 404, "pothole"),
         ("GET", "tokens/nope", None, 404, "nope"),
