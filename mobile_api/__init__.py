@@ -6,11 +6,11 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from mobile_api import auth, incidents, meta, officers, sites, units
+    from mobile_api import auth, incidents, map, meta, officers, sites, units
 
     from mobile_api import open311, public
 
-    for module in (auth, incidents, officers, sites, units, meta, public):
+    for module in (auth, incidents, map, officers, sites, units, meta, public):
         app.register_blueprint(module.bp, url_prefix="/api/v1")
     app.register_blueprint(public.page)  # the public page, outside the API
     app.register_blueprint(open311.bp)  # /open311/v2, for outside systems
