@@ -8,6 +8,7 @@ nothing is promised that the product does not keep.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from dispatch.errors import NotFound, ValidationFailed
 from dispatch.model import Category, Incident, Status, User
 from dispatch.ports import PeriodQuery
 
+log = logging.getLogger(__name__)
 MAX_DESCRIPTION = 2000  # as for a report from a phone
 MAX_ATTRIBUTE = 200
 MAX_MEDIA_URL = 2000
@@ -85,7 +87,13 @@ class NewRequest:
     attributes: Mapping[str, str] = field(default_factory=dict)
 
 
-def create_request(ctx: Context, system: User, req: NewRequest) -> Incident:
+@dataclass(frozen=True)
+class Created:
+    incident: Incident
+    notice: str | None = None  # the standard's `service_notice`: what the client should know
+
+
+def create_request(ctx: Context, system: User, req: NewRequest) -> Created:
     """A service request from an outside system becomes an incident reported by its account."""
     svc = SERVICES.get(req.service_code)
     if svc is None:
@@ -122,14 +130,22 @@ def create_request(ctx: Context, system: User, req: NewRequest) -> Incident:
             raise ValidationFailed.on("address_id", "no such site registered by this "
                                                     "system's account") from None
         raise
-    if req.media_url:
-        incident = _keep_media_url(ctx, incident.id, req.media_url)
-    return incident
+    if not req.media_url:
+        return Created(incident)
+    try:
+        return Created(_keep_media_url(ctx, incident.id, req.media_url))
+    except Exception:
+        # The case is filed and its units told: the client must learn its id, or it would file
+        # it again. What is lost is the link, and the client is told so.
+        log.exception("the media_url of service request %s was not kept", incident.id)
+        return Created(incident, "the case is filed; its media_url could not be kept: send the "
+                                 "link again with your next contact")
 
 
 def _keep_media_url(ctx: Context, incident_id: str, url: str) -> Incident:
     """The URL is kept as text, never fetched. A second transaction, after the report
-    committed: the report comes first and is never lost to its media link (see the README)."""
+    committed (`reporting.NewReport` has no field for it): the report comes first and is never
+    lost to its media link."""
     with ctx.uow() as uow:
         incident = uow.incidents.get(incident_id, for_update=True)
         if incident is None:  # committed just before; never expected

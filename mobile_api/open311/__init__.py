@@ -105,8 +105,9 @@ def requests(fmt: str) -> ResponseReturnValue:
 def create(fmt: str) -> ResponseReturnValue:
     ctx = dispatch_context()
     system = outside_systems.authenticate(ctx, request.form.get("api_key"))
-    incident = open311.create_request(ctx, system, params.new_request(request.form))
-    return _answer(fmt, "service_requests", [mapping.created(incident)], 201)
+    created = open311.create_request(ctx, system, params.new_request(request.form))
+    return _answer(fmt, "service_requests", [mapping.created(created.incident, created.notice)],
+                   201)
 
 
 @bp.get(f"/requests/<request_id>.{FMT}")

@@ -85,10 +85,10 @@ def request(inc: Incident, service_name: str, whole: bool,
     }
 
 
-def created(inc: Incident) -> dict[str, Any]:
+def created(inc: Incident, notice: str | None = None) -> dict[str, Any]:
     """The answer to a POST: created at once, so the id is known (the token is the same id, for
     clients that follow tokens)."""
-    return {"service_request_id": inc.id, "token": inc.id, "service_notice": None,
+    return {"service_request_id": inc.id, "token": inc.id, "service_notice": notice,
             "account_id": None}
 
 

@@ -90,7 +90,7 @@ def test_system_names_at_their_limits(w: World, name: str, ok: bool) -> None:
 def test_a_request_is_an_incident_of_the_system_s_account(w: World) -> None:
     system = outside_systems.authenticate(w.ctx, _system(w))
     inc = open311.create_request(w.ctx, system, _request(
-        attributes={"cut_since": " 8 点 "}, media_url="https://example.org/1.jpg"))
+        attributes={"cut_since": " 8 点 "}, media_url="https://example.org/1.jpg")).incident
     stored = w.incident(inc.id)
     assert stored.reporter_id == system.id and stored.territory_code == WEST
     assert stored.description == "停电\n停供开始：8 点"
@@ -120,6 +120,19 @@ def test_refused_requests_write_nothing(w: World, kw: dict[str, object], field: 
         assert uow.incidents.search(IncidentQuery())[1] == 0
 
 
+def test_a_media_url_that_cannot_be_kept_leaves_the_case_filed_and_says_so(
+        w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*_: object) -> None:
+        raise RuntimeError("the database went away")
+    monkeypatch.setattr(open311, "_keep_media_url", fail)
+    system = outside_systems.authenticate(w.ctx, _system(w))
+    created = open311.create_request(w.ctx, system, _request(media_url="https://x/1.jpg"))
+    assert created.notice is not None and "media_url" in created.notice
+    stored = w.incident(created.incident.id)
+    assert stored.media_url is None and stored.status == Status.DISPATCHED
+    assert mapping.created(created.incident, created.notice)["service_notice"] == created.notice
+
+
 def test_descriptions_at_their_limit_are_accepted(w: World) -> None:
     system = outside_systems.authenticate(w.ctx, _system(w))
     open311.create_request(w.ctx, system, _request(description="x" * 2000))
@@ -134,7 +147,7 @@ def test_a_phone_s_case_has_no_token_and_a_withheld_case_is_only_its_creator_s(w
     with pytest.raises(NotFound):
         open311.request_for_token(w.ctx, phone.id)
     system = outside_systems.authenticate(w.ctx, _system(w))
-    mine = open311.create_request(w.ctx, system, _request())
+    mine = open311.create_request(w.ctx, system, _request()).incident
     for case in (phone, mine):
         publication.withhold(w.ctx, w.user("commander"), case.id, "隐私")
     assert open311.find_requests(w.ctx, open311.RequestFilters(), None) == []
@@ -161,7 +174,7 @@ def test_withholding_is_for_commanders_with_a_reason(w: World) -> None:
 
 def test_the_window_defaults_to_90_days_and_end_date_is_inclusive(w: World) -> None:
     system = outside_systems.authenticate(w.ctx, _system(w))
-    first = open311.create_request(w.ctx, system, _request())
+    first = open311.create_request(w.ctx, system, _request()).incident
     w.clock.advance(days=90)
     assert [i.id for i in open311.find_requests(w.ctx, open311.RequestFilters(), None)] == [
         first.id]
@@ -177,7 +190,7 @@ def test_the_window_defaults_to_90_days_and_end_date_is_inclusive(w: World) -> N
 # -- the standard's shapes -------------------------------------------------------------------------
 def test_status_is_closed_only_for_a_closed_case_and_public_reads_are_scrubbed(w: World) -> None:
     system = outside_systems.authenticate(w.ctx, _system(w))
-    inc = open311.create_request(w.ctx, system, _request(description="电话 13812345678"))
+    inc = open311.create_request(w.ctx, system, _request(description="电话 13812345678")).incident
     whole = mapping.request(inc, "断电", True)
     public = mapping.request(inc, "断电", False, ["city-12345"])
     assert whole["status"] == "open" and whole["lat"] == IN_WEST.y
