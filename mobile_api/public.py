@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
@@ -98,7 +99,7 @@ def cases_page() -> ResponseReturnValue:
 
     def build() -> bytes:
         return render_template("public_cases.html", error=None, week=week or "",
-                               month=month or "", local=_local,
+                               month=month or "", local=_local, day=_day,
                                data=publication.published_cases(ctx, period)).encode("utf-8")
     key = f"{period.label}|{week or ''}|{month or ''}"  # the form echoes what was asked
     return _page(_conditional(Response(_built("page", key, build), mimetype="text/html")))
@@ -113,5 +114,11 @@ def _local(iso: str | None) -> str:
     """A wire time shown in China Standard Time, as the public reads it."""
     if iso is None:
         return ""
-    from datetime import datetime
     return datetime.fromisoformat(iso).astimezone(disclosure.CST).strftime("%Y-%m-%d %H:%M")
+
+
+def _day(iso: str, shift: int = 0) -> str:
+    """The day (China Standard Time) of a period's bound; `shift=-1` for the last day of a
+    period whose end is the midnight after it."""
+    local = datetime.fromisoformat(iso).astimezone(disclosure.CST) + timedelta(days=shift)
+    return local.strftime("%Y-%m-%d")

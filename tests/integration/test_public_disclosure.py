@@ -76,6 +76,7 @@ def test_the_disclosure_carries_no_personal_data_in_json_or_page(client, login, 
     assert page.status_code == 200 and page.mimetype == "text/html"
     html = page.get_data(as_text=True)
     assert '<html lang="zh-CN">' in html and "轵城镇" in html and "围门" in html
+    assert "2026-11-23 至 2026-11-29" in html  # Monday to Sunday, in Jiyuan
     for personal in PERSONAL:
         assert personal.lower() not in html.lower(), personal
     assert "<script" not in html and "&lt;script&gt;" in html  # escaped, never run
