@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from dispatch import outside_systems
 from dispatch.boundary_admin import import_boundary_set
 from dispatch.context import Context
 from dispatch.model import Category, Role, Unit, UnitKind, User
@@ -31,6 +32,9 @@ ROUTING = {
 DEMO_SET_NAME = "jiyuan-demo"
 DEMO_LABEL = "demo boundaries, not official"
 PASSWORD = "demo"
+# The demo's outside system and its Open311 key (API.md); a fixed, public key: demo only.
+OPEN311_SYSTEM = "demo-open311"
+OPEN311_KEY = "demo-open311-key"
 
 
 def seed_demo(ctx: Context, hash_password: Callable[[str], str],
@@ -72,3 +76,9 @@ def seed_demo(ctx: Context, hash_password: Callable[[str], str],
                 added += 1
         uow.commit()
     say(f"added {added} demo users (password '{PASSWORD}')")
+
+    with ctx.uow() as uow:
+        have_system = uow.users.by_username(OPEN311_SYSTEM) is not None
+    if not have_system:
+        outside_systems.issue_key(ctx, OPEN311_SYSTEM, hash_password, OPEN311_KEY)
+        say(f"issued the Open311 api_key '{OPEN311_KEY}' to the outside system {OPEN311_SYSTEM}")

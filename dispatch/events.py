@@ -36,6 +36,7 @@ class EventType(StrEnum):
     COMPLAINT_REPLIED = "complaint_replied"
     COMPLAINT_OVERDUE = "complaint_overdue"
     CENTRALLY_ASSIGNED = "centrally_assigned"
+    WITHHELD = "withheld"
 
 
 # -- rooms: the Socket.IO rooms, and the keys of the replay's audience index -------------------
@@ -101,6 +102,8 @@ CATALOGUE: Mapping[EventType, Spec] = {
     EventType.COMPLAINT_REPLIED: Spec((Hearer.REPORTER, Hearer.COMMAND), UPDATED),
     EventType.COMPLAINT_OVERDUE: Spec((Hearer.COMMAND,), "complaint.overdue"),
     EventType.CENTRALLY_ASSIGNED: Spec(_EVERYONE, UPDATED),
+    # Kept out of the public disclosure: a decision of command, recorded for command.
+    EventType.WITHHELD: Spec((Hearer.COMMAND,), UPDATED),
 }
 _missing = set(EventType) - set(CATALOGUE)
 if _missing:  # pragma: no cover - a programming error caught at import

@@ -77,6 +77,9 @@ class User:
     id: str = field(default_factory=new_id)
     # Tokens carry the version they were issued under; raising it revokes them all.
     token_version: int = 0
+    # An outside system's Open311 account (`dispatch.outside_systems`): its key's SHA-256.
+    api_key_hash: str | None = None
+    api_key_issued_at: datetime | None = None
 
 
 @dataclass
@@ -228,6 +231,11 @@ class Incident:
     central_due: datetime | None = None
     central_by: str | None = None
     central_at: datetime | None = None
+    # Kept out of the public disclosure (`withhold`), with the reason on record.
+    withheld_at: datetime | None = None
+    withheld_by: str | None = None
+    withheld_reason: str | None = None
+    media_url: str | None = None  # from an Open311 client: text only, never fetched
     id: str = field(default_factory=new_id)
     assignments: list[Assignment] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
@@ -409,6 +417,18 @@ class Incident:
 
     def complaint(self, number: int) -> Complaint | None:
         return next((c for c in self.complaints if c.number == number), None)
+    def withhold(self, actor_id: str, at: datetime, reason: str) -> bool:
+        """Keep the case out of the public disclosure; the reason stays on record (the case's
+        columns and its log). Returns False for a repeat with the same reason; a different
+        reason for a case already withheld conflicts (the first decision stands on record)."""
+        if self.withheld_at is not None:
+            if self.withheld_reason == reason:
+                return False
+            raise Conflict(f"the case was withheld already on {iso_utc(self.withheld_at)}: "
+                           f"{self.withheld_reason}")
+        self.withheld_at, self.withheld_by, self.withheld_reason = at, actor_id, reason
+        self.record(EventType.WITHHELD, at, actor_id, reason=reason)
+        return True
 
     def _open_assignment(self, unit_code: str, action: str) -> Assignment:
         if self.status in (Status.RESOLVED, Status.CLOSED, Status.REPORTED):

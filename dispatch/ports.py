@@ -51,6 +51,25 @@ class IncidentQuery:
 
 
 @dataclass(frozen=True)
+class PeriodQuery:
+    """Cases by when they were received, for publication and outside systems (Open311).
+
+    `start` inclusive, `end` exclusive; `ids`, when given, limits to those cases; `closed`: True
+    for closed cases only, False for the others; withheld cases only with `include_withheld`.
+    Oldest first, at most `limit` after skipping `offset`.
+    """
+
+    start: datetime | None = None
+    end: datetime | None = None
+    ids: Sequence[str] | None = None
+    category: str | None = None
+    closed: bool | None = None
+    include_withheld: bool = True
+    limit: int = 1000
+    offset: int = 0
+
+
+@dataclass(frozen=True)
 class BoundarySet:
     """A version of the territories' boundaries; at most one is active."""
 
@@ -122,6 +141,14 @@ class UserRepository(Protocol):
         """The unit's active officers."""
         ...
 
+    def by_api_key_hash(self, key_hash: str) -> User | None:
+        """The outside system whose current Open311 key has this SHA-256 (hex)."""
+        ...
+
+    def outside_systems(self) -> list[User]:
+        """Every account that was ever issued an Open311 key (revoked ones too), by username."""
+        ...
+
 
 class RoutingRepository(Protocol):
     def set(self, category: str, unit_codes: Iterable[str]) -> None:
@@ -186,6 +213,10 @@ class IncidentRepository(Protocol):
 
     def search(self, query: IncidentQuery) -> tuple[list[Incident], int]:
         """One page (newest first) and the total that match."""
+        ...
+
+    def received_between(self, query: PeriodQuery) -> list[Incident]:
+        """The cases `query` selects, oldest first (see `PeriodQuery`)."""
         ...
 
     def open_cases(self, query: IncidentQuery) -> list[OpenCase]:

@@ -513,6 +513,70 @@ class PositionsArray(RootModel[Annotated[list[PositionFix], Field(min_length=1, 
     """The bare-array form of a positions batch, for the document (the view wraps it)."""
 
 
+# -- public disclosure ------------------------------------------------------------------------
+class PublicCasesQuery(Strict):
+    week: Annotated[str, Field(max_length=10, description="an ISO week, e.g. 2026-W48 "
+                                                           "(China Standard Time)")] | None = None
+    month: Annotated[str, Field(max_length=7, description="a month, e.g. 2026-11")] | None = None
+
+
+class WithholdRequest(Strict):
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class PublicMilestone(BaseModel):
+    due: str
+    on_time: bool | None = Field(description="null while the milestone is still open")
+
+
+class PublicArrival(PublicMilestone):
+    unit: dict[str, str]
+
+
+class PublicMilestones(BaseModel):
+    arrival: list[PublicArrival]
+    restore: PublicMilestone
+    resolve: PublicMilestone
+
+
+class PublicResult(BaseModel):
+    status: Status
+    status_name: str
+    note: str | None
+    resolved_at: str | None
+    closed_at: str | None
+
+
+class PublicCase(BaseModel):
+    id: str
+    received_at: str
+    category: Category
+    category_name: str
+    territory: dict[str, str]
+    problem: str
+    result: PublicResult
+    milestones: PublicMilestones
+
+
+class PublicPeriod(BaseModel):
+    label: str
+    start: str
+    end: str
+
+
+class PublicCases(BaseModel):
+    period: PublicPeriod
+    count: int
+    cases: list[PublicCase]
+
+
+class WithheldOut(BaseModel):
+    id: str
+    withheld_at: str
+    withheld_by: str
+    reason: str
+
+
 # -- the map of open cases -----------------------------------------------------------------------
 class NextDue(BaseModel):
     at: datetime

@@ -149,6 +149,51 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(f"no user {username}") from None
         click.echo(f"{username} is deactivated")
 
+    _open311_keys(app)
+
+
+def _open311_keys(app: Flask) -> None:
+    from dispatch import outside_systems
+    from dispatch.errors import DispatchError
+
+    @app.cli.group("open311-key")
+    def open311_key() -> None:
+        """Open311 API keys of outside systems (each system is a reporter account)."""
+
+    @open311_key.command("issue")
+    @click.argument("name")
+    def issue(name: str) -> None:
+        """Issue a key to the outside system NAME (created if new); its previous key stops
+        working. The key is printed once: only its SHA-256 is stored."""
+        ctx = dispatch_context()
+        click.echo(f"issuing a new Open311 key to {name}; any key it held before stops working",
+                   err=True)
+        try:
+            key, created = outside_systems.issue_key(ctx, name, _hasher(ctx))
+        except DispatchError as exc:
+            raise click.ClickException(exc.detail) from None
+        click.echo(("created the outside system " if created else "new key for ") + name,
+                   err=True)
+        click.echo(key)
+
+    @open311_key.command("list")
+    def list_keys() -> None:
+        """The outside systems, when their key was issued, and whether it works."""
+        for s in outside_systems.list_systems(dispatch_context()):
+            issued = s.issued_at.isoformat() if s.issued_at else ""
+            click.echo(f"{s.name}\t{'active' if s.active else 'revoked'}\t{issued}")
+
+    @open311_key.command("revoke")
+    @click.argument("name")
+    def revoke(name: str) -> None:
+        """The system's key stops working at once; its account and requests stay."""
+        click.echo(f"revoking the Open311 key of {name}")
+        try:
+            had = outside_systems.revoke_key(dispatch_context(), name)
+        except DispatchError as exc:
+            raise click.ClickException(exc.detail) from None
+        click.echo("revoked" if had else f"{name} held no key; nothing changed")
+
 
 def main() -> None:
     """`python -m server <command>`: the commands above, and `shell` (with the app's context)."""

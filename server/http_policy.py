@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from flask import Flask, Response, request
 
+from mobile_api.open311.render import errors as open311_errors
 from server.problems import problem
 
 # The largest target the servers read before answering on their own: gevent's pywsgi (behind
@@ -34,7 +35,11 @@ SERVER_TARGET_BYTES = 8000
 
 # Endpoints whose answer is the same for every caller and may be kept by shared caches.
 # The OpenAPI document changes only with a deployment; five minutes bounds the staleness.
-CACHEABLE = {"meta.spec": "public, max-age=300"}
+# The public disclosure is the same for everyone (no sign-in, nothing personal) and carries an
+# ETag: a minute bounds how long a withheld case may still be shown from a cache.
+CACHEABLE = {"meta.spec": "public, max-age=300",
+             "public.cases": "public, max-age=60",
+             "public_page.cases_page": "public, max-age=60"}
 
 CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"]
 # Besides the CORS-safelisted ones (Content-Type, Cache-Control, ...): only what a client needs
@@ -94,7 +99,7 @@ def register(app: Flask) -> None:
     @app.after_request
     def _cacheable(response: Response) -> Response:
         policy = CACHEABLE.get(request.endpoint or "")
-        if policy and response.status_code == 200:
+        if policy and response.status_code in (200, 304):
             response.headers["Cache-Control"] = policy
         return response
 
@@ -152,6 +157,14 @@ class HeaderPolicy:
             return start_response(status, headers, exc_info)
 
         length = request_target_bytes(environ)
+        if length > self.max_url_bytes and environ.get("PATH_INFO", "").startswith("/open311/"):
+            # Open311 clients read the standard's error list, never a problem+json.
+            path = environ.get("PATH_INFO", "")
+            fmt = "xml" if path.endswith(".xml") else "json"
+            data, content_type = open311_errors(fmt, 414, [
+                f"url: the request target is {length} bytes; the limit is "
+                f"{self.max_url_bytes}"])
+            return Response(data, status=414, content_type=content_type)(environ, respond)
         if length > self.max_url_bytes:
             refusal = problem(414, "URI too long",
                               f"the request target is {length} bytes; the limit is "

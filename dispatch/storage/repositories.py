@@ -18,7 +18,7 @@ from dispatch import model
 from dispatch.board import CaseUnit, OpenCase
 from dispatch.clock import late
 from dispatch.ports import BoundarySet, IdempotencyClaim, TerritoryRow
-from dispatch.ports import CaseFacts, IncidentQuery
+from dispatch.ports import CaseFacts, IncidentQuery, PeriodQuery
 from dispatch.storage import tables as t
 from dispatch.storage.types import UTCDateTime
 
@@ -59,6 +59,15 @@ class Users:
     def officers_of(self, unit_code: str) -> list[model.User]:
         q = select(model.User).where(t.users.c.unit_code == unit_code,
                                      t.users.c.role == model.Role.OFFICER, t.users.c.active)
+        return list(self.s.scalars(q))
+
+    def by_api_key_hash(self, key_hash: str) -> model.User | None:
+        q = select(model.User).where(t.users.c.api_key_hash == key_hash)
+        return self.s.scalars(q).first()
+
+    def outside_systems(self) -> list[model.User]:
+        q = (select(model.User).where(t.users.c.api_key_issued_at.is_not(None))
+             .order_by(t.users.c.username))
         return list(self.s.scalars(q))
 
 
@@ -271,6 +280,26 @@ class Incidents:
         if unit is not None:
             q = q.where(rec.unit_code == unit)
         return {code: int(n) for code, n in self.s.execute(q)}
+
+    def received_between(self, query: PeriodQuery) -> list[model.Incident]:
+        inc = t.incidents.c
+        conds = []
+        if query.start is not None:
+            conds.append(inc.received_at >= query.start)
+        if query.end is not None:
+            conds.append(inc.received_at < query.end)
+        if query.ids is not None:
+            conds.append(inc.id.in_(list(query.ids)))
+        if query.category is not None:
+            conds.append(inc.category == query.category)
+        if query.closed is not None:
+            conds.append((inc.status == model.Status.CLOSED) if query.closed
+                         else (inc.status != model.Status.CLOSED))
+        if not query.include_withheld:
+            conds.append(inc.withheld_at.is_(None))
+        q = (select(model.Incident).where(and_(true(), *conds))
+             .order_by(inc.received_at, inc.id).limit(query.limit).offset(query.offset))
+        return list(self.s.scalars(q))
 
     @staticmethod
     def _overdue(now: datetime) -> Any:

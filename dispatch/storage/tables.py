@@ -49,6 +49,11 @@ users = Table(
     Column("active", Boolean, nullable=False, default=True),
     # Raised to revoke every token issued so far (sign-out, deactivation): tokens carry it.
     Column("token_version", Integer, nullable=False, default=0, server_default="0"),
+    # An outside system's Open311 account: the SHA-256 of its API key (hex; the key itself is
+    # shown once and never stored) and when the current key was issued. NULL hash: no key, or
+    # revoked.
+    Column("api_key_hash", String(64), nullable=True, unique=True),
+    Column("api_key_issued_at", UTCDateTime, nullable=True),
 )
 
 routing = Table(
@@ -138,6 +143,12 @@ incidents = Table(
     Column("central_due", UTCDateTime, nullable=True),
     Column("central_by", ID, nullable=True),
     Column("central_at", UTCDateTime, nullable=True),
+    # Kept out of the public disclosure by a commander, with the reason on record.
+    Column("withheld_at", UTCDateTime, nullable=True),
+    Column("withheld_by", ID, nullable=True),
+    Column("withheld_reason", Text, nullable=True),
+    # An Open311 client's media_url, kept as text: never fetched.
+    Column("media_url", Text, nullable=True),
 )
 Index("ix_incidents_unplanned", incidents.c.received_at,
       postgresql_where=incidents.c.timers_planned_at.is_(None),

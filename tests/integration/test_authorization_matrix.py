@@ -137,6 +137,20 @@ MATRIX: dict[str, tuple[int | str, ...]] = {
     "openapi":        (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     # Flask's static route: no static files are shipped, so nothing is served to anyone.
     "static":         (404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    # The public disclosure, JSON and page: anyone; a commander alone withholds a case.
+    "public_cases":   (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "public_page":    (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "withhold":       (401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403),
+    # Open311: an outside system's api_key, not a bearer token, is what counts; reads need none.
+    "o311_discovery": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "o311_services":  (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "o311_service":   (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "o311_requests":  (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "o311_create":    (201, 201, 201, 201, 201, 201, 201, 201, 201, 201, 201, 201, 201, 201, 201),
+    "o311_no_key":    (403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403),
+    "o311_request":   (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "o311_token":     (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    **{f"o311_elsewhere_{m}": (404,) * 15 for m in ("GET", "POST", "PUT", "PATCH", "DELETE")},
 }
 # fmt: on
 
@@ -431,6 +445,45 @@ def site_list(env: Env, subject: str) -> Call:
     return Call("GET", "/api/v1/sites", listed=_own_site(env))
 
 
+def withhold(env: Env, subject: str) -> Call:
+    return Call("POST", f"/api/v1/incidents/{_case(env)['id']}/withhold",
+                json={"reason": "涉及个人隐私"}, writes=True,
+                effect=lambda body: body["reason"] == "涉及个人隐私")
+
+
+def _o311_form(key: str = "demo-open311-key") -> dict[str, Any]:
+    lon, lat = seat()
+    return {"api_key": key, "service_code": "power_cut", "lat": str(lat), "long": str(lon),
+            "description": "停电"}
+
+
+def o311_create(env: Env, subject: str) -> Call:
+    return Call("POST", "/open311/v2/requests.json", data=_o311_form(), writes=True,
+                effect=lambda body: len(body) == 1 and "service_request_id" in body[0])
+
+
+def o311_no_key(env: Env, subject: str) -> Call:
+    return Call("POST", "/open311/v2/requests.json", data=_o311_form("not-a-key"))
+
+
+def _o311_created(env: Env) -> str:
+    r = env.client.post("/open311/v2/requests.json", data=_o311_form())
+    assert r.status_code == 201, r.data
+    return str(r.get_json()[0]["service_request_id"])
+
+
+def o311_request(env: Env, subject: str) -> Call:
+    return Call("GET", f"/open311/v2/requests/{_o311_created(env)}.xml")
+
+
+def o311_token(env: Env, subject: str) -> Call:
+    return Call("GET", f"/open311/v2/tokens/{_o311_created(env)}.json")
+
+
+def _o311_elsewhere(method: str) -> Callable[[Env, str], Call]:
+    return lambda env, subject: Call(method, "/open311/v2/services.json/more")
+
+
 def _get(url: str) -> Callable[[Env, str], Call]:
     return lambda env, subject: Call("GET", url)
 
@@ -443,6 +496,7 @@ class Route:
 
 
 INCIDENT = "/api/v1/incidents/<incident_id>"
+O311, FMT = "/open311/v2", "<any(json, xml):fmt>"
 SCENARIOS: dict[str, Route] = {
     "sign_in": Route("POST", "/api/v1/auth/token", sign_in),
     "sign_in_wrong": Route("POST", "/api/v1/auth/token", sign_in_wrong),
@@ -478,6 +532,20 @@ SCENARIOS: dict[str, Route] = {
     "readyz": Route("GET", "/readyz", _get("/readyz")),
     "openapi": Route("GET", "/api/v1/openapi.json", _get("/api/v1/openapi.json")),
     "static": Route("GET", "/static/<path:filename>", _get("/static/nothing-here.txt")),
+    "public_cases": Route("GET", "/api/v1/public/cases", _get("/api/v1/public/cases")),
+    "public_page": Route("GET", "/public/cases", _get("/public/cases?week=2026-W48")),
+    "withhold": Route("POST", f"{INCIDENT}/withhold", withhold),
+    "o311_discovery": Route("GET", f"{O311}/discovery.{FMT}", _get(f"{O311}/discovery.xml")),
+    "o311_services": Route("GET", f"{O311}/services.{FMT}", _get(f"{O311}/services.json")),
+    "o311_service": Route("GET", f"{O311}/services/<service_code>.{FMT}",
+                          _get(f"{O311}/services/road_blocked.xml")),
+    "o311_requests": Route("GET", f"{O311}/requests.{FMT}", _get(f"{O311}/requests.json")),
+    "o311_create": Route("POST", f"{O311}/requests.{FMT}", o311_create),
+    "o311_no_key": Route("POST", f"{O311}/requests.{FMT}", o311_no_key),
+    "o311_request": Route("GET", f"{O311}/requests/<request_id>.{FMT}", o311_request),
+    "o311_token": Route("GET", f"{O311}/tokens/<token>.{FMT}", o311_token),
+    **{f"o311_elsewhere_{m}": Route(m, f"{O311}/<path:rest>", _o311_elsewhere(m))
+       for m in ("GET", "POST", "PUT", "PATCH", "DELETE")},
 }
 
 # What a call may change: every state change of a case writes an event; the rest write rows.
@@ -531,8 +599,9 @@ def test_cell(env: Env, scenario: str, subject: str, expected: int | str) -> Non
         items = body["features"] if "features" in body else body["items"]
         got = SEE if call.listed in [item["id"] for item in items] else HID
     assert got == expected, f"{scenario} as {subject}: expected {expected}, got {got}: {body}"
-    if r.status_code >= 400:
-        assert r.mimetype == "application/problem+json", r.mimetype
+    if r.status_code >= 400:  # Open311 answers errors in the standard's own form
+        assert r.mimetype == ("application/json" if call.url.startswith("/open311/")
+                              else "application/problem+json"), r.mimetype
         assert _counts(env.ctx) == before, f"{scenario} as {subject} was refused but wrote"
     else:
         assert call.effect is None or call.effect(body), f"{scenario} as {subject}: {body}"

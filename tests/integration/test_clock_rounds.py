@@ -199,7 +199,7 @@ def test_migration_0005_keeps_the_rows_and_lets_a_new_deadline_be_missed_again(s
             conn.execute(sa.insert(_as_of_0004(t.overdue_records)).values(
                 incident_id="i1", unit_code="u1", milestone="arrival", due_at=due,
                 recorded_at=due))
-        migrate.upgrade(engine, "0005")
+        migrate.upgrade(engine, "0005")  # this test is about 0005, whatever follows it
         assert migrate.current(engine) == "0005"
         with engine.connect() as conn:
             assert conn.execute(sa.select(t.incidents.c.round, t.incidents.c.reopened_at)

@@ -32,9 +32,9 @@ from dispatch.board import CaseUnit, OpenCase
 from dispatch.clock import Clock
 from dispatch.context import Context
 from dispatch.locator import TerritoryLocator
-from dispatch.model import Event, Incident, Role, Site, Unit, UnitKind, User
+from dispatch.model import Event, Incident, Role, Site, Status, Unit, UnitKind, User
 from dispatch.ports import BoundarySet, Fix, IdempotencyClaim, TerritoryRow
-from dispatch.ports import IncidentQuery
+from dispatch.ports import IncidentQuery, PeriodQuery
 from dispatch.routing import RoutingTable
 from dispatch.settings import Settings
 from dispatch.timers import OverdueRecord, Timer
@@ -188,6 +188,13 @@ class FakeUsers(_Repo):
         return [u for u in self.w.users.values()
                 if u.unit_code == unit_code and u.role == Role.OFFICER and u.active]
 
+    def by_api_key_hash(self, key_hash: str) -> User | None:
+        return next((u for u in self.w.users.values() if u.api_key_hash == key_hash), None)
+
+    def outside_systems(self) -> list[User]:
+        return sorted((u for u in self.w.users.values() if u.api_key_issued_at is not None),
+                      key=lambda u: u.username)
+
 
 class FakeRouting(_Repo):
     def set(self, category: str, unit_codes: Iterable[str]) -> None:
@@ -273,6 +280,18 @@ class FakeIncidents(_Repo):
         found.sort(key=lambda i: i.id)
         found.sort(key=lambda i: i.received_at, reverse=True)
         return found[query.offset:query.offset + query.limit], len(found)
+
+    def received_between(self, query: PeriodQuery) -> list[Incident]:
+        def wanted(i: Incident) -> bool:
+            return ((query.start is None or i.received_at >= query.start)
+                    and (query.end is None or i.received_at < query.end)
+                    and (query.ids is None or i.id in set(query.ids))
+                    and (query.category is None or i.category == query.category)
+                    and (query.closed is None or (i.status == Status.CLOSED) == query.closed)
+                    and (query.include_withheld or i.withheld_at is None))
+        found = sorted((i for i in self.w.incidents.values() if wanted(i)),
+                       key=lambda i: (i.received_at, i.id))
+        return found[query.offset:query.offset + query.limit]
 
     def open_cases(self, query: IncidentQuery) -> list[OpenCase]:
         found = [i for i in self.w.incidents.values() if _matches(i, query)]
@@ -633,7 +652,6 @@ class StepClock:
     def advance(self, **kw: float) -> datetime:
         self.now += timedelta(**kw)
         return self.now
-
 
 
 T0 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)

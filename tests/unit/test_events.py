@@ -37,6 +37,7 @@ TABLE: dict[str, tuple[list[str], str]] = {
     "complaint_replied": (["user:r", "command"], "incident.updated"),
     "complaint_overdue": (["command"], "complaint.overdue"),
     "centrally_assigned": (EVERYONE, "incident.updated"),
+    "withheld": (["command"], "incident.updated"),
 }
 
 

@@ -1,0 +1,128 @@
+"""Reading an Open311 client's form fields and query parameters, refusing what cannot be used.
+
+Every refusal is a `ValidationFailed` naming the standard's field (`lat`, `service_code`,
+`attribute[blocked_since]`...), which the blueprint answers as an Open311 400. Personal fields
+the standard allows (`email`, `first_name`, `last_name`, `phone`, `device_id`, `account_id`) and
+`address_string` are read by no one here: the product keeps no more about a person than it needs.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from datetime import datetime
+
+from shapely.geometry import Point
+
+from dispatch.disclosure import CST
+from dispatch.errors import ValidationFailed
+from dispatch.open311 import MAX_REQUESTS, NewRequest, RequestFilters
+from mobile_api.jsonio import text_problem
+
+MAX_IDS = MAX_REQUESTS
+MAX_PAGE = 1_000_000
+_ATTRIBUTE = re.compile(r"attribute\[([^\[\]]{1,64})\]")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def text(form: Mapping[str, str], name: str, max_length: int = 2000) -> str | None:
+    value = form.get(name)
+    if value is None:
+        return None
+    if why := text_problem(value):
+        raise ValidationFailed.on(name, why)
+    if len(value) > max_length:
+        raise ValidationFailed.on(name, f"at most {max_length} characters")
+    return value
+
+
+def _coordinate(form: Mapping[str, str], name: str, limit: float) -> float | None:
+    raw = text(form, name, 50)
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValidationFailed.on(name, "a decimal number") from None
+    if not (math.isfinite(value) and -limit <= value <= limit):
+        raise ValidationFailed.on(name, f"between -{limit:g} and {limit:g}")
+    return value
+
+
+def new_request(form: Mapping[str, str]) -> NewRequest:
+    """A POST's fields. The api_key is checked before this is called."""
+    code = text(form, "service_code", 64)
+    if not code:
+        raise ValidationFailed.on("service_code", "required")
+    lat, lon = _coordinate(form, "lat", 90.0), _coordinate(form, "long", 180.0)
+    if (lat is None) != (lon is None):
+        raise ValidationFailed.on("long" if lon is None else "lat",
+                                  "give both lat and long")
+    address_id = text(form, "address_id", 64) or None
+    if lat is not None and address_id is not None:
+        raise ValidationFailed.on("address_id", "give lat and long, or an address_id, not both")
+    if lat is None and address_id is None:
+        raise ValidationFailed.on("lat", "give lat and long, or an address_id")
+    description = text(form, "description", 2000)
+    if description is None or not description.strip():
+        raise ValidationFailed.on("description", "required")
+    attributes: dict[str, str] = {}
+    for key in form:
+        m = _ATTRIBUTE.fullmatch(key)
+        if m:
+            attributes[m[1]] = text(form, key, 200) or ""
+        elif key.startswith("attribute"):
+            raise ValidationFailed.on(key, "attributes are sent as attribute[code]")
+    media_url = text(form, "media_url", 2000) or None
+    if media_url is not None and not re.match(r"https?://", media_url):
+        raise ValidationFailed.on("media_url", "an http or https URL")
+    return NewRequest(service_code=code, description=description,
+                      location=None if lat is None or lon is None else Point(lon, lat),
+                      address_id=address_id, media_url=media_url, attributes=attributes)
+
+
+def _datetime(args: Mapping[str, str], name: str) -> datetime | None:
+    """A W3C datetime with its offset (`Z` or `+08:00`); a date alone is midnight in China
+    Standard Time."""
+    raw = text(args, name, 40)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = datetime.fromisoformat(raw.strip().replace(" ", "+", 1) if "T" in raw else raw)
+    except ValueError:
+        raise ValidationFailed.on(name, "a W3C datetime such as 2026-11-27T08:00:00+08:00"
+                                  ) from None
+    if value.tzinfo is None:
+        if not _DATE.fullmatch(raw.strip()):
+            raise ValidationFailed.on(name, "a datetime needs its offset (Z or +08:00)")
+        value = value.replace(tzinfo=CST)
+    return value
+
+
+def _integer(args: Mapping[str, str], name: str, default: int, high: int) -> int:
+    raw = text(args, name, 20)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= high:
+        raise ValidationFailed.on(name, f"a whole number from 1 to {high}")
+    return int(raw)
+
+
+def filters(args: Mapping[str, str]) -> RequestFilters:
+    ids_raw = text(args, "service_request_id", 70_000)
+    ids = None
+    if ids_raw:
+        ids = [i.strip() for i in ids_raw.split(",") if i.strip()]
+        if not ids or len(ids) > MAX_IDS or any(len(i) > 64 for i in ids):
+            raise ValidationFailed.on("service_request_id",
+                                      f"1 to {MAX_IDS} ids of at most 64 characters, "
+                                      "separated by commas")
+    status = text(args, "status", 20) or None
+    if status is not None and status not in ("open", "closed"):
+        raise ValidationFailed.on("status", "open or closed")
+    return RequestFilters(
+        ids=ids, service_code=text(args, "service_code", 64) or None,
+        start=_datetime(args, "start_date"), end=_datetime(args, "end_date"), status=status,
+        page_size=_integer(args, "page_size", MAX_REQUESTS, MAX_REQUESTS),
+        page=_integer(args, "page", 1, MAX_PAGE))
