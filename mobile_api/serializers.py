@@ -77,9 +77,21 @@ def open_cases(view: OpenCases) -> dict[str, Any]:
 
 
 def _feature(item: CaseOnMap) -> dict[str, Any]:
+    """Each distinct time is written once per case: formatting is most of the CPU a feature
+    costs, and a case's units and next deadline repeat the case's deadlines."""
     case = item.case
     arrival, restore, resolve = (iso_utc(case.arrival_due), iso_utc(case.restore_due),
                                  iso_utc(case.resolve_due))
+    text = {case.arrival_due: arrival, case.restore_due: restore, case.resolve_due: resolve}
+
+    def iso(t: datetime | None) -> str | None:
+        if t is None:
+            return None
+        found = text.get(t)
+        if found is None:
+            found = text[t] = iso_utc(t)
+        return found
+
     nxt = item.next_due
     return {
         "type": "Feature", "id": case.id,
@@ -91,13 +103,10 @@ def _feature(item: CaseOnMap) -> dict[str, Any]:
             "deadlines": {"arrival": arrival, "restore": restore, "resolve": resolve},
             "units": [{
                 "code": u.code, "kind": u.kind, "accepted": u.accepted_at is not None,
-                "arrived_at": None if u.arrived_at is None else iso_utc(u.arrived_at),
-                # Every unit is given the case's arrival deadline at dispatch: reuse its text.
-                "arrival_due": arrival if u.arrival_due == case.arrival_due
-                else iso_utc(u.arrival_due),
+                "arrived_at": iso(u.arrived_at), "arrival_due": iso(u.arrival_due),
                 "restore_due": restore, "resolve_due": resolve} for u in case.units],
             "next_due": None if nxt is None else {
-                "at": iso_utc(nxt.due), "milestone": str(nxt.milestone), "unit": nxt.unit_code},
+                "at": iso(nxt.due), "milestone": str(nxt.milestone), "unit": nxt.unit_code},
             "state": str(item.state),
         },
     }

@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
-    CursorResult, and_, delete, exists, func, insert, or_, select, true, update,
+    CursorResult, DateTime, and_, delete, exists, func, insert, or_, select, true, type_coerce,
+    update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -200,20 +201,30 @@ class Incidents:
         per-object work would cost more than the database."""
         where = self._where(query)
         inc, iu = t.incidents.c, t.incident_units.c
+        at = self._aware
         cases = self.s.execute(
             select(inc.id, inc.category, inc.status, inc.territory_code, inc.lon, inc.lat,
-                   inc.received_at, inc.green_channel, inc.round, inc.arrival_due,
-                   inc.restore_due, inc.resolve_due, inc.restored_at, inc.resolved_at)
+                   at(inc.received_at), inc.green_channel, inc.round, at(inc.arrival_due),
+                   at(inc.restore_due), at(inc.resolve_due), at(inc.restored_at),
+                   at(inc.resolved_at))
             .where(where).order_by(inc.received_at.desc(), inc.id)).all()
         units: dict[str, list[CaseUnit]] = {}
         rows = self.s.execute(
-            select(iu.incident_id, iu.unit_code, iu.kind, iu.accepted_at, iu.arrived_at,
-                   iu.arrival_due)
+            select(iu.incident_id, iu.unit_code, iu.kind, at(iu.accepted_at), at(iu.arrived_at),
+                   at(iu.arrival_due))
             .where(iu.incident_id.in_(select(inc.id).where(where)))
             .order_by(iu.incident_id, iu.kind.desc(), iu.unit_code))
-        for incident_id, *unit in rows:
-            units.setdefault(incident_id, []).append(CaseUnit._make(unit))
+        for row in rows:
+            units.setdefault(row[0], []).append(CaseUnit._make(row[1:]))
         return [OpenCase._make((*row, tuple(units.get(row[0], ())))) for row in cases]
+
+    def _aware(self, column: Any) -> Any:
+        """A time column read as the driver gives it on PostgreSQL (an aware `timestamptz`, in
+        the session's time zone: the same instant), without `UTCDateTime`'s conversion of
+        every value, which costs a fifth of a map's read; SQLite needs that conversion."""
+        if self.s.get_bind().dialect.name == "postgresql":
+            return type_coerce(column, DateTime(timezone=True)).label(column.name)
+        return column
 
     def _where(self, query: IncidentQuery) -> Any:
         conds = []
