@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from dispatch import model
-from dispatch.board import CaseUnit, OpenCase
+from dispatch.board import CaseUnit, ListedCase, ListedPhoto, ListedUnit, OpenCase
 from dispatch.clock import late
 from dispatch.ports import BoundarySet, IdempotencyClaim, TerritoryRow
 from dispatch.ports import IncidentQuery
@@ -187,13 +187,38 @@ class Incidents:
              .order_by(t.events.c.seq))
         return list(self.s.scalars(q))
 
-    def search(self, query: IncidentQuery) -> tuple[list[model.Incident], int]:
+    def search(self, query: IncidentQuery) -> tuple[list[ListedCase], int]:
+        """Four Core statements for any page: the count, the page, its units, its photos."""
         where = self._where(query)
+        inc, iu, ph = t.incidents.c, t.incident_units.c, t.photos.c
         total = self.s.scalar(select(func.count()).select_from(t.incidents).where(where)) or 0
-        q = (select(model.Incident).where(where)
-             .order_by(t.incidents.c.received_at.desc(), t.incidents.c.id)
-             .limit(query.limit).offset(query.offset))
-        return list(self.s.scalars(q)), int(total)
+        at = self._aware
+        rows = self.s.execute(
+            select(inc.id, inc.category, inc.description, inc.status, inc.lon, inc.lat,
+                   inc.site_id, inc.green_channel, inc.territory_code, inc.territory_name,
+                   inc.boundary_set_id, at(inc.received_at), at(inc.arrival_due),
+                   at(inc.restore_due), at(inc.resolve_due), at(inc.restored_at),
+                   at(inc.resolved_at), at(inc.closed_at))
+            .where(where).order_by(inc.received_at.desc(), inc.id)
+            .limit(query.limit).offset(query.offset)).all()
+        ids = [row[0] for row in rows]
+        units: dict[str, list[ListedUnit]] = {}
+        photos: dict[str, list[ListedPhoto]] = {}
+        if ids:
+            for row in self.s.execute(
+                    select(iu.incident_id, iu.unit_code, iu.unit_name, iu.kind,
+                           at(iu.accepted_at), at(iu.arrived_at), at(iu.arrival_due),
+                           iu.arrival_distance_m)
+                    .where(iu.incident_id.in_(ids))
+                    .order_by(iu.incident_id, iu.kind.desc(), iu.unit_code)):
+                units.setdefault(row[0], []).append(ListedUnit._make(row[1:]))
+            # In the order the ORM's relationship reads them for one case (no ORDER BY there
+            # either: the order they were stored in), so a page and a case agree.
+            for photo in self.s.execute(select(ph.incident_id, ph.id, ph.content_type, ph.size)
+                                      .where(ph.incident_id.in_(ids))):
+                photos.setdefault(photo[0], []).append(ListedPhoto._make(photo[1:]))
+        return [ListedCase._make((*row, tuple(units.get(row[0], ())),
+                                  tuple(photos.get(row[0], ())))) for row in rows], int(total)
 
     def open_cases(self, query: IncidentQuery) -> list[OpenCase]:
         """Two Core SELECTs, whatever the number of cases: the cases, then the units of the
