@@ -238,7 +238,7 @@ class Incidents:
             select(iu.incident_id, iu.unit_code, iu.kind, at(iu.accepted_at), at(iu.arrived_at),
                    at(iu.arrival_due))
             .where(iu.incident_id.in_(select(inc.id).where(where)))
-            .order_by(iu.incident_id, iu.kind.desc(), iu.unit_code))
+            .order_by(iu.incident_id, iu.kind.desc(), iu.unit_code)).all()
         for row in rows:
             units.setdefault(row[0], []).append(CaseUnit._make(row[1:]))
         return [OpenCase._make((*row, tuple(units.get(row[0], ())))) for row in cases]
