@@ -1,12 +1,14 @@
 """Responses compressed when the client accepts it (Flask-Compress), where it pays.
 
 Why: the map of 5,000 open cases is about 5 MB of GeoJSON and 0.45 MB compressed, and the
-command center is often on a slow intranet link. What is compressed: text the server writes
-(JSON, GeoJSON, problems, CSV, HTML, JavaScript, CSS, SVG) of at least `COMPRESS_MIN_BYTES`;
-never photos (already compressed, and served as files), never a streamed response (its first
-bytes must leave at once), never the sign-in answer (a secret beside what the client sent is what
-a BREACH-style attack needs), and never the Socket.IO transport (Engine.IO answers it below
-Flask, outside these hooks; its websocket frames have their own negotiation).
+command center is often on a slow intranet link. What is compressed: successful answers of text
+the server writes (JSON, GeoJSON, CSV, HTML, JavaScript, CSS, SVG) of at least
+`COMPRESS_MIN_BYTES`, files of those types included (read whole). Never: errors (problems are
+small, and Flask-Compress leaves every status from 300 on alone), photos (already compressed), a
+streamed response (its first bytes must leave at once), a range (206), the sign-in answer (a
+secret beside what the client sent is what a BREACH-style attack needs), and the Socket.IO
+transport (Engine.IO answers it below Flask, outside these hooks; its websocket frames have
+their own negotiation).
 
 The algorithm is the client's choice among equals, in the server's order: zstd, then br, then
 gzip. Measured on the 5,000-case map (5.07 MB): zstd-3 0.45 MB in 7 ms of CPU, br-4 0.45 MB in
@@ -46,9 +48,17 @@ def install(app: Flask, cfg: dict[str, Any]) -> None:
     compress = Compress(app)
     app.extensions["compress"] = compress
 
+    compressible = set(MIMETYPES)
+
     @app.after_request
     def _compress(response: Response) -> Response:
-        if request.endpoint in NEVER:
+        if request.endpoint in NEVER or response.status_code == 206:  # a range: sent as is
             response.vary.add("Accept-Encoding")
             return response
+        if (response.direct_passthrough and response.status_code == 200
+                and response.mimetype in compressible):
+            # A file (the command center's scripts and styles): read whole, so it is not taken
+            # for a stream; its ETag gets the encoding appended below.
+            response.direct_passthrough = False
+            response.set_data(response.get_data())
         return compress.after_request(response)

@@ -113,6 +113,31 @@ def test_a_streamed_answer_is_not_compressed(app):
         assert "accept-encoding" in _vary(r)
 
 
+def test_a_script_served_as_a_file_is_compressed_with_its_etag_per_encoding(app):
+    from flask import send_file
+
+    script = b"function hello() { return 42; }\n" * 200
+    with app.test_request_context("/command/app.js", headers={"Accept-Encoding": "gzip"}):
+        r = app.process_response(send_file(io.BytesIO(script), mimetype="text/javascript",
+                                           etag="v1", max_age=0))
+        assert r.headers["Content-Encoding"] == "gzip" and gzip.decompress(r.data) == script
+        assert r.headers["ETag"] == '"v1:gzip"' and "accept-encoding" in _vary(r)
+    with app.test_request_context("/command/app.js", headers={"Accept-Encoding": "gzip",
+                                                              "If-None-Match": '"v1:gzip"'}):
+        r = app.process_response(send_file(io.BytesIO(script), mimetype="text/javascript",
+                                           etag="v1", max_age=0))
+        assert r.status_code == 304
+
+
+def test_a_range_is_sent_as_it_is(app):
+    with app.test_request_context("/api/v1/units", headers={"Accept-Encoding": "gzip"}):
+        r = Response("x" * 5000, status=206, mimetype="text/plain",
+                     headers={"Content-Range": "bytes 0-4999/10000"})
+        r = app.process_response(r)
+        assert r.headers.get("Content-Encoding") is None and len(r.data) == 5000
+        assert "accept-encoding" in _vary(r)
+
+
 def test_photos_keep_their_bytes_type_and_etag(client, login):
     buf = io.BytesIO()
     Image.new("RGB", (64, 48), (200, 20, 20)).save(buf, "PNG")
