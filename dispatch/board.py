@@ -1,5 +1,5 @@
-"""The open cases as the command center's map and board read them: compact records, and the one
-state each case's clocks are in at `now`.
+"""Cases as the reads show them: compact records for the command center's map and board and for
+a page of the list, and the one state each case's clocks are in at `now`.
 
 Why a record of its own and not `Incident`: the map reads every open case at once (thousands),
 and a domain object with its photos and event history costs far more to load than the map needs.
@@ -24,7 +24,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from dispatch.clock import Policy, is_overdue, late
-from dispatch.model import Milestone, MilestoneClock, Status
+from dispatch.model import Complaint, Milestone, MilestoneClock, Status
 
 
 class ClockState(StrEnum):
@@ -66,12 +66,83 @@ class OpenCase(NamedTuple):
     units: tuple[CaseUnit, ...]
 
     def clocks(self) -> list[MilestoneClock]:
-        """The deadlines of `Incident.clocks()`: each unit's arrival, then restore, resolve."""
-        out = [MilestoneClock(Milestone.ARRIVAL, u.code, u.arrival_due, u.arrived_at)
-               for u in self.units]
-        out.append(MilestoneClock(Milestone.RESTORE, None, self.restore_due, self.restored_at))
-        out.append(MilestoneClock(Milestone.RESOLVE, None, self.resolve_due, self.resolved_at))
-        return out
+        return clocks_of(self)
+
+
+class ListedUnit(NamedTuple):
+    code: str
+    name: str
+    kind: str
+    accepted_at: datetime | None
+    arrived_at: datetime | None
+    arrival_due: datetime
+    arrival_distance_m: float | None
+
+
+class ListedPhoto(NamedTuple):
+    id: str
+    content_type: str
+    size: int
+
+
+class ListedCase(NamedTuple):
+    """A case as a page of the list shows it (API.md's incident without its timeline), read
+    without building the domain object: a page of fifty cases, their units and photos."""
+
+    id: str
+    category: str
+    description: str
+    status: str
+    lon: float
+    lat: float
+    site_id: str | None
+    green_channel: bool
+    territory_code: str
+    territory_name: str
+    boundary_set_id: int
+    received_at: datetime
+    arrival_due: datetime
+    restore_due: datetime
+    resolve_due: datetime
+    restored_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    # The supervision cycle's columns, named as on `Incident` so one serializer reads both.
+    lead_unit: str | None
+    resolve_due_original: datetime | None
+    extensions: int
+    extension_reason: str | None
+    feedback_due: datetime | None
+    feedback_at: datetime | None
+    feedback_satisfied: bool | None
+    feedback_rating: int | None
+    feedback_comment: str | None
+    closed_reason: str | None
+    central_unit: str | None
+    central_person: str | None
+    central_due: datetime | None
+    central_by: str | None
+    central_at: datetime | None
+    units: tuple[ListedUnit, ...]
+    photos: tuple[ListedPhoto, ...]
+    complaints: tuple[Complaint, ...]
+
+    def clocks(self) -> list[MilestoneClock]:
+        return clocks_of(self)
+
+    def overdue(self, now: datetime) -> list[MilestoneClock]:
+        """`Incident.overdue`: the deadlines passed unmet at `now`."""
+        return [c for c in self.clocks() if is_overdue(c.done_at, c.due, now)]
+
+
+def clocks_of(case: OpenCase | ListedCase) -> list[MilestoneClock]:
+    """The deadlines of `Incident.clocks()` for a record: each unit's arrival, then restore,
+    then resolve (a unit test holds the two equal)."""
+    out = [MilestoneClock(Milestone.ARRIVAL, u.code, u.arrival_due, u.arrived_at)
+           for u in case.units]
+    out.append(MilestoneClock(Milestone.RESTORE, None, case.restore_due, case.restored_at))
+    out.append(MilestoneClock(Milestone.RESOLVE, None, case.resolve_due, case.resolved_at))
+    return out
 
 
 def next_due(clocks: Sequence[MilestoneClock]) -> MilestoneClock | None:

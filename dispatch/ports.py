@@ -24,7 +24,7 @@ from typing import Any, Protocol, Self
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from dispatch.board import OpenCase
+from dispatch.board import ListedCase, OpenCase
 from dispatch.model import Event, Incident, Site, Unit, User
 from dispatch.timers import OverdueRecord, Timer
 
@@ -211,8 +211,9 @@ class IncidentRepository(Protocol):
         """The case's log, in seq order."""
         ...
 
-    def search(self, query: IncidentQuery) -> tuple[list[Incident], int]:
-        """One page (newest first) and the total that match."""
+    def search(self, query: IncidentQuery) -> tuple[list[ListedCase], int]:
+        """One page (newest first) and the total that match, as records (no history): a
+        fixed number of statements whatever the page's size."""
         ...
 
     def received_between(self, query: PeriodQuery) -> list[Incident]:

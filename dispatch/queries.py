@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from dispatch.access import rooms_for, visible
-from dispatch.board import ClockState, OpenCase, clock_state, next_due
+from dispatch.board import ClockState, ListedCase, OpenCase, clock_state, next_due
 from dispatch.context import Context, reader
 from dispatch.errors import NotFound
 from dispatch.events import COMMAND
@@ -30,7 +30,8 @@ class IncidentFilters:
     per_page: int = 50
 
 
-def list_incidents(ctx: Context, user: User, f: IncidentFilters) -> tuple[list[Incident], int]:
+def list_incidents(ctx: Context, user: User, f: IncidentFilters
+                   ) -> tuple[list[ListedCase], int]:
     query = IncidentQuery(
         status=f.status or None, unit=f.unit, category=f.category, bbox=f.bbox, since=f.since,
         overdue_at=ctx.clock() if f.overdue else None,

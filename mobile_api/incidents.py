@@ -74,7 +74,7 @@ def index() -> ResponseReturnValue:
                                       page=q.page, per_page=q.per_page)
     items, total = queries.list_incidents(_ctx(), user, filters)
     now = _ctx().clock()
-    return jsonify(items=[serializers.incident(i, now) for i in items], total=total,
+    return jsonify(items=[serializers.listed(i, now) for i in items], total=total,
                    page=q.page, per_page=q.per_page)
 
 

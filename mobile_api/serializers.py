@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import url_for
 
+from dispatch.board import ListedCase
 from dispatch.clock import on_time
 from dispatch.model import Category, Complaint, Event, Incident, Site, Status, UnitKind
 from dispatch.queries import CaseOnMap, OpenCases
@@ -48,17 +49,7 @@ def incident(inc: Incident, now: datetime, events: Sequence[Event] | None = None
         photos=[s.PhotoOut(id=p.id, content_type=p.content_type, size=p.size,
                            url=url_for("incidents.photo", incident_id=inc.id, photo_id=p.id))
                 for p in inc.photos],
-        central_assignment=None if inc.central_unit is None else s.CentralAssignmentOut(
-            unit=inc.central_unit, person=inc.central_person or "",
-            due=inc.central_due or inc.received_at, assigned_by=inc.central_by,
-            assigned_at=inc.central_at),
-        extension=None if not inc.extensions else s.ExtensionOut(
-            count=inc.extensions, reason=inc.extension_reason,
-            original_deadline=inc.resolve_due_original or inc.resolve_due,
-            deadline=inc.resolve_due),
-        feedback=None if inc.feedback_due is None and inc.feedback_at is None else s.FeedbackOut(
-            requested_due=inc.feedback_due, at=inc.feedback_at, satisfied=inc.feedback_satisfied,
-            rating=inc.feedback_rating, comment=inc.feedback_comment),
+        central_assignment=_central(inc), extension=_extension(inc), feedback=_feedback(inc),
         closed_reason=inc.closed_reason,
         complaints=[complaint_model(c) for c in inc.complaints],
         timeline=None if events is None else [
@@ -71,6 +62,34 @@ def incident(inc: Incident, now: datetime, events: Sequence[Event] | None = None
     return data
 
 
+def _central(x: Incident | ListedCase) -> s.CentralAssignmentOut | None:
+    if x.central_unit is None:
+        return None
+    return s.CentralAssignmentOut(unit=x.central_unit, person=x.central_person or "",
+                                  due=x.central_due or x.received_at, assigned_by=x.central_by,
+                                  assigned_at=x.central_at)
+
+
+def _extension(x: Incident | ListedCase) -> s.ExtensionOut | None:
+    if not x.extensions:
+        return None
+    return s.ExtensionOut(count=x.extensions, reason=x.extension_reason,
+                          original_deadline=x.resolve_due_original or x.resolve_due,
+                          deadline=x.resolve_due)
+
+
+def _feedback(x: Incident | ListedCase) -> s.FeedbackOut | None:
+    if x.feedback_due is None and x.feedback_at is None:
+        return None
+    return s.FeedbackOut(requested_due=x.feedback_due, at=x.feedback_at,
+                         satisfied=x.feedback_satisfied, rating=x.feedback_rating,
+                         comment=x.feedback_comment)
+
+
+def _dumped(model: Any) -> Any:
+    return None if model is None else model.model_dump(mode="json")
+
+
 def complaint_model(c: Complaint) -> s.ComplaintOut:
     return s.ComplaintOut(id=c.number, incident_id=c.incident_id, text=c.text,
                           filed_at=c.filed_at, reply_due=c.reply_due, reply=c.reply,
@@ -80,6 +99,45 @@ def complaint_model(c: Complaint) -> s.ComplaintOut:
 
 def complaint(c: Complaint) -> dict[str, Any]:
     return complaint_model(c).model_dump(mode="json")
+
+
+def listed(case: ListedCase, now: datetime) -> dict[str, Any]:
+    """A list page's item: exactly `incident(...)` of the same case without its timeline (a
+    test holds the two equal on both databases), written as plain dicts, since fifty response
+    models a page cost more than the page's whole read."""
+    def iso(t: datetime | None) -> str | None:
+        return None if t is None else iso_utc(t)
+
+    return {
+        "id": case.id, "category": case.category, "description": case.description,
+        "status": case.status, "location": {"lat": case.lat, "lon": case.lon},
+        "site_id": case.site_id, "green_channel": case.green_channel,
+        "territory": {"code": case.territory_code, "name": case.territory_name},
+        "boundary_set_id": case.boundary_set_id,
+        "units": [{
+            "code": u.code, "name": u.name, "kind": u.kind, "lead": u.code == case.lead_unit,
+            "accepted_at": iso(u.accepted_at),
+            "arrived_at": iso(u.arrived_at), "arrival_due": iso_utc(u.arrival_due),
+            "arrival_on_time": on_time(u.arrived_at, u.arrival_due),
+            "arrival_distance_m": u.arrival_distance_m} for u in case.units],
+        "received_at": iso_utc(case.received_at),
+        "deadlines": {"arrival": iso_utc(case.arrival_due), "restore": iso_utc(case.restore_due),
+                      "resolve": iso_utc(case.resolve_due)},
+        "milestones": {
+            "restored_at": iso(case.restored_at),
+            "restored_on_time": on_time(case.restored_at, case.restore_due),
+            "resolved_at": iso(case.resolved_at),
+            "resolved_on_time": on_time(case.resolved_at, case.resolve_due),
+            "closed_at": iso(case.closed_at)},
+        "overdue": [{"milestone": str(c.milestone), "unit": c.unit_code, "due": iso_utc(c.due)}
+                    for c in case.overdue(now)],
+        "photos": [{"id": p.id, "content_type": p.content_type, "size": p.size,
+                    "url": url_for("incidents.photo", incident_id=case.id, photo_id=p.id)}
+                   for p in case.photos],
+        "central_assignment": _dumped(_central(case)), "extension": _dumped(_extension(case)),
+        "feedback": _dumped(_feedback(case)), "closed_reason": case.closed_reason,
+        "complaints": [complaint(c) for c in case.complaints],
+    }
 
 
 def site(x: Site) -> dict[str, Any]:
@@ -102,9 +160,21 @@ def open_cases(view: OpenCases) -> dict[str, Any]:
 
 
 def _feature(item: CaseOnMap) -> dict[str, Any]:
+    """Each distinct time is written once per case: formatting is most of the CPU a feature
+    costs, and a case's units and next deadline repeat the case's deadlines."""
     case = item.case
     arrival, restore, resolve = (iso_utc(case.arrival_due), iso_utc(case.restore_due),
                                  iso_utc(case.resolve_due))
+    text = {case.arrival_due: arrival, case.restore_due: restore, case.resolve_due: resolve}
+
+    def iso(t: datetime | None) -> str | None:
+        if t is None:
+            return None
+        found = text.get(t)
+        if found is None:
+            found = text[t] = iso_utc(t)
+        return found
+
     nxt = item.next_due
     return {
         "type": "Feature", "id": case.id,
@@ -116,13 +186,10 @@ def _feature(item: CaseOnMap) -> dict[str, Any]:
             "deadlines": {"arrival": arrival, "restore": restore, "resolve": resolve},
             "units": [{
                 "code": u.code, "kind": u.kind, "accepted": u.accepted_at is not None,
-                "arrived_at": None if u.arrived_at is None else iso_utc(u.arrived_at),
-                # Every unit is given the case's arrival deadline at dispatch: reuse its text.
-                "arrival_due": arrival if u.arrival_due == case.arrival_due
-                else iso_utc(u.arrival_due),
+                "arrived_at": iso(u.arrived_at), "arrival_due": iso(u.arrival_due),
                 "restore_due": restore, "resolve_due": resolve} for u in case.units],
             "next_due": None if nxt is None else {
-                "at": iso_utc(nxt.due), "milestone": str(nxt.milestone), "unit": nxt.unit_code},
+                "at": iso(nxt.due), "milestone": str(nxt.milestone), "unit": nxt.unit_code},
             "state": str(item.state),
         },
     }

@@ -21,7 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from mobile_api import jsonio
     from mobile_api.context import install
     from server import config as cfgmod
-    from server import health, http_policy, intake, live, problems, throttle
+    from server import compression, health, http_policy, intake, live, problems, throttle
     from server.bootstrap import Process, bootstrap
     from server.cli import register_cli
     from server.extensions import socketio
@@ -35,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # The largest honest report: every photo at its limit plus the form around them.
     app.config["MAX_CONTENT_LENGTH"] = cfg["PHOTO_MAX_BYTES"] * cfg["PHOTO_MAX_COUNT"] + 1_000_000
     app.json = jsonio.JSONProvider(app)  # UTF-8, depth-limited in, never NaN out
+    compression.install(app, cfg)  # first: its hook then runs after every other one
 
     install(app, bootstrap(cfg, instance, Process.WEB, socketio))
 

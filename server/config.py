@@ -55,6 +55,7 @@ DEFAULTS: dict[str, Any] = {
     "JSON_MAX_BYTES": 64 * 1024,          # a JSON request body (positions and sign-in: below)
     "POSITIONS_MAX_BYTES": 256 * 1024,    # a batch of positions
     "SIGN_IN_MAX_BYTES": 4 * 1024,        # a sign-in request
+    "COMPRESS_MIN_BYTES": 1024,           # smaller answers are sent as they are
 }
 
 PLAIN_ENV = ("DATABASE_URL", "REDIS_URL", "PORT")

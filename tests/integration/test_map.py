@@ -258,3 +258,40 @@ def test_the_read_takes_the_same_statements_for_one_case_or_many(client, login, 
     assert len(one) == len(five)
     assert sum("incident_units" in s and "FROM incidents" not in s.split("WHERE")[0]
                for s in five) == 1  # the units of all the cases at once
+
+
+# -- seq under concurrent writers -----------------------------------------------------------------
+def test_a_read_during_reports_misses_nothing_at_or_below_its_seq(app, client, login, ctx):
+    """Maps read while four threads report: every case whose `dispatched` event has a seq at or
+    below a map's `seq` is on that map (a live page starting from it misses nothing)."""
+    import threading
+
+    reporter, cmd = login("demo-reporter"), login("demo-commander")
+    stop = threading.Event()
+    errors: list[str] = []
+
+    def keep_reporting() -> None:
+        own = app.test_client()
+        while not stop.is_set():
+            r = report(own, reporter, code=ZHICHENG)
+            if r.status_code != 201:
+                errors.append(r.get_data(as_text=True))
+
+    writers = [threading.Thread(target=keep_reporting) for _ in range(4)]
+    for w in writers:
+        w.start()
+    try:
+        maps = [_map(client, cmd) for _ in range(8)]
+    finally:
+        stop.set()
+        for w in writers:
+            w.join(timeout=60)
+    assert not errors, errors[:1]
+    with ctx.engine.connect() as conn:
+        dispatched = conn.execute(select(t.events.c.incident_id, t.events.c.seq)
+                                  .where(t.events.c.type == "dispatched")).all()
+    assert len(dispatched) > len(maps[0]["features"])  # reports did land between the reads
+    for m in maps:
+        on_map = {f["id"] for f in m["features"]}
+        missed = {i for i, seq in dispatched if seq <= m["seq"]} - on_map
+        assert not missed, (m["seq"], missed)

@@ -28,7 +28,7 @@ from shapely.geometry import Point, box
 from shapely.geometry.base import BaseGeometry
 
 from dispatch import ports
-from dispatch.board import CaseUnit, OpenCase
+from dispatch.board import CaseUnit, ListedCase, ListedPhoto, ListedUnit, OpenCase
 from dispatch.clock import Clock
 from dispatch.context import Context
 from dispatch.locator import TerritoryLocator
@@ -275,11 +275,11 @@ class FakeIncidents(_Repo):
         incident = self.w.incidents.get(incident_id)
         return [] if incident is None else sorted(incident.events, key=_seq)
 
-    def search(self, query: IncidentQuery) -> tuple[list[Incident], int]:
+    def search(self, query: IncidentQuery) -> tuple[list[ListedCase], int]:
         found = [i for i in self.w.incidents.values() if _matches(i, query)]
         found.sort(key=lambda i: i.id)
         found.sort(key=lambda i: i.received_at, reverse=True)
-        return found[query.offset:query.offset + query.limit], len(found)
+        return [_listed(i) for i in found[query.offset:query.offset + query.limit]], len(found)
 
     def received_between(self, query: PeriodQuery) -> list[Incident]:
         def wanted(i: Incident) -> bool:
@@ -322,6 +322,20 @@ class FakeIncidents(_Repo):
             if r.incident_id in ids and (unit is None or r.unit_code == unit):
                 out[r.unit_code] = out.get(r.unit_code, 0) + 1
         return out
+
+
+def _listed(i: Incident) -> ListedCase:
+    return ListedCase(
+        i.id, i.category, i.description, str(i.status), i.location.x, i.location.y, i.site_id,
+        i.green_channel, i.territory_code, i.territory_name, i.boundary_set_id, i.received_at,
+        i.arrival_due, i.restore_due, i.resolve_due, i.restored_at, i.resolved_at, i.closed_at,
+        i.lead_unit, i.resolve_due_original, i.extensions, i.extension_reason, i.feedback_due,
+        i.feedback_at, i.feedback_satisfied, i.feedback_rating, i.feedback_comment,
+        i.closed_reason, i.central_unit, i.central_person, i.central_due, i.central_by,
+        i.central_at,
+        tuple(ListedUnit(a.unit_code, a.unit_name, a.kind, a.accepted_at, a.arrived_at,
+                         a.arrival_due, a.arrival_distance_m) for a in i.assignments),
+        tuple(ListedPhoto(p.id, p.content_type, p.size) for p in i.photos), tuple(i.complaints))
 
 
 def _matches(i: Incident, q: IncidentQuery) -> bool:

@@ -152,3 +152,14 @@ def test_open_cases_are_scoped_filtered_and_judged_at_the_clock(w: World) -> Non
     assert view.generated_at == ARRIVAL + US
     assert {c.state for c in view.cases} == {ClockState.OVERDUE}
     assert view.seq == max(e.seq or 0 for i in (west, east) for e in w.events(i.id))
+
+
+def test_a_listed_case_has_the_incidents_clocks_and_overdue(w: World) -> None:
+    from dispatch.queries import IncidentFilters, list_incidents
+
+    inc = _report(w)
+    [listed], total = list_incidents(w.ctx, w.user("commander"), IncidentFilters())
+    assert total == 1 and listed.clocks() == inc.clocks()
+    for now in (ARRIVAL, ARRIVAL + US, RESOLVE + US):
+        assert listed.overdue(now) == inc.overdue(now)
+    assert [u.code for u in listed.units] == inc.unit_codes()
