@@ -29,9 +29,11 @@ def incident(inc: Incident, now: datetime, events: Sequence[Event] | None = None
         boundary_set_id=inc.boundary_set_id,
         units=[s.IncidentUnitOut(
             code=a.unit_code, name=a.unit_name, kind=UnitKind(a.kind), accepted_at=a.accepted_at,
-            arrived_at=a.arrived_at, arrival_due=a.arrival_due,
-            arrival_on_time=on_time(a.arrived_at, a.arrival_due),
-            arrival_distance_m=a.arrival_distance_m) for a in inc.assignments],
+            accepted_by=a.accepted_by, arrived_at=a.arrived_at, arrived_by=a.arrived_by,
+            arrival_due=a.arrival_due, arrival_on_time=on_time(a.arrived_at, a.arrival_due),
+            arrival_distance_m=a.arrival_distance_m,
+            arrival_location=None if a.arrival_location is None else s.LatLon(
+                lat=a.arrival_location.y, lon=a.arrival_location.x)) for a in inc.assignments],
         received_at=inc.received_at,
         deadlines=s.Deadlines(arrival=inc.arrival_due, restore=inc.restore_due,
                               resolve=inc.resolve_due),
