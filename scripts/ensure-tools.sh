@@ -29,7 +29,13 @@ if [ ! -x /usr/bin/chromium ]; then
   [ "$(id -u)" = 0 ] || die "need root to install chromium"
   say "installing chromium"
   apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk >/dev/null \
-    || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null
 fi
 say "chromium: ok"
+# A Chinese font, so that the screenshots of the (zh-CN) pages show text and not boxes.
+if ! fc-list 2>/dev/null | grep -qi -e wqy -e "noto sans cjk"; then
+  [ "$(id -u)" = 0 ] || die "need root to install a Chinese font"
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fonts-wqy-microhei >/dev/null
+fi
+say "CJK font: ok"
