@@ -44,6 +44,9 @@ class CommandPage:
         self.page.on("console", lambda m: self.problems.append(m.text)
                      if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.problems.append(str(e)))
+        self.failed: list[str] = []
+        self.page.on("response", lambda r: self.failed.append(f"{r.status} {r.url}")
+                     if r.status >= 400 else None)
         if username:
             self.sign_in(username)
 
@@ -56,6 +59,16 @@ class CommandPage:
             self.page.wait_for_selector("body[data-ready='1']", state="attached", timeout=20_000)
         except PlaywrightTimeout:
             raise AssertionError(f"the page did not get ready: {self.problems}") from None
+
+    def csp_violations(self) -> list[str]:
+        return [p for p in self.problems if "Content Security Policy" in p]
+
+    def unexpected(self) -> list[str]:
+        """Console errors and failed requests, but for the one a server without the map
+        endpoint answers (the page then reads the paged incident list)."""
+        failed = [f for f in self.failed if not f.startswith(f"404 {self.base}/api/v1/map/")]
+        errors = [p for p in self.problems if not p.startswith("Failed to load resource")]
+        return failed + errors
 
     def js(self, expression: str, arg: Any = None) -> Any:
         return self.page.evaluate(expression, arg)

@@ -840,6 +840,10 @@
       var p = map.latLngToContainerPoint(m.getLatLng()), r = document.getElementById("map").getBoundingClientRect();
       return { x: p.x + r.left, y: p.y + r.top };
     },
+    rawPoint: function (lat, lon) {  // where a WGS-84 point would be drawn unconverted
+      var p = map.latLngToContainerPoint(L.latLng(lat, lon)), r = document.getElementById("map").getBoundingClientRect();
+      return { x: p.x + r.left, y: p.y + r.top };
+    },
     focus: function (lat, lon, zoom) { map.setView(show(lat, lon), zoom, { animate: false }); },
     officerIds: function () { return Array.from(officers.keys()); },
     socket: socket
