@@ -170,8 +170,8 @@ def test_a_check_in_moves_the_units_arrival_live_and_the_fix_is_drawn_against_th
     distance_px = ((fix["x"] - site["x"]) ** 2 + (fix["y"] - site["y"]) ** 2) ** 0.5
     assert fix["y"] < site["y"]  # north
     assert distance_px == pytest.approx(radius_px * 120 / 200, rel=0.1)
-    units_text = cp.page.text_content("#detail-units")
-    assert "120" in units_text  # the distance the server measured
+    distance = cp.page.text_content(f"#detail-units tr[data-unit='{ZHICHENG}'] td:last-child")
+    assert float(distance.removesuffix(" m")) == pytest.approx(120, abs=1)  # as the server measured
     cp.wait("() => document.getElementById('detail-timeline').textContent.includes('到场签到')")
     cp.shot("detail", "#detail")
     assert cp.unexpected() == []
@@ -416,8 +416,9 @@ def test_a_known_point_lands_on_its_pixel_of_the_tiles_in_either_datum(stack, br
 
     cp.wait("id => window.commandCenter.hasMarker(id)", inc["id"])
     cp.js("([lat, lon]) => window.commandCenter.focus(lat, lon, 17)", [lat, lon])
-    cp.page.wait_for_load_state("networkidle")
-    cp.wait("() => document.querySelectorAll('#map .leaflet-tile-loaded').length >= 4")
+    cp.wait("() => { const t = document.querySelectorAll('#map .leaflet-tile');"
+            " return t.length >= 4 && Array.from(t).every(e => e.complete &&"
+            " e.classList.contains('leaflet-tile-loaded')); }", timeout_ms=10_000)
     time.sleep(0.5)
     at = cp.js("id => window.commandCenter.markerPoint(id)", inc["id"])
     raw = cp.js("([lat, lon]) => window.commandCenter.rawPoint(lat, lon)", [lat, lon])

@@ -678,23 +678,14 @@
 
   // ---- the assessment --------------------------------------------------------------------------
   var chart = null, statsLoaded = false;
-  function pct(x) { return x === null || x === undefined ? "—" : (Math.round(x * 1000) / 10) + " %"; }
-  function rate(r, name) {
-    var v = r[name];
-    if (v && typeof v === "object") v = v.on_time_rate !== undefined ? v.on_time_rate : v.rate;
-    if (v === undefined) v = r[name + "_on_time_rate"];
-    if (v === undefined) v = r[name + "_on_time"];
-    return typeof v === "number" ? v : null;
-  }
-  function minutes(r, name, which) {
-    var v = r[name] && typeof r[name] === "object" ? r[name][which + "_s"] : r[name + "_" + which + "_s"];
-    return typeof v === "number" ? Math.round(v / 60) + " min" : "—";
-  }
+  function pct(x) { return typeof x === "number" ? (Math.round(x * 1000) / 10) + " %" : "—"; }
+  function mins(x) { return typeof x === "number" ? (Math.round(x / 6) / 10) + " min" : "—"; }
+  /* The period as dates in China Standard Time: the API counts whole days of both. */
   function statsRange() {
-    var from = document.getElementById("stats-from").value, to = document.getElementById("stats-to").value;
     var q = new URLSearchParams();
-    if (from) q.set("from", from + "T00:00:00+08:00");
-    if (to) q.set("to", to + "T23:59:59+08:00");
+    var from = document.getElementById("stats-from").value, to = document.getElementById("stats-to").value;
+    if (from) q.set("from", from);
+    if (to) q.set("to", to);
     return q;
   }
   function loadStats() {
@@ -702,52 +693,49 @@
     var msg = document.getElementById("stats-message");
     return apiJson("/api/v1/stats/units?" + statsRange().toString()).then(function (j) {
       msg.hidden = true;
-      drawStats(Array.isArray(j) ? j : j.units || j.items || []);
+      drawStats(j.units || []);
     }, function (e) {
       msg.hidden = false; msg.textContent = t("stats.unavailable") + " (" + (e.status || e.message) + ")";
       document.getElementById("stats-rows").replaceChildren();
     });
   }
+  // The columns of the ranked table: [catalogue key, row field, format].
+  var STATS_COLUMNS = [
+    ["stats.cases", "cases", String], ["stats.arrival", "response_rate", pct],
+    ["stats.restore", "restore_rate", pct], ["stats.resolve", "completion_rate", pct],
+    ["stats.resolution", "resolution_rate", pct], ["stats.satisfaction", "satisfaction_rate", pct],
+    ["stats.median", "arrival_median_s", mins], ["stats.p90", "arrival_p90_s", mins],
+    ["stats.overdue", "overdue_records", String], ["stats.score", "score", pct]
+  ];
+  var CHART_RATES = [["stats.arrival", "response_rate", "#1c7ed6"], ["stats.restore", "restore_rate", "#2f9e44"],
+                     ["stats.resolve", "completion_rate", "#f08c00"], ["stats.satisfaction", "satisfaction_rate", "#ae3ec9"]];
+  /* Rows come ranked by the server (the mean of the 12345 rates; too few cases last, unranked). */
   function drawStats(rows) {
-    rows = rows.map(function (r) {
-      var unit = r.unit && typeof r.unit === "object" ? r.unit : { code: r.unit_code || r.unit || r.code, name: r.name || r.unit_name };
-      var rates = ["arrival", "restore", "resolve"].map(function (n) { return rate(r, n); });
-      var known = rates.filter(function (x) { return x !== null; });
-      return { r: r, code: unit.code, name: unit.name || unitNames[unit.code] || unit.code, rates: rates,
-               score: known.length ? known.reduce(function (a, b) { return a + b; }, 0) / known.length : -1,
-               tooFew: !!r.too_few_cases };
-    });
-    // Ranked by the mean of the on-time rates; a unit with too few cases is listed after, unranked.
-    rows.sort(function (a, b) { return (a.tooFew - b.tooFew) || (b.score - a.score) || (a.name < b.name ? -1 : 1); });
-    var head = document.getElementById("stats-head"), tr = el("tr");
-    ["stats.rank", "stats.unit", "stats.cases", "stats.arrival", "stats.restore", "stats.resolve",
-     "stats.median", "stats.p90", "stats.overdue", "stats.satisfaction"].forEach(function (k) { tr.appendChild(el("th", "", t(k))); });
-    head.replaceChildren(tr);
-    var body = document.getElementById("stats-rows"), frag = document.createDocumentFragment(), rank = 0;
-    rows.forEach(function (x) {
-      var row = el("tr", x.tooFew ? "too-few" : "");
-      row.dataset.unit = x.code;
-      row.appendChild(el("td", "", x.tooFew ? "—" : String(++rank)));
-      var name = el("td", "", x.name);
-      if (x.tooFew) name.appendChild(el("span", "mark", t("stats.too_few")));
+    var tr = el("tr");
+    ["stats.rank", "stats.unit"].concat(STATS_COLUMNS.map(function (c) { return c[0]; }))
+      .forEach(function (k) { tr.appendChild(el("th", "", t(k))); });
+    document.getElementById("stats-head").replaceChildren(tr);
+    var frag = document.createDocumentFragment();
+    rows.forEach(function (r) {
+      var row = el("tr", r.too_few_cases ? "too-few" : "");
+      row.dataset.unit = r.unit;
+      row.appendChild(el("td", "", r.too_few_cases ? "—" : String(r.rank)));
+      var name = el("td", "", r.name || unitNames[r.unit] || r.unit);
+      if (r.too_few_cases) name.appendChild(el("span", "mark", t("stats.too_few")));
       row.appendChild(name);
-      row.appendChild(el("td", "", x.r.cases !== undefined ? (typeof x.r.cases === "object" ? x.r.cases.total : x.r.cases) : ""));
-      x.rates.forEach(function (v) { row.appendChild(el("td", "", pct(v))); });
-      row.appendChild(el("td", "", minutes(x.r, "arrival", "median")));
-      row.appendChild(el("td", "", minutes(x.r, "arrival", "p90")));
-      var od = x.r.overdue_records !== undefined ? x.r.overdue_records : x.r.overdue;
-      row.appendChild(el("td", "", od === undefined ? "" : typeof od === "object" ? (od.total !== undefined ? od.total : JSON.stringify(od)) : od));
-      var sat = x.r.satisfaction;
-      row.appendChild(el("td", "", sat === undefined || sat === null ? "—" : typeof sat === "object" ? pct(sat.rate !== undefined ? sat.rate : sat.satisfied_rate) : pct(sat)));
+      STATS_COLUMNS.forEach(function (c) {
+        var v = r[c[1]];
+        row.appendChild(el("td", "", v === null || v === undefined ? "—" : c[2](v)));
+      });
       frag.appendChild(row);
     });
-    body.replaceChildren(frag);
-    var ranked = rows.filter(function (x) { return !x.tooFew; });
+    document.getElementById("stats-rows").replaceChildren(frag);
+    var ranked = rows.filter(function (r) { return !r.too_few_cases; });
     var data = {
-      labels: ranked.map(function (x) { return x.name; }),
-      datasets: ["arrival", "restore", "resolve"].map(function (n, i) {
-        return { label: t("stats." + n), backgroundColor: ["#1c7ed6", "#2f9e44", "#f08c00"][i],
-                 data: ranked.map(function (x) { return x.rates[i] === null ? null : Math.round(x.rates[i] * 1000) / 10; }) };
+      labels: ranked.map(function (r) { return r.name || r.unit; }),
+      datasets: CHART_RATES.map(function (c) {
+        return { label: t(c[0]), backgroundColor: c[2],
+                 data: ranked.map(function (r) { return typeof r[c[1]] === "number" ? Math.round(r[c[1]] * 1000) / 10 : null; }) };
       })
     };
     if (chart) { chart.data = data; chart.update(); return; }
