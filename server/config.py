@@ -48,9 +48,9 @@ DEFAULTS: dict[str, Any] = {
     "JSON_MAX_BYTES": 64 * 1024,          # a JSON request body (positions and sign-in: below)
     "POSITIONS_MAX_BYTES": 256 * 1024,    # a batch of positions
     "SIGN_IN_MAX_BYTES": 4 * 1024,        # a sign-in request
-    "SESSION_COOKIE_SECURE": False,  # the pages' cookie is Secure anyway over TLS (see command/)
-    "COMMAND_TOKEN_TTL_SECONDS": 600,     # the bearer tokens the command pages get from their session
-    "TILE_URL": "",                # a tile layer under the command map ({z}/{x}/{y}); none by default
+    "SESSION_COOKIE_SECURE": False,  # the pages' cookie; Secure anyway over TLS (see command/)
+    "COMMAND_TOKEN_TTL_SECONDS": 600,  # the pages' bearer tokens, renewed from their session
+    "TILE_URL": "",                # tiles under the command map ({z}/{x}/{y}); none by default
     "TILE_DATUM": "wgs84",         # the datum the tiles are drawn in: wgs84 or gcj02
 }
 

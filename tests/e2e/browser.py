@@ -22,7 +22,7 @@ def chromium() -> Iterator[Browser]:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM, headless=True,
-            # The overdue alert beeps without a click first (the autoplay policy would wait for one).
+            # The overdue alert beeps without a click first (autoplay would wait for one).
             args=["--autoplay-policy=no-user-gesture-required", "--no-sandbox"])
         try:
             yield browser

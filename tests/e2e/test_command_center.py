@@ -60,7 +60,8 @@ def test_commander_sees_the_16_territories_and_a_new_report_within_2_s_and_its_c
     base = procs.web("web1", free_port())
     cp = CommandPage(browser, base, "demo-commander")
     assert cp.js("document.getElementById('map').dataset.territories") == str(TERRITORIES)
-    names = cp.js("Array.from(document.querySelectorAll('.territory-label')).map(e => e.textContent)")
+    names = cp.js("Array.from(document.querySelectorAll('.territory-label'))"
+                  ".map(e => e.textContent)")
     assert len(names) == TERRITORIES and "轵城镇" in names
     assert "演示边界" in cp.page.text_content("#boundary-label")
     assert cp.js("window.commandCenter.caseIds().length") == 0
@@ -235,9 +236,12 @@ def test_a_dispatchers_page_shows_its_units_cases_only_even_by_url_or_api(stack,
     assert "停" not in cp.page.text_content("#detail")
     # An API call from the page, with the page's own token: 404 too.
     status = cp.js("""async id => {
-        const tok = (await (await fetch('/command/token', {method: 'POST',
-            headers: {'X-CSRFToken': JSON.parse(document.getElementById('boot').textContent).csrf}})).json()).access_token;
-        return (await fetch('/api/v1/incidents/' + id, {headers: {Authorization: 'Bearer ' + tok}})).status;
+        const csrf = JSON.parse(document.getElementById('boot').textContent).csrf;
+        const got = await fetch('/command/token', {method: 'POST', headers: {'X-CSRFToken': csrf}});
+        const tok = (await got.json()).access_token;
+        const auth = {Authorization: 'Bearer ' + tok};
+        const r = await fetch('/api/v1/incidents/' + id, {headers: auth});
+        return r.status;
     }""", other["id"])
     assert status == 404
 
@@ -259,7 +263,8 @@ def test_user_text_shows_as_text_under_a_strict_csp(stack, browser):
     cp.page.goto(f"{base}/command#case={inc['id']}")
     cp.page.wait_for_selector("body[data-ready='1']", state="attached")
     cp.wait("id => document.getElementById('detail').dataset.id === id", inc["id"])
-    facts = cp.js("Array.from(document.querySelectorAll('#detail-facts dd')).map(e => e.textContent)")
+    facts = cp.js("Array.from(document.querySelectorAll('#detail-facts dd'))"
+                  ".map(e => e.textContent)")
     assert xss in facts
     assert cp.js("document.querySelectorAll('#detail script, #detail img[src=x]').length") == 0
     assert cp.js("window.__xss === undefined") is True

@@ -640,7 +640,7 @@
       var fix = show(u.arrival_location.lat, u.arrival_location.lon);
       L.polyline([site, fix], { color: "#6741d9", weight: 1, dashArray: "4 4" }).addTo(detailLayer);
       L.circleMarker(fix, { radius: 6, color: "#fff", weight: 2, fillColor: "#6741d9", fillOpacity: 1, className: "checkin-fix" })
-        .bindTooltip(u.name + " · " + t("detail.checkin") + " · " + u.arrival_distance_m + " m", { permanent: true, direction: "right" })
+        .bindTooltip(u.name + " · " + t("detail.checkin") + " · " + u.arrival_distance_m + " m", { permanent: true, direction: "right", offset: [10, 0] })
         .addTo(detailLayer);
       bounds.extend(fix);
     });
