@@ -14,8 +14,17 @@ from flask import Flask
 from server.command import views
 
 
+DATUMS = ("wgs84", "gcj02")
+
+
 def register(app: Flask) -> None:
     from server.command import session
+    from server.command.csp import tile_origin
 
+    datum, tiles = app.config["TILE_DATUM"], app.config["TILE_URL"]
+    if datum not in DATUMS:
+        raise ValueError(f"DISPATCH_TILE_DATUM must be wgs84 or gcj02, not {datum!r}")
+    if tiles and tile_origin(tiles) is None:
+        raise ValueError(f"DISPATCH_TILE_URL must be an http(s) URL, not {tiles!r}")
     session.install(app)
     app.register_blueprint(views.bp, url_prefix="/command")

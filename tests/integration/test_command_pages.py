@@ -124,9 +124,9 @@ def test_deactivation_and_sign_out_end_the_session_and_its_tokens(client, app, c
     headers = {"Authorization": f"Bearer {token['access_token']}"}
     identity.deactivate_user(ctx, f"dispatcher-{ZHICHENG}")
     try:
-        assert client.get("/command/").status_code == 302
         r = client.post("/command/token", headers={"X-CSRFToken": csrf})
         assert r.status_code == 401
+        assert client.get("/command/").status_code == 302
         assert client.get("/api/v1/incidents", headers=headers).status_code == 401
     finally:
         with ctx.uow() as uow:
@@ -183,6 +183,17 @@ def test_the_page_carries_its_settings_and_the_chosen_language(client):
     assert 'lang="en"' in client.get("/command/").text  # kept in the session
     assert 'lang="en"' in client.get("/command/?lang=xx").text  # an unknown one changes nothing
     assert 'lang="zh-CN"' in client.get("/command/?lang=zh-CN").text
+
+
+@pytest.mark.parametrize(("setting", "value"), [("TILE_DATUM", "bd09"), ("TILE_DATUM", ""),
+                                                ("TILE_URL", "javascript:alert(1)"),
+                                                ("TILE_URL", "/tiles/{z}/{x}/{y}.png")])
+def test_a_wrong_tile_setting_stops_the_server_at_start(tmp_path, clock, setting, value):
+    from server import create_app
+
+    with pytest.raises(ValueError, match=f"DISPATCH_{setting}"):
+        create_app({"TESTING": True, "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path),
+                    "CLOCK": clock, setting: value})
 
 
 def test_both_catalogues_have_the_same_words():

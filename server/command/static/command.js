@@ -606,6 +606,10 @@
     fact(dl, "detail.description", inc.description);
     fact(dl, "detail.radius", boot.checkin_radius_m + " m");
 
+    // Officers' names: the offers list the on-duty officers they were made to.
+    (inc.timeline || []).forEach(function (e) {
+      ((e.data && e.data.officers) || []).forEach(function (o) { if (o.officer_id && o.name) officerNames[o.officer_id] = o.name; });
+    });
     var now = Date.now(), c = fromIncident(inc);
     var units = document.getElementById("detail-units");
     units.replaceChildren();
