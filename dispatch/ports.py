@@ -24,6 +24,7 @@ from typing import Any, Protocol, Self
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
+from dispatch.board import OpenCase
 from dispatch.model import Event, Incident, Site, Unit, User
 from dispatch.timers import OverdueRecord, Timer
 
@@ -160,6 +161,11 @@ class IncidentRepository(Protocol):
 
     def search(self, query: IncidentQuery) -> tuple[list[Incident], int]:
         """One page (newest first) and the total that match."""
+        ...
+
+    def open_cases(self, query: IncidentQuery) -> list[OpenCase]:
+        """Every case that matches (newest first; `limit` and `offset` are not applied), as the
+        map's compact records: no photos, no history."""
         ...
 
 

@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from mobile_api import auth, incidents, meta, officers, sites, units
+    from mobile_api import auth, incidents, map, meta, officers, sites, units
 
-    for module in (auth, incidents, officers, sites, units, meta):
+    for module in (auth, incidents, map, officers, sites, units, meta):
         app.register_blueprint(module.bp, url_prefix="/api/v1")

@@ -165,18 +165,45 @@ class IncidentListQuery(Strict):
     @field_validator("status", "bbox", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
+        return _split_commas(value)
 
     @field_validator("bbox")
     @classmethod
     def _bbox_in_range(cls, value: tuple[float, float, float, float] | None) -> Any:
-        if value is not None:
-            min_lon, min_lat, max_lon, max_lat = value
-            if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
-                raise ValueError("minLon,minLat,maxLon,maxLat out of range or min above max")
-        return value
+        return _bbox_in_range(value)
+
+
+def _split_commas(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _bbox_in_range(value: tuple[float, float, float, float] | None) -> Any:
+    if value is not None:
+        min_lon, min_lat, max_lon, max_lat = value
+        if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+            raise ValueError("minLon,minLat,maxLon,maxLat out of range or min above max")
+    return value
+
+
+class MapQuery(Strict):
+    """The map's filters, read and checked as the list's are."""
+
+    unit: Annotated[str, Field(max_length=64)] | None = None
+    category: Category | None = None
+    bbox: tuple[FiniteFloat, FiniteFloat, FiniteFloat, FiniteFloat] | None = Field(
+        None, description="minLon,minLat,maxLon,maxLat in WGS-84")
+
+    @field_validator("bbox", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        return _split_commas(value)
+
+    @field_validator("bbox")
+    @classmethod
+    def _bbox_in_range(cls, value: tuple[float, float, float, float] | None) -> Any:
+        return _bbox_in_range(value)
 
 
 # -- responses -----------------------------------------------------------------------------------
@@ -339,3 +366,56 @@ class Readiness(BaseModel):
 
 class PositionsArray(RootModel[Annotated[list[PositionFix], Field(min_length=1, max_length=500)]]):
     """The bare-array form of a positions batch, for the document (the view wraps it)."""
+
+
+# -- the map of open cases -----------------------------------------------------------------------
+class NextDue(BaseModel):
+    at: datetime
+    milestone: Literal["arrival", "restore", "resolve"]
+    unit: str | None = Field(description="the unit that must arrive; null for restore and "
+                                         "resolve, which the case's units answer for together")
+
+
+class MapUnit(BaseModel):
+    code: str
+    kind: UnitKind
+    accepted: bool
+    arrived_at: datetime | None
+    arrival_due: datetime
+    restore_due: datetime
+    resolve_due: datetime
+
+
+class MapCaseProperties(BaseModel):
+    category: Category
+    status: Status
+    territory: str = Field(description="the territory's code")
+    received_at: datetime
+    green_channel: bool
+    reopened: bool = Field(description="sent back by its reporter at least once")
+    deadlines: Deadlines
+    units: list[MapUnit]
+    next_due: NextDue | None = Field(description="the earliest unmet deadline")
+    state: Literal["on_time", "near", "overdue", "restored", "resolved"]
+
+
+class PointGeometry(BaseModel):
+    type: Literal["Point"]
+    coordinates: Position
+
+
+class MapFeature(BaseModel):
+    type: Literal["Feature"]
+    id: str
+    geometry: PointGeometry
+    properties: MapCaseProperties
+
+
+class MapCollection(BaseModel):
+    """The open cases as a GeoJSON FeatureCollection (RFC 7946, WGS-84, [lon, lat] to 6
+    decimals); `seq` is the event log's last seq before the read: apply only later events."""
+
+    type: Literal["FeatureCollection"]
+    features: list[MapFeature]
+    seq: int
+    generated_at: datetime

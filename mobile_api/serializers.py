@@ -10,6 +10,8 @@ from flask import url_for
 
 from dispatch.clock import on_time
 from dispatch.model import Category, Event, Incident, Site, Status, UnitKind
+from dispatch.queries import CaseOnMap, OpenCases
+from dispatch.utc import iso_utc
 from mobile_api import schemas as s
 
 
@@ -63,3 +65,41 @@ def site(x: Site) -> dict[str, Any]:
                      green_channel=x.green_channel, lead_department=x.lead_department,
                      created_at=x.created_at or datetime.min).model_dump(mode="json")
 
+
+
+def open_cases(view: OpenCases) -> dict[str, Any]:
+    """The map's GeoJSON (`schemas.MapCollection`), built as plain dicts and strings.
+
+    Why not through the response models like `incident`: the map carries thousands of cases in
+    one answer, and a model per case would cost more than the database read. The tests check
+    this output against `schemas.MapCollection`, so the document cannot drift from it.
+    """
+    return {"type": "FeatureCollection", "features": [_feature(c) for c in view.cases],
+            "seq": view.seq, "generated_at": iso_utc(view.generated_at)}
+
+
+def _feature(item: CaseOnMap) -> dict[str, Any]:
+    case = item.case
+    arrival, restore, resolve = (iso_utc(case.arrival_due), iso_utc(case.restore_due),
+                                 iso_utc(case.resolve_due))
+    nxt = item.next_due
+    return {
+        "type": "Feature", "id": case.id,
+        "geometry": {"type": "Point", "coordinates": [round(case.lon, 6), round(case.lat, 6)]},
+        "properties": {
+            "category": case.category, "status": case.status, "territory": case.territory_code,
+            "received_at": iso_utc(case.received_at), "green_channel": case.green_channel,
+            "reopened": case.round > 0,
+            "deadlines": {"arrival": arrival, "restore": restore, "resolve": resolve},
+            "units": [{
+                "code": u.code, "kind": u.kind, "accepted": u.accepted_at is not None,
+                "arrived_at": None if u.arrived_at is None else iso_utc(u.arrived_at),
+                # Every unit is given the case's arrival deadline at dispatch: reuse its text.
+                "arrival_due": arrival if u.arrival_due == case.arrival_due
+                else iso_utc(u.arrival_due),
+                "restore_due": restore, "resolve_due": resolve} for u in case.units],
+            "next_due": None if nxt is None else {
+                "at": iso_utc(nxt.due), "milestone": str(nxt.milestone), "unit": nxt.unit_code},
+            "state": str(item.state),
+        },
+    }

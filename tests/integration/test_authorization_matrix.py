@@ -94,6 +94,9 @@ MATRIX: dict[str, tuple[int | str, ...]] = {
     "list":           (401, 401, 401, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, SEE),
     # Filtering on the case's unit, category and status never widens what a caller may see.
     "list_filtered":  (401, 401, 401, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, SEE),
+    # The map of open cases is scoped like the list, filters included.
+    "map":            (401, 401, 401, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, SEE),
+    "map_filtered":   (401, 401, 401, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, SEE),
     "show":           (401, 401, 401, 200, 404, 200, 404, 200, 404, 200, 404, 200, 404, 200, 200),
     # A case that does not exist answers exactly like one the caller may not see.
     "show_missing":   (401, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
@@ -313,6 +316,17 @@ def list_filtered(env: Env, subject: str) -> Call:
                 listed=inc["id"])
 
 
+def map_call(env: Env, subject: str) -> Call:
+    return Call("GET", "/api/v1/map/incidents", listed=_case(env)["id"])
+
+
+def map_filtered(env: Env, subject: str) -> Call:
+    inc = _case(env)
+    lon, lat = seat()
+    return Call("GET", f"/api/v1/map/incidents?unit={ZHICHENG}&category=power_cut"
+                f"&bbox={lon - 0.01},{lat - 0.01},{lon + 0.01},{lat + 0.01}", listed=inc["id"])
+
+
 def show(env: Env, subject: str) -> Call:
     return Call("GET", f"/api/v1/incidents/{_case(env)['id']}")
 
@@ -400,6 +414,8 @@ SCENARIOS: dict[str, Route] = {
     "report_same_key": Route("POST", "/api/v1/incidents", report_same_key),
     "list": Route("GET", "/api/v1/incidents", list_call),
     "list_filtered": Route("GET", "/api/v1/incidents", list_filtered),
+    "map": Route("GET", "/api/v1/map/incidents", map_call),
+    "map_filtered": Route("GET", "/api/v1/map/incidents", map_filtered),
     "show": Route("GET", INCIDENT, show),
     "show_missing": Route("GET", INCIDENT, show_missing),
     "photo": Route("GET", f"{INCIDENT}/photos/<photo_id>", photo),
@@ -477,7 +493,8 @@ def test_cell(env: Env, scenario: str, subject: str, expected: int | str) -> Non
     body = r.get_json(silent=True)
     got: int | str = r.status_code
     if call.listed is not None and r.status_code == 200:
-        got = SEE if call.listed in [item["id"] for item in body["items"]] else HID
+        items = body["features"] if "features" in body else body["items"]
+        got = SEE if call.listed in [item["id"] for item in items] else HID
     assert got == expected, f"{scenario} as {subject}: expected {expected}, got {got}: {body}"
     if r.status_code >= 400:
         assert r.mimetype == "application/problem+json", r.mimetype

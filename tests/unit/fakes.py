@@ -28,6 +28,7 @@ from shapely.geometry import Point, box
 from shapely.geometry.base import BaseGeometry
 
 from dispatch import ports
+from dispatch.board import CaseUnit, OpenCase
 from dispatch.clock import Clock
 from dispatch.context import Context
 from dispatch.locator import TerritoryLocator
@@ -272,6 +273,17 @@ class FakeIncidents(_Repo):
         found.sort(key=lambda i: i.id)
         found.sort(key=lambda i: i.received_at, reverse=True)
         return found[query.offset:query.offset + query.limit], len(found)
+
+    def open_cases(self, query: IncidentQuery) -> list[OpenCase]:
+        found = [i for i in self.w.incidents.values() if _matches(i, query)]
+        found.sort(key=lambda i: i.id)
+        found.sort(key=lambda i: i.received_at, reverse=True)
+        return [OpenCase(
+            i.id, i.category, str(i.status), i.territory_code, i.location.x, i.location.y,
+            i.received_at, i.green_channel, i.round, i.arrival_due, i.restore_due, i.resolve_due,
+            i.restored_at, i.resolved_at,
+            tuple(CaseUnit(a.unit_code, a.kind, a.accepted_at, a.arrived_at, a.arrival_due)
+                  for a in i.assignments)) for i in found]
 
 
 def _matches(i: Incident, q: IncidentQuery) -> bool:
