@@ -128,7 +128,8 @@
     }
     if (dueMs === null) return { name: name, due: null, state: "on_time" };
     var left = dueMs - now;
-    return { name: name, due: dueMs, state: left < 0 ? "overdue" : left <= nearMs(category, name) ? "near" : "on_time" };
+    var near = nearMs(category, name);
+    return { name: name, due: dueMs, near: near, state: left < 0 ? "overdue" : left <= near ? "near" : "on_time" };
   }
   function clocks(c, now) {
     var restored = RESTORED.indexOf(c.status) >= 0, resolved = RESOLVED.indexOf(c.status) >= 0;
@@ -144,7 +145,7 @@
     clocks(c, now).forEach(function (k) {
       [k.arrival, k.restore, k.resolve].forEach(function (m) {
         if ((m.state === "on_time" || m.state === "near" || m.state === "overdue") && m.due !== null)
-          out.push({ due: m.due, state: m.state, milestone: m.name, unit: k.unit.code });
+          out.push({ due: m.due, near: m.near, state: m.state, milestone: m.name, unit: k.unit.code });
       });
     });
     return out;
@@ -232,7 +233,8 @@
       if (shown) cluster.addLayer(m);
       return;
     }
-    m.setLatLng(at);
+    var was = m.getLatLng();
+    if (was.lat !== at[0] || was.lng !== at[1]) m.setLatLng(at);
     if (m.options.caseState !== state) {
       m.options.caseState = state;
       m.setIcon(caseIcon(c, state));
@@ -326,6 +328,7 @@
       span.textContent = t("ms." + m.state) + (m.doneAt ? " " + cstShort(m.doneAt).slice(6) : "");
     } else if (m.due !== null) {
       span.dataset.due = String(m.due);
+      span.dataset.near = String(m.near);
       span.textContent = countdown(m.due - Date.now());
     }
     return span;
@@ -347,6 +350,7 @@
     if (nd) {
       var span = el("span", "ms " + nd.state);
       span.dataset.due = String(nd.due);
+      span.dataset.near = String(nd.near);
       span.textContent = countdown(nd.due - now);
       tdn.appendChild(span);
       tdn.appendChild(el("div", "case-sub", t("ms." + nd.milestone) + " · " + (unitNames[nd.unit] || nd.unit)));
@@ -370,16 +374,26 @@
     tr.appendChild(tdu);
     return tr;
   }
+  /* Rows are kept per case and rebuilt only when their case changed; the board is then put in
+   * order by moving rows, not by rebuilding it (10 events a second stay cheap). */
+  var rowCache = new Map();
   function renderBoard(now) {
     var list = [];
-    cases.forEach(function (c) { if (visible(c, now)) list.push(c); });
-    list.sort(function (a, b) {
-      var x = nextDue(a, now), y = nextDue(b, now);
-      return (x ? x.due : Infinity) - (y ? y.due : Infinity) || (a.received_at < b.received_at ? -1 : 1);
+    cases.forEach(function (c) {
+      if (!visible(c, now)) return;
+      var nd = nextDue(c, now);
+      list.push({ c: c, due: nd ? nd.due : Infinity });
     });
-    var frag = document.createDocumentFragment();
-    list.slice(0, BOARD_ROWS).forEach(function (c) { frag.appendChild(boardRow(c, now)); });
-    boardRows.replaceChildren(frag);
+    list.sort(function (a, b) { return a.due - b.due || (a.c.received_at < b.c.received_at ? -1 : 1); });
+    var current = boardRows.firstChild;
+    list.slice(0, BOARD_ROWS).forEach(function (x) {
+      var tr = rowCache.get(x.c.id);
+      if (!tr) { tr = boardRow(x.c, now); rowCache.set(x.c.id, tr); }
+      tr.classList.toggle("selected", x.c.id === view.caseId);
+      if (tr === current) current = current.nextSibling;
+      else boardRows.insertBefore(tr, current);
+    });
+    while (current) { var next = current.nextSibling; boardRows.removeChild(current); current = next; }
     document.getElementById("board-empty").hidden = list.length > 0;
     var more = document.getElementById("board-more");
     more.hidden = list.length <= BOARD_ROWS;
@@ -400,6 +414,7 @@
     frame = 0;
     var now = Date.now();
     dirty.forEach(function (id) {
+      rowCache.delete(id);
       var c = cases.get(id);
       if (c) placeMarker(c, now); else removeMarker(id);
     });
@@ -414,7 +429,9 @@
   setInterval(function () {
     var now = Date.now();
     document.querySelectorAll("[data-due]").forEach(function (s) {
-      s.textContent = countdown(Number(s.dataset.due) - now);
+      var left = Number(s.dataset.due) - now;
+      s.textContent = countdown(left);
+      if (s.dataset.near) s.className = "ms " + (left < 0 ? "overdue" : left <= Number(s.dataset.near) ? "near" : "on_time");
     });
     var changed = false;
     cases.forEach(function (c) {
