@@ -83,6 +83,11 @@ def test_commander_sees_the_16_territories_and_a_new_report_within_2_s_and_its_c
     later = cp.page.text_content(selector)
     assert _seconds(later) < _seconds(first) <= 30 * 60
     assert cp.page.is_hidden("#live-banner")
+    # A few more cases for the operator's view in the screenshots.
+    more = [_report(base, auth(base, "demo-reporter"), category, code)["id"] for category, code in
+            (("water_cut", KEJING), ("road_blocked", "419001001"), ("gate_blocked", ZHICHENG))]
+    for other in more:
+        _seen_within(cp, other, 2.0)
     cp.shot("map", "#map-box")
     cp.shot("board", "#board-box")
     cp.shot("command-center")
