@@ -73,6 +73,30 @@ def test_wrong_password_missing_fields_and_other_roles_are_refused_with_a_page(c
     assert _sign_in(client, username=f"dispatcher-{ZHICHENG}").status_code == 303
 
 
+@pytest.mark.parametrize("username", ["demo-commander%00", "demo-%ED%A0%80", "demo-%FF",
+                                      "x" * 101])
+def test_hostile_sign_in_fields_get_the_form_back_never_a_500(client, username):
+    csrf = _csrf(client.get("/command/sign-in").text)
+    r = client.post("/command/sign-in", content_type="application/x-www-form-urlencoded",
+                    data=f"csrf_token={csrf}&username={username}&password=demo")
+    assert r.status_code in (401, 422), r.status_code  # refused either way, with the form
+    assert "<form" in r.text
+    assert client.get("/command/").status_code == 302
+
+
+def test_the_sign_in_form_takes_the_sign_in_body_limit(client, app):
+    limit = app.config["SIGN_IN_MAX_BYTES"]
+    csrf = _csrf(client.get("/command/sign-in").text)
+    base = f"csrf_token={csrf}&username=demo-commander&password=demo&next="
+    body = base + "a" * (limit - len(base))  # at the limit: judged (a bad next is ignored)
+    r = client.post("/command/sign-in", data=body,
+                    content_type="application/x-www-form-urlencoded")
+    assert r.status_code == 303
+    r = client.post("/command/sign-in", data=body + "a",
+                    content_type="application/x-www-form-urlencoded")
+    assert r.status_code == 413 and r.mimetype == "application/problem+json"
+
+
 def test_every_post_of_the_pages_needs_the_csrf_token(client):
     r = client.post("/command/sign-in", data={"username": "demo-commander", "password": "demo"})
     assert r.status_code == 400 and r.mimetype == "application/problem+json"
