@@ -11,6 +11,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -88,6 +89,31 @@ def test_commander_sees_the_16_territories_and_a_new_report_within_2_s_and_its_c
             (("water_cut", KEJING), ("road_blocked", "419001001"), ("gate_blocked", ZHICHENG))]
     for other in more:
         _seen_within(cp, other, 2.0)
+
+    # An officer's live position appears on the map.
+    officer = auth(base, f"officer-{KEJING}")
+    lon, lat = seat(KEJING)
+    fix = {**location(lon + 0.01, lat), "recorded_at": datetime.now(UTC).isoformat()}
+    r = requests.post(f"{base}/api/v1/officers/me/positions", headers=officer, timeout=10,
+                      json={"positions": [fix]})
+    assert r.status_code == 202, r.text
+    cp.wait("() => window.commandCenter.officerIds().length === 1")
+    assert cp.js("document.querySelectorAll('.officer-marker:not(.stale):not(.gone)').length") >= 1
+
+    # Filters narrow the board and the map, and live in the URL: a shared link shows the same.
+    cp.page.select_option("#f-category", "water_cut")
+    cp.wait("() => document.getElementById('board-box').dataset.count === '1'")
+    assert "category=water_cut" in cp.page.url
+    assert cp.js("id => window.commandCenter.hasMarker(id)", inc["id"]) is False
+    shared = cp.page.url
+    other_page = CommandPage(browser, base, None, storage_state=cp.context.storage_state())
+    other_page.page.goto(shared)
+    other_page.page.wait_for_selector("body[data-ready='1']", state="attached")
+    other_page.wait("() => document.getElementById('board-box').dataset.count === '1'")
+    assert other_page.page.input_value("#f-category") == "water_cut"
+    other_page.close()
+    cp.page.select_option("#f-category", "")
+    cp.wait("() => document.getElementById('board-box').dataset.count === '4'")
     cp.shot("map", "#map-box")
     cp.shot("board", "#board-box")
     cp.shot("command-center")
@@ -435,7 +461,8 @@ def test_a_known_point_lands_on_its_pixel_of_the_tiles_in_either_datum(stack, br
     cp.shot(f"datum-{datum}", "#map-box")
     # Only the tiles: the overlays hidden, the pixel under the marker read from a screenshot.
     cp.js("() => document.querySelectorAll('#map .leaflet-marker-pane, #map .leaflet-overlay-pane,"
-          " #map .leaflet-tooltip-pane').forEach(e => e.style.visibility = 'hidden')")
+          " #map .leaflet-tooltip-pane, #map .leaflet-territoryLabels-pane')"
+          ".forEach(e => e.style.visibility = 'hidden')")
     shot = Image.open(io.BytesIO(cp.page.screenshot())).convert("RGB")
     assert shot.getpixel((round(at["x"]), round(at["y"]))) == RED
     if datum == "gcj02":  # the shift is real: the unconverted point is off the red square

@@ -198,6 +198,8 @@
   if (boot.tile_url) {
     L.tileLayer(boot.tile_url, { maxZoom: 19, attribution: "" }).addTo(map);
   }
+  // Territory names below the markers (Leaflet's tooltip pane would put them over the cases).
+  map.createPane("territoryLabels").style.zIndex = 450;
   var territories = L.layerGroup().addTo(map);
   var cluster = L.markerClusterGroup({
     chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 40,
@@ -255,7 +257,8 @@
         style: function () { return { color: "#16324f", weight: 1.5, fillColor: "#7fa7cf", fillOpacity: 0.08 }; },
         onEachFeature: function (f, lyr) {
           unitNames[f.properties.code] = f.properties.name;
-          lyr.bindTooltip(String(f.properties.name), { permanent: true, direction: "center", className: "territory-label" });
+          lyr.bindTooltip(String(f.properties.name), { permanent: true, direction: "center",
+                                                       className: "territory-label", pane: "territoryLabels" });
           lyr.options.territoryCode = f.properties.code;
         }
       });
