@@ -38,7 +38,8 @@ class CommandPage:
                  **context: Any) -> None:
         self.base = base
         self.context: BrowserContext = browser.new_context(
-            viewport={"width": 1500, "height": 900}, **context)
+            viewport={"width": 1500, "height": 900}, locale="zh-CN",
+            timezone_id="Asia/Shanghai", **context)
         self.page: Page = self.context.new_page()
         self.problems: list[str] = []
         self.page.on("console", lambda m: self.problems.append(m.text)

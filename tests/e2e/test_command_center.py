@@ -370,19 +370,43 @@ def _serve_once(html: str) -> str:
     return f"http://localhost:{server.server_address[1]}/"
 
 
-def test_the_assessment_panel_in_english(stack, browser):
-    procs = stack()
+def test_the_assessment_panel_ranks_the_units_and_marks_too_few_cases(stack, browser):
+    """In English this time. With at least 2 cases a unit is ranked: 轵城镇 and power supply
+    (two power cuts there), 轵城镇 first as it arrived on time; every other unit has fewer and is
+    marked, after the ranked ones."""
+    procs = stack(DISPATCH_STATS_MIN_CASES="2")
     base = procs.web("web1", free_port())
-    inc = post_report(base, auth(base, "demo-reporter"))
+    reporter = auth(base, "demo-reporter")
+    first = post_report(base, reporter)
+    post_report(base, reporter)
+    _report(base, reporter, "water_cut", KEJING)
+    officer = auth(base, f"officer-{ZHICHENG}")
+    lon, lat = seat(ZHICHENG)
+    r = requests.post(f"{base}/api/v1/incidents/{first['id']}/check-in", headers=officer,
+                      timeout=10, json={"location": location(lon, lat)})
+    assert r.status_code == 200, r.text
     cp = CommandPage(browser, base, "demo-commander")
     cp.page.goto(f"{base}/command?lang=en#view=stats")
     cp.page.wait_for_selector("body[data-ready='1']", state="attached")
     assert cp.page.text_content("#tab-stats") == "Assessment"
-    cp.wait("() => document.querySelectorAll('#stats-rows tr').length > 0 || "
-            "!document.getElementById('stats-message').hidden", timeout_ms=10_000)
-    time.sleep(0.5)
+    cp.wait("() => document.querySelectorAll('#stats-rows tr').length === 23", timeout_ms=10_000)
+    rows = cp.js("""Array.from(document.querySelectorAll('#stats-rows tr')).map(r => ({
+        unit: r.dataset.unit, rank: r.cells[0].textContent, name: r.cells[1].textContent,
+        cases: r.cells[2].textContent, tooFew: r.classList.contains('too-few')}))""")
+    assert [(r["unit"], r["rank"], r["cases"]) for r in rows[:2]] == [
+        (ZHICHENG, "1", "2"), ("power_supply", "2", "2")]
+    assert not any(r["tooFew"] for r in rows[:2])
+    assert cp.js("document.querySelector('#stats-rows tr').cells[3].textContent") == "100 %"
+    assert all(r["tooFew"] and r["rank"] == "—" and "too few cases" in r["name"]
+               for r in rows[2:])
+    assert cp.js("Chart.getChart('stats-chart').data.labels.length") == 2
     cp.shot("assessment")
-    assert inc["id"]
+    with cp.page.expect_download() as download:
+        cp.page.click("#stats-csv")
+    path = download.value.path()
+    assert download.value.suggested_filename == "units-assessment.csv"
+    assert open(path, encoding="utf-8-sig").read().splitlines()[0].startswith("rank,unit")
+    assert cp.unexpected() == []
     cp.close()
 
 
