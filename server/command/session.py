@@ -97,7 +97,8 @@ def warnings() -> dict[str, dict[str, float]]:
 
 def page_config() -> dict[str, Any]:
     cfg = current_app.config
-    return {"warnings_s": warnings(), "tile_url": cfg["TILE_URL"] or None, "tile_datum": cfg["TILE_DATUM"],
+    return {"warnings_s": warnings(), "tile_url": cfg["TILE_URL"] or None,
+            "tile_datum": cfg["TILE_DATUM"],
             "checkin_radius_m": float(cfg["CHECKIN_RADIUS_M"]),
             "checkin_accuracy_cap_m": float(cfg["CHECKIN_ACCURACY_CAP_M"]),
             "token_ttl_s": token_ttl()}
