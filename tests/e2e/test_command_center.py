@@ -523,3 +523,22 @@ def test_the_page_keeps_up_with_10_events_a_second(stack, browser):
     assert cp.js("window.commandCenter.state.applied") >= 3 * len(ids)
     cp.close()
 
+
+
+def test_the_page_outlives_its_short_tokens(stack, browser):
+    """Page tokens of 3 s, sockets re-checked every second: the server closes the page's socket
+    when its token runs out; the page gets a fresh token from its session, reconnects, resyncs,
+    and keeps showing new cases."""
+    procs = stack(DISPATCH_COMMAND_TOKEN_TTL_SECONDS="3", DISPATCH_SOCKET_RECHECK_SECONDS="1")
+    base = procs.web("web1", free_port())
+    reporter = auth(base, "demo-reporter")
+    cp = CommandPage(browser, base, "demo-commander")
+    connects = cp.js("window.commandCenter.state.connects")
+    cp.wait("n => window.commandCenter.state.connects > n", connects, timeout_ms=15_000)
+    time.sleep(1.0)
+    inc = post_report(base, reporter)
+    _seen_within(cp, inc["id"], 10.0)
+    cp.page.click(f"{_row(cp, inc['id'])} .case-title")  # the API too, with a renewed token
+    cp.wait("id => document.getElementById('detail').dataset.id === id", inc["id"])
+    assert cp.unexpected(f"401 {base}/api/v1/") == []
+    cp.close()
