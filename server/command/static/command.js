@@ -400,7 +400,7 @@
     document.getElementById("board-empty").hidden = list.length > 0;
     var more = document.getElementById("board-more");
     more.hidden = list.length <= BOARD_ROWS;
-    more.textContent = list.length + " / " + BOARD_ROWS;
+    more.textContent = t("board.more").replace("{shown}", BOARD_ROWS).replace("{total}", list.length);
     document.getElementById("board-box").dataset.count = String(list.length);
   }
   boardRows.addEventListener("click", function (ev) {
@@ -670,6 +670,7 @@
     photoUrls.forEach(function (u) { URL.revokeObjectURL(u); }); photoUrls = [];
     var photos = document.getElementById("detail-photos");
     photos.replaceChildren();
+    if (!inc.photos.length) photos.appendChild(el("span", "muted", "—"));
     inc.photos.forEach(function (p) {
       var img = el("img"); img.alt = p.id; photos.appendChild(img);
       api(p.url).then(function (r) { return r.ok ? r.blob() : null; }).then(function (b) {
