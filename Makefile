@@ -16,7 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 SYNC := $(UV) sync --quiet --locked --python $(PYTHON)
 STALE := { echo "could not install from uv.lock (if pyproject.toml changed, run: make lock)" >&2; exit 1; }
 
-.PHONY: run test services tools lint lock bench mutate cluster clean
+.PHONY: run test services tools lint lock bench mutate cluster clean assets
 
 $(UV):
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required" >&2; exit 1; }
@@ -47,6 +47,11 @@ services:
 ## Install (when missing) the tools the tests drive: nginx, the load balancer of the compose file.
 tools:
 	scripts/ensure-tools.sh
+
+## The command center's browser libraries from npm (server/command/package-lock.json) into
+## server/command/static/vendor/, which is committed: `make run` needs no node.
+assets:
+	scripts/vendor-assets.sh
 
 ## The whole suite, on real PostGIS, Redis and SQLite.
 test: $(VENV)/.test services tools

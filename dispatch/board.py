@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from dispatch.clock import Policy, is_overdue, late
 from dispatch.model import Complaint, Milestone, MilestoneClock, Status
@@ -77,6 +77,9 @@ class ListedUnit(NamedTuple):
     arrived_at: datetime | None
     arrival_due: datetime
     arrival_distance_m: float | None
+    accepted_by: str | None
+    arrived_by: str | None
+    arrival_location: Any  # a shapely Point: the check-in fix, or None
 
 
 class ListedPhoto(NamedTuple):

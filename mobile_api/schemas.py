@@ -288,10 +288,14 @@ class UnitOut(UnitRef):
 class IncidentUnitOut(UnitOut):
     lead: bool = False  # the green channel's lead department
     accepted_at: datetime | None
+    accepted_by: str | None = Field(None, description="the officer who accepted (user id)")
     arrived_at: datetime | None
+    arrived_by: str | None = Field(None, description="the officer who checked in (user id)")
     arrival_due: datetime
     arrival_on_time: bool | None
     arrival_distance_m: float | None
+    arrival_location: LatLon | None = Field(
+        None, description="the check-in fix (WGS-84), drawn against the site and the radius")
 
 
 class Deadlines(BaseModel):

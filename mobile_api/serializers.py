@@ -33,9 +33,11 @@ def incident(inc: Incident, now: datetime, events: Sequence[Event] | None = None
         units=[s.IncidentUnitOut(
             code=a.unit_code, name=a.unit_name, kind=UnitKind(a.kind),
             lead=a.unit_code == inc.lead_unit, accepted_at=a.accepted_at,
-            arrived_at=a.arrived_at, arrival_due=a.arrival_due,
-            arrival_on_time=on_time(a.arrived_at, a.arrival_due),
-            arrival_distance_m=a.arrival_distance_m) for a in inc.assignments],
+            accepted_by=a.accepted_by, arrived_at=a.arrived_at, arrived_by=a.arrived_by,
+            arrival_due=a.arrival_due, arrival_on_time=on_time(a.arrived_at, a.arrival_due),
+            arrival_distance_m=a.arrival_distance_m,
+            arrival_location=None if a.arrival_location is None else s.LatLon(
+                lat=a.arrival_location.y, lon=a.arrival_location.x)) for a in inc.assignments],
         received_at=inc.received_at,
         deadlines=s.Deadlines(arrival=inc.arrival_due, restore=inc.restore_due,
                               resolve=inc.resolve_due),
@@ -116,7 +118,10 @@ def listed(case: ListedCase, now: datetime) -> dict[str, Any]:
         "boundary_set_id": case.boundary_set_id,
         "units": [{
             "code": u.code, "name": u.name, "kind": u.kind, "lead": u.code == case.lead_unit,
-            "accepted_at": iso(u.accepted_at),
+            "accepted_at": iso(u.accepted_at), "accepted_by": u.accepted_by,
+            "arrived_by": u.arrived_by,
+            "arrival_location": None if u.arrival_location is None else {
+                "lat": u.arrival_location.y, "lon": u.arrival_location.x},
             "arrived_at": iso(u.arrived_at), "arrival_due": iso_utc(u.arrival_due),
             "arrival_on_time": on_time(u.arrived_at, u.arrival_due),
             "arrival_distance_m": u.arrival_distance_m} for u in case.units],

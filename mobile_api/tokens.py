@@ -4,6 +4,8 @@ process (no shared cache, no Redis: the check rides on the user row each request
 
 from __future__ import annotations
 
+import time
+
 from flask import current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -19,20 +21,29 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
 
 
-def issue(user: User) -> str:
-    return _serializer().dumps({"uid": user.id, "ver": user.token_version})
+def issue(user: User, ttl_s: int | None = None) -> str:
+    """A token for the user; `ttl_s` makes it expire sooner than TOKEN_TTL_SECONDS (the command
+    center's pages hold such short-lived tokens, renewed from their session)."""
+    data: dict[str, object] = {"uid": user.id, "ver": user.token_version}
+    if ttl_s is not None:
+        data["ttl"] = int(ttl_s)
+    return _serializer().dumps(data)
 
 
 def claims(token: str) -> tuple[str, int]:
     """The user id and token version a token carries, once its signature and age are checked."""
     try:
-        data = _serializer().loads(token, max_age=current_app.config["TOKEN_TTL_SECONDS"])
+        data, signed_at = _serializer().loads(
+            token, max_age=current_app.config["TOKEN_TTL_SECONDS"], return_timestamp=True)
     except SignatureExpired:
         raise Unauthorized("the token has expired; sign in again") from None
     except BadSignature:
         raise Unauthorized("the token is not valid") from None
     if not isinstance(data, dict):
         raise Unauthorized("the token is not valid")
+    ttl = data.get("ttl")
+    if isinstance(ttl, int) and time.time() - signed_at.timestamp() > ttl:
+        raise Unauthorized("the token has expired; sign in again")
     # Tokens from before versions existed carry none: version 0, as the migration set.
     return str(data.get("uid")), data.get("ver", 0)
 

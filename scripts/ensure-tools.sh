@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The tools the tests drive besides the services: nginx, the load balancer of docker-compose.yml
+# The tools the tests drive besides the services: chromium (the command center's browser tests) and
+# nginx, the load balancer of docker-compose.yml
 # (its config is checked with `nginx -t` and run in front of two web processes). Installed from
 # Debian's packages when missing (as root); the smallest flavour where there is one. No container
 # engine: the compose file is checked against the Compose Specification's schema when none is here.
@@ -20,3 +21,21 @@ if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
   if [ -s /run/nginx.pid ]; then /usr/sbin/nginx -s quit 2>/dev/null || true; fi
 fi
 say "nginx: ok"
+
+# Chromium from Debian, the browser the command center's end-to-end tests drive (Playwright with
+# executable_path=/usr/bin/chromium: Playwright's own browser download is not used).
+if [ ! -x /usr/bin/chromium ]; then
+  command -v apt-get >/dev/null || die "apt-get is not available to install chromium"
+  [ "$(id -u)" = 0 ] || die "need root to install chromium"
+  say "installing chromium"
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null
+fi
+say "chromium: ok"
+# A Chinese font, so that the screenshots of the (zh-CN) pages show text and not boxes.
+if ! fc-list 2>/dev/null | grep -qi -e wqy -e "noto sans cjk"; then
+  [ "$(id -u)" = 0 ] || die "need root to install a Chinese font"
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fonts-wqy-microhei >/dev/null
+fi
+say "CJK font: ok"

@@ -21,7 +21,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from mobile_api import jsonio
     from mobile_api.context import install
     from server import config as cfgmod
-    from server import compression, health, http_policy, intake, live, problems, throttle
+    from server import (command, compression, health, http_policy, intake, live, problems,
+                        throttle)
     from server.bootstrap import Process, bootstrap
     from server.cli import register_cli
     from server.extensions import socketio
@@ -43,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     intake.register(app)
     app.register_blueprint(health.bp)
     mobile_api.register(app)
+    command.register(app)  # before the throttle, which limits its sign-in form too
     throttle.install(app, cfg)  # sign-in limits; the client address behind trusted proxies
     register_cli(app)
     socketio.init_app(app, async_mode=cfg["ASYNC_MODE"], message_queue=cfg["REDIS_URL"] or None,

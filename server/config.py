@@ -56,6 +56,10 @@ DEFAULTS: dict[str, Any] = {
     "POSITIONS_MAX_BYTES": 256 * 1024,    # a batch of positions
     "SIGN_IN_MAX_BYTES": 4 * 1024,        # a sign-in request
     "COMPRESS_MIN_BYTES": 1024,           # smaller answers are sent as they are
+    "SESSION_COOKIE_SECURE": False,  # the pages' cookie; Secure anyway over TLS (see command/)
+    "COMMAND_TOKEN_TTL_SECONDS": 600,  # the pages' bearer tokens, renewed from their session
+    "TILE_URL": "",                # tiles under the command map ({z}/{x}/{y}); none by default
+    "TILE_DATUM": "wgs84",         # the datum the tiles are drawn in: wgs84 or gcj02
 }
 
 PLAIN_ENV = ("DATABASE_URL", "REDIS_URL", "PORT")

@@ -20,6 +20,7 @@ MULTIPART_ROUTES = frozenset({"incidents.create"})  # the report with its photos
 def register(app: Flask) -> None:
     json_limit = int(app.config["JSON_MAX_BYTES"])
     limits = {"auth.token": int(app.config["SIGN_IN_MAX_BYTES"]),
+              "command.sign_in": int(app.config["SIGN_IN_MAX_BYTES"]),
               "officers.positions": int(app.config["POSITIONS_MAX_BYTES"])}
 
     @app.before_request

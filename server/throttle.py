@@ -31,6 +31,7 @@ from limits import parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 SIGNIN_ENDPOINT = "auth.token"
+PAGE_SIGNIN_ENDPOINT = "command.sign_in"  # the command center's sign-in form: the same budget
 USER_KEY, ADDRESS_KEY = "signin-user:", "signin-address:"
 # A sign-in body is tiny; a larger one is refused by the view, and is not parsed here.
 MAX_PEEK_BYTES = 4096
@@ -41,7 +42,8 @@ def install(app: Flask, cfg: Mapping[str, Any]) -> Limiter | None:
     if hops < 0:
         raise ValueError("DISPATCH_TRUSTED_PROXY_HOPS: a number of proxies, 0 or more")
     if hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)  # type: ignore[method-assign]  # Flask's documented way to add middleware
+        # The scheme too: the pages' session cookie is Secure when the proxy was reached by TLS.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]  # Flask's documented way to add middleware
     if not cfg["SIGNIN_LIMIT_ENABLED"]:
         return None
     per_user, per_address = str(cfg["SIGNIN_LIMIT_PER_USER"]), str(cfg["SIGNIN_LIMIT_PER_ADDRESS"])
@@ -61,11 +63,17 @@ def install(app: Flask, cfg: Mapping[str, Any]) -> Limiter | None:
         strategy="moving-window", key_prefix="jiyuan311",
         in_memory_fallback_enabled=True, swallow_errors=True, headers_enabled=False,
         on_breach=_refusal)
-    view = app.view_functions[SIGNIN_ENDPOINT]
-    # Flask-Limiter types its decorator for sync and async views alike; ours is sync.
-    view = limiter.limit(per_user, key_func=_user_key, deduct_when=_failed)(view)  # type: ignore[assignment]  # see above
-    view = limiter.limit(per_address, key_func=_address_key, deduct_when=_failed)(view)  # type: ignore[assignment]  # see above
-    app.view_functions[SIGNIN_ENDPOINT] = view
+    # Shared limits: a failure on the API or on the page's form spends the same budget.
+    by_user = limiter.shared_limit(per_user, scope="signin-user", key_func=_user_key,
+                                   deduct_when=_failed)
+    by_address = limiter.shared_limit(per_address, scope="signin-address",
+                                      key_func=_address_key, deduct_when=_failed)
+    for endpoint in (SIGNIN_ENDPOINT, PAGE_SIGNIN_ENDPOINT):
+        view = app.view_functions.get(endpoint)
+        if view is None:
+            continue
+        # Flask-Limiter types its decorator for sync and async views alike; ours are sync.
+        app.view_functions[endpoint] = by_address(by_user(view))  # type: ignore[assignment]  # see above
     app.register_error_handler(RateLimitExceeded, _answer)
     app.extensions["signin_limiter"] = limiter
     return limiter
@@ -82,7 +90,10 @@ def _address_key() -> str:
 def _user_key() -> str:
     """The username of the attempt, hashed (bounded keys, nothing personal in Redis)."""
     username = None
-    if (request.content_length or MAX_PEEK_BYTES + 1) <= MAX_PEEK_BYTES:
+    if request.mimetype == "application/x-www-form-urlencoded":  # the page's form
+        if (request.content_length or MAX_PEEK_BYTES + 1) <= MAX_PEEK_BYTES:
+            username = request.form.get("username")
+    elif (request.content_length or MAX_PEEK_BYTES + 1) <= MAX_PEEK_BYTES:
         try:
             body = json.loads(request.get_data(cache=True))
         except (ValueError, UnicodeDecodeError, RecursionError):

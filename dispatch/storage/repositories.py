@@ -224,7 +224,8 @@ class Incidents:
             for row in self.s.execute(
                     select(iu.incident_id, iu.unit_code, iu.unit_name, iu.kind,
                            at(iu.accepted_at), at(iu.arrived_at), at(iu.arrival_due),
-                           iu.arrival_distance_m)
+                           iu.arrival_distance_m, iu.accepted_by, iu.arrived_by,
+                           iu.arrival_location)
                     .where(iu.incident_id.in_(ids))
                     .order_by(iu.incident_id, iu.kind.desc(), iu.unit_code)):
                 units.setdefault(row[0], []).append(ListedUnit._make(row[1:]))

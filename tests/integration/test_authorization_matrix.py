@@ -151,6 +151,19 @@ MATRIX: dict[str, tuple[int | str, ...]] = {
     "o311_request":   (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "o311_token":     (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     **{f"o311_elsewhere_{m}": (404,) * 15 for m in ("GET", "POST", "PUT", "PATCH", "DELETE")},
+    # The command center's pages go by their session cookie, never by a bearer token: without a
+    # session every page sends to sign-in, and every POST without the CSRF token is refused
+    # (signing in, out, or getting a page token); sign-in's form and the scripts are public.
+    # Who may use the pages once signed in: tests/integration/test_command_pages.py.
+    "command_page":   (302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302),
+    "command_page_slash":  # noqa: E131
+                      (302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302),
+    "command_sign_in_form":  # noqa: E131
+                      (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "command_sign_in": (400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400),
+    "command_sign_out": (400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400),
+    "command_token":  (400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400),
+    "command_static": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
 }
 # fmt: on
 
@@ -488,6 +501,10 @@ def _get(url: str) -> Callable[[Env, str], Call]:
     return lambda env, subject: Call("GET", url)
 
 
+def _post_form(url: str, **form: str) -> Callable[[Env, str], Call]:
+    return lambda env, subject: Call("POST", url, json=form)
+
+
 @dataclass(frozen=True)
 class Route:
     method: str
@@ -546,6 +563,15 @@ SCENARIOS: dict[str, Route] = {
     "o311_token": Route("GET", f"{O311}/tokens/<token>.{FMT}", o311_token),
     **{f"o311_elsewhere_{m}": Route(m, f"{O311}/<path:rest>", _o311_elsewhere(m))
        for m in ("GET", "POST", "PUT", "PATCH", "DELETE")},
+    "command_page": Route("GET", "/command", _get("/command")),
+    "command_page_slash": Route("GET", "/command/", _get("/command/")),
+    "command_sign_in_form": Route("GET", "/command/sign-in", _get("/command/sign-in")),
+    "command_sign_in": Route("POST", "/command/sign-in", _post_form(
+        "/command/sign-in", username="demo-commander", password="demo")),
+    "command_sign_out": Route("POST", "/command/sign-out", _post_form("/command/sign-out")),
+    "command_token": Route("POST", "/command/token", _post_form("/command/token")),
+    "command_static": Route("GET", "/command/static/<path:filename>",
+                            _get("/command/static/command.js")),
 }
 
 # What a call may change: every state change of a case writes an event; the rest write rows.

@@ -334,7 +334,8 @@ def _listed(i: Incident) -> ListedCase:
         i.closed_reason, i.central_unit, i.central_person, i.central_due, i.central_by,
         i.central_at,
         tuple(ListedUnit(a.unit_code, a.unit_name, a.kind, a.accepted_at, a.arrived_at,
-                         a.arrival_due, a.arrival_distance_m) for a in i.assignments),
+                         a.arrival_due, a.arrival_distance_m, a.accepted_by, a.arrived_by,
+                         a.arrival_location) for a in i.assignments),
         tuple(ListedPhoto(p.id, p.content_type, p.size) for p in i.photos), tuple(i.complaints))
 
 

@@ -1,0 +1,103 @@
+"""The pages' words in zh-CN (the default) and English: one small catalogue, shared by the
+templates and (embedded in the page as JSON) by the scripts. A key missing in one language is a
+test failure, not a blank on screen."""
+
+from __future__ import annotations
+
+DEFAULT = "zh-CN"
+LANGUAGES = ("zh-CN", "en")
+
+_ZH: dict[str, str] = {
+    "title": "济源 311 指挥中心",
+    "signin.title": "登录指挥中心", "signin.username": "用户名", "signin.password": "密码",
+    "signin.submit": "登录", "signin.wrong": "用户名或密码错误",
+    "signin.missing": "请输入用户名和密码",
+    "signin.role": "此页面仅供指挥中心和调度员使用",
+    "signout": "退出", "lang.other": "English",
+    "tab.map": "地图", "tab.board": "看板", "tab.stats": "考核",
+    "live.down": "实时连接中断，自", "live.up": "实时连接正常",
+    "state.on_time": "按时", "state.near": "临近时限", "state.overdue": "超时",
+    "state.restored": "已恢复", "state.resolved": "已解决",
+    "ms.arrival": "到场", "ms.restore": "恢复", "ms.resolve": "解决",
+    "ms.done": "完成", "ms.late_done": "超时完成", "ms.pending": "剩余", "ms.overdue": "超时",
+    "filter.unit": "单位", "filter.category": "类别", "filter.status": "状态",
+    "filter.overdue": "仅超时", "filter.all": "全部",
+    "cat.gate_blocked": "堵门", "cat.road_blocked": "堵路", "cat.water_cut": "停水",
+    "cat.power_cut": "停电", "cat.other": "其他",
+    "status.reported": "已上报", "status.dispatched": "已派发", "status.on_site": "已到场",
+    "status.restored": "已恢复", "status.resolved": "已解决", "status.closed": "已办结",
+    "status.reopened": "已重开",
+    "board.case": "案件", "board.next": "下一时限", "board.units": "各单位",
+    "board.empty": "暂无案件", "board.more": "按时限显示前 {shown} 件，共 {total} 件",
+    "detail.title": "案件详情", "detail.timeline": "时间线", "detail.units": "责任单位",
+    "detail.accepted": "接单人员", "detail.photos": "照片", "detail.checkin": "到场定位",
+    "detail.radius": "签到半径", "detail.distance": "距离", "detail.close": "关闭",
+    "detail.description": "描述", "detail.received": "接报时间", "detail.territory": "属地",
+    "alert.overdue": "超时告警", "alert.dismiss": "知道了",
+    "map.demo": "演示边界（非官方）", "map.officers": "执勤人员",
+    "stats.from": "从", "stats.to": "至", "stats.load": "查询", "stats.unit": "单位",
+    "stats.cases": "案件数", "stats.arrival": "到场按时率", "stats.restore": "恢复按时率",
+    "stats.resolve": "解决按时率", "stats.median": "到场中位数", "stats.p90": "到场 P90",
+    "stats.overdue": "超时记录", "stats.satisfaction": "满意度",
+    "stats.too_few": "案件过少，不参与排名",
+    "stats.unavailable": "考核数据暂不可用", "stats.csv": "下载 CSV", "stats.xlsx": "下载 Excel",
+    "stats.rank": "排名", "stats.resolution": "解决率", "stats.score": "综合得分",
+    "event.reported": "上报", "event.dispatched": "派发", "event.offered": "推送任务",
+    "event.offer_unanswered": "无人接单", "event.accepted": "接单", "event.arrived": "到场签到",
+    "event.restored": "恢复", "event.resolved": "解决", "event.reopened": "重开",
+    "event.deadline_near": "时限临近", "event.overdue": "超时", "event.closed": "办结",
+    "event.extended": "延期",
+    "role.commander": "指挥中心", "role.dispatcher": "调度员",
+}
+
+_EN: dict[str, str] = {
+    "title": "Jiyuan 311 command center",
+    "signin.title": "Sign in to the command center", "signin.username": "Username",
+    "signin.password": "Password", "signin.submit": "Sign in",
+    "signin.wrong": "Unknown user or wrong password",
+    "signin.missing": "Enter a username and a password",
+    "signin.role": "This page is for the command center and dispatchers",
+    "signout": "Sign out", "lang.other": "中文",
+    "tab.map": "Map", "tab.board": "Board", "tab.stats": "Assessment",
+    "live.down": "Live link down since", "live.up": "Live link up",
+    "state.on_time": "On time", "state.near": "Deadline near", "state.overdue": "Overdue",
+    "state.restored": "Restored", "state.resolved": "Resolved",
+    "ms.arrival": "Arrival", "ms.restore": "Restore", "ms.resolve": "Resolve",
+    "ms.done": "done", "ms.late_done": "done late", "ms.pending": "left", "ms.overdue": "overdue",
+    "filter.unit": "Unit", "filter.category": "Category", "filter.status": "Status",
+    "filter.overdue": "Overdue only", "filter.all": "All",
+    "cat.gate_blocked": "Gate blocked", "cat.road_blocked": "Road blocked",
+    "cat.water_cut": "Water cut", "cat.power_cut": "Power cut", "cat.other": "Other",
+    "status.reported": "Reported", "status.dispatched": "Dispatched", "status.on_site": "On site",
+    "status.restored": "Restored", "status.resolved": "Resolved", "status.closed": "Closed",
+    "status.reopened": "Reopened",
+    "board.case": "Case", "board.next": "Next deadline", "board.units": "Units",
+    "board.empty": "No cases", "board.more": "the first {shown} of {total} cases by deadline",
+    "detail.title": "Case detail", "detail.timeline": "Timeline", "detail.units": "Units",
+    "detail.accepted": "Accepted by", "detail.photos": "Photos", "detail.checkin": "Check-in fix",
+    "detail.radius": "Check-in radius", "detail.distance": "Distance", "detail.close": "Close",
+    "detail.description": "Description", "detail.received": "Received",
+    "detail.territory": "Territory",
+    "alert.overdue": "Overdue", "alert.dismiss": "Dismiss",
+    "map.demo": "demo boundaries (not official)", "map.officers": "Officers",
+    "stats.from": "From", "stats.to": "To", "stats.load": "Show", "stats.unit": "Unit",
+    "stats.cases": "Cases", "stats.arrival": "Arrival on time", "stats.restore": "Restore on time",
+    "stats.resolve": "Resolve on time", "stats.median": "Arrival median",
+    "stats.p90": "Arrival p90", "stats.overdue": "Overdue records",
+    "stats.satisfaction": "Satisfaction", "stats.too_few": "too few cases, not ranked",
+    "stats.unavailable": "The assessment is not available", "stats.csv": "Download CSV",
+    "stats.xlsx": "Download Excel", "stats.rank": "Rank",
+    "stats.resolution": "Resolution rate", "stats.score": "Score",
+    "event.reported": "Reported", "event.dispatched": "Dispatched", "event.offered": "Task offered",
+    "event.offer_unanswered": "Offer unanswered", "event.accepted": "Accepted",
+    "event.arrived": "Checked in", "event.restored": "Restored", "event.resolved": "Resolved",
+    "event.reopened": "Reopened", "event.deadline_near": "Deadline near",
+    "event.overdue": "Overdue", "event.closed": "Closed", "event.extended": "Extended",
+    "role.commander": "Command center", "role.dispatcher": "Dispatcher",
+}
+
+_CATALOGUES = {"zh-CN": _ZH, "en": _EN}
+
+
+def catalogue(lang: str) -> dict[str, str]:
+    return _CATALOGUES.get(lang, _ZH)

@@ -1,0 +1,104 @@
+"""Browser sign-in: a session cookie, CSRF on every state-changing request, and revocation by
+the same token version as the bearer tokens.
+
+- The cookie is Flask's signed session (the app's secret key), `HttpOnly` (scripts cannot read
+  it), `SameSite=Lax` (a cross-site form or script does not send it with a POST) and `Secure`
+  when the request came over TLS (directly or, with trusted proxies, by `X-Forwarded-Proto`) or
+  when `DISPATCH_SESSION_COOKIE_SECURE` says so. It holds the user's id and token version: each
+  request re-reads the user, so deactivation or any sign-out (page or API) ends the session at
+  once, in every process, exactly as it ends bearer tokens.
+- CSRF: Flask-WTF's token is required on every POST of the pages (a form field or the
+  `X-CSRFToken` header), besides SameSite. The bearer API is untouched: a cookie means nothing
+  there, so a forged request to it has no credentials to ride on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Request, current_app, request, session
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFProtect
+
+from dispatch import identity
+from dispatch.errors import Unauthorized
+from dispatch.model import Category, Milestone, User
+from mobile_api import tokens
+from mobile_api.context import dispatch_context
+
+COOKIE = "jy_command"
+csrf = CSRFProtect()
+
+
+class TLSAwareSessionInterface(SecureCookieSessionInterface):
+    """`Secure` on the cookie whenever the browser reached us over TLS, not only by config."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or _secure(request)
+
+
+def _secure(req: Request) -> bool:
+    try:
+        return req.is_secure
+    except RuntimeError:  # outside a request
+        return False
+
+
+def install(app: Flask) -> None:
+    app.config.update(
+        SESSION_COOKIE_NAME=COOKIE, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_PATH="/",
+        PERMANENT_SESSION_LIFETIME=int(app.config["TOKEN_TTL_SECONDS"]),
+        # Checked by the command blueprint itself (csrf.protect()), never on the bearer API.
+        WTF_CSRF_CHECK_DEFAULT=False,
+        WTF_CSRF_TIME_LIMIT=int(app.config["TOKEN_TTL_SECONDS"]),
+    )
+    app.session_interface = TLSAwareSessionInterface()
+    csrf.init_app(app)
+
+
+def sign_in(user: User) -> None:
+    session.clear()
+    session.permanent = True
+    session["uid"], session["ver"] = user.id, user.token_version
+
+
+def current_user() -> User | None:
+    """The session's user as read now, or None (no session, disabled, revoked)."""
+    uid, ver = session.get("uid"), session.get("ver")
+    if not isinstance(uid, str) or not isinstance(ver, int):
+        return None
+    try:
+        return tokens.check_user(identity.load_user(dispatch_context(), uid), ver)
+    except Unauthorized:
+        session.clear()
+        return None
+
+
+def sign_out(user: User | None) -> None:
+    """Ends the session and, as the API's sign-out does, every token of the user: a copied
+    cookie or a token the page held stops working too."""
+    if user is not None:
+        identity.revoke_tokens(dispatch_context(), user.id)
+    session.clear()
+
+
+def token_ttl() -> int:
+    return int(current_app.config["COMMAND_TOKEN_TTL_SECONDS"])
+
+
+def warnings() -> dict[str, dict[str, float]]:
+    """Per category, each milestone's warning lead in seconds: the board's "deadline near" is the
+    `deadline_near` notice's own window (dispatch/board.py's rule, drawn live by the page)."""
+    policies = dispatch_context().settings.policies
+    return {str(c): {str(m): policies.for_category(c).warning(m).total_seconds()
+                     for m in Milestone} for c in Category}
+
+
+def page_config() -> dict[str, Any]:
+    cfg = current_app.config
+    return {"warnings_s": warnings(), "tile_url": cfg["TILE_URL"] or None,
+            "tile_datum": cfg["TILE_DATUM"],
+            "checkin_radius_m": float(cfg["CHECKIN_RADIUS_M"]),
+            "checkin_accuracy_cap_m": float(cfg["CHECKIN_ACCURACY_CAP_M"]),
+            "token_ttl_s": token_ttl()}
