@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,3 +32,17 @@ class Settings:
     on_duty_window: timedelta = timedelta(minutes=30)
     # How far ahead of, and behind, the server's clock a device's time is believed.
     device_time: DeviceTimeWindow = field(default_factory=DeviceTimeWindow)
+
+    def time_scaled(self, divisor: float) -> Settings:
+        """The rule's clocks run `divisor` times faster: for a simulated day (`python -m server
+        simulate`), where 30 minutes to arrive become 30 s at 60. Scaled: every deadline and
+        warning, the offer timeout and the on-duty window (durations of the field's world).
+        Not scaled: device-time windows, retention, tokens (durations of real devices and
+        accounts). A divisor below 1 would lengthen deadlines and is refused."""
+        if not (math.isfinite(divisor) and divisor >= 1):
+            raise ValueError(f"the time scale must be a number of at least 1, not {divisor}")
+        if divisor == 1:
+            return self
+        return replace(self, policies=self.policies.scaled(divisor),
+                       offer_timeout=self.offer_timeout / divisor,
+                       on_duty_window=self.on_duty_window / divisor)

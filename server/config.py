@@ -23,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "PHOTO_MAX_BYTES": 10 * 1024 * 1024,
     "PHOTO_MAX_COUNT": 5,
     "DEADLINES": {},               # {"default"|category: {"arrival": seconds, ...}}
+    "TIME_SCALE": 1.0,             # the rule's clocks run this many times faster (simulate)
     "GREEN_CHANNEL_LEAD": "development_reform",
     "PASSWORD_HASH_METHOD": "argon2id",  # or argon2id:TIME:MEMORY_KIB:LANES, or werkzeug's
     "PASSWORD_HASH_THREADS": 2,    # hashes at once per web process, off its event loop
