@@ -1,0 +1,125 @@
+"""`python -m server simulate` for one accelerated hour against the production shape (gunicorn on
+PostGIS, Redis, an RQ worker and the scheduler, deadlines scaled 120 times), and its summary held
+against what the server itself says of the same cases."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from collections import Counter
+from typing import Any
+
+import requests
+
+from tests.e2e.procs import PY, ROOT, auth, free_port, wait_for
+
+SPEED = "120"
+
+
+def _all_incidents(base: str, headers: dict[str, str]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        r = requests.get(f"{base}/api/v1/incidents", headers=headers, timeout=10,
+                         params={"page": page, "per_page": 100})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        out.extend(body["items"])
+        if len(out) >= body["total"]:
+            return out
+        page += 1
+
+
+def _server_tallies(incidents: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """The summary's tallies, read from the server's own fields: arrival per unit, restore and
+    resolve per case; late is `*_on_time: false`, overdue is the API's `overdue` list."""
+    tallies = {m: Counter[str]() for m in ("arrival", "restore", "resolve")}
+    for inc in incidents:
+        overdue = {(o["milestone"], o["unit"]) for o in inc["overdue"]}
+        for unit in inc["units"]:
+            tallies["arrival"][_state(unit["arrival_on_time"],
+                                      ("arrival", unit["code"]) in overdue)] += 1
+        for milestone, key in (("restore", "restored_on_time"), ("resolve", "resolved_on_time")):
+            tallies[milestone][_state(inc["milestones"][key], (milestone, None) in overdue)] += 1
+    return {m: {k: t.get(k, 0) for k in ("on_time", "late", "overdue", "pending")}
+            for m, t in tallies.items()}
+
+
+def _state(on_time: bool | None, overdue: bool) -> str:
+    if on_time is True:
+        return "on_time"
+    if on_time is False:
+        return "late"
+    return "overdue" if overdue else "pending"
+
+
+def test_an_accelerated_hour_ends_with_a_summary_the_server_agrees_with(stack, tmp_path):
+    procs = stack(DISPATCH_TIME_SCALE=SPEED)
+    base = procs.web("web1", free_port())
+    procs.worker("worker1")
+    procs.scheduler()
+    out = tmp_path / "summary.json"
+    started = time.monotonic()
+    run = subprocess.run(
+        [PY, "-m", "server", "simulate", "--url", base, "--speed", SPEED, "--hours", "1",
+         "--start", "9", "--per-day", "120", "--seed", "7", "--json", str(out)],
+        cwd=ROOT, env=procs.env, capture_output=True, text=True, timeout=240)
+    wall = time.monotonic() - started
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "warning" not in run.stdout, run.stdout  # the server's scale matched --speed
+    summary = json.loads(out.read_text())
+    # The printed summary says what the JSON says.
+    assert f"cases    {summary['cases']} reported of {summary['planned']} planned" in run.stdout
+    assert "on-time rate" in run.stdout and "overdue notices heard" in run.stdout
+    # An hour at 120x is 30 s of reports, then at most an hour's restore clocks to settle.
+    assert 30 <= summary["wall_seconds"] <= 75 and wall < 120, (summary["wall_seconds"], wall)
+    assert not summary["interrupted"] and summary["refused"] == 0
+    assert summary["cases"] == summary["planned"] >= 5
+    # Officers went: arrivals on time; and some late, on purpose or stuck behind another case.
+    assert summary["arrival"]["on_time"] > 0
+    assert summary["arrival"]["late"] + summary["arrival"]["overdue"] > 0
+    assert summary["restore"]["on_time"] > 0
+    # Settled: nothing but resolutions (7 days / 120 = 84 min away) is still undecided.
+    assert summary["arrival"]["pending"] == 0 and summary["restore"]["pending"] == 0
+
+    commander = auth(base, "demo-commander")
+    incidents = _all_incidents(base, commander)
+    assert len(incidents) == summary["cases"]
+    assert dict(sorted(Counter(i["category"] for i in incidents).items())) == (
+        summary["by_category"])
+    server = _server_tallies(incidents)
+    for milestone in ("arrival", "restore", "resolve"):
+        mine = {k: summary[milestone][k] for k in ("on_time", "late", "overdue", "pending")}
+        assert mine == server[milestone], (milestone, mine, server[milestone])
+    # Every overdue notice the officers heard is an `overdue` entry of a case's timeline.
+    notices = 0
+    for inc in incidents:
+        r = requests.get(f"{base}/api/v1/incidents/{inc['id']}", headers=commander, timeout=10)
+        notices += sum(1 for e in r.json()["timeline"] if e["type"] == "overdue")
+    assert notices == summary["overdue_notices"] > 0
+    # Positions went through the sockets: the officers were on duty and moved.
+    assert "Traceback" not in run.stderr, run.stderr
+
+
+def test_ctrl_c_ends_the_run_with_the_summary_so_far(stack, tmp_path):
+    procs = stack(DISPATCH_TIME_SCALE="60")
+    base = procs.web("web1", free_port())
+    out = tmp_path / "summary.json"
+    sim = subprocess.Popen(
+        [PY, "-m", "server", "simulate", "--url", base, "--speed", "60", "--hours", "24",
+         "--per-day", "480", "--seed", "3", "--json", str(out)],
+        cwd=ROOT, env=procs.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    headers = auth(base, "demo-commander")
+    wait_for(lambda: requests.get(f"{base}/api/v1/incidents", headers=headers,
+                                  timeout=5).json()["total"] >= 2, 60, "the first reports")
+    sim.send_signal(signal.SIGINT)
+    stdout, stderr = sim.communicate(timeout=30)
+    assert sim.returncode == 0, stdout + stderr
+    summary = json.loads(out.read_text())
+    assert summary["interrupted"] and "interrupted" in stdout
+    total = requests.get(f"{base}/api/v1/incidents", headers=headers, timeout=5).json()["total"]
+    assert summary["cases"] == total >= 2
+    assert summary["cases"] < summary["planned"]
+    assert "Traceback" not in stderr, stderr
