@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -76,7 +77,7 @@ def simulate(opts: Options, say: Callable[[str], None] = print,
         base = clock.t0
         for report in plan:
             at = clock.wall_at(report.at_s) if full else base + report.at_s
-            scheduler.at(at, lambda r=report: post(r))
+            scheduler.at(at, partial(post, report))
         if stop.wait(max(base + wall_s - time.monotonic(), 0.0)):
             interrupted = True
         else:
