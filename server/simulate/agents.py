@@ -123,29 +123,52 @@ class Task:
     heard_at: float
 
 
+@dataclass
+class Crew:
+    """One of a unit's teams in the field. The demo has one officer account per unit, so a
+    unit's crews share it: the first crew is the account's phone (its positions are streamed and
+    drawn on the map), the others only check in with their own fixes."""
+
+    number: int
+    position: tuple[float, float]
+
+    @property
+    def streams(self) -> bool:
+        return self.number == 0
+
+
 class Officer:
-    """`officer-<unit>`: one person, who takes the unit's cases one after another."""
+    """`officer-<unit>`: the unit's account, worked by `crews` crews at once. A territory's
+    crews drive from where they are (they start at the territory's heart); a department's drive
+    from its station in the case's territory (`station`), as police, power and water stations
+    sit in every town."""
 
     def __init__(self, run: Run, unit: str, token: str, home: tuple[float, float],
-                 urban_of: Callable[[str], bool]) -> None:
+                 urban_of: Callable[[str], bool],
+                 station: Callable[[str], tuple[float, float]] | None, crews: int) -> None:
         self.run, self.unit, self.token = run, unit, token
-        self.position = home
-        self._urban_of = urban_of
+        self.crews = [Crew(n, home) for n in range(max(crews, 1))]
+        self._urban_of, self._station = urban_of, station
         self._tasks: queue.Queue[Task] = queue.Queue()
         self._seen: set[str] = set()
         self.live = Live(run.api.base, token, self._heard)
-        self._thread = threading.Thread(target=self._loop, name=f"officer-{unit}", daemon=True)
+        self._threads = [threading.Thread(target=self._loop, args=(crew,), daemon=True,
+                                          name=f"officer-{unit}-{crew.number}")
+                         for crew in self.crews]
 
     def start(self) -> None:
         self.live.connect()
-        self.send_position()
-        self._thread.start()
+        self.send_position(self.crews[0])
+        for thread in self._threads:
+            thread.start()
 
     def join(self, timeout: float) -> None:
-        self._thread.join(timeout)
+        end = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(end - time.monotonic(), 0.0))
         self.live.disconnect()
 
-    # -- what the officer hears (on the socket's thread: quick, hand work to the loop) --------
+    # -- what the officer hears (on the socket's thread: quick, hand work to the crews) -------
     def _heard(self, event: str, data: Any) -> None:
         if not isinstance(data, dict):
             return
@@ -159,20 +182,21 @@ class Officer:
                 self._seen.add(incident_id)
                 self._tasks.put(Task(data["incident"], time.monotonic()))
 
-    # -- what the officer does -----------------------------------------------------------------
-    def _loop(self) -> None:
+    # -- what the crews do ---------------------------------------------------------------------
+    def _loop(self, crew: Crew) -> None:
         clock = self.run.clock
         while not clock.stop.is_set():
             try:
                 task = self._tasks.get(timeout=self.run.heartbeat_s / clock.speed)
             except queue.Empty:
-                _logged(self.send_position)  # still on duty
+                if crew.streams:
+                    _logged(lambda: self.send_position(crew))  # still on duty
                 continue
             try:
-                self._handle(task)
+                self._handle(task, crew)
             except Stopped:
                 return
-            except Exception:  # noqa: BLE001 - the officer goes on to the next case
+            except Exception:  # noqa: BLE001 - the crew goes on to the next case
                 log.exception("officer-%s failed on %s", self.unit, task.incident["id"])
 
     def _our_index(self, incident_id: str) -> int | None:
@@ -184,7 +208,7 @@ class Officer:
             time.sleep(0.05)
         return None
 
-    def _handle(self, task: Task) -> None:
+    def _handle(self, task: Task, crew: Crew) -> None:
         incident = task.incident
         index = self._our_index(incident["id"])
         if index is None:
@@ -199,15 +223,18 @@ class Officer:
         if not self._accept(incident["id"]):
             return
         clock.sleep(c.prepare_s)
+        territory = incident["territory"]["code"]
+        if self._station is not None:
+            crew.position = self._station(territory)
         site = (incident["location"]["lon"], incident["location"]["lat"])
-        drive = scenario.travel_s(geodesic_distance_m(*self.position, *site),
-                                  self._urban_of(incident["territory"]["code"]))
+        drive = scenario.travel_s(geodesic_distance_m(*crew.position, *site),
+                                  self._urban_of(territory))
         if c.late:  # waits on purpose so as to arrive after the deadline
             clock.sleep(self._until_due_s(incident) + c.late_by_s - drive)
-        self._drive(site, drive)
+        self._drive(crew, site, drive)
         if self.run.ledger.is_resolved(incident["id"]):
             return  # solved before this unit came: its arrival stays missed
-        if not self._check_in(incident["id"], site):
+        if not self._check_in(crew, incident["id"], site):
             return
         if self.run.ledger.claim_restore(incident["id"], self.unit):
             clock.sleep(c.restore_work_s)
@@ -234,22 +261,23 @@ class Officer:
             log.info("officer-%s could not accept %s: %s", self.unit, incident_id, answer)
         return ok
 
-    def _drive(self, site: tuple[float, float], drive_s: float) -> None:
-        start, clock = self.position, self.run.clock
+    def _drive(self, crew: Crew, site: tuple[float, float], drive_s: float) -> None:
+        start, clock = crew.position, self.run.clock
         begun = clock.elapsed_s()
         step = self.run.position_every_s * clock.speed
         while True:
             done = (clock.elapsed_s() - begun) / drive_s if drive_s > 0 else 1.0
-            self.position = scenario.along(start, site, done)
+            crew.position = scenario.along(start, site, done)
             if done >= 1.0:
                 return
-            _logged(self.send_position)
+            if crew.streams:
+                _logged(lambda: self.send_position(crew))
             clock.sleep(min(step, drive_s * (1.0 - done)))
 
-    def _check_in(self, incident_id: str, site: tuple[float, float]) -> bool:
+    def _check_in(self, crew: Crew, incident_id: str, site: tuple[float, float]) -> bool:
         bearing = zlib.crc32(f"{incident_id}/{self.unit}".encode()) % 360
         lon, lat = offset_point(site[0], site[1], bearing, 25.0)  # parked near the gate
-        self.position = (lon, lat)
+        crew.position = (lon, lat)
         try:
             self.run.ledger.learn(self.run.api.call(
                 "POST", f"/incidents/{incident_id}/check-in", self.token,
@@ -258,7 +286,8 @@ class Officer:
         except ApiError as exc:
             log.info("officer-%s could not check in at %s: %s", self.unit, incident_id, exc)
             return False
-        self.send_position()
+        if crew.streams:
+            self.send_position(crew)
         return True
 
     def _resolve(self, incident_id: str) -> None:
@@ -266,8 +295,8 @@ class Officer:
             "POST", f"/incidents/{incident_id}/resolve", self.token,
             {"note": "问题已解决"}, idempotency_key=new_key()))
 
-    def send_position(self) -> None:
-        lon, lat = self.position
+    def send_position(self, crew: Crew) -> None:
+        lon, lat = crew.position
         if not (math.isfinite(lon) and math.isfinite(lat)):
             return
         self.live.call("position", {"lat": lat, "lon": lon, "accuracy_m": 15.0,

@@ -28,12 +28,14 @@ import click
 @click.option("--drain", "drain_minutes", type=click.FloatRange(min=0), default=90.0,
               show_default=True,
               help="simulated minutes after the last report allowed for the clocks to settle")
+@click.option("--crews", type=click.IntRange(min=1), default=3, show_default=True,
+              help="cases a unit's officer account works at once (its crews)")
 @click.option("--seed", type=int, default=1, show_default=True, help="the same seed, the same day")
 @click.option("--password", default="demo", show_default=True, help="the demo users' password")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="also write the summary as JSON here")
 def simulate_command(url: str, speed: float, hours: float, start_hour: float, per_day: float,
-                     rate: float | None, late_share: float, drain_minutes: float, seed: int,
+                     rate: float | None, late_share: float, drain_minutes: float, crews: int, seed: int,
                      password: str, json_path: Path | None) -> None:
     """Run a simulated 311 day against a running server (with the demo seeded): reporters at
     plausible places and hours, officers who accept, drive, check in (some late), restore and
@@ -44,7 +46,7 @@ def simulate_command(url: str, speed: float, hours: float, start_hour: float, pe
 
     opts = Options(url=url, speed=speed, hours=hours, rate=rate, seed=seed, per_day=per_day,
                    start_hour=start_hour, late_share=late_share, drain_minutes=drain_minutes,
-                   password=password)
+                   crews=crews, password=password)
     try:
         summary = simulate(opts, say=click.echo)
     except ApiError as exc:

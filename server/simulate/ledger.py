@@ -279,6 +279,14 @@ def render(s: Summary) -> str:
                 f"{s.overdue_now} deadlines past and unmet at the end"]
     else:
         out += [f"  accepted {s.accepted} offers ({s.accept_refused} refused)",
-                f"  report   POST latency ms {s.post_latency_ms}",
-                f"  offer    report to task.offered heard, ms {s.offer_latency_ms}"]
+                f"  report   POST answered in {_ms(s.post_latency_ms)}",
+                f"  offer    task.offered heard after the POST was sent, in "
+                f"{_ms(s.offer_latency_ms)}"]
     return "\n".join(out)
+
+
+def _ms(p: dict[str, float]) -> str:
+    if not p:
+        return "(none)"
+    return (f"p50 {p['p50']:g} ms, p95 {p['p95']:g} ms, p99 {p['p99']:g} ms, "
+            f"max {p['max']:g} ms (n {p['n']:g})")

@@ -38,6 +38,7 @@ class Options:
     drain_minutes: float = 90.0     # simulated minutes allowed after the last report to settle
     position_every_s: float = 1.0   # wall seconds between positions while driving
     heartbeat_minutes: float = 10.0  # simulated minutes between positions while idle
+    crews: int = 3                  # cases a unit's account works at once
     password: str = "demo"
 
 
@@ -66,7 +67,7 @@ def simulate(opts: Options, say: Callable[[str], None] = print,
     run = Run(api=api, clock=clock, ledger=ledger, scheduler=scheduler, seed=opts.seed,
               late_share=opts.late_share, full=full, position_every_s=opts.position_every_s,
               heartbeat_s=opts.heartbeat_minutes * 60.0)
-    officers = _officers(run, units, areas, opts.password, say)
+    officers = _officers(run, units, areas, opts.password, opts.crews, say)
     interrupted = False
     try:
         for officer in officers:
@@ -103,7 +104,8 @@ def _drain(run: Run, opts: Options, full: bool) -> bool:
     while time.monotonic() < limit:
         if full and run.ledger.settled(datetime.now(UTC), NOTICE_GRACE):
             return False
-        if not full and run.ledger.accepted + run.ledger.accept_refused >= len(run.ledger.cases()):
+        offers = sum(len(c.arrival_due) for c in run.ledger.cases())
+        if not full and run.ledger.accepted + run.ledger.accept_refused >= offers:
             return False
         if run.clock.stop.wait(0.25):
             return True
@@ -111,12 +113,19 @@ def _drain(run: Run, opts: Options, full: bool) -> bool:
 
 
 def _officers(run: Run, units: list[dict[str, Any]], areas: list[scenario.Area],
-              password: str, say: Callable[[str], None]) -> list[Officer]:
+              password: str, crews: int, say: Callable[[str], None]) -> list[Officer]:
     """`officer-<code>` of every unit, starting at the territory's heart, or the city centre
     for a department."""
     by_code = {a.code: a for a in areas}
     urban = [a.geometry for a in areas if a.urban] or [a.geometry for a in areas]
     centre = unary_union(urban).representative_point()
+    stations: dict[str, tuple[float, float]] = {}
+    for a in areas:
+        p = a.geometry.representative_point()
+        stations[a.code] = (p.x, p.y)
+
+    def station(territory: str) -> tuple[float, float]:
+        return stations.get(territory, (centre.x, centre.y))
     out = []
     for unit in units:
         code = unit["code"]
@@ -125,9 +134,11 @@ def _officers(run: Run, units: list[dict[str, Any]], areas: list[scenario.Area],
         except ApiError as exc:
             say(f"  no officer for {code} ({exc}); its cases will go unanswered")
             continue
-        home = by_code[code].geometry.representative_point() if code in by_code else centre
+        territory = code in by_code
+        home = by_code[code].geometry.representative_point() if territory else centre
         out.append(Officer(run, code, signed["access_token"], (home.x, home.y),
-                           lambda c: c in by_code and by_code[c].urban))
+                           urban_of=lambda c: c in by_code and by_code[c].urban,
+                           station=None if territory else station, crews=crews))
     return out
 
 
@@ -148,9 +159,10 @@ def _poster(run: Run, reporters: list[dict[str, Any]], speed: float,
         except ApiError as exc:
             run.ledger.refuse(r.index, exc.status, str(exc.problem.get("title", "")))
             return
-        run.ledger.learn(incident, index=r.index)
+        # Before `learn`: an officer waits for the ledger to know the case, then reads `sent`.
         run.ledger.sent(incident["id"], sent, time.monotonic() - sent)
-        if not checked.is_set():
+        run.ledger.learn(incident, index=r.index)
+        if run.full and not checked.is_set():
             checked.set()
             _check_scale(incident, speed, say)
 
