@@ -35,8 +35,8 @@ import click
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="also write the summary as JSON here")
 def simulate_command(url: str, speed: float, hours: float, start_hour: float, per_day: float,
-                     rate: float | None, late_share: float, drain_minutes: float, crews: int, seed: int,
-                     password: str, json_path: Path | None) -> None:
+                     rate: float | None, late_share: float, drain_minutes: float, crews: int,
+                     seed: int, password: str, json_path: Path | None) -> None:
     """Run a simulated 311 day against a running server (with the demo seeded): reporters at
     plausible places and hours, officers who accept, drive, check in (some late), restore and
     solve; prints a summary at the end, or at Ctrl-C."""

@@ -123,3 +123,24 @@ def test_ctrl_c_ends_the_run_with_the_summary_so_far(stack, tmp_path):
     assert summary["cases"] == total >= 2
     assert summary["cases"] < summary["planned"]
     assert "Traceback" not in stderr, stderr
+
+
+def test_the_load_mode_sends_its_rate_and_every_unit_accepts(stack, tmp_path):
+    procs = stack(DISPATCH_TIME_SCALE="720")
+    base = procs.web("web1", free_port())
+    out = tmp_path / "summary.json"
+    run = subprocess.run(
+        [PY, "-m", "server", "simulate", "--url", base, "--rate", "4", "--speed", "720",
+         "--hours", "1", "--seed", "5", "--json", str(out)],
+        cwd=ROOT, env=procs.env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    summary = json.loads(out.read_text())
+    assert summary["mode"] == "load" and "task.offered heard" in run.stdout
+    # 4 a second for 3600 / 720 = 5 s.
+    assert 8 <= summary["planned"] <= 35 and summary["cases"] == summary["planned"]
+    incidents = _all_incidents(base, auth(base, "demo-commander"))
+    assert len(incidents) == summary["cases"]
+    units = [u for inc in incidents for u in inc["units"]]
+    assert all(u["accepted_at"] is not None for u in units)
+    assert summary["accepted"] == len(units) and summary["accept_refused"] == 0
+    assert summary["post_latency_ms"]["n"] == summary["offer_latency_ms"]["n"] == len(incidents)
