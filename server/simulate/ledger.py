@@ -84,6 +84,7 @@ class Ledger:
         self.accepted = 0
         self.accept_refused = 0
         self._sent_at: dict[str, float] = {}
+        self.unit_names: dict[str, str] = {}
 
     # -- fed by the agents --------------------------------------------------------------------
     def learn(self, incident: Mapping[str, Any], index: int | None = None) -> None:
@@ -102,6 +103,7 @@ class Ledger:
                     restore_due=_t(incident["deadlines"]["restore"]),
                     resolve_due=_t(incident["deadlines"]["resolve"]))
             for unit in incident.get("units", []):
+                self.unit_names.setdefault(unit["code"], str(unit.get("name", "")))
                 case.arrival_due.setdefault(unit["code"], _t(unit["arrival_due"]))
                 if case.arrived_at.get(unit["code"]) is None:
                     case.arrived_at[unit["code"]] = parse_time(unit.get("arrived_at"))
@@ -211,26 +213,49 @@ class Summary:
     accepted: int = 0
     accept_refused: int = 0
     refusals: list[str] = field(default_factory=list)
+    units: dict[str, UnitFigures] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         for name in ("arrival", "restore", "resolve"):
-            tally: Tally = getattr(self, name)
-            out[name]["rate"] = tally.rate
+            out[name]["rate"] = getattr(self, name).rate
+            for code, unit in self.units.items():
+                out["units"][code][name]["rate"] = getattr(unit, name).rate
         return out
+
+
+@dataclass
+class UnitFigures:
+    """One unit's share, as the assessment counts it: the cases it answers for, its own
+    arrivals, the restore and resolve of each of its cases, the overdue notices it heard."""
+
+    cases: int = 0
+    arrival: Tally = field(default_factory=Tally)
+    restore: Tally = field(default_factory=Tally)
+    resolve: Tally = field(default_factory=Tally)
+    overdue_notices: int = 0
+    name: str = ""
 
 
 def summarize(ledger: Ledger, now: datetime, **run: Any) -> Summary:
     """The run's figures at `now` (real UTC). Arrivals count per responsible unit; restore and
     resolve per case, as the incident API shows them."""
     arrival, restore, resolve = Tally(), Tally(), Tally()
-    overdue_now = 0
+    units: dict[str, UnitFigures] = {}
     cases = ledger.cases()
     for c in cases:
         for unit, due in c.arrival_due.items():
             arrival.add(c.arrived_at.get(unit), due, now)
+            figures = units.setdefault(unit, UnitFigures(name=ledger.unit_names.get(unit, "")))
+            figures.cases += 1
+            figures.arrival.add(c.arrived_at.get(unit), due, now)
+            figures.restore.add(c.restored_at, c.restore_due, now)
+            figures.resolve.add(c.resolved_at, c.resolve_due, now)
         restore.add(c.restored_at, c.restore_due, now)
         resolve.add(c.resolved_at, c.resolve_due, now)
+    for _, unit, _ in ledger.notices:
+        units.setdefault(unit, UnitFigures(name=ledger.unit_names.get(unit, ""))
+                         ).overdue_notices += 1
     overdue_now = arrival.overdue + restore.overdue + resolve.overdue
     return Summary(
         cases=len(cases), refused=len(ledger.refused),
@@ -241,7 +266,7 @@ def summarize(ledger: Ledger, now: datetime, **run: Any) -> Summary:
         offer_latency_ms=_percentiles(ledger.offer_latency_s),
         accepted=ledger.accepted, accept_refused=ledger.accept_refused,
         refusals=[f"report {i}: {status} {title}" for i, status, title in ledger.refused[:5]],
-        **run)
+        units=dict(sorted(units.items())), **run)
 
 
 def _percentiles(seconds: Iterable[float]) -> dict[str, float]:
@@ -276,7 +301,12 @@ def render(s: Summary) -> str:
                 line("restore", s.restore, "cases"),
                 line("resolve", s.resolve, "cases"),
                 f"  overdue  {s.overdue_notices} overdue notices heard; "
-                f"{s.overdue_now} deadlines past and unmet at the end"]
+                f"{s.overdue_now} deadlines past and unmet at the end",
+                "  by unit  cases  arrival on time  restore on time  overdue notices"]
+        ranked = sorted(s.units.items(), key=lambda kv: (-(kv[1].arrival.rate or -1), kv[0]))
+        out += [f"  {code:<22} {u.cases:>3}  {rate(u.arrival):>7} of {u.arrival.decided:<3}"
+                f"   {rate(u.restore):>7} of {u.restore.decided:<3}   {u.overdue_notices:>3}  {u.name}"
+                for code, u in ranked]
     else:
         out += [f"  accepted {s.accepted} offers ({s.accept_refused} refused)",
                 f"  report   POST answered in {_ms(s.post_latency_ms)}",

@@ -108,7 +108,14 @@ def test_the_summary_counts_arrivals_per_unit_and_the_rest_per_case() -> None:
     assert (s.restore.on_time, s.restore.overdue) == (1, 1)
     assert s.resolve.pending == 2 and s.resolve.rate is None
     assert s.overdue_notices == 1 and s.overdue_now == 2
+    town, power = s.units["419001102"], s.units["power_supply"]
+    assert (town.cases, town.arrival.on_time, town.arrival.overdue) == (2, 1, 1)
+    assert (town.restore.on_time, town.restore.overdue, town.overdue_notices) == (1, 1, 0)
+    assert (power.cases, power.arrival.late, power.restore.on_time) == (1, 1, 1)
+    assert power.overdue_notices == 1
+    assert s.as_dict()["units"]["power_supply"]["arrival"]["rate"] == 0.0
     text = render(s)
+    assert "power_supply" in text
     assert "2 reported of 3 planned (1 refused)" in text
     assert "report 2: 422 outside every territory" in text
     assert "on-time rate 33.3%" in text and "on-time rate 50.0%" in text
