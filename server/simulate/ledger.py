@@ -305,7 +305,8 @@ def render(s: Summary) -> str:
                 "  by unit  cases  arrival on time  restore on time  overdue notices"]
         ranked = sorted(s.units.items(), key=lambda kv: (-(kv[1].arrival.rate or -1), kv[0]))
         out += [f"  {code:<22} {u.cases:>3}  {rate(u.arrival):>7} of {u.arrival.decided:<3}"
-                f"   {rate(u.restore):>7} of {u.restore.decided:<3}   {u.overdue_notices:>3}  {u.name}"
+                f"   {rate(u.restore):>7} of {u.restore.decided:<3}   {u.overdue_notices:>3}"
+                f"  {u.name}"
                 for code, u in ranked]
     else:
         out += [f"  accepted {s.accepted} offers ({s.accept_refused} refused)",
