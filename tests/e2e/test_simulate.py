@@ -93,12 +93,25 @@ def test_an_accelerated_hour_ends_with_a_summary_the_server_agrees_with(stack, t
     for milestone in ("arrival", "restore", "resolve"):
         mine = {k: summary[milestone][k] for k in ("on_time", "late", "overdue", "pending")}
         assert mine == server[milestone], (milestone, mine, server[milestone])
+    # Per unit too: its cases, its own arrivals, the restore of each of its cases.
+    for code, figures in summary["units"].items():
+        theirs = [i for i in incidents if code in {u["code"] for u in i["units"]}]
+        assert figures["cases"] == len(theirs), code
+        for milestone in ("arrival", "restore"):
+            mine = {k: figures[milestone][k] for k in ("on_time", "late", "overdue", "pending")}
+            server_unit = _server_tallies([{**i, "units": [u for u in i["units"]
+                                                           if u["code"] == code]}
+                                           for i in theirs])[milestone]
+            assert mine == server_unit, (code, milestone, mine, server_unit)
     # Every overdue notice the officers heard is an `overdue` entry of a case's timeline.
-    notices = 0
+    notices: Counter[str] = Counter()
     for inc in incidents:
         r = requests.get(f"{base}/api/v1/incidents/{inc['id']}", headers=commander, timeout=10)
-        notices += sum(1 for e in r.json()["timeline"] if e["type"] == "overdue")
-    assert notices == summary["overdue_notices"] > 0
+        notices.update(e["data"]["unit"] for e in r.json()["timeline"] if e["type"] == "overdue")
+    assert sum(notices.values()) == summary["overdue_notices"] > 0
+    assert {code: n for code, n in notices.items()} == {
+        code: f["overdue_notices"] for code, f in summary["units"].items()
+        if f["overdue_notices"]}
     # Positions went through the sockets: the officers were on duty and moved.
     assert "Traceback" not in run.stderr, run.stderr
 
