@@ -165,7 +165,8 @@ class Officer:
     def join(self, timeout: float) -> None:
         end = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(max(end - time.monotonic(), 0.0))
+            if thread.ident is not None:  # started (Ctrl-C may come while others connect)
+                thread.join(max(end - time.monotonic(), 0.0))
         self.live.disconnect()
 
     # -- what the officer hears (on the socket's thread: quick, hand work to the crews) -------
