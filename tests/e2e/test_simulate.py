@@ -9,11 +9,12 @@ import signal
 import subprocess
 import time
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 import requests
 
-from tests.e2e.procs import PY, ROOT, auth, free_port, wait_for
+from tests.e2e.procs import PY, ROOT, Live, auth, free_port, wait_for
 
 SPEED = "120"
 
@@ -47,6 +48,10 @@ def _server_tallies(incidents: list[dict[str, Any]]) -> dict[str, dict[str, int]
             for m, t in tallies.items()}
 
 
+def _t(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
 def _state(on_time: bool | None, overdue: bool) -> str:
     if on_time is True:
         return "on_time"
@@ -61,6 +66,7 @@ def test_an_accelerated_hour_ends_with_a_summary_the_server_agrees_with(stack, t
     procs.worker("worker1")
     procs.scheduler()
     out = tmp_path / "summary.json"
+    watcher = Live(base, "demo-commander").connect()  # the command room: the map's view
     started = time.monotonic()
     run = subprocess.run(
         [PY, "-m", "server", "simulate", "--url", base, "--speed", SPEED, "--hours", "1",
@@ -112,8 +118,29 @@ def test_an_accelerated_hour_ends_with_a_summary_the_server_agrees_with(stack, t
     assert {code: n for code, n in notices.items()} == {
         code: f["overdue_notices"] for code, f in summary["units"].items()
         if f["overdue_notices"]}
-    # Positions went through the sockets: the officers were on duty and moved.
+    _officers_drove_to_their_sites(watcher.heard("officer.position"), incidents)
+    watcher.disconnect()
     assert "Traceback" not in run.stderr, run.stderr
+
+
+def _officers_drove_to_their_sites(fixes: list[dict[str, Any]],
+                                   incidents: list[dict[str, Any]]) -> None:
+    """Every officer was on duty (its positions reached command), and officers drove: between
+    accepting and arriving, a unit's fixes come closer to the site, the last one near it."""
+    from geo.distance import geodesic_distance_m
+    assert len({f["unit"] for f in fixes}) >= 20  # 16 territories and the departments
+    drives = 0
+    for inc in incidents:
+        site = (inc["location"]["lon"], inc["location"]["lat"])
+        for unit in inc["units"]:
+            if unit["arrived_at"] is None:
+                continue
+            accepted, arrived = _t(unit["accepted_at"]), _t(unit["arrived_at"])
+            on_way = [geodesic_distance_m(f["lon"], f["lat"], *site) for f in fixes
+                      if f["unit"] == unit["code"] and accepted <= _t(f["recorded_at"]) <= arrived]
+            if len(on_way) >= 3 and on_way == sorted(on_way, reverse=True) and on_way[-1] < 2000:
+                drives += 1
+    assert drives >= 3, drives
 
 
 def test_ctrl_c_ends_the_run_with_the_summary_so_far(stack, tmp_path):
