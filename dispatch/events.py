@@ -26,6 +26,16 @@ class EventType(StrEnum):
     REOPENED = "reopened"
     DEADLINE_NEAR = "deadline_near"
     OVERDUE = "overdue"
+    # The supervision cycle (dispatch/supervision.py): feedback, extensions, complaints, central
+    # assignment.
+    FEEDBACK_REQUESTED = "feedback_requested"
+    FEEDBACK_GIVEN = "feedback_given"
+    CLOSED = "closed"
+    EXTENDED = "extended"
+    COMPLAINED = "complained"
+    COMPLAINT_REPLIED = "complaint_replied"
+    COMPLAINT_OVERDUE = "complaint_overdue"
+    CENTRALLY_ASSIGNED = "centrally_assigned"
 
 
 # -- rooms: the Socket.IO rooms, and the keys of the replay's audience index -------------------
@@ -79,6 +89,18 @@ CATALOGUE: Mapping[EventType, Spec] = {
     EventType.REOPENED: Spec(_EVERYONE, UPDATED),
     EventType.DEADLINE_NEAR: Spec((Hearer.UNIT,), "incident.deadline_near"),
     EventType.OVERDUE: Spec((Hearer.UNIT, Hearer.DISPATCH, Hearer.COMMAND), "incident.overdue"),
+    # The reporter is asked for feedback on its phone; command sees the follow-up was made.
+    EventType.FEEDBACK_REQUESTED: Spec((Hearer.REPORTER, Hearer.COMMAND), "feedback.requested"),
+    # The units hear the verdict on their work (a reopening also goes out as `reopened`).
+    EventType.FEEDBACK_GIVEN: Spec(_EVERYONE, UPDATED),
+    EventType.CLOSED: Spec(_EVERYONE, UPDATED),
+    # The reporter must be told an extension's reason at once (DOMAIN: 3.2).
+    EventType.EXTENDED: Spec(_EVERYONE, UPDATED),
+    # Complaints go to command, which answers them; the units are not told who complained.
+    EventType.COMPLAINED: Spec((Hearer.REPORTER, Hearer.COMMAND), "complaint.filed"),
+    EventType.COMPLAINT_REPLIED: Spec((Hearer.REPORTER, Hearer.COMMAND), UPDATED),
+    EventType.COMPLAINT_OVERDUE: Spec((Hearer.COMMAND,), "complaint.overdue"),
+    EventType.CENTRALLY_ASSIGNED: Spec(_EVERYONE, UPDATED),
 }
 _missing = set(EventType) - set(CATALOGUE)
 if _missing:  # pragma: no cover - a programming error caught at import

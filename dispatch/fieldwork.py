@@ -6,12 +6,13 @@ from datetime import datetime
 
 from shapely.geometry import Point
 
-from dispatch import idempotency
+from dispatch import followup, idempotency
 from dispatch.access import acting_unit, visible
 from dispatch.context import Context, commit_and_publish
 from dispatch.device_time import check_device_times
 from dispatch.errors import TooFarFromSite
 from dispatch.model import Incident, Milestone, Role, User
+from dispatch.timers import Timer
 from geo.distance import geodesic_distance_m
 
 
@@ -80,7 +81,11 @@ def resolve(ctx: Context, user: User, incident_id: str, note: str) -> Incident:
         incident = visible(user, uow.incidents.get(incident_id, for_update=True), incident_id)
         acting_unit(user, incident, Role.OFFICER, Role.DISPATCHER)
         now = ctx.clock()
+        asked: list[Timer] = []
         if incident.resolve(user.id, now, note):
             uow.accountability.mark_met(incident.id, incident.unit_codes(), Milestone.RESOLVE, now)
-        commit_and_publish(ctx, uow)
+            # The follow-up to the reporter (回访), with its own clock.
+            asked = [followup.ask_for_feedback(incident, now, ctx.settings.feedback_wait)]
+            uow.timers.add_all(asked)
+        commit_and_publish(ctx, uow, timers=asked)
         return incident

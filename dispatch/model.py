@@ -158,6 +158,24 @@ class Photo:
 
 
 @dataclass
+class Complaint:
+    """A reporter's complaint about the handling of its case: command answers it by `reply_due`.
+
+    `number` counts the case's complaints from 1 (the id a reply names in its URL)."""
+
+    incident_id: str
+    number: int
+    author_id: str
+    text: str
+    filed_at: datetime
+    reply_due: datetime
+    reply: str | None = None
+    replied_at: datetime | None = None
+    replied_by: str | None = None
+    id: str = field(default_factory=new_id)
+
+
+@dataclass
 class Incident:
     category: str
     description: str
@@ -189,10 +207,32 @@ class Incident:
     # and overdue records carry the round they belong to, so earlier rounds' history stays.
     round: int = 0
     reopened_at: datetime | None = None
+    # The green channel's lead department, marked `lead` among the units.
+    lead_unit: str | None = None
+    # Extensions (dispatch/followup.py): the round's resolve deadline before the first one (None
+    # while never extended), how many, and the last reason the reporter was told.
+    resolve_due_original: datetime | None = None
+    extensions: int = 0
+    extension_reason: str | None = None
+    # The reporter's follow-up: asked when solved, answered or closed unanswered at
+    # `feedback_due`; the fields hold the latest answer.
+    feedback_due: datetime | None = None
+    feedback_at: datetime | None = None
+    feedback_satisfied: bool | None = None
+    feedback_rating: int | None = None
+    feedback_comment: str | None = None
+    closed_reason: str | None = None
+    # Central assignment (集中交办) by command: the unit, its named person, the deadline.
+    central_unit: str | None = None
+    central_person: str | None = None
+    central_due: datetime | None = None
+    central_by: str | None = None
+    central_at: datetime | None = None
     id: str = field(default_factory=new_id)
     assignments: list[Assignment] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     photos: list[Photo] = field(default_factory=list)
+    complaints: list[Complaint] = field(default_factory=list)
 
     # -- who hears about it -------------------------------------------------------------------
     def record(self, type: EventType, at: datetime, actor_id: str | None, **data: Any) -> Event:
@@ -214,6 +254,9 @@ class Incident:
             "location": {"lat": self.location.y, "lon": self.location.x},
             "territory": {"code": self.territory_code, "name": self.territory_name},
             "green_channel": self.green_channel,
+            "central_assignment": None if self.central_unit is None else {
+                "unit": self.central_unit, "person": self.central_person,
+                "due": iso(self.central_due)},
             "received_at": iso(self.received_at),
             "deadlines": {"arrival": iso(self.arrival_due), "restore": iso(self.restore_due),
                           "resolve": iso(self.resolve_due)},
@@ -222,7 +265,8 @@ class Incident:
                            "closed_at": iso(self.closed_at)},
             "units": [{"code": a.unit_code, "name": a.unit_name, "kind": a.kind,
                        "accepted_at": iso(a.accepted_at), "arrived_at": iso(a.arrived_at),
-                       "arrival_due": iso(a.arrival_due)} for a in self.assignments],
+                       "arrival_due": iso(a.arrival_due), "lead": a.unit_code == self.lead_unit}
+                      for a in self.assignments],
         }
 
     def assignment(self, unit_code: str) -> Assignment | None:
@@ -348,11 +392,23 @@ class Incident:
         self.reopened_at = at
         self.status = Status.REOPENED
         self.resolve_due = at + policy.resolve
+        self.resolve_due_original = None  # a new round's deadline, not extended yet
         self.resolved_at = self.resolved_by = self.resolve_note = None
-        self.closed_at = None
+        self.closed_at = self.closed_reason = self.feedback_due = None
         self.timers_planned_at = None  # the new round's timers are still to be planned
         self.record(EventType.REOPENED, at, actor_id, status=self.status, note=note,
                     round=self.round, resolve_due=iso_utc(self.resolve_due))
+
+    def close(self, at: datetime, actor_id: str | None, reason: str) -> None:
+        """The cycle ends: the reporter was satisfied, or did not answer in time."""
+        if self.status != Status.RESOLVED:
+            raise Conflict(f"incident is {self.status}; only a solved incident can be closed")
+        self.status = Status.CLOSED
+        self.closed_at, self.closed_reason, self.feedback_due = at, reason, None
+        self.record(EventType.CLOSED, at, actor_id, status=self.status, reason=reason)
+
+    def complaint(self, number: int) -> Complaint | None:
+        return next((c for c in self.complaints if c.number == number), None)
 
     def _open_assignment(self, unit_code: str, action: str) -> Assignment:
         if self.status in (Status.RESOLVED, Status.CLOSED, Status.REPORTED):

@@ -24,6 +24,7 @@ from typing import Any, Protocol, Self
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
+from dispatch.board import OpenCase
 from dispatch.model import Event, Incident, Site, Unit, User
 from dispatch.timers import OverdueRecord, Timer
 
@@ -71,6 +72,31 @@ class IdempotencyClaim:
     request_hash: str
     resource_id: str
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the assessment reads of one case for one of its units (`dispatch.assessment`):
+    plain values, so a month of cases is read without building the cases themselves."""
+
+    incident_id: str
+    unit_code: str
+    received_at: datetime
+    arrival_due: datetime
+    arrived_at: datetime | None
+    restore_due: datetime
+    restored_at: datetime | None
+    resolve_due: datetime  # the round's original deadline, before any extension
+    resolved_at: datetime | None
+    status: str
+    closed_reason: str | None
+    round: int
+    extensions: int
+    complaints: int
+    central_unit: str | None
+    feedback_at: datetime | None
+    feedback_satisfied: bool | None
+    feedback_rating: int | None
 
 
 class UnitRepository(Protocol):
@@ -160,6 +186,22 @@ class IncidentRepository(Protocol):
 
     def search(self, query: IncidentQuery) -> tuple[list[Incident], int]:
         """One page (newest first) and the total that match."""
+        ...
+
+    def open_cases(self, query: IncidentQuery) -> list[OpenCase]:
+        """Every case that matches (newest first; `limit` and `offset` are not applied), as the
+        map's compact records: no photos, no history."""
+        ...
+
+    def facts_between(self, start: datetime, end: datetime, unit: str | None = None
+                      ) -> list[CaseFacts]:
+        """One row per case received in [start, end) and unit answering for it (`unit`: that
+        unit's rows only), as `dispatch.assessment.facts_of` defines them."""
+        ...
+
+    def overdue_between(self, start: datetime, end: datetime, unit: str | None = None
+                        ) -> dict[str, int]:
+        """unit -> its overdue records on the cases received in [start, end)."""
         ...
 
 

@@ -7,11 +7,15 @@ from datetime import datetime
 from pathlib import Path
 
 from dispatch.access import rooms_for, visible
+from dispatch.board import ClockState, OpenCase, clock_state, next_due
 from dispatch.context import Context, reader
 from dispatch.errors import NotFound
 from dispatch.events import COMMAND
-from dispatch.model import Event, Incident, Role, User
+from dispatch.model import Event, Incident, MilestoneClock, Role, Status, User
 from dispatch.ports import IncidentQuery
+
+# What a map shows: every case still being worked or awaiting the reporter's word.
+OPEN_STATUSES = tuple(s.value for s in Status if s != Status.CLOSED)
 
 
 @dataclass(frozen=True)
@@ -31,12 +35,65 @@ def list_incidents(ctx: Context, user: User, f: IncidentFilters) -> tuple[list[I
         status=f.status or None, unit=f.unit, category=f.category, bbox=f.bbox, since=f.since,
         overdue_at=ctx.clock() if f.overdue else None,
         limit=f.per_page, offset=(f.page - 1) * f.per_page)
-    if user.role == Role.REPORTER:
-        query = replace(query, reporter_id=user.id)
-    elif user.role in (Role.OFFICER, Role.DISPATCHER):
-        query = replace(query, visible_to_unit=user.unit_code)
     with reader(ctx) as uow:
-        return uow.incidents.search(query)
+        return uow.incidents.search(_scoped(user, query))
+
+
+def _scoped(user: User, query: IncidentQuery) -> IncidentQuery:
+    """A reporter reads its own cases, an officer or a dispatcher its unit's, command all."""
+    if user.role == Role.REPORTER:
+        return replace(query, reporter_id=user.id)
+    if user.role in (Role.OFFICER, Role.DISPATCHER):
+        return replace(query, visible_to_unit=user.unit_code)
+    return query
+
+
+@dataclass(frozen=True)
+class MapFilters:
+    unit: str | None = None
+    category: str | None = None
+    bbox: tuple[float, float, float, float] | None = None
+
+
+@dataclass(frozen=True)
+class CaseOnMap:
+    case: OpenCase
+    state: ClockState
+    next_due: MilestoneClock | None
+
+
+@dataclass(frozen=True)
+class OpenCases:
+    """The open cases a user may see, judged at `generated_at`; `seq` is the event log's last
+    seq read before the cases, so every change not in them has a greater seq."""
+
+    seq: int
+    generated_at: datetime
+    cases: list[CaseOnMap]
+
+
+def open_cases(ctx: Context, user: User, f: MapFilters) -> OpenCases:
+    """Every open case (any status but closed) in the user's scope, for a map, in one read.
+
+    The log's last seq is read *before* the cases: a change committed after that read has a
+    greater seq (seqs become visible in commit order), so a live page that applies only the
+    events past `seq` misses nothing, and one already in the cases is applied again harmlessly.
+    The state is judged after the read, with the clock's `now`, by `dispatch.board`.
+    """
+    query = _scoped(user, IncidentQuery(status=OPEN_STATUSES, unit=f.unit, category=f.category,
+                                        bbox=f.bbox))
+    with reader(ctx) as uow:
+        seq = uow.events.last_seq()
+        cases = uow.incidents.open_cases(query)
+    now = ctx.clock()
+    policies = ctx.settings.policies
+    out = []
+    for case in cases:
+        clocks = case.clocks()
+        out.append(CaseOnMap(case, clock_state(case.status, clocks, now,
+                                               policies.for_category(case.category)),
+                             next_due(clocks)))
+    return OpenCases(seq=seq, generated_at=now, cases=out)
 
 
 def get_incident(ctx: Context, user: User, incident_id: str) -> tuple[Incident, list[Event]]:

@@ -64,14 +64,14 @@ def report_incident(ctx: Context, reporter: User, report: NewReport,
 
         place = ctx.locator.locate(uow, location.x, location.y)
         units = ctx.routing.responsible_units(uow, place.code, report.category, lead)
-        policy = ctx.settings.policies.for_category(report.category)
+        policy = ctx.settings.policy(report.category, green_channel)
         due = deadlines(now, policy)
         incident = Incident(
             category=report.category, description=report.description, location=location,
             location_accuracy_m=report.accuracy_m, reported_crs=report.crs,
             reporter_id=reporter.id, site_id=report.site_id, green_channel=green_channel,
             territory_code=place.code, territory_name=place.name,
-            boundary_set_id=place.boundary_set_id, received_at=now,
+            boundary_set_id=place.boundary_set_id, received_at=now, lead_unit=lead,
             arrival_due=due.arrival, restore_due=due.restore, resolve_due=due.resolve,
             id=incident_id)
         incident.record(EventType.REPORTED, now, reporter.id, category=report.category,

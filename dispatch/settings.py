@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
-from dispatch.clock import Policies
+from dispatch.clock import Policies, Policy
 from dispatch.device_time import DeviceTimeWindow
 
 
@@ -32,17 +32,40 @@ class Settings:
     on_duty_window: timedelta = timedelta(minutes=30)
     # How far ahead of, and behind, the server's clock a device's time is believed.
     device_time: DeviceTimeWindow = field(default_factory=DeviceTimeWindow)
+    # Green-channel cases (major projects, 绿色通道) run on their own, tighter clocks.
+    green_channel_policies: Policies = field(default_factory=lambda: Policies.from_seconds(
+        {"default": {"arrival": 20 * 60}}))
+    # The supervision cycle: the reporter's time to answer the follow-up, the latest an
+    # extension may reach past the original deadline, command's time to answer a complaint.
+    feedback_wait: timedelta = timedelta(days=3)
+    max_extension: timedelta = timedelta(days=30)
+    complaint_reply: timedelta = timedelta(hours=24)
+    # The assessment: below this many cases a unit's rates are marked `too_few_cases`, and the
+    # longest period one request may cover.
+    stats_min_cases: int = 5
+    stats_max_span: timedelta = timedelta(days=366)
+
+    def policy(self, category: str, green_channel: bool = False) -> Policy:
+        """The clocks of a case: its category's, or the green channel's for a major project."""
+        chosen = self.green_channel_policies if green_channel else self.policies
+        return chosen.for_category(category)
 
     def time_scaled(self, divisor: float) -> Settings:
         """The rule's clocks run `divisor` times faster: for a simulated day (`python -m server
         simulate`), where 30 minutes to arrive become 30 s at 60. Scaled: every deadline and
-        warning, the offer timeout and the on-duty window (durations of the field's world).
-        Not scaled: device-time windows, retention, tokens (durations of real devices and
-        accounts). A divisor below 1 would lengthen deadlines and is refused."""
+        warning (the green channel's too), the offer timeout, the on-duty window, the supervision
+        cycle's waits (feedback, complaint reply, the longest extension): durations of the
+        field's world. Not scaled: device-time windows, retention, tokens, the assessment's
+        longest period (durations of real devices, accounts and reports). A divisor below 1
+        would lengthen deadlines and is refused."""
         if not (math.isfinite(divisor) and divisor >= 1):
             raise ValueError(f"the time scale must be a number of at least 1, not {divisor}")
         if divisor == 1:
             return self
         return replace(self, policies=self.policies.scaled(divisor),
+                       green_channel_policies=self.green_channel_policies.scaled(divisor),
                        offer_timeout=self.offer_timeout / divisor,
-                       on_duty_window=self.on_duty_window / divisor)
+                       on_duty_window=self.on_duty_window / divisor,
+                       feedback_wait=self.feedback_wait / divisor,
+                       max_extension=self.max_extension / divisor,
+                       complaint_reply=self.complaint_reply / divisor)

@@ -1,15 +1,25 @@
-"""What the person who reported a case does after it is solved: send it back (reopen).
+"""The supervision cycle's use cases (DOMAIN: 3.2, 6.2, 7.3, 7.4): what the reporter, a unit's
+dispatcher and command do with a case once it is worked — feedback and return for redo,
+extensions with reasons, complaints and their replies, central assignment.
 
-No route calls this yet (the supervision issue adds it, with the complaint flows); it is here so
-that the clocks' rounds are exercised end to end: new deadlines, new timers, new accountability.
+As for the field actions, a case the caller may not see answers 404 before any role check, so
+its existence does not leak.
+
+Each runs in one transaction: the rule (`dispatch.followup`), its event, and the timers of any new
+clock are written together, so a refused request writes nothing and a new clock cannot be lost.
 """
 
 from __future__ import annotations
 
-from dispatch.access import require_role, visible
+from datetime import datetime
+
+from dispatch import timers
+from dispatch.access import acting_unit, require_role, visible
 from dispatch.context import Context, commit_and_publish
 from dispatch.deadlines import plan_timers
-from dispatch.model import Incident, Role, User
+from dispatch import followup
+from dispatch.model import Complaint, Incident, Role, User
+from dispatch.ports import UnitOfWork
 
 
 def reopen(ctx: Context, user: User, incident_id: str, note: str = "") -> Incident:
@@ -19,8 +29,81 @@ def reopen(ctx: Context, user: User, incident_id: str, note: str = "") -> Incide
     require_role(user, Role.REPORTER)
     with ctx.uow() as uow:
         incident = visible(user, uow.incidents.get(incident_id, for_update=True), incident_id)
-        incident.reopen(ctx.clock(), ctx.settings.policies.for_category(incident.category),
+        incident.reopen(ctx.clock(), ctx.settings.policy(incident.category,
+                                                         incident.green_channel),
                         user.id, note)
         commit_and_publish(ctx, uow)
     plan_timers(ctx, incident)
     return incident
+
+
+def _clocks_of_the_round(ctx: Context, uow: UnitOfWork, incident: Incident) -> list[timers.Timer]:
+    """The timers of the case's current deadlines, stored in this transaction (those already
+    stored are kept once): a moved deadline's clocks cannot be lost between two commits."""
+    planned = timers.plan(incident, ctx.settings.policy(incident.category,
+                                                        incident.green_channel), None)
+    incident.timers_planned_at = ctx.clock()
+    uow.timers.add_all(planned)
+    return planned
+
+
+def give_feedback(ctx: Context, user: User, incident_id: str, satisfied: bool, rating: int,
+                  comment: str = "") -> Incident:
+    """The reporter's verdict: satisfied closes the case; not satisfied reopens it for redo with
+    new resolve deadlines for every unit (and a reopening counted against them)."""
+    with ctx.uow() as uow:
+        incident = visible(user, uow.incidents.get(incident_id, for_update=True), incident_id)
+        require_role(user, Role.REPORTER)
+        followup.give_feedback(incident, user, ctx.clock(), satisfied, rating, comment,
+                               ctx.settings.policy(incident.category, incident.green_channel))
+        planned = [] if satisfied else _clocks_of_the_round(ctx, uow, incident)
+        commit_and_publish(ctx, uow, timers=planned)
+        return incident
+
+
+def extend(ctx: Context, user: User, incident_id: str, until: datetime, reason: str
+           ) -> Incident:
+    """A responsible unit's dispatcher moves the resolve deadline, with a reason."""
+    with ctx.uow() as uow:
+        incident = visible(user, uow.incidents.get(incident_id, for_update=True), incident_id)
+        unit = acting_unit(user, incident, Role.DISPATCHER)
+        followup.extend(incident, unit, user.id, ctx.clock(), until, reason,
+                        ctx.settings.max_extension)
+        planned = _clocks_of_the_round(ctx, uow, incident)
+        commit_and_publish(ctx, uow, timers=planned)
+        return incident
+
+
+def complain(ctx: Context, user: User, incident_id: str, text: str) -> tuple[Incident, Complaint]:
+    with ctx.uow() as uow:
+        incident = visible(user, uow.incidents.get(incident_id, for_update=True), incident_id)
+        require_role(user, Role.REPORTER)
+        complaint, timer = followup.complain(incident, user, ctx.clock(), text,
+                                             ctx.settings.complaint_reply)
+        uow.timers.add_all([timer])
+        commit_and_publish(ctx, uow, timers=[timer])
+        return incident, complaint
+
+
+def reply_to_complaint(ctx: Context, user: User, incident_id: str, number: int, text: str
+                       ) -> tuple[Incident, Complaint]:
+    with ctx.uow() as uow:
+        incident = visible(user, uow.incidents.get(incident_id, for_update=True), incident_id)
+        require_role(user, Role.COMMANDER)
+        now = ctx.clock()
+        complaint = followup.reply(incident, number, user, now, text)
+        uow.accountability.mark_met(incident.id, [followup.COMMAND_DESK],
+                                    followup.COMPLAINT_REPLY, now)
+        commit_and_publish(ctx, uow)
+        return incident, complaint
+
+
+def assign_centrally(ctx: Context, user: User, incident_id: str, unit: str, person_id: str,
+                     due: datetime) -> Incident:
+    with ctx.uow() as uow:
+        incident = visible(user, uow.incidents.get(incident_id, for_update=True), incident_id)
+        require_role(user, Role.COMMANDER)
+        followup.assign_centrally(incident, unit, uow.users.get(person_id), due, user,
+                                  ctx.clock())
+        commit_and_publish(ctx, uow)
+        return incident

@@ -29,6 +29,10 @@ class TimerKind(StrEnum):
     DEADLINE_NEAR = "deadline_near"
     OVERDUE = "overdue"
     OFFER = "offer"
+    # The supervision cycle's clocks (dispatch/followup.py): a solved case waiting for the
+    # reporter's answer, and a complaint waiting for command's reply (`attempt` = its number).
+    FEEDBACK = "feedback"
+    COMPLAINT = "complaint"
 
 
 @dataclass
@@ -119,6 +123,10 @@ def fire(timer: Timer, incident: Incident, now: datetime, rank: Ranking,
     the event only if the record was new, so a notice can never be doubled.
     """
     unit = timer.unit_code
+    if timer.kind == TimerKind.FEEDBACK:
+        return _feedback_unanswered(timer, incident, now)
+    if timer.kind == TimerKind.COMPLAINT:
+        return _complaint_unanswered(timer, incident, now)
     if timer.kind == TimerKind.OFFER:
         a = incident.assignment(unit)
         if a is None or a.accepted_at or a.arrived_at or incident.status in (
@@ -149,7 +157,32 @@ def fire(timer: Timer, incident: Incident, now: datetime, rank: Ranking,
     return Fired("overdue", record=record)
 
 
+def _feedback_unanswered(timer: Timer, incident: Incident, now: datetime) -> Fired:
+    """No answer by the deadline: the case closes as "no feedback", once (a later answer, a
+    reopening or an earlier firing left the case otherwise: nothing to do)."""
+    if incident.status != Status.RESOLVED or incident.feedback_due != timer.deadline:
+        return Fired("stale")
+    incident.close(now, None, "no_feedback")
+    return Fired("closed")
+
+
+def _complaint_unanswered(timer: Timer, incident: Incident, now: datetime) -> Fired:
+    complaint = incident.complaint(timer.attempt)
+    if complaint is None or complaint.replied_at is not None:
+        return Fired("met")
+    if not is_overdue(complaint.replied_at, complaint.reply_due, now):
+        return Fired("early", retry_at=first_late_instant(complaint.reply_due))
+    return Fired("overdue", record=OverdueRecord(incident.id, timer.unit_code, timer.milestone,
+                                                 complaint.reply_due, now, round=timer.round))
+
+
 def announce_overdue(incident: Incident, record: OverdueRecord) -> None:
+    if record.milestone == "complaint_reply":  # command's own clock: command hears of it
+        number = next((c.number for c in incident.complaints if c.reply_due == record.due_at), 0)
+        incident.record(EventType.COMPLAINT_OVERDUE, record.recorded_at, None, complaint=number,
+                        due=iso_utc(record.due_at),
+                        late_by_s=(record.recorded_at - record.due_at).total_seconds())
+        return
     incident.record(EventType.OVERDUE, record.recorded_at, None, unit=record.unit_code,
                     milestone=record.milestone, due=iso_utc(record.due_at),
                     late_by_s=(record.recorded_at - record.due_at).total_seconds())

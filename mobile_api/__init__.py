@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from mobile_api import auth, incidents, meta, officers, sites, units
+    from mobile_api import auth, incidents, map, meta, officers, sites, stats, supervision, units
 
-    for module in (auth, incidents, officers, sites, units, meta):
+    for module in (auth, incidents, supervision, map, officers, sites, units, stats, meta):
         app.register_blueprint(module.bp, url_prefix="/api/v1")

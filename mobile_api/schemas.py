@@ -9,7 +9,7 @@ base, so a new field or model gets them without remembering to.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -18,7 +18,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainValidator,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -165,18 +167,107 @@ class IncidentListQuery(Strict):
     @field_validator("status", "bbox", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
+        return _split_commas(value)
 
     @field_validator("bbox")
     @classmethod
     def _bbox_in_range(cls, value: tuple[float, float, float, float] | None) -> Any:
-        if value is not None:
-            min_lon, min_lat, max_lon, max_lat = value
-            if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
-                raise ValueError("minLon,minLat,maxLon,maxLat out of range or min above max")
+        return _bbox_in_range(value)
+
+
+def _split_commas(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _bbox_in_range(value: tuple[float, float, float, float] | None) -> Any:
+    if value is not None:
+        min_lon, min_lat, max_lon, max_lat = value
+        if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+            raise ValueError("minLon,minLat,maxLon,maxLat out of range or min above max")
+    return value
+
+
+class MapQuery(Strict):
+    """The map's filters, read and checked as the list's are."""
+
+    unit: Annotated[str, Field(max_length=64)] | None = None
+    category: Category | None = None
+    bbox: tuple[FiniteFloat, FiniteFloat, FiniteFloat, FiniteFloat] | None = Field(
+        None, description="minLon,minLat,maxLon,maxLat in WGS-84")
+
+    @field_validator("bbox", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        return _split_commas(value)
+
+    @field_validator("bbox")
+    @classmethod
+    def _bbox_in_range(cls, value: tuple[float, float, float, float] | None) -> Any:
+        return _bbox_in_range(value)
+
+
+class FeedbackRequest(Strict):
+    satisfied: Annotated[bool, Field(strict=True)]
+    rating: Annotated[int, Field(strict=True, ge=1, le=5)]
+    comment: Annotated[str, Field(max_length=2000)] = ""
+
+
+class ExtendRequest(Strict):
+    reason: Annotated[str, Field(min_length=1, max_length=2000,
+                                 description="told to the reporter at once")]
+    until: InDateTime
+
+
+class ComplaintRequest(Strict):
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class ComplaintReplyRequest(Strict):
+    reply: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class AssignRequest(Strict):
+    unit: Annotated[str, Field(min_length=1, max_length=64)]
+    person: Annotated[str, Field(min_length=1, max_length=64,
+                                 description="the user id of an officer or dispatcher of the unit")]
+    due: InDateTime
+
+
+def _date_or_instant(value: Any) -> date | datetime:
+    """A day (YYYY-MM-DD, read in China Standard Time by the assessment) or an instant with an
+    offset; one type, so a refusal names the field alone and says what is expected."""
+    expected = "a date YYYY-MM-DD or an ISO 8601 datetime with an offset"
+    if isinstance(value, datetime | date):
         return value
+    if not isinstance(value, str):
+        raise ValueError(expected)
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value)
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(expected) from None
+    if instant.tzinfo is None:
+        raise ValueError("a datetime needs an offset (e.g. +08:00 or Z)")
+    return _utc(instant)
+
+
+DateOrInstant = Annotated[date | datetime, PlainValidator(_date_or_instant),
+                          WithJsonSchema({"type": "string", "anyOf": [
+                              {"format": "date"}, {"format": "date-time"}]})]
+
+
+class StatsQuery(Strict):
+    from_: DateOrInstant | None = Field(
+        None, alias="from", description="a date (China Standard Time) or a datetime with offset; "
+        "default: the first day of the current month")
+    to: DateOrInstant | None = Field(
+        None, description="a date (its whole day included) or a datetime (excluded); default: "
+        "the end of the current month")
+    format: Literal["json", "csv", "xlsx"] | None = Field(
+        None, description="default json; csv also by `Accept: text/csv`")
 
 
 # -- responses -----------------------------------------------------------------------------------
@@ -195,6 +286,7 @@ class UnitOut(UnitRef):
 
 
 class IncidentUnitOut(UnitOut):
+    lead: bool = False  # the green channel's lead department
     accepted_at: datetime | None
     arrived_at: datetime | None
     arrival_due: datetime
@@ -237,6 +329,40 @@ class PhotoOut(BaseModel):
     url: str
 
 
+class CentralAssignmentOut(BaseModel):
+    unit: str
+    person: str
+    due: datetime
+    assigned_by: str | None
+    assigned_at: datetime | None
+
+
+class ExtensionOut(BaseModel):
+    count: int
+    reason: str | None
+    original_deadline: datetime
+    deadline: datetime
+
+
+class FeedbackOut(BaseModel):
+    requested_due: datetime | None
+    at: datetime | None
+    satisfied: bool | None
+    rating: int | None
+    comment: str | None
+
+
+class ComplaintOut(BaseModel):
+    id: int
+    incident_id: str
+    text: str
+    filed_at: datetime
+    reply_due: datetime
+    reply: str | None
+    replied_at: datetime | None
+    replied_on_time: bool | None
+
+
 class IncidentOut(BaseModel):
     id: str
     category: Category
@@ -253,7 +379,57 @@ class IncidentOut(BaseModel):
     milestones: Milestones
     overdue: list[OverdueOut]
     photos: list[PhotoOut]
+    central_assignment: CentralAssignmentOut | None = None
+    extension: ExtensionOut | None = None
+    feedback: FeedbackOut | None = None
+    closed_reason: str | None = None
+    complaints: list[ComplaintOut] = Field(default_factory=list)
     timeline: list[TimelineEntry] | None = None
+
+
+class UnitStatsOut(BaseModel):
+    """One unit's figures (dispatch/assessment.py defines each; the CSV and XLSX columns)."""
+
+    rank: int
+    unit: str
+    name: str
+    kind: str
+    cases: int
+    too_few_cases: bool
+    score: float | None
+    response_rate: float | None
+    completion_rate: float | None
+    resolution_rate: float | None
+    satisfaction_rate: float | None
+    arrivals_decided: int
+    arrivals_on_time: int
+    arrival_median_s: float | None
+    arrival_p90_s: float | None
+    restores_decided: int
+    restores_on_time: int
+    restore_rate: float | None
+    restore_median_s: float | None
+    restore_p90_s: float | None
+    resolutions_decided: int
+    resolutions_on_time: int
+    resolve_median_s: float | None
+    resolve_p90_s: float | None
+    closed: int
+    closed_resolved: int
+    overdue_records: int
+    reopenings: int
+    extensions: int
+    complaints: int
+    centrally_assigned: int
+    feedback_answered: int
+    feedback_satisfied: int
+    mean_rating: float | None
+
+
+class StatsOut(BaseModel):
+    period: dict[str, datetime]
+    min_cases: int
+    units: list[UnitStatsOut]
 
 
 class IncidentPage(BaseModel):
@@ -335,3 +511,56 @@ class Readiness(BaseModel):
 
 class PositionsArray(RootModel[Annotated[list[PositionFix], Field(min_length=1, max_length=500)]]):
     """The bare-array form of a positions batch, for the document (the view wraps it)."""
+
+
+# -- the map of open cases -----------------------------------------------------------------------
+class NextDue(BaseModel):
+    at: datetime
+    milestone: Literal["arrival", "restore", "resolve"]
+    unit: str | None = Field(description="the unit that must arrive; null for restore and "
+                                         "resolve, which the case's units answer for together")
+
+
+class MapUnit(BaseModel):
+    code: str
+    kind: UnitKind
+    accepted: bool
+    arrived_at: datetime | None
+    arrival_due: datetime
+    restore_due: datetime
+    resolve_due: datetime
+
+
+class MapCaseProperties(BaseModel):
+    category: Category
+    status: Status
+    territory: str = Field(description="the territory's code")
+    received_at: datetime
+    green_channel: bool
+    reopened: bool = Field(description="sent back by its reporter at least once")
+    deadlines: Deadlines
+    units: list[MapUnit]
+    next_due: NextDue | None = Field(description="the earliest unmet deadline")
+    state: Literal["on_time", "near", "overdue", "restored", "resolved"]
+
+
+class PointGeometry(BaseModel):
+    type: Literal["Point"]
+    coordinates: Position
+
+
+class MapFeature(BaseModel):
+    type: Literal["Feature"]
+    id: str
+    geometry: PointGeometry
+    properties: MapCaseProperties
+
+
+class MapCollection(BaseModel):
+    """The open cases as a GeoJSON FeatureCollection (RFC 7946, WGS-84, [lon, lat] to 6
+    decimals); `seq` is the event log's last seq before the read: apply only later events."""
+
+    type: Literal["FeatureCollection"]
+    features: list[MapFeature]
+    seq: int
+    generated_at: datetime

@@ -9,7 +9,9 @@ from typing import Any
 from flask import url_for
 
 from dispatch.clock import on_time
-from dispatch.model import Category, Event, Incident, Site, Status, UnitKind
+from dispatch.model import Category, Complaint, Event, Incident, Site, Status, UnitKind
+from dispatch.queries import CaseOnMap, OpenCases
+from dispatch.utc import iso_utc
 from mobile_api import schemas as s
 
 
@@ -28,7 +30,8 @@ def incident(inc: Incident, now: datetime, events: Sequence[Event] | None = None
         territory=s.UnitRef(code=inc.territory_code, name=inc.territory_name),
         boundary_set_id=inc.boundary_set_id,
         units=[s.IncidentUnitOut(
-            code=a.unit_code, name=a.unit_name, kind=UnitKind(a.kind), accepted_at=a.accepted_at,
+            code=a.unit_code, name=a.unit_name, kind=UnitKind(a.kind),
+            lead=a.unit_code == inc.lead_unit, accepted_at=a.accepted_at,
             arrived_at=a.arrived_at, arrival_due=a.arrival_due,
             arrival_on_time=on_time(a.arrived_at, a.arrival_due),
             arrival_distance_m=a.arrival_distance_m) for a in inc.assignments],
@@ -45,6 +48,19 @@ def incident(inc: Incident, now: datetime, events: Sequence[Event] | None = None
         photos=[s.PhotoOut(id=p.id, content_type=p.content_type, size=p.size,
                            url=url_for("incidents.photo", incident_id=inc.id, photo_id=p.id))
                 for p in inc.photos],
+        central_assignment=None if inc.central_unit is None else s.CentralAssignmentOut(
+            unit=inc.central_unit, person=inc.central_person or "",
+            due=inc.central_due or inc.received_at, assigned_by=inc.central_by,
+            assigned_at=inc.central_at),
+        extension=None if not inc.extensions else s.ExtensionOut(
+            count=inc.extensions, reason=inc.extension_reason,
+            original_deadline=inc.resolve_due_original or inc.resolve_due,
+            deadline=inc.resolve_due),
+        feedback=None if inc.feedback_due is None and inc.feedback_at is None else s.FeedbackOut(
+            requested_due=inc.feedback_due, at=inc.feedback_at, satisfied=inc.feedback_satisfied,
+            rating=inc.feedback_rating, comment=inc.feedback_comment),
+        closed_reason=inc.closed_reason,
+        complaints=[complaint_model(c) for c in inc.complaints],
         timeline=None if events is None else [
             s.TimelineEntry(seq=e.seq or 0, at=e.at, type=e.type, actor=e.actor_id, data=e.data)
             for e in events],
@@ -55,9 +71,58 @@ def incident(inc: Incident, now: datetime, events: Sequence[Event] | None = None
     return data
 
 
+def complaint_model(c: Complaint) -> s.ComplaintOut:
+    return s.ComplaintOut(id=c.number, incident_id=c.incident_id, text=c.text,
+                          filed_at=c.filed_at, reply_due=c.reply_due, reply=c.reply,
+                          replied_at=c.replied_at,
+                          replied_on_time=on_time(c.replied_at, c.reply_due))
+
+
+def complaint(c: Complaint) -> dict[str, Any]:
+    return complaint_model(c).model_dump(mode="json")
+
+
 def site(x: Site) -> dict[str, Any]:
     return s.SiteOut(id=x.id, name=x.name, owner_id=x.owner_id,
                      location=s.LatLon(lat=x.location.y, lon=x.location.x), address=x.address,
                      green_channel=x.green_channel, lead_department=x.lead_department,
                      created_at=x.created_at or datetime.min).model_dump(mode="json")
 
+
+
+def open_cases(view: OpenCases) -> dict[str, Any]:
+    """The map's GeoJSON (`schemas.MapCollection`), built as plain dicts and strings.
+
+    Why not through the response models like `incident`: the map carries thousands of cases in
+    one answer, and a model per case would cost more than the database read. The tests check
+    this output against `schemas.MapCollection`, so the document cannot drift from it.
+    """
+    return {"type": "FeatureCollection", "features": [_feature(c) for c in view.cases],
+            "seq": view.seq, "generated_at": iso_utc(view.generated_at)}
+
+
+def _feature(item: CaseOnMap) -> dict[str, Any]:
+    case = item.case
+    arrival, restore, resolve = (iso_utc(case.arrival_due), iso_utc(case.restore_due),
+                                 iso_utc(case.resolve_due))
+    nxt = item.next_due
+    return {
+        "type": "Feature", "id": case.id,
+        "geometry": {"type": "Point", "coordinates": [round(case.lon, 6), round(case.lat, 6)]},
+        "properties": {
+            "category": case.category, "status": case.status, "territory": case.territory_code,
+            "received_at": iso_utc(case.received_at), "green_channel": case.green_channel,
+            "reopened": case.round > 0,
+            "deadlines": {"arrival": arrival, "restore": restore, "resolve": resolve},
+            "units": [{
+                "code": u.code, "kind": u.kind, "accepted": u.accepted_at is not None,
+                "arrived_at": None if u.arrived_at is None else iso_utc(u.arrived_at),
+                # Every unit is given the case's arrival deadline at dispatch: reuse its text.
+                "arrival_due": arrival if u.arrival_due == case.arrival_due
+                else iso_utc(u.arrival_due),
+                "restore_due": restore, "resolve_due": resolve} for u in case.units],
+            "next_due": None if nxt is None else {
+                "at": iso_utc(nxt.due), "milestone": str(nxt.milestone), "unit": nxt.unit_code},
+            "state": str(item.state),
+        },
+    }

@@ -61,6 +61,12 @@ def settings(cfg: Mapping[str, Any], instance: Path) -> Settings:
         device_time=DeviceTimeWindow(
             ahead=timedelta(seconds=float(cfg["DEVICE_TIME_AHEAD_SECONDS"])),
             max_age=timedelta(seconds=float(cfg["POSITION_MAX_AGE_SECONDS"]))),
+        green_channel_policies=Policies.from_seconds(cfg["GREEN_CHANNEL_DEADLINES"]),
+        feedback_wait=timedelta(seconds=float(cfg["FEEDBACK_WAIT"])),
+        max_extension=timedelta(seconds=float(cfg["MAX_EXTENSION"])),
+        complaint_reply=timedelta(seconds=float(cfg["COMPLAINT_REPLY"])),
+        stats_min_cases=int(cfg["STATS_MIN_CASES"]),
+        stats_max_span=timedelta(days=float(cfg["STATS_MAX_DAYS"])),
     )
     scale = float(cfg["TIME_SCALE"])
     try:

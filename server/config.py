@@ -25,6 +25,13 @@ DEFAULTS: dict[str, Any] = {
     "DEADLINES": {},               # {"default"|category: {"arrival": seconds, ...}}
     "TIME_SCALE": 1.0,             # the rule's clocks run this many times faster (simulate)
     "GREEN_CHANNEL_LEAD": "development_reform",
+    # Green-channel cases' clocks, like DEADLINES (seconds; the default is 20 min to arrive).
+    "GREEN_CHANNEL_DEADLINES": {"default": {"arrival": 1200}},
+    "FEEDBACK_WAIT": 3 * 86400.0,      # seconds the reporter has to answer the follow-up
+    "MAX_EXTENSION": 30 * 86400.0,     # seconds an extension may reach past the original deadline
+    "COMPLAINT_REPLY": 86400.0,        # seconds command has to answer a complaint
+    "STATS_MIN_CASES": 5,              # fewer cases: a unit's rates are marked too_few_cases
+    "STATS_MAX_DAYS": 366,             # the longest period of one assessment request
     "PASSWORD_HASH_METHOD": "argon2id",  # or argon2id:TIME:MEMORY_KIB:LANES, or werkzeug's
     "PASSWORD_HASH_THREADS": 2,    # hashes at once per web process, off its event loop
     "SIGNIN_LIMIT_ENABLED": True,

@@ -113,6 +113,7 @@ def _reset(app) -> None:  # type: ignore[no-untyped-def]
     shutil.rmtree(ctx.settings.photo_dir, ignore_errors=True)
     with ctx.engine.begin() as conn:
         for table in (t.event_audience, t.events, t.timers, t.overdue_records, t.photos,
+                      t.complaints,
                       t.incident_units, t.incidents,
                       t.idempotency_keys, t.officer_positions, t.officer_last_positions, t.sites):
             conn.execute(delete(table))

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.storage.orm import start_mappers
+from dispatch.storage.supervision_mapping import map_complaints
 
 
 def strict_json(value: Any) -> str:
@@ -73,6 +74,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def make_session_factory(engine: Engine, read_only: bool = False) -> sessionmaker[Session]:
     """`read_only`: each statement on its own, without BEGIN and ROLLBACK round trips."""
     start_mappers()
+    map_complaints()
     if read_only:
         engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     return sessionmaker(bind=engine, expire_on_commit=False)

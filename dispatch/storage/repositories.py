@@ -15,10 +15,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from dispatch import model
+from dispatch.board import CaseUnit, OpenCase
 from dispatch.clock import late
 from dispatch.ports import BoundarySet, IdempotencyClaim, TerritoryRow
-from dispatch.ports import IncidentQuery
+from dispatch.ports import CaseFacts, IncidentQuery
 from dispatch.storage import tables as t
+from dispatch.storage.types import UTCDateTime
 
 
 class Units:
@@ -186,6 +188,35 @@ class Incidents:
         return list(self.s.scalars(q))
 
     def search(self, query: IncidentQuery) -> tuple[list[model.Incident], int]:
+        where = self._where(query)
+        total = self.s.scalar(select(func.count()).select_from(t.incidents).where(where)) or 0
+        q = (select(model.Incident).where(where)
+             .order_by(t.incidents.c.received_at.desc(), t.incidents.c.id)
+             .limit(query.limit).offset(query.offset))
+        return list(self.s.scalars(q)), int(total)
+
+    def open_cases(self, query: IncidentQuery) -> list[OpenCase]:
+        """Two Core SELECTs, whatever the number of cases: the cases, then the units of the
+        same cases (the filter as a subquery). No ORM objects: at thousands of rows the
+        per-object work would cost more than the database."""
+        where = self._where(query)
+        inc, iu = t.incidents.c, t.incident_units.c
+        cases = self.s.execute(
+            select(inc.id, inc.category, inc.status, inc.territory_code, inc.lon, inc.lat,
+                   inc.received_at, inc.green_channel, inc.round, inc.arrival_due,
+                   inc.restore_due, inc.resolve_due, inc.restored_at, inc.resolved_at)
+            .where(where).order_by(inc.received_at.desc(), inc.id)).all()
+        units: dict[str, list[CaseUnit]] = {}
+        rows = self.s.execute(
+            select(iu.incident_id, iu.unit_code, iu.kind, iu.accepted_at, iu.arrived_at,
+                   iu.arrival_due)
+            .where(iu.incident_id.in_(select(inc.id).where(where)))
+            .order_by(iu.incident_id, iu.kind.desc(), iu.unit_code))
+        for incident_id, *unit in rows:
+            units.setdefault(incident_id, []).append(CaseUnit._make(unit))
+        return [OpenCase._make((*row, tuple(units.get(row[0], ())))) for row in cases]
+
+    def _where(self, query: IncidentQuery) -> Any:
         conds = []
         iu = t.incident_units
         if query.reporter_id is not None:
@@ -206,12 +237,40 @@ class Incidents:
             conds.append(self._in_bbox(query.bbox))
         if query.overdue_at is not None:
             conds.append(self._overdue(query.overdue_at))
-        where = and_(true(), *conds)
-        total = self.s.scalar(select(func.count()).select_from(t.incidents).where(where)) or 0
-        q = (select(model.Incident).where(where)
-             .order_by(t.incidents.c.received_at.desc(), t.incidents.c.id)
-             .limit(query.limit).offset(query.offset))
-        return list(self.s.scalars(q)), int(total)
+        return and_(true(), *conds)
+
+    def facts_between(self, start: datetime, end: datetime, unit: str | None = None
+                      ) -> list[CaseFacts]:
+        """One query: each case of the period joined to its units, with its complaints counted
+        (the fields of `dispatch.assessment.facts_of`, column for column)."""
+        inc, iu, c = t.incidents.c, t.incident_units.c, t.complaints.c
+        filed = (select(c.incident_id, func.count().label("n")).group_by(c.incident_id)
+                 .subquery())
+        q = (select(inc.id, iu.unit_code, inc.received_at, iu.arrival_due, iu.arrived_at,
+                    inc.restore_due, inc.restored_at,
+                    func.coalesce(inc.resolve_due_original, inc.resolve_due, type_=UTCDateTime),
+                    inc.resolved_at, inc.status, inc.closed_reason, inc.round, inc.extensions,
+                    func.coalesce(filed.c.n, 0), inc.central_unit, inc.feedback_at,
+                    inc.feedback_satisfied, inc.feedback_rating)
+             .join_from(t.incidents, t.incident_units, iu.incident_id == inc.id)
+             .outerjoin(filed, filed.c.incident_id == inc.id)
+             .where(inc.received_at >= start, inc.received_at < end)
+             .order_by(inc.received_at, inc.id, iu.unit_code))
+        if unit is not None:
+            q = q.where(iu.unit_code == unit)
+        # Positional, in `CaseFacts`' field order: a month of rows without a mapping each.
+        return [CaseFacts(*cast(tuple[Any, ...], row)) for row in self.s.execute(q)]
+
+    def overdue_between(self, start: datetime, end: datetime, unit: str | None = None
+                        ) -> dict[str, int]:
+        inc, rec = t.incidents.c, t.overdue_records.c
+        q = (select(rec.unit_code, func.count())
+             .join_from(t.overdue_records, t.incidents, rec.incident_id == inc.id)
+             .where(inc.received_at >= start, inc.received_at < end)
+             .group_by(rec.unit_code))
+        if unit is not None:
+            q = q.where(rec.unit_code == unit)
+        return {code: int(n) for code, n in self.s.execute(q)}
 
     @staticmethod
     def _overdue(now: datetime) -> Any:
@@ -230,12 +289,16 @@ class Incidents:
         )
 
     def _in_bbox(self, bbox: tuple[float, float, float, float]) -> Any:
+        """Edges included, on both databases, from the plain copies of the coordinates; PostGIS
+        first narrows with its GiST index (`&&`, the boxes' overlap). `ST_Intersects` alone
+        missed a case lying exactly on a degenerate box (a point, or a line)."""
         min_lon, min_lat, max_lon, max_lat = bbox
+        exact = and_(t.incidents.c.lon.between(min_lon, max_lon),
+                     t.incidents.c.lat.between(min_lat, max_lat))
         if self.s.get_bind().dialect.name == "postgresql":
             envelope = func.ST_MakeEnvelope(min_lon, min_lat, max_lon, max_lat, 4326)
-            return func.ST_Intersects(t.incidents.c.location, envelope)
-        return and_(t.incidents.c.lon.between(min_lon, max_lon),
-                    t.incidents.c.lat.between(min_lat, max_lat))
+            return and_(t.incidents.c.location.op("&&")(envelope), exact)
+        return exact
 
 
 class Idempotency:

@@ -122,6 +122,22 @@ incidents = Table(
     # The clocks' round: 0 from the report, +1 at each reopening (when it is `reopened_at`).
     Column("round", Integer, nullable=False, default=0, server_default="0"),
     Column("reopened_at", UTCDateTime, nullable=True),
+    # The supervision cycle (migration 0008): see `dispatch.model.Incident`.
+    Column("lead_unit", CODE, nullable=True),
+    Column("resolve_due_original", UTCDateTime, nullable=True),
+    Column("extensions", Integer, nullable=False, default=0, server_default="0"),
+    Column("extension_reason", Text, nullable=True),
+    Column("feedback_due", UTCDateTime, nullable=True),
+    Column("feedback_at", UTCDateTime, nullable=True),
+    Column("feedback_satisfied", Boolean, nullable=True),
+    Column("feedback_rating", Integer, nullable=True),
+    Column("feedback_comment", Text, nullable=True),
+    Column("closed_reason", String(20), nullable=True),
+    Column("central_unit", CODE, nullable=True),
+    Column("central_person", ID, nullable=True),
+    Column("central_due", UTCDateTime, nullable=True),
+    Column("central_by", ID, nullable=True),
+    Column("central_at", UTCDateTime, nullable=True),
 )
 Index("ix_incidents_unplanned", incidents.c.received_at,
       postgresql_where=incidents.c.timers_planned_at.is_(None),
@@ -142,6 +158,22 @@ incident_units = Table(
     Column("arrival_location", GeometryColumn("POINT"), nullable=True),
     Column("arrival_distance_m", Float, nullable=True),
     Column("arrival_device_time", UTCDateTime, nullable=True),
+)
+
+# A reporter's complaints about its case, each with command's reply deadline (migration 0008).
+complaints = Table(
+    "complaints", metadata,
+    Column("id", ID, primary_key=True),
+    Column("incident_id", ID, ForeignKey("incidents.id"), nullable=False, index=True),
+    Column("number", Integer, nullable=False),
+    Column("author_id", ID, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("filed_at", UTCDateTime, nullable=False),
+    Column("reply_due", UTCDateTime, nullable=False),
+    Column("reply", Text, nullable=True),
+    Column("replied_at", UTCDateTime, nullable=True),
+    Column("replied_by", ID, nullable=True),
+    UniqueConstraint("incident_id", "number", name="uq_complaints_number"),
 )
 
 photos = Table(

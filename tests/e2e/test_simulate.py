@@ -1,6 +1,7 @@
 """`python -m server simulate` for one accelerated hour against the production shape (gunicorn on
 PostGIS, Redis, an RQ worker and the scheduler, deadlines scaled 120 times), and its summary held
-against what the server itself says of the same cases."""
+against what the server itself says of the same cases: the incidents, their timelines and the
+units' assessment."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import signal
 import subprocess
 import time
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import requests
@@ -17,6 +18,7 @@ import requests
 from tests.e2e.procs import PY, ROOT, Live, auth, free_port, wait_for
 
 SPEED = "120"
+CST = timezone(timedelta(hours=8))
 
 
 def _all_incidents(base: str, headers: dict[str, str]) -> list[dict[str, Any]]:
@@ -120,7 +122,32 @@ def test_an_accelerated_hour_ends_with_a_summary_the_server_agrees_with(stack, t
         if f["overdue_notices"]}
     _officers_drove_to_their_sites(watcher.heard("officer.position"), incidents)
     watcher.disconnect()
+    _agrees_with_the_assessment(base, commander, summary)
     assert "Traceback" not in run.stderr, run.stderr
+
+
+def _agrees_with_the_assessment(base: str, headers: dict[str, str],
+                                summary: dict[str, Any]) -> None:
+    """`GET /api/v1/stats/units` counts what the summary counts, unit by unit."""
+    today = datetime.now(CST).date()
+    r = requests.get(f"{base}/api/v1/stats/units", headers=headers, timeout=10,
+                     params={"from": str(today - timedelta(days=1)), "to": str(today)})
+    assert r.status_code == 200, r.text
+    rows = {row["unit"]: row for row in r.json()["units"] if row["cases"]}
+    assert set(rows) == set(summary["units"])
+    for code, mine in summary["units"].items():
+        row = rows[code]
+        decided = {m: mine[m]["on_time"] + mine[m]["late"] + mine[m]["overdue"]
+                   for m in ("arrival", "restore", "resolve")}
+        assert (row["cases"], row["arrivals_decided"], row["arrivals_on_time"],
+                row["restores_decided"], row["restores_on_time"],
+                row["resolutions_decided"], row["resolutions_on_time"],
+                row["overdue_records"]) == (
+            mine["cases"], decided["arrival"], mine["arrival"]["on_time"],
+            decided["restore"], mine["restore"]["on_time"],
+            decided["resolve"], mine["resolve"]["on_time"], mine["overdue_notices"]), code
+        if mine["arrival"]["rate"] is not None:
+            assert row["response_rate"] == round(mine["arrival"]["rate"], 4), code
 
 
 def _officers_drove_to_their_sites(fixes: list[dict[str, Any]],

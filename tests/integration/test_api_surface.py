@@ -70,7 +70,8 @@ def test_dispatcher_may_resolve_but_not_check_in(client, login, clock):
     timeline = client.get(f"/api/v1/incidents/{inc['id']}",
                           headers=login("demo-commander")).get_json()["timeline"]
     assert [e["type"] for e in timeline] == ["reported", "dispatched", "offered", "offered",
-                                             "accepted", "arrived", "restored", "resolved"]
+                                             "accepted", "arrived", "restored", "resolved",
+                                             "feedback_requested"]
     assert timeline[5]["data"]["on_time"] is True
     r = client.post(f"/api/v1/incidents/{inc['id']}/check-in", headers=officer,
                     json={"location": location(lon, lat)})

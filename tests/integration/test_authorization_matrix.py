@@ -18,6 +18,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
@@ -94,6 +95,9 @@ MATRIX: dict[str, tuple[int | str, ...]] = {
     "list":           (401, 401, 401, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, SEE),
     # Filtering on the case's unit, category and status never widens what a caller may see.
     "list_filtered":  (401, 401, 401, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, SEE),
+    # The map of open cases is scoped like the list, filters included.
+    "map":            (401, 401, 401, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, SEE),
+    "map_filtered":   (401, 401, 401, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, SEE),
     "show":           (401, 401, 401, 200, 404, 200, 404, 200, 404, 200, 404, 200, 404, 200, 200),
     # A case that does not exist answers exactly like one the caller may not see.
     "show_missing":   (401, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
@@ -108,6 +112,15 @@ MATRIX: dict[str, tuple[int | str, ...]] = {
     # Officer-only (API.md): dispatchers' 403 here needs the contract branch (h/contract) merged.
     "restore":        (401, 401, 401, 403, 404, 200, 404, 200, 404, 403, 404, 403, 404, 403, 403),
     "resolve":        (401, 401, 401, 403, 404, 200, 404, 200, 404, 200, 404, 200, 404, 403, 403),
+    # The supervision cycle: the reporter answers the follow-up and complains; a responsible
+    # unit's dispatcher extends; command replies to complaints and assigns centrally.
+    "feedback":       (401, 401, 401, 200, 404, 403, 404, 403, 404, 403, 404, 403, 404, 403, 403),
+    "extend":         (401, 401, 401, 403, 404, 403, 404, 403, 404, 200, 404, 200, 404, 403, 403),
+    "complain":       (401, 401, 401, 201, 404, 403, 404, 403, 404, 403, 404, 403, 404, 403, 403),
+    "reply":          (401, 401, 401, 403, 404, 403, 404, 403, 404, 403, 404, 403, 404, 200, 403),
+    "assign":         (401, 401, 401, 403, 404, 403, 404, 403, 404, 403, 404, 403, 404, 200, 403),
+    # The assessment: a dispatcher its own unit, command every unit.
+    "stats":          (401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 200, 200, 200, 200, 403),
     # Any officer sends its own positions, whatever the unit.
     "positions":      (401, 401, 401, 403, 403, 202, 202, 202, 202, 403, 403, 403, 403, 403, 403),
     # A site owned by demo-reporter: the owner or an administrator registers it.
@@ -300,6 +313,17 @@ def list_filtered(env: Env, subject: str) -> Call:
                 listed=inc["id"])
 
 
+def map_call(env: Env, subject: str) -> Call:
+    return Call("GET", "/api/v1/map/incidents", listed=_case(env)["id"])
+
+
+def map_filtered(env: Env, subject: str) -> Call:
+    inc = _case(env)
+    lon, lat = seat()
+    return Call("GET", f"/api/v1/map/incidents?unit={ZHICHENG}&category=power_cut"
+                f"&bbox={lon - 0.01},{lat - 0.01},{lon + 0.01},{lat + 0.01}", listed=inc["id"])
+
+
 def show(env: Env, subject: str) -> Call:
     return Call("GET", f"/api/v1/incidents/{_case(env)['id']}")
 
@@ -338,6 +362,51 @@ def restore(env: Env, subject: str) -> Call:
 def resolve(env: Env, subject: str) -> Call:
     return Call("POST", f"/api/v1/incidents/{_restored(env)['id']}/resolve",
                 json={"note": "线路换新"}, effect=_status("resolved"), writes=True)
+
+
+def _resolved(env: Env) -> dict[str, Any]:
+    inc = _restored(env)
+    env.post("officer_town", f"/api/v1/incidents/{inc['id']}/resolve", json={"note": "好了"})
+    return inc
+
+
+def feedback(env: Env, subject: str) -> Call:
+    return Call("POST", f"/api/v1/incidents/{_resolved(env)['id']}/feedback",
+                json={"satisfied": True, "rating": 5}, effect=_status("closed"), writes=True)
+
+
+def extend(env: Env, subject: str) -> Call:
+    inc = _case(env)
+    until = (env.clock.now + timedelta(days=10)).isoformat()
+    return Call("POST", f"/api/v1/incidents/{inc['id']}/extend",
+                json={"reason": "等待设备", "until": until},
+                effect=lambda body: body["extension"]["count"] == 1, writes=True)
+
+
+def complain(env: Env, subject: str) -> Call:
+    return Call("POST", f"/api/v1/incidents/{_case(env)['id']}/complaints",
+                json={"text": "太慢"}, effect=lambda body: body["id"] == 1, writes=True)
+
+
+def reply(env: Env, subject: str) -> Call:
+    inc = _case(env)
+    env.post("reporter", f"/api/v1/incidents/{inc['id']}/complaints", json={"text": "太慢"})
+    return Call("POST", f"/api/v1/incidents/{inc['id']}/complaints/1/reply",
+                json={"reply": "已督办"}, effect=lambda body: body["replied_on_time"] is True,
+                writes=True)
+
+
+def assign(env: Env, subject: str) -> Call:
+    inc = _case(env)
+    due = (env.clock.now + timedelta(days=1)).isoformat()
+    return Call("POST", f"/api/v1/incidents/{inc['id']}/assign",
+                json={"unit": ZHICHENG, "person": env.user_id("officer_town"), "due": due},
+                effect=lambda body: body["central_assignment"]["unit"] == ZHICHENG, writes=True)
+
+
+def stats(env: Env, subject: str) -> Call:
+    _case(env)
+    return Call("GET", "/api/v1/stats/units", effect=lambda body: len(body["units"]) >= 1)
 
 
 def positions(env: Env, subject: str) -> Call:
@@ -383,6 +452,8 @@ SCENARIOS: dict[str, Route] = {
     "report_same_key": Route("POST", "/api/v1/incidents", report_same_key),
     "list": Route("GET", "/api/v1/incidents", list_call),
     "list_filtered": Route("GET", "/api/v1/incidents", list_filtered),
+    "map": Route("GET", "/api/v1/map/incidents", map_call),
+    "map_filtered": Route("GET", "/api/v1/map/incidents", map_filtered),
     "show": Route("GET", INCIDENT, show),
     "show_missing": Route("GET", INCIDENT, show_missing),
     "photo": Route("GET", f"{INCIDENT}/photos/<photo_id>", photo),
@@ -391,6 +462,12 @@ SCENARIOS: dict[str, Route] = {
     "check_in": Route("POST", f"{INCIDENT}/check-in", check_in),
     "restore": Route("POST", f"{INCIDENT}/restore", restore),
     "resolve": Route("POST", f"{INCIDENT}/resolve", resolve),
+    "feedback": Route("POST", f"{INCIDENT}/feedback", feedback),
+    "extend": Route("POST", f"{INCIDENT}/extend", extend),
+    "complain": Route("POST", f"{INCIDENT}/complaints", complain),
+    "reply": Route("POST", f"{INCIDENT}/complaints/<number>/reply", reply),
+    "assign": Route("POST", f"{INCIDENT}/assign", assign),
+    "stats": Route("GET", "/api/v1/stats/units", stats),
     "positions": Route("POST", "/api/v1/officers/me/positions", positions),
     "site_create": Route("POST", "/api/v1/sites", site_create),
     "site_green": Route("POST", "/api/v1/sites", site_green),
@@ -451,7 +528,8 @@ def test_cell(env: Env, scenario: str, subject: str, expected: int | str) -> Non
     body = r.get_json(silent=True)
     got: int | str = r.status_code
     if call.listed is not None and r.status_code == 200:
-        got = SEE if call.listed in [item["id"] for item in body["items"]] else HID
+        items = body["features"] if "features" in body else body["items"]
+        got = SEE if call.listed in [item["id"] for item in items] else HID
     assert got == expected, f"{scenario} as {subject}: expected {expected}, got {got}: {body}"
     if r.status_code >= 400:
         assert r.mimetype == "application/problem+json", r.mimetype

@@ -36,11 +36,19 @@ DECLARED = {
     ("post", INCIDENT + "/check-in"): {200, 403, 404, 409} | WITH_BODY | PROTECTED,
     ("post", INCIDENT + "/restore"): {200, 403, 404, 409} | WITH_BODY | PROTECTED,
     ("post", INCIDENT + "/resolve"): {200, 403, 404, 409} | WITH_BODY | PROTECTED,
+    ("post", INCIDENT + "/feedback"): {200, 403, 404, 409} | WITH_BODY | PROTECTED,
+    ("post", INCIDENT + "/extend"): {200, 403, 404, 409} | WITH_BODY | PROTECTED,
+    ("post", INCIDENT + "/complaints"): {201, 403, 404} | WITH_BODY | PROTECTED,
+    ("post", INCIDENT + "/complaints/{number}/reply"): {200, 403, 404, 409} | WITH_BODY
+    | PROTECTED,
+    ("post", INCIDENT + "/assign"): {200, 403, 404, 409} | WITH_BODY | PROTECTED,
+    ("get", "/api/v1/stats/units"): {200, 403} | PROTECTED,
     ("post", "/api/v1/officers/me/positions"): {202, 403} | WITH_BODY | PROTECTED,
     ("get", "/api/v1/sites"): {200, 403} | PROTECTED,
     ("post", "/api/v1/sites"): {201, 403} | WITH_BODY | PROTECTED,
     ("get", "/api/v1/units"): {200} | PROTECTED,
     ("get", "/api/v1/units/boundaries"): {200} | PROTECTED,
+    ("get", "/api/v1/map/incidents"): {200} | PROTECTED,
     ("get", "/api/v1/openapi.json"): {200} | EDGE,
     ("get", "/healthz"): {200} | EDGE,
     ("get", "/readyz"): {200, 503} | EDGE,
@@ -192,6 +200,10 @@ def test_every_answer_of_a_case_s_life_matches_the_document(spec, client, login)
     check(client.get("/api/v1/sites", headers=officer), 403)
     check(client.get("/api/v1/units", headers=officer), 200)
     check(client.get("/api/v1/units/boundaries", headers=officer), 200)
+    for who in (reporter, officer, dispatcher, commander, admin):
+        check(client.get("/api/v1/map/incidents", headers=who), 200)
+    check(client.get("/api/v1/map/incidents", headers=commander,
+                     query_string={"bbox": "1,2,3"}), 422)
     check(client.get("/healthz"), 200)
     check(client.get("/readyz"), 200)
     check(client.get("/api/v1/openapi.json"), 200)

@@ -28,6 +28,7 @@ from shapely.geometry import Point, box
 from shapely.geometry.base import BaseGeometry
 
 from dispatch import ports
+from dispatch.board import CaseUnit, OpenCase
 from dispatch.clock import Clock
 from dispatch.context import Context
 from dispatch.locator import TerritoryLocator
@@ -272,6 +273,36 @@ class FakeIncidents(_Repo):
         found.sort(key=lambda i: i.id)
         found.sort(key=lambda i: i.received_at, reverse=True)
         return found[query.offset:query.offset + query.limit], len(found)
+
+    def open_cases(self, query: IncidentQuery) -> list[OpenCase]:
+        found = [i for i in self.w.incidents.values() if _matches(i, query)]
+        found.sort(key=lambda i: i.id)
+        found.sort(key=lambda i: i.received_at, reverse=True)
+        return [OpenCase(
+            i.id, i.category, str(i.status), i.territory_code, i.location.x, i.location.y,
+            i.received_at, i.green_channel, i.round, i.arrival_due, i.restore_due, i.resolve_due,
+            i.restored_at, i.resolved_at,
+            tuple(CaseUnit(a.unit_code, a.kind, a.accepted_at, a.arrived_at, a.arrival_due)
+                  for a in i.assignments)) for i in found]
+
+    def _between(self, start: datetime, end: datetime) -> list[Incident]:
+        found = [i for i in self.w.incidents.values() if start <= i.received_at < end]
+        return sorted(found, key=lambda i: (i.received_at, i.id))
+
+    def facts_between(self, start: datetime, end: datetime, unit: str | None = None
+                      ) -> list[ports.CaseFacts]:
+        from dispatch.assessment import facts_of  # the definition the SQL follows
+        return [f for i in self._between(start, end) for f in facts_of(i)
+                if unit is None or f.unit_code == unit]
+
+    def overdue_between(self, start: datetime, end: datetime, unit: str | None = None
+                        ) -> dict[str, int]:
+        ids = {i.id for i in self._between(start, end)}
+        out: dict[str, int] = {}
+        for r in self.w.overdue:
+            if r.incident_id in ids and (unit is None or r.unit_code == unit):
+                out[r.unit_code] = out.get(r.unit_code, 0) + 1
+        return out
 
 
 def _matches(i: Incident, q: IncidentQuery) -> bool:

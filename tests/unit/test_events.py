@@ -29,6 +29,14 @@ TABLE: dict[str, tuple[list[str], str]] = {
     "deadline_near": (["unit:power_supply"], "incident.deadline_near"),
     "overdue": (["unit:power_supply", "dispatch:power_supply", "command"],
                 "incident.overdue"),
+    "feedback_requested": (["user:r", "command"], "feedback.requested"),
+    "feedback_given": (EVERYONE, "incident.updated"),
+    "closed": (EVERYONE, "incident.updated"),
+    "extended": (EVERYONE, "incident.updated"),
+    "complained": (["user:r", "command"], "complaint.filed"),
+    "complaint_replied": (["user:r", "command"], "incident.updated"),
+    "complaint_overdue": (["command"], "complaint.overdue"),
+    "centrally_assigned": (EVERYONE, "incident.updated"),
 }
 
 

@@ -120,6 +120,7 @@ def test_the_snapshot_of_a_new_case_names_every_field_the_clients_read() -> None
         "location": {"lat": 35.02, "lon": 112.61},
         "territory": {"code": "t", "name": "Territory T"},
         "green_channel": False,
+        "central_assignment": None,
         "received_at": "2026-11-27T02:00:00Z",
         "deadlines": {"arrival": "2026-11-27T02:30:00Z", "restore": "2026-11-27T03:00:00Z",
                       "resolve": "2026-12-04T02:00:00Z"},
@@ -130,7 +131,7 @@ def test_the_snapshot_of_a_new_case_names_every_field_the_clients_read() -> None
 
 def test_the_snapshot_of_a_worked_case_shows_its_units_and_milestones_in_utc() -> None:
     inc = _dispatched()
-    inc.green_channel = True
+    inc.green_channel, inc.lead_unit = True, "water_supply"
     inc.accept("power_supply", "p", (T0 + timedelta(minutes=3)).astimezone(BEIJING))
     inc.arrive("t", "o", (T0 + timedelta(minutes=5)).astimezone(BEIJING), SITE, 3.0, None)
     inc.restore("o", (T0 + timedelta(minutes=20)).astimezone(BEIJING), "ok")
@@ -145,11 +146,12 @@ def test_the_snapshot_of_a_worked_case_shows_its_units_and_milestones_in_utc() -
     assert snap["units"] == [
         {"code": "t", "name": "Territory T", "kind": "territory",
          "accepted_at": "2026-11-27T02:05:00Z", "arrived_at": "2026-11-27T02:05:00Z",
-         "arrival_due": arrival},
+         "arrival_due": arrival, "lead": False},
         {"code": "power_supply", "name": "Power", "kind": "department",
-         "accepted_at": "2026-11-27T02:03:00Z", "arrived_at": None, "arrival_due": arrival},
+         "accepted_at": "2026-11-27T02:03:00Z", "arrived_at": None, "arrival_due": arrival,
+         "lead": False},
         {"code": "water_supply", "name": "Water", "kind": "department",
-         "accepted_at": None, "arrived_at": None, "arrival_due": arrival},
+         "accepted_at": None, "arrived_at": None, "arrival_due": arrival, "lead": True},
     ]
 
 

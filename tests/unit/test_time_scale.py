@@ -28,6 +28,11 @@ def test_sixty_times_faster_divides_every_clock_of_the_field() -> None:
     assert (water.arrival, water.restore) == (timedelta(seconds=30), timedelta(seconds=120))
     assert fast.offer_timeout == timedelta(seconds=5)
     assert fast.on_duty_window == timedelta(seconds=30)
+    # The green channel's tighter clocks and the supervision cycle's waits too.
+    assert fast.green_channel_policies.default.arrival == timedelta(seconds=20)
+    assert fast.policy("power_cut", green_channel=True).restore == timedelta(seconds=60)
+    assert (fast.feedback_wait, fast.complaint_reply, fast.max_extension) == (
+        timedelta(days=3) / 60, timedelta(hours=24) / 60, timedelta(days=30) / 60)
 
 
 def test_the_clocks_of_devices_and_accounts_stay_real() -> None:
@@ -35,6 +40,7 @@ def test_the_clocks_of_devices_and_accounts_stay_real() -> None:
     fast = base.time_scaled(60)
     assert fast.device_time == base.device_time
     assert fast.position_retention_days == base.position_retention_days
+    assert fast.stats_max_span == base.stats_max_span
     assert (fast.checkin_radius_m, fast.checkin_accuracy_cap_m) == (
         base.checkin_radius_m, base.checkin_accuracy_cap_m)
 
