@@ -61,6 +61,10 @@ class Policy:
             Milestone.RESOLVE: self.resolve_warning,
         }[milestone]
 
+    def scaled(self, divisor: float) -> Policy:
+        """Every allowance and warning divided by `divisor` (see `Settings.time_scaled`)."""
+        return Policy(**{name: value / divisor for name, value in self.__dict__.items()})
+
 
 @dataclass(frozen=True)
 class Policies:
@@ -71,6 +75,10 @@ class Policies:
 
     def for_category(self, category: str) -> Policy:
         return self.by_category.get(category, self.default)
+
+    def scaled(self, divisor: float) -> Policies:
+        return Policies(default=self.default.scaled(divisor),
+                        by_category={cat: p.scaled(divisor) for cat, p in self.by_category.items()})
 
     @classmethod
     def from_seconds(cls, spec: Mapping[str, Mapping[str, float]]) -> Policies:

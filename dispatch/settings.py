@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -48,3 +49,23 @@ class Settings:
         """The clocks of a case: its category's, or the green channel's for a major project."""
         chosen = self.green_channel_policies if green_channel else self.policies
         return chosen.for_category(category)
+
+    def time_scaled(self, divisor: float) -> Settings:
+        """The rule's clocks run `divisor` times faster: for a simulated day (`python -m server
+        simulate`), where 30 minutes to arrive become 30 s at 60. Scaled: every deadline and
+        warning (the green channel's too), the offer timeout, the on-duty window, the supervision
+        cycle's waits (feedback, complaint reply, the longest extension): durations of the
+        field's world. Not scaled: device-time windows, retention, tokens, the assessment's
+        longest period (durations of real devices, accounts and reports). A divisor below 1
+        would lengthen deadlines and is refused."""
+        if not (math.isfinite(divisor) and divisor >= 1):
+            raise ValueError(f"the time scale must be a number of at least 1, not {divisor}")
+        if divisor == 1:
+            return self
+        return replace(self, policies=self.policies.scaled(divisor),
+                       green_channel_policies=self.green_channel_policies.scaled(divisor),
+                       offer_timeout=self.offer_timeout / divisor,
+                       on_duty_window=self.on_duty_window / divisor,
+                       feedback_wait=self.feedback_wait / divisor,
+                       max_extension=self.max_extension / divisor,
+                       complaint_reply=self.complaint_reply / divisor)

@@ -14,6 +14,7 @@ frozen Context (nothing attaches hooks to it later).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import timedelta
 from enum import StrEnum
@@ -30,6 +31,8 @@ from dispatch.storage.uow import SqlUnitOfWork
 from server import config as cfgmod
 from server import passwords, realtime
 
+log = logging.getLogger(__name__)
+
 
 class Process(StrEnum):
     WEB = "web"
@@ -43,7 +46,7 @@ def database_url(cfg: Mapping[str, Any], instance: Path) -> str:
 
 
 def settings(cfg: Mapping[str, Any], instance: Path) -> Settings:
-    return Settings(
+    base = Settings(
         policies=Policies.from_seconds(cfg["DEADLINES"]),
         checkin_radius_m=float(cfg["CHECKIN_RADIUS_M"]),
         checkin_accuracy_cap_m=float(cfg["CHECKIN_ACCURACY_CAP_M"]),
@@ -65,6 +68,15 @@ def settings(cfg: Mapping[str, Any], instance: Path) -> Settings:
         stats_min_cases=int(cfg["STATS_MIN_CASES"]),
         stats_max_span=timedelta(days=float(cfg["STATS_MAX_DAYS"])),
     )
+    scale = float(cfg["TIME_SCALE"])
+    try:
+        scaled = base.time_scaled(scale)
+    except ValueError as exc:
+        raise ValueError(f"DISPATCH_TIME_SCALE: {exc}") from None
+    if scaled is not base:
+        log.warning("DISPATCH_TIME_SCALE=%g: every deadline is %g times shorter (a simulation, "
+                    "not the 311 rule)", scale, scale)
+    return scaled
 
 
 def bootstrap(cfg: Mapping[str, Any], instance: Path, process: Process = Process.CLI,

@@ -21,6 +21,7 @@ from dispatch.storage import migrate
 from mobile_api.context import dispatch_context, install, of
 from server import config as cfgmod
 from server.bootstrap import Process, bootstrap
+from server.simulate.cli import simulate_command
 
 
 def create_cli_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -199,4 +200,5 @@ def main() -> None:
     """`python -m server <command>`: the commands above, and `shell` (with the app's context)."""
     group = FlaskGroup(create_app=create_cli_app, add_default_commands=False)
     group.add_command(shell_command)
+    group.add_command(simulate_command)
     group(prog_name="python -m server")

@@ -23,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "PHOTO_MAX_BYTES": 10 * 1024 * 1024,
     "PHOTO_MAX_COUNT": 5,
     "DEADLINES": {},               # {"default"|category: {"arrival": seconds, ...}}
+    "TIME_SCALE": 1.0,             # the rule's clocks run this many times faster (simulate)
     "GREEN_CHANNEL_LEAD": "development_reform",
     # Green-channel cases' clocks, like DEADLINES (seconds; the default is 20 min to arrive).
     "GREEN_CHANNEL_DEADLINES": {"default": {"arrival": 1200}},
