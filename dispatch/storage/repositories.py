@@ -18,6 +18,7 @@ from dispatch import model
 from dispatch.clock import late
 from dispatch.ports import BoundarySet, IdempotencyClaim, TerritoryRow
 from dispatch.ports import IncidentQuery
+from dispatch.storage import event_log
 from dispatch.storage import tables as t
 
 
@@ -156,15 +157,14 @@ class Incidents:
 
     def add(self, incident: model.Incident) -> None:
         self.s.add(incident)
+        event_log.track(self.s, incident)
 
     def get(self, incident_id: str, for_update: bool = False) -> model.Incident | None:
         """`for_update`: lock the case until commit, so changes to one case happen one after the
         other, each seeing what the one before committed (two accepts: one `accepted`).
 
-        Without autoflush: the events of a case changed earlier in this transaction would be
-        numbered now, locking the event log's counter row before this case's row. Another
-        transaction holding this case would then wait for the counter at its commit, and each
-        would wait for the other. Cases first, the counter at commit: one lock order.
+        Cases first, the event log's counter only at commit (`event_log`): one lock order, so
+        two transactions cannot deadlock on a case and the counter.
         """
         q = select(model.Incident).where(t.incidents.c.id == incident_id)
         if not for_update:
