@@ -102,7 +102,7 @@ async def post(http: aiohttp.ClientSession, base: str, token: str, lat: list[flo
                 ids.append(json.loads(body)["id"])
             elif r.status == 503 and "Retry-After" not in r.headers:
                 key = "503-without-Retry-After"
-    except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+    except (TimeoutError, aiohttp.ClientError) as exc:
         key = type(exc).__name__
     lat.append(time.monotonic() - t0)
     codes[key] = codes.get(key, 0) + 1
