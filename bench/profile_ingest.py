@@ -167,7 +167,8 @@ def main() -> int:
         spy = None
         if args.py_spy:
             spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record",
-                                    "-p", str(pid), "-o", args.py_spy, "-d",
+                                    "-p", str(pid), "-o", args.py_spy, "-f",
+                                    "raw" if args.py_spy.endswith(".txt") else "flamegraph", "-d",
                                     str(int(args.seconds)), "--nonblocking"])
         cpu0, t0 = cpu_seconds(pid), time.monotonic()
         if args.rate:

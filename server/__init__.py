@@ -21,7 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from mobile_api import jsonio
     from mobile_api.context import install
     from server import config as cfgmod
-    from server import health, http_policy, intake, live, problems, throttle
+    from server import admission, health, http_policy, intake, live, problems, throttle
     from server.bootstrap import Process, bootstrap
     from server.cli import register_cli
     from server.extensions import socketio
@@ -39,6 +39,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     install(app, bootstrap(cfg, instance, Process.WEB, socketio))
 
     problems.register(app)
+    # First of the request hooks: a request past capacity is refused before any other work.
+    admission.install(app, int(cfg["ADMISSION_LIMIT"]), float(cfg["ADMISSION_WAIT_SECONDS"]))
     intake.register(app)
     app.register_blueprint(health.bp)
     mobile_api.register(app)

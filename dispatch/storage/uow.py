@@ -48,8 +48,12 @@ class SqlUnitOfWork:
         counter row is held only for those statements and the COMMIT (see `event_log`).
         """
         self.session.flush()
-        written = event_log.write_pending(self.session)
-        self.session.commit()
+        if not event_log.pending(self.session):
+            self.session.commit()
+            return []
+        with event_log.without_yielding(self.session):
+            written = event_log.write_pending(self.session)
+            self.session.commit()
         return written
 
     def rollback(self) -> None:
