@@ -19,7 +19,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     import mobile_api
     from mobile_api import jsonio
+    from dispatch.storage.orm import on_user_change
     from mobile_api.context import install
+    from mobile_api.user_cache import UserCache
     from server import config as cfgmod
     from server import admission, health, http_policy, intake, live, problems, throttle
     from server.bootstrap import Process, bootstrap
@@ -37,6 +39,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json = jsonio.JSONProvider(app)  # UTF-8, depth-limited in, never NaN out
 
     install(app, bootstrap(cfg, instance, Process.WEB, socketio))
+    users = app.extensions["token_users"] = UserCache(float(cfg["USER_CACHE_SECONDS"]))
+    on_user_change(users.forget)  # a revocation committed here is refused at once
 
     problems.register(app)
     # First of the request hooks: a request past capacity is refused before any other work.

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.orm import QueryContext, Session, registry, relationship
+from sqlalchemy.orm import QueryContext, Session, object_session, registry, relationship
 
 from dispatch import model, timers
 from dispatch.storage import event_log, tables
@@ -45,6 +46,7 @@ def start_mappers() -> None:
     event.listen(model.Incident, "load", _track_loaded)
     event.listen(model.Incident, "before_insert", _copy_coordinates)
     event.listen(model.User.active, "set", _revoke_on_activity_change, active_history=True)
+    event.listen(model.User.token_version, "set", _note_user_change)
     _mapped = True
 
 
@@ -54,6 +56,29 @@ def _revoke_on_activity_change(user: model.User, value: bool, old: object, _init
     working: re-enabling must not bring back the tokens of before the deactivation."""
     if isinstance(old, bool) and bool(value) != old:
         user.token_version = (user.token_version or 0) + 1
+
+
+# Called after a commit with the ids of the users whose token version changed in it (the web
+# process forgets them from its token cache); registered by the composition root.
+_user_change_listeners: list[Callable[[set[str]], None]] = []
+
+
+def on_user_change(listener: Callable[[set[str]], None]) -> None:
+    _user_change_listeners.append(listener)
+
+
+def _note_user_change(user: model.User, _value: int, _old: object, _initiator: object) -> None:
+    session = object_session(user)
+    if session is not None:
+        session.info.setdefault("users_changed", set()).add(user.id)
+
+
+@event.listens_for(Session, "after_commit")
+def _tell_user_changes(session: Session) -> None:
+    changed = session.info.pop("users_changed", None)
+    if changed:
+        for listener in _user_change_listeners:
+            listener(changed)
 
 
 def _copy_coordinates(_mapper: Any, _conn: Any, incident: model.Incident) -> None:
@@ -68,3 +93,4 @@ def _track_loaded(incident: model.Incident, context: QueryContext) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_events(session: Session) -> None:
     event_log.forget(session)
+    session.info.pop("users_changed", None)
