@@ -3,30 +3,41 @@
 
 Why: one web process serves requests that need the database with a pool of connections and
 one CPU. Measured (bench/profile_ingest.py, 200 reports/s offered to one gevent worker): without
-a bound, every report was admitted, waited on the pool and the CPU, and the process answered
-3-9 a second, most after 25 s, with pool time-outs (500s) and client time-outs, and stayed busy
-for a minute after the load stopped. With the bound, what the process can serve is served at its
-usual latency and the excess is told to come back.
+a bound, every report was admitted and waited on the pool and the CPU; the process answered a
+few a second, most after many seconds, with pool time-outs (500s) and client time-outs, and
+stayed busy long after the load stopped. With the bound, what the process can serve is served
+and the excess is told to come back.
 
 A request whose route reads the database (the OpenAPI doc's `storage` mark: exactly the routes
-that may answer 503) takes one of `ADMISSION_LIMIT` slots, waiting at most
-`ADMISSION_WAIT_SECONDS` for one. Health probes, the OpenAPI document and Socket.IO traffic are
-never refused. `ADMISSION_LIMIT = 0` turns the gate off.
+documented to answer 503) takes one of `ADMISSION_LIMIT` slots, waiting at most
+`ADMISSION_WAIT_SECONDS` for one. Health probes, the OpenAPI document, CORS preflights and
+Socket.IO traffic are never refused. `ADMISSION_LIMIT = 0` turns the gate off.
+
+It is WSGI middleware under Socket.IO's and the header policy's, so a refusal costs no Flask
+request (routing only): under a flood the refusals must not eat the CPU the admitted requests
+need. The refusal carries the header policy's headers but not CORS's: a browser on another
+origin sees a failed request, which it retries as it would a 503.
 """
 
 from __future__ import annotations
 
+import json
 import threading
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask
+from werkzeug.exceptions import HTTPException
 
-from dispatch.errors import ServiceUnavailable
+from server.problems import TYPE_BASE
 
-
-class Overloaded(ServiceUnavailable):
-    title = "Overloaded"
-    slug = "overloaded"
+StartResponse = Callable[..., Any]
+TITLE = "Overloaded"
+_BODY = json.dumps({
+    "type": TYPE_BASE + "overloaded", "title": TITLE, "status": 503,
+    "detail": "the server is at capacity; retry after Retry-After seconds"}).encode()
+_HEADERS = [("Content-Type", "application/problem+json"), ("Retry-After", "1"),
+            ("Content-Length", str(len(_BODY)))]
 
 
 class Gate:
@@ -43,32 +54,36 @@ class Gate:
         self._slots.release()
 
 
-def _needs_storage() -> bool:
-    view = current_view()
-    doc = getattr(view, "_openapi", None)
-    return bool(doc and doc.get("storage"))
+class Admission:
+    def __init__(self, app: Flask, wsgi_app: Callable[..., Any], gate: Gate) -> None:
+        self.app, self.wsgi_app, self.gate = app, wsgi_app, gate
 
+    def needs_storage(self, environ: dict[str, Any]) -> bool:
+        if environ.get("REQUEST_METHOD") == "OPTIONS":
+            return False
+        try:
+            endpoint, _ = self.app.url_map.bind_to_environ(environ).match()
+        except HTTPException:  # 404, 405: Flask answers them, without the database
+            return False
+        doc = getattr(self.app.view_functions.get(str(endpoint)), "_openapi", None)
+        return bool(doc and doc.get("storage"))
 
-def current_view() -> Any:
-    from flask import current_app
-    return current_app.view_functions.get(request.endpoint or "")
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if not self.needs_storage(environ):
+            return self.wsgi_app(environ, start_response)
+        if not self.gate.enter():
+            start_response("503 Service Unavailable", list(_HEADERS))
+            return [_BODY]
+        # Held while Flask runs the view: its database work is done when the response is made
+        # (a photo that streams from disk after that needs no connection).
+        try:
+            return self.wsgi_app(environ, start_response)
+        finally:
+            self.gate.leave()
 
 
 def install(app: Flask, limit: int, wait_seconds: float) -> None:
     if limit <= 0:
         return
-    gate = Gate(limit, wait_seconds)
-    app.extensions["admission"] = gate
-
-    @app.before_request
-    def _admit() -> None:
-        if not _needs_storage():
-            return
-        if not gate.enter():
-            raise Overloaded("the server is at capacity; retry after Retry-After seconds")
-        g.admitted = True
-
-    @app.teardown_request
-    def _release(_exc: BaseException | None) -> None:
-        if g.pop("admitted", False):
-            gate.leave()
+    gate = app.extensions["admission"] = Gate(limit, wait_seconds)
+    app.wsgi_app = Admission(app, app.wsgi_app, gate)  # type: ignore[method-assign]  # Flask's documented way to add middleware
