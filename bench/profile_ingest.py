@@ -1,6 +1,7 @@
 """Report ingest on the production shape, for profiling and before/after figures (not `make bench`).
 
     python bench/profile_ingest.py                      # 32 closed-loop clients for 20 s
+                                                        # (a 503 makes its client wait 1 s)
     python bench/profile_ingest.py --rate 200 -t 30     # open loop: 200 reports/s offered
     python bench/profile_ingest.py --py-spy out.svg     # and record the worker with py-spy
 
@@ -66,7 +67,8 @@ async def closed_loop(base: str, token: str, clients: int, seconds: float
                                      connector=aiohttp.TCPConnector(limit=0)) as http:
         async def one() -> None:
             while time.monotonic() < stop:
-                await post(http, base, token, lat, codes, ids)
+                if await post(http, base, token, lat, codes, ids) == 503:
+                    await asyncio.sleep(1.0)  # as a phone does: Retry-After
         await asyncio.gather(*(one() for _ in range(clients)))
     return lat, codes, ids
 
@@ -91,12 +93,14 @@ async def open_loop(base: str, token: str, rate: float, seconds: float
 
 
 async def post(http: aiohttp.ClientSession, base: str, token: str, lat: list[float],
-               codes: dict[str, int], ids: list[str]) -> None:
+               codes: dict[str, int], ids: list[str]) -> int:
     t0 = time.monotonic()
+    status = 0
     try:
         async with http.post(f"{base}/api/v1/incidents", json=REPORT,
                              headers={"Authorization": f"Bearer {token}"}) as r:
             body = await r.read()
+            status = r.status
             key = str(r.status)
             if r.status == 201:
                 ids.append(json.loads(body)["id"])
@@ -106,6 +110,7 @@ async def post(http: aiohttp.ClientSession, base: str, token: str, lat: list[flo
         key = type(exc).__name__
     lat.append(time.monotonic() - t0)
     codes[key] = codes.get(key, 0) + 1
+    return status
 
 
 def pct(values: list[float], p: float) -> float:

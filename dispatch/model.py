@@ -191,6 +191,8 @@ class Incident:
     reopened_at: datetime | None = None
     id: str = field(default_factory=new_id)
     assignments: list[Assignment] = field(default_factory=list)
+    # The events recorded on this object, which the unit of work writes at commit. A case read
+    # from storage starts with none: its history is read with `uow.incidents.events(id)`.
     events: list[Event] = field(default_factory=list)
     photos: list[Photo] = field(default_factory=list)
 
