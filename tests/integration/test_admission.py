@@ -6,12 +6,41 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from dispatch.storage import tables as t
 from server.admission import Gate
+from server.config import DEFAULTS
+from tests.conftest import make_test_app
 from tests.helpers import report
+
+_gated: dict[str, Any] = {}
+
+
+@pytest.fixture
+def gated(backend, app, clock, tmp_path_factory, request):  # type: ignore[no-untyped-def]
+    """An app with the production's admission defaults, on the test database of `backend`
+    (`app` is asked for so that what a test writes is removed after it, as usual)."""
+    if backend not in _gated:
+        url = request.getfixturevalue("postgis_url") if backend == "postgis" else None
+        _gated[backend] = make_test_app(
+            url, tmp_path_factory.mktemp(f"gated-{backend}"), clock,
+            ADMISSION_LIMIT=DEFAULTS["ADMISSION_LIMIT"],
+            ADMISSION_WAIT_SECONDS=DEFAULTS["ADMISSION_WAIT_SECONDS"])
+    return _gated[backend]
+
+
+@pytest.fixture
+def client(gated):  # type: ignore[no-untyped-def]
+    return gated.test_client()
+
+
+@pytest.fixture
+def ctx(gated):  # type: ignore[no-untyped-def]
+    return gated.extensions["dispatch"]
 
 
 @contextmanager
@@ -32,7 +61,8 @@ def _incidents(ctx) -> int:  # type: ignore[no-untyped-def]
         return int(conn.scalar(select(func.count()).select_from(t.incidents)))
 
 
-def test_the_last_free_slot_admits_and_none_free_is_a_clean_503(app, client, login, ctx):
+def test_the_last_free_slot_admits_and_none_free_is_a_clean_503(gated, client, login, ctx):
+    app = gated
     headers = login("demo-reporter")
     gate: Gate = app.extensions["admission"]
     assert gate.limit == app.config["ADMISSION_LIMIT"] == 10
@@ -56,7 +86,8 @@ def test_the_last_free_slot_admits_and_none_free_is_a_clean_503(app, client, log
         pass
 
 
-def test_a_request_that_fails_gives_its_slot_back(app, client, login):
+def test_a_request_that_fails_gives_its_slot_back(gated, client, login):
+    app = gated
     headers = login("demo-reporter")
     gate: Gate = app.extensions["admission"]
     for _ in range(gate.limit + 1):

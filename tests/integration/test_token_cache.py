@@ -4,6 +4,7 @@ update, as another process would) within the bound, and not a moment later."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -15,6 +16,7 @@ from dispatch.model import Role, User
 from dispatch.storage import tables as t
 from mobile_api import tokens
 from mobile_api.user_cache import UserCache
+from server.config import DEFAULTS
 
 UNITS = "/api/v1/units"
 
@@ -35,12 +37,13 @@ def member(app, ctx) -> Iterator[tuple[User, dict[str, str]]]:  # type: ignore[n
 
 @pytest.fixture
 def now(app) -> Iterator[list[float]]:  # type: ignore[no-untyped-def]
-    """The cache's clock, moved by the test."""
+    """The cache on, with the production's bound (the suite runs without it), and its clock,
+    moved by the test."""
     cache: UserCache = app.extensions["token_users"]
     moment = [1000.0]
-    cache.clock = lambda: moment[0]
+    cache.clock, cache.ttl = (lambda: moment[0]), DEFAULTS["USER_CACHE_SECONDS"]
     yield moment
-    cache.clock = __import__("time").monotonic
+    cache.clock, cache.ttl = time.monotonic, app.config["USER_CACHE_SECONDS"]
 
 
 def _revoke_by_sql(ctx, user: User) -> None:  # type: ignore[no-untyped-def]
@@ -51,7 +54,7 @@ def _revoke_by_sql(ctx, user: User) -> None:  # type: ignore[no-untyped-def]
 
 def test_a_revocation_elsewhere_is_refused_within_the_bound(app, client, ctx, member, now):
     user, headers = member
-    ttl = app.config["USER_CACHE_SECONDS"]
+    ttl = app.extensions["token_users"].ttl
     assert ttl == 5.0
     assert client.get(UNITS, headers=headers).status_code == 200  # read and kept
     _revoke_by_sql(ctx, user)
