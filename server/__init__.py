@@ -44,7 +44,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     problems.register(app)
     # First of the request hooks: a request past capacity is refused before any other work.
-    admission.install(app, int(cfg["ADMISSION_LIMIT"]), float(cfg["ADMISSION_WAIT_SECONDS"]))
+    admission.install(app, int(cfg["ADMISSION_LIMIT"]), int(cfg["ADMISSION_QUEUE"]),
+                      float(cfg["ADMISSION_WAIT_SECONDS"]))
     intake.register(app)
     app.register_blueprint(health.bp)
     mobile_api.register(app)

@@ -9,9 +9,10 @@ stayed busy long after the load stopped. With the bound, what the process can se
 and the excess is told to come back.
 
 A request whose route reads the database (the OpenAPI doc's `storage` mark: exactly the routes
-documented to answer 503) takes one of `ADMISSION_LIMIT` slots, waiting at most
-`ADMISSION_WAIT_SECONDS` for one. Health probes, the OpenAPI document, CORS preflights and
-Socket.IO traffic are never refused. `ADMISSION_LIMIT = 0` turns the gate off.
+documented to answer 503) takes one of `ADMISSION_LIMIT` slots; when none is free it may wait,
+behind at most `ADMISSION_QUEUE` others, `ADMISSION_WAIT_SECONDS` for one. Health probes, the
+OpenAPI document, CORS preflights and Socket.IO traffic are never refused. `ADMISSION_LIMIT = 0`
+turns the gate off.
 
 It is WSGI middleware under Socket.IO's and the header policy's, so a refusal costs no Flask
 request (routing only): under a flood the refusals must not eat the CPU the admitted requests
@@ -41,14 +42,31 @@ _HEADERS = [("Content-Type", "application/problem+json"), ("Retry-After", "1"),
 
 
 class Gate:
-    """A counting semaphore (gevent's, in a patched process) with a bounded wait."""
+    """`limit` slots, and at most `queue` requests waiting for one, each at most `wait_seconds`.
 
-    def __init__(self, limit: int, wait_seconds: float) -> None:
-        self.limit, self.wait_seconds = limit, wait_seconds
+    A burst (twenty identical requests at once) waits its turn; a flood finds the queue full and
+    is refused at once, so the wait of what is admitted stays about (limit + queue) / throughput.
+    The semaphore and the lock are gevent's in a patched process.
+    """
+
+    def __init__(self, limit: int, queue: int, wait_seconds: float) -> None:
+        self.limit, self.queue, self.wait_seconds = limit, queue, wait_seconds
         self._slots = threading.BoundedSemaphore(limit)
+        self._lock = threading.Lock()
+        self.waiting = 0
 
     def enter(self) -> bool:
-        return self._slots.acquire(timeout=self.wait_seconds)
+        if self._slots.acquire(blocking=False):
+            return True
+        with self._lock:
+            if self.waiting >= self.queue:
+                return False
+            self.waiting += 1
+        try:
+            return self._slots.acquire(timeout=self.wait_seconds)
+        finally:
+            with self._lock:
+                self.waiting -= 1
 
     def leave(self) -> None:
         self._slots.release()
@@ -82,8 +100,8 @@ class Admission:
             self.gate.leave()
 
 
-def install(app: Flask, limit: int, wait_seconds: float) -> None:
+def install(app: Flask, limit: int, queue: int, wait_seconds: float) -> None:
     if limit <= 0:
         return
-    gate = app.extensions["admission"] = Gate(limit, wait_seconds)
+    gate = app.extensions["admission"] = Gate(limit, queue, wait_seconds)
     app.wsgi_app = Admission(app, app.wsgi_app, gate)  # type: ignore[method-assign]  # Flask's documented way to add middleware

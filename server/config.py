@@ -50,7 +50,8 @@ DEFAULTS: dict[str, Any] = {
     "SIGN_IN_MAX_BYTES": 4 * 1024,        # a sign-in request
     "USER_CACHE_SECONDS": 5.0,     # a token's user is reused this long (revocations elsewhere)
     "ADMISSION_LIMIT": 10,         # requests using the database at once per web process (0: off)
-    "ADMISSION_WAIT_SECONDS": 0.2,  # the longest wait for a slot before a 503 with Retry-After
+    "ADMISSION_QUEUE": 20,         # requests waiting for a slot; past them a 503 at once
+    "ADMISSION_WAIT_SECONDS": 5.0,  # the longest wait for a slot before a 503 with Retry-After
 }
 
 PLAIN_ENV = ("DATABASE_URL", "REDIS_URL", "PORT")

@@ -14,11 +14,11 @@ from tests.e2e.procs import auth, free_port
 REPORT = {"category": "power_cut", "description": "overload",
           "location": {"lat": 35.0206, "lon": 112.6340}}
 OFFERED = 150
-LIMIT = 3
+LIMIT, QUEUE = 3, 5
 
 
 def test_reports_past_the_bound_are_refused_cleanly_and_every_201_is_stored(stack):
-    procs = stack(DISPATCH_ADMISSION_LIMIT=str(LIMIT), DISPATCH_ADMISSION_WAIT_SECONDS="0.05")
+    procs = stack(DISPATCH_ADMISSION_LIMIT=str(LIMIT), DISPATCH_ADMISSION_QUEUE=str(QUEUE))
     base = procs.web("web1", free_port())
     headers = auth(base, "demo-reporter")
 

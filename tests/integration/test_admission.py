@@ -4,6 +4,8 @@ OpenAPI document are never refused (see server/admission.py)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,14 +24,14 @@ _gated: dict[str, Any] = {}
 
 @pytest.fixture
 def gated(backend, app, clock, tmp_path_factory, request):  # type: ignore[no-untyped-def]
-    """An app with the production's admission defaults, on the test database of `backend`
+    """An app with the production's admission limit and no queue (a request past the limit is
+    refused at once; the queue has its own test below), on the test database of `backend`
     (`app` is asked for so that what a test writes is removed after it, as usual)."""
     if backend not in _gated:
         url = request.getfixturevalue("postgis_url") if backend == "postgis" else None
         _gated[backend] = make_test_app(
             url, tmp_path_factory.mktemp(f"gated-{backend}"), clock,
-            ADMISSION_LIMIT=DEFAULTS["ADMISSION_LIMIT"],
-            ADMISSION_WAIT_SECONDS=DEFAULTS["ADMISSION_WAIT_SECONDS"])
+            ADMISSION_LIMIT=DEFAULTS["ADMISSION_LIMIT"], ADMISSION_QUEUE=0)
     return _gated[backend]
 
 
@@ -95,3 +97,20 @@ def test_a_request_that_fails_gives_its_slot_back(gated, client, login):
         assert bad.status_code == 422
     with busy(app, gate.limit):
         pass  # every slot free: none leaked by the refusals
+
+
+def test_the_queue_holds_its_bound_and_a_waiter_gets_the_next_free_slot():
+    gate = Gate(limit=1, queue=1, wait_seconds=30)
+    assert gate.enter()  # the one slot
+    got: list[bool] = []
+    waiter = threading.Thread(target=lambda: got.append(gate.enter()))
+    waiter.start()
+    while gate.waiting < 1:  # the waiter is queued (the queue's one place)
+        time.sleep(0.001)
+    assert gate.enter() is False  # one past the queue: refused without waiting its 30 s
+    assert got == []
+    gate.leave()
+    waiter.join(10)
+    assert got == [True] and gate.waiting == 0
+    gate.leave()
+    assert gate.enter()  # free again
