@@ -9,6 +9,7 @@ watermark); the Context never changes which members it holds.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,8 @@ from dispatch.ports import UnitOfWork
 from dispatch.settings import Settings
 from dispatch.timers import Timer
 from dispatch.relay import Relay  # a web process's; typed here, built by server.bootstrap
+
+log = logging.getLogger(__name__)
 
 
 def no_publish(events: Sequence[Event]) -> None:
@@ -70,7 +73,14 @@ def commit_and_publish(ctx: Context, uow: UnitOfWork, timers: Sequence[Timer] = 
     still roll back.
     """
     events = uow.commit()
-    if events:
-        ctx.publish(events)
-    if timers:
-        ctx.schedule(list(timers))
+    # Committed: from here nothing may turn the answer into an error (a report committed and
+    # answered 500 would be sent again). Both hooks have a net: the relay tails the log, and
+    # the sweep fires due timers from the database whether RQ heard of them or not.
+    try:
+        if events:
+            ctx.publish(events)
+        if timers:
+            ctx.schedule(list(timers))
+    except Exception:  # noqa: BLE001 - logged; the nets above redo what was missed
+        log.exception("after commit: publishing or scheduling failed; the sweep and the relay's "
+                      "tail will catch up")

@@ -25,6 +25,16 @@ def _plan(ctx: Context, incident: Incident) -> list[timers.Timer]:
                        ctx.settings.offer_timeout)
 
 
+def plan_in(ctx: Context, uow: UnitOfWork, incident: Incident) -> list[timers.Timer]:
+    """Plan a new case's timers in the transaction that creates it (one transaction per report):
+    they commit with the case or not at all. Returns them, to schedule after the commit."""
+    planned = _plan(ctx, incident)
+    incident.timers_planned_at = ctx.clock()
+    uow.flush()  # the case's row first: the timers name it
+    uow.timers.add_all(planned)
+    return planned
+
+
 def plan_timers(ctx: Context, incident: Incident) -> None:
     """Store the timers of a case just reported or reopened (unless a sweep already did: the
     first to mark the round planned plans it) and schedule them."""

@@ -19,6 +19,8 @@ class DispatchError(Exception):
     status = 500
     title = "Internal error"
     slug = "internal-error"
+    # Seconds a client should wait before retrying (sent as `Retry-After`); None: not said.
+    retry_after: int | None = None
 
     def __init__(self, detail: str, errors: list[FieldError] | None = None) -> None:
         super().__init__(detail)
@@ -88,3 +90,4 @@ class ServiceUnavailable(DispatchError):
     status = 503
     title = "Service unavailable"
     slug = "service-unavailable"
+    retry_after = 1

@@ -238,6 +238,8 @@ class Incident:
     media_url: str | None = None  # from an Open311 client: text only, never fetched
     id: str = field(default_factory=new_id)
     assignments: list[Assignment] = field(default_factory=list)
+    # The events recorded on this object, which the unit of work writes at commit. A case read
+    # from storage starts with none: its history is read with `uow.incidents.events(id)`.
     events: list[Event] = field(default_factory=list)
     photos: list[Photo] = field(default_factory=list)
     complaints: list[Complaint] = field(default_factory=list)

@@ -348,5 +348,5 @@ class UnitOfWork(Protocol):
     def rollback(self) -> None: ...
 
     def flush(self) -> None:
-        """Send the pending changes (numbering new events) without committing."""
+        """Send the pending changes without committing (new events are numbered at commit)."""
         ...

@@ -1,4 +1,5 @@
-"""A report becomes a clocked case: placed, matched to its units, dispatched, in one transaction."""
+"""A report becomes a clocked case: placed, matched to its units, dispatched and its timers planned,
+in one transaction."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass, field
 from shapely.geometry import Point
 
 from dispatch import idempotency, photos
-from dispatch.deadlines import plan_timers
+from dispatch.deadlines import plan_in
 from dispatch.access import require_role
 from dispatch.clock import deadlines
 from dispatch.context import Context, commit_and_publish
@@ -90,12 +91,12 @@ def report_incident(ctx: Context, reporter: User, report: NewReport,
                 saved.append(photos.save(ctx.settings.photo_dir, incident.id, upload, now))
             incident.photos.extend(saved)
             uow.incidents.add(incident)
-            commit_and_publish(ctx, uow)
+            # The timers commit with the case: one transaction per report, and a case is never
+            # without its clocks. RQ hears of them after the commit (the sweep is its net).
+            planned = plan_in(ctx, uow, incident)
+            commit_and_publish(ctx, uow, timers=planned)
         except BaseException:
             photos.discard(ctx.settings.photo_dir, saved)
             raise
-    # After the push, so the units hear of the case first; should this process die before,
-    # the next sweep plans them (the incident is marked unplanned until then).
-    plan_timers(ctx, incident)
     return incident, True
 

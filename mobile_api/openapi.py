@@ -29,7 +29,8 @@ TITLES = {400: "malformed request", 401: "no valid token", 403: "not for your ro
           422: "validation failed: a field, or a path, query or header value that cannot be "
                "stored (NUL, a lone surrogate)",
           429: "too many attempts; retry after Retry-After seconds",
-          503: "the database or the boundaries are unavailable; retry"}
+          503: "the server is at capacity, or the database or the boundaries are unavailable; "
+               "retry after Retry-After seconds"}
 # What any request can be refused for before its view runs (server/intake.py, http_policy.py):
 # a body larger than the route's limit, an over-long URL, unstorable text in the path, query or
 # headers. Every operation declares them, so a client is never surprised by them.
@@ -169,7 +170,7 @@ def _body(meta: dict[str, Any], components: Components) -> dict[str, Any]:
 def _problem(code: int) -> dict[str, Any]:
     out: dict[str, Any] = {"description": TITLES.get(code, "error"), "content": {
         "application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}}
-    if code == 429:
+    if code in (429, 503):
         out["headers"] = {"Retry-After": {"description": "seconds to wait",
                                           "schema": {"type": "integer", "minimum": 0}}}
     return out

@@ -19,10 +19,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     import mobile_api
     from mobile_api import jsonio
+    from dispatch.storage.orm import on_user_change
     from mobile_api.context import install
+    from mobile_api.user_cache import UserCache
     from server import config as cfgmod
-    from server import (command, compression, health, http_policy, intake, live, problems,
-                        throttle)
+    from server import (admission, command, compression, health, http_policy, intake, live,
+                        problems, throttle)
     from server.bootstrap import Process, bootstrap
     from server.cli import register_cli
     from server.extensions import socketio
@@ -39,8 +41,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     compression.install(app, cfg)  # first: its hook then runs after every other one
 
     install(app, bootstrap(cfg, instance, Process.WEB, socketio))
+    users = app.extensions["token_users"] = UserCache(float(cfg["USER_CACHE_SECONDS"]))
+    on_user_change(users.forget)  # a revocation committed here is refused at once
 
     problems.register(app)
+    # First of the request hooks: a request past capacity is refused before any other work.
+    admission.install(app, int(cfg["ADMISSION_LIMIT"]), int(cfg["ADMISSION_QUEUE"]),
+                      float(cfg["ADMISSION_WAIT_SECONDS"]))
     intake.register(app)
     app.register_blueprint(health.bp)
     mobile_api.register(app)

@@ -61,6 +61,10 @@ DEFAULTS: dict[str, Any] = {
     "COMMAND_TOKEN_TTL_SECONDS": 600,  # the pages' bearer tokens, renewed from their session
     "TILE_URL": "",                # tiles under the command map ({z}/{x}/{y}); none by default
     "TILE_DATUM": "wgs84",         # the datum the tiles are drawn in: wgs84 or gcj02
+    "USER_CACHE_SECONDS": 5.0,     # a token's user is reused this long (revocations elsewhere)
+    "ADMISSION_LIMIT": 10,         # requests using the database at once per web process (0: off)
+    "ADMISSION_QUEUE": 20,         # requests waiting for a slot; past them a 503 at once
+    "ADMISSION_WAIT_SECONDS": 5.0,  # the longest wait for a slot before a 503 with Retry-After
 }
 
 PLAIN_ENV = ("DATABASE_URL", "REDIS_URL", "PORT")

@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, Response, has_request_context, json, request
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from dispatch.errors import DispatchError
@@ -27,7 +28,20 @@ def register(app: Flask) -> None:
     @app.errorhandler(DispatchError)
     def _domain(exc: DispatchError) -> Response:
         errors = [{"field": e.field, "message": e.message} for e in exc.errors]
-        return problem(exc.status, exc.title, exc.detail, exc.slug, errors)
+        out = problem(exc.status, exc.title, exc.detail, exc.slug, errors)
+        if exc.retry_after is not None:
+            out.headers["Retry-After"] = str(exc.retry_after)
+        return out
+
+    @app.errorhandler(PoolTimeout)
+    def _pool_exhausted(exc: PoolTimeout) -> Response:
+        # Every connection busy for the pool's whole time-out: overload, not a bug of this
+        # request (admission control keeps it rare); nothing was written.
+        log.warning("database pool exhausted: %s", exc)
+        out = problem(503, "Service unavailable", "the server is at capacity; retry",
+                      "service-unavailable")
+        out.headers["Retry-After"] = "1"
+        return out
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc: RequestEntityTooLarge) -> Response:

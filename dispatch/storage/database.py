@@ -39,8 +39,12 @@ def make_engine(url: str) -> Engine:
     # with their Idempotency-Key.
     # LIFO: the hot path keeps reusing warm connections. PostGIS pays ~10 ms on the first spatial
     # query of every new backend, and a FIFO pool cycles through all of them (measured in bench/).
+    # A short pool time-out: in a gevent process a request that cannot get a connection within
+    # seconds is better answered 503 (server/problems.py) than left waiting half a minute; the
+    # admission gate (server/admission.py) keeps requests within the pool, with room to spare for
+    # sockets and the background loops.
     return create_engine(url, json_serializer=strict_json, pool_size=10, max_overflow=10,
-                         pool_recycle=1800, pool_use_lifo=True)
+                         pool_timeout=5, pool_recycle=1800, pool_use_lifo=True)
 
 
 def private_sqlite_file(path: Path) -> None:

@@ -153,10 +153,12 @@ class Timers:
         the database); a timer planned twice (the same deadline, say an arrival still awaited
         when a new round is planned) is stored once, and the earlier row carries on."""
         if items:
-            self.s.execute(upsert(self.s)(t.timers).on_conflict_do_nothing(), [
+            # The rows in the statement (VALUES (...), (...)): one round trip, where a list of
+            # parameters went through psycopg2's executemany, row by row on the client.
+            self.s.execute(upsert(self.s)(t.timers).values([
                 {"incident_id": x.incident_id, "unit_code": x.unit_code, "kind": str(x.kind),
                  "milestone": str(x.milestone), "attempt": x.attempt, "deadline": x.deadline,
-                 "due_at": x.due_at, "round": x.round} for x in items])
+                 "due_at": x.due_at, "round": x.round} for x in items]).on_conflict_do_nothing())
 
     def unplanned_incidents(self, limit: int) -> list[model.Incident]:
         """Incidents whose timers were not stored yet (their process died right after commit)."""

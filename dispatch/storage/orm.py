@@ -1,14 +1,15 @@
-"""Maps the plain domain classes onto the tables, and numbers events as they are written."""
+"""Maps the plain domain classes onto the tables (events are written by `event_log`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event, insert, update
-from sqlalchemy.orm import Session, registry, relationship
+from sqlalchemy import event
+from sqlalchemy.orm import QueryContext, Session, object_session, registry, relationship
 
 from dispatch import model, timers
-from dispatch.storage import tables
+from dispatch.storage import event_log, tables
 
 mapper_registry = registry(metadata=tables.metadata)
 _mapped = False
@@ -36,14 +37,16 @@ def start_mappers() -> None:
             "assignments": relationship(
                 model.Assignment, lazy="selectin", cascade="all, delete-orphan",
                 order_by=[tables.incident_units.c.kind.desc(), tables.incident_units.c.unit_code]),
-            "events": relationship(
-                model.Event, lazy="select", cascade="all", order_by=tables.events.c.seq),
             "photos": relationship(
                 model.Photo, lazy="selectin", cascade="all, delete-orphan"),
         },
     )
+    # `Incident.events` is not mapped: a loaded case holds the events recorded since it was
+    # loaded (the history is read with `Incidents.events`), and the unit of work writes them.
+    event.listen(model.Incident, "load", _track_loaded)
     event.listen(model.Incident, "before_insert", _copy_coordinates)
     event.listen(model.User.active, "set", _revoke_on_activity_change, active_history=True)
+    event.listen(model.User.token_version, "set", _note_user_change)
     _mapped = True
 
 
@@ -55,44 +58,39 @@ def _revoke_on_activity_change(user: model.User, value: bool, old: object, _init
         user.token_version = (user.token_version or 0) + 1
 
 
+# Called after a commit with the ids of the users whose token version changed in it (the web
+# process forgets them from its token cache); registered by the composition root.
+_user_change_listeners: list[Callable[[set[str]], None]] = []
+
+
+def on_user_change(listener: Callable[[set[str]], None]) -> None:
+    _user_change_listeners.append(listener)
+
+
+def _note_user_change(user: model.User, _value: int, _old: object, _initiator: object) -> None:
+    session = object_session(user)
+    if session is not None:
+        session.info.setdefault("users_changed", set()).add(user.id)
+
+
+@event.listens_for(Session, "after_commit")
+def _tell_user_changes(session: Session) -> None:
+    changed = session.info.pop("users_changed", None)
+    if changed:
+        for listener in _user_change_listeners:
+            listener(changed)
+
+
 def _copy_coordinates(_mapper: Any, _conn: Any, incident: model.Incident) -> None:
     incident._lon, incident._lat = incident.location.x, incident.location.y  # type: ignore[attr-defined]  # mapped columns the domain class does not declare
 
 
-@event.listens_for(Session, "before_flush")
-def _number_events(session: Session, _ctx: Any, _instances: Any) -> None:
-    """Give each new event the next global seq, under the counter row's lock, and list its rooms.
-
-    The counter row stays locked until commit, so two transactions cannot interleave their seqs:
-    seqs appear to readers in the order they were committed.
-    """
-    new_events = sorted(
-        (obj for obj in session.new if isinstance(obj, model.Event) and obj.seq is None),
-        key=lambda ev: ev.ordinal)
-    if not new_events:
-        return
-    if any(ev.incident_id is None for ev in new_events):
-        raise ValueError("an incident event must name its incident")
-    last = session.connection().execute(
-        update(tables.event_counter).where(tables.event_counter.c.id == 1)
-        .values(value=tables.event_counter.c.value + len(new_events))
-        .returning(tables.event_counter.c.value)
-    ).scalar_one()
-    for seq, ev in enumerate(new_events, start=last - len(new_events) + 1):
-        ev.seq = seq
-    session.info.setdefault("events_written", []).extend(new_events)
-    session.info.setdefault("audience_rows", []).extend(
-        {"room": room, "seq": ev.seq} for ev in new_events for room in dict.fromkeys(ev.audience))
-
-
-@event.listens_for(Session, "after_flush")
-def _write_audience(session: Session, _ctx: Any) -> None:
-    rows = session.info.pop("audience_rows", None)
-    if rows:
-        session.connection().execute(insert(tables.event_audience), rows)
+def _track_loaded(incident: model.Incident, context: QueryContext) -> None:
+    incident.events = []
+    event_log.track(context.session, incident)
 
 
 @event.listens_for(Session, "after_rollback")
-def _forget_audience(session: Session) -> None:
-    session.info.pop("audience_rows", None)
-    session.info.pop("events_written", None)
+def _forget_events(session: Session) -> None:
+    event_log.forget(session)
+    session.info.pop("users_changed", None)

@@ -20,6 +20,7 @@ from dispatch.board import CaseUnit, ListedCase, ListedPhoto, ListedUnit, OpenCa
 from dispatch.clock import late
 from dispatch.ports import BoundarySet, IdempotencyClaim, TerritoryRow
 from dispatch.ports import CaseFacts, IncidentQuery, PeriodQuery
+from dispatch.storage import event_log
 from dispatch.storage import tables as t
 from dispatch.storage.types import UTCDateTime
 
@@ -168,15 +169,14 @@ class Incidents:
 
     def add(self, incident: model.Incident) -> None:
         self.s.add(incident)
+        event_log.track(self.s, incident)
 
     def get(self, incident_id: str, for_update: bool = False) -> model.Incident | None:
         """`for_update`: lock the case until commit, so changes to one case happen one after the
         other, each seeing what the one before committed (two accepts: one `accepted`).
 
-        Without autoflush: the events of a case changed earlier in this transaction would be
-        numbered now, locking the event log's counter row before this case's row. Another
-        transaction holding this case would then wait for the counter at its commit, and each
-        would wait for the other. Cases first, the counter at commit: one lock order.
+        Cases first, the event log's counter only at commit (`event_log`): one lock order, so
+        two transactions cannot deadlock on a case and the counter.
         """
         q = select(model.Incident).where(t.incidents.c.id == incident_id)
         if not for_update:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import ports
 from dispatch.model import Event
+from dispatch.storage import event_log
 from dispatch.storage import live_repositories as live
 from dispatch.storage import repositories as r
 
@@ -41,10 +42,18 @@ class SqlUnitOfWork:
         self.session.close()
 
     def commit(self) -> list[Event]:
-        """Commit; returns the events of the log this transaction wrote, in seq order."""
+        """Commit; returns the events of the log this transaction wrote, in seq order.
+
+        Everything else is flushed first; the events are numbered and written last, so the log's
+        counter row is held only for those statements and the COMMIT (see `event_log`).
+        """
         self.session.flush()
-        written: list[Event] = self.session.info.pop("events_written", [])
-        self.session.commit()
+        if not event_log.pending(self.session):
+            self.session.commit()
+            return []
+        with event_log.without_yielding(self.session):
+            written = event_log.write_pending(self.session)
+            self.session.commit()
         return written
 
     def rollback(self) -> None:

@@ -5,8 +5,8 @@ millisecond, so every boundary of every rule can be tested without a database or
 
 How faithful: a transaction works on a deep copy of the committed state and `commit()` puts a
 copy of it back, so a refused request (leaving the block without commit) writes nothing, and
-objects read through a unit of work stay readable, detached, after it. `flush()` and `commit()`
-number new events from one counter, like the storage's, and `commit()` returns them in seq order.
+objects read through a unit of work stay readable, detached, after it. `commit()` numbers new
+events from one counter, last, like the storage's, and returns them in seq order.
 The unique keys the storage relies on are kept: one idempotency claim per (user, key), one fix
 per (officer, time), one timer per (incident, unit, kind, milestone, attempt, deadline), one
 overdue record per (incident, unit, milestone, deadline), one user per username. Row locks are
@@ -532,7 +532,16 @@ class FakeUnitOfWork:
         self._work, self._written = None, []  # uncommitted changes are gone
 
     def flush(self) -> None:
-        """Number the new events of the cases (as the storage's before-flush hook does)."""
+        """Link the cases' parts to their case (the events are numbered at commit)."""
+        w = self.work
+        for incident in w.incidents.values():
+            for a in incident.assignments:
+                a.incident_id = incident.id
+            for p in incident.photos:
+                p.incident_id = incident.id
+
+    def _write_events(self) -> None:
+        """Number the new events of the cases last, as the storage does (`event_log`)."""
         w = self.work
         new = sorted((e for i in w.incidents.values() for e in i.events if e.seq is None),
                      key=lambda e: e.ordinal)
@@ -543,14 +552,10 @@ class FakeUnitOfWork:
             event.seq = w.last_seq
             w.log.append(event)
         self._written.extend(new)
-        for incident in w.incidents.values():
-            for a in incident.assignments:
-                a.incident_id = incident.id
-            for p in incident.photos:
-                p.incident_id = incident.id
 
     def commit(self) -> list[Event]:
         self.flush()
+        self._write_events()
         w = self.work
         for user in w.users.values():  # the storage revokes tokens on any change of `active`
             before = self.db.state.users.get(user.id)

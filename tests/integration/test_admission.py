@@ -1,0 +1,116 @@
+"""Admission control: past the bound of requests using the database, a request is refused at
+once with a clean 503 (problem+json, Retry-After) and writes nothing; health probes and the
+OpenAPI document are never refused (see server/admission.py)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from dispatch.storage import tables as t
+from server.admission import Gate
+from server.config import DEFAULTS
+from tests.conftest import make_test_app
+from tests.helpers import report
+
+_gated: dict[str, Any] = {}
+
+
+@pytest.fixture
+def gated(backend, app, clock, tmp_path_factory, request):  # type: ignore[no-untyped-def]
+    """An app with the production's admission limit and no queue (a request past the limit is
+    refused at once; the queue has its own test below), on the test database of `backend`
+    (`app` is asked for so that what a test writes is removed after it, as usual)."""
+    if backend not in _gated:
+        url = request.getfixturevalue("postgis_url") if backend == "postgis" else None
+        _gated[backend] = make_test_app(
+            url, tmp_path_factory.mktemp(f"gated-{backend}"), clock,
+            ADMISSION_LIMIT=DEFAULTS["ADMISSION_LIMIT"], ADMISSION_QUEUE=0)
+    return _gated[backend]
+
+
+@pytest.fixture
+def client(gated):  # type: ignore[no-untyped-def]
+    return gated.test_client()
+
+
+@pytest.fixture
+def ctx(gated):  # type: ignore[no-untyped-def]
+    return gated.extensions["dispatch"]
+
+
+@contextmanager
+def busy(app, slots: int) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Take `slots` of the gate, as that many requests in flight would."""
+    gate: Gate = app.extensions["admission"]
+    for _ in range(slots):
+        assert gate.enter()
+    try:
+        yield
+    finally:
+        for _ in range(slots):
+            gate.leave()
+
+
+def _incidents(ctx) -> int:  # type: ignore[no-untyped-def]
+    with ctx.engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(t.incidents)))
+
+
+def test_the_last_free_slot_admits_and_none_free_is_a_clean_503(gated, client, login, ctx):
+    app = gated
+    headers = login("demo-reporter")
+    gate: Gate = app.extensions["admission"]
+    assert gate.limit == app.config["ADMISSION_LIMIT"] == 10
+    with busy(app, gate.limit - 1):
+        assert report(client, headers).status_code == 201
+    before = _incidents(ctx)
+    with busy(app, gate.limit):
+        r = report(client, headers)
+        assert r.status_code == 503
+        assert r.headers["Retry-After"] == "1"
+        assert r.mimetype == "application/problem+json"
+        assert r.get_json()["title"] == "Overloaded"
+        assert client.get("/api/v1/units", headers=headers).status_code == 503
+        # Never refused: the probes and the API's description.
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/api/v1/openapi.json").status_code == 200
+    assert _incidents(ctx) == before
+    # The slots of refused requests were never taken: all are free again.
+    assert report(client, headers).status_code == 201
+    with busy(app, gate.limit):
+        pass
+
+
+def test_a_request_that_fails_gives_its_slot_back(gated, client, login):
+    app = gated
+    headers = login("demo-reporter")
+    gate: Gate = app.extensions["admission"]
+    for _ in range(gate.limit + 1):
+        bad = client.post("/api/v1/incidents", json={"category": "nope"}, headers=headers)
+        assert bad.status_code == 422
+    with busy(app, gate.limit):
+        pass  # every slot free: none leaked by the refusals
+
+
+def test_the_queue_holds_its_bound_and_a_waiter_gets_the_next_free_slot():
+    gate = Gate(limit=1, queue=1, wait_seconds=30)
+    assert gate.enter()  # the one slot
+    got: list[bool] = []
+    waiter = threading.Thread(target=lambda: got.append(gate.enter()))
+    waiter.start()
+    while gate.waiting < 1:  # the waiter is queued (the queue's one place)
+        time.sleep(0.001)
+    assert gate.enter() is False  # one past the queue: refused without waiting its 30 s
+    assert got == []
+    gate.leave()
+    waiter.join(10)
+    assert got == [True] and gate.waiting == 0
+    gate.leave()
+    assert gate.enter()  # free again
