@@ -9,8 +9,9 @@ What still holds:
 - in this process, a revocation or a deactivation made through the storage (sign-out, the
   `deactivate-user` command, any ORM path) forgets the user when it commits, so the next request
   is refused at once (`dispatch.storage.orm.on_user_change`);
-- in every other process, and after a plain SQL update, the user is refused within
-  `USER_CACHE_SECONDS`: that is the bound;
+- in every other web process, as soon as it hears the user's id on Redis (`server.realtime`:
+  the process that committed the change publishes it);
+- without Redis, or after a plain SQL update, within `USER_CACHE_SECONDS`: that is the bound;
 - a token newer than the cached user (signed in again after a revocation) is never refused on
   the cache's word: a version that does not match is read again from the database;
 - sockets do not use it: they re-check the row on every event they send (server/live.py).

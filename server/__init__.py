@@ -24,7 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from mobile_api.user_cache import UserCache
     from server import config as cfgmod
     from server import (admission, command, compression, health, http_policy, intake, live,
-                        problems, throttle)
+                        problems, realtime, throttle)
     from server.bootstrap import Process, bootstrap
     from server.cli import register_cli
     from server.extensions import socketio
@@ -43,6 +43,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     install(app, bootstrap(cfg, instance, Process.WEB, socketio))
     users = app.extensions["token_users"] = UserCache(float(cfg["USER_CACHE_SECONDS"]))
     on_user_change(users.forget)  # a revocation committed here is refused at once
+    if cfg["REDIS_URL"]:  # ... and in the other web processes as soon as they hear of it
+        on_user_change(realtime.user_change_publisher(cfg["REDIS_URL"]))
 
     problems.register(app)
     # First of the request hooks: a request past capacity is refused before any other work.
@@ -73,4 +75,5 @@ def start_web_loops(app: Flask, keep_clocks: bool) -> None:
         with app.app_context():
             live.recheck_idle(socketio)
 
-    realtime.start_web_loops(of(app), app.config, socketio, keep_clocks, recheck_sockets)
+    realtime.start_web_loops(of(app), app.config, socketio, keep_clocks, recheck_sockets,
+                             app.extensions["token_users"].forget)

@@ -18,9 +18,11 @@ from dispatch import boundary_admin, demo, identity
 from dispatch.context import Context
 from dispatch.model import Role, User
 from dispatch.storage import migrate
+from dispatch.storage.orm import on_user_change
 from mobile_api.context import dispatch_context, install, of
 from server import config as cfgmod
 from server.bootstrap import Process, bootstrap
+from server.realtime import user_change_publisher
 from server.simulate.cli import simulate_command
 
 
@@ -32,6 +34,8 @@ def create_cli_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(cfg)
     app.config["INSTANCE_PATH"] = str(instance)
     install(app, bootstrap(cfg, instance, Process.CLI))
+    if cfg["REDIS_URL"]:  # `deactivate-user`: the web processes' token caches forget the user
+        on_user_change(user_change_publisher(cfg["REDIS_URL"]))
     register_cli(app)
     return app
 

@@ -11,6 +11,7 @@ worker and the scheduler use the Redis side alone (`headless_hooks`, `sweep`).
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import threading
 import time
@@ -29,7 +30,7 @@ from dispatch.model import Event, User
 from dispatch.relay import Relay
 from dispatch.storage.database import warm
 from dispatch.timers import Timer
-from server.channels import NAMESPACE, QUEUE, WAKE_CHANNEL
+from server.channels import NAMESPACE, QUEUE, USERS_CHANNEL, WAKE_CHANNEL
 
 log = logging.getLogger(__name__)
 PROCESS_TOKEN = uuid.uuid4().hex.encode()  # a process ignores its own wake-up notes
@@ -82,6 +83,19 @@ def wake_publisher(redis_url: str) -> Callable[[], None]:
         except RedisError as exc:  # the others tail the log within a second anyway
             log.warning("could not wake the other processes: %s", exc)
     return wake_others
+
+
+def user_change_publisher(redis_url: str) -> Callable[[set[str]], None]:
+    """Tell every web process which users' tokens changed (a revocation, a deactivation), so
+    their token caches forget them now rather than when the cache's time runs out."""
+    client = redis_client(redis_url)
+
+    def tell(user_ids: set[str]) -> None:
+        try:
+            client.publish(USERS_CHANNEL, json.dumps(sorted(user_ids)))
+        except RedisError as exc:  # the caches' time bound still holds
+            log.warning("could not tell the web processes of %d users: %s", len(user_ids), exc)
+    return tell
 
 
 def headless_hooks(redis_url: str | None) -> Hooks:
@@ -143,7 +157,8 @@ def _in_background(socketio: Any, to_rq: Callable[[Sequence[Timer]], None]
 
 
 def start_web_loops(ctx: Context, cfg: Mapping[str, Any], socketio: Any, keep_clocks: bool,
-                    recheck_sockets: Callable[[], Any]) -> None:
+                    recheck_sockets: Callable[[], Any],
+                    forget_users: Callable[[list[str]], None]) -> None:
     """In a process that serves clients: relay from now on, tail the log, listen for wake-ups,
     re-check idle sockets, and (without a separate scheduler) keep the clocks."""
     relay = ctx.relay
@@ -155,7 +170,7 @@ def start_web_loops(ctx: Context, cfg: Mapping[str, Any], socketio: Any, keep_cl
     socketio.start_background_task(_every, interval, socketio.sleep, relay.flush, "relay tail")
     if cfg["REDIS_URL"]:
         socketio.start_background_task(_listen_for_wakeups, cfg["REDIS_URL"], relay,
-                                       socketio.sleep)
+                                       socketio.sleep, forget_users)
     if keep_clocks:
         socketio.start_background_task(_every, interval, socketio.sleep,
                                        lambda: sweep(ctx), "clock sweep")
@@ -173,15 +188,21 @@ def _every(interval: float, sleep: Callable[[float], object], work: Callable[[],
         sleep(interval)
 
 
-def _listen_for_wakeups(url: str, relay: Relay, sleep: Callable[[float], None]) -> None:
-    """Flush on every wake-up note, and once after each (re)subscription to catch up."""
+def _listen_for_wakeups(url: str, relay: Relay, sleep: Callable[[float], None],
+                        forget_users: Callable[[list[str]], None]) -> None:
+    """Flush on every wake-up note, and once after each (re)subscription to catch up; forget
+    the users another process revoked or deactivated."""
     while True:
         try:
             pubsub = redis.Redis.from_url(url, socket_connect_timeout=1).pubsub()
-            pubsub.subscribe(WAKE_CHANNEL)
+            pubsub.subscribe(WAKE_CHANNEL, USERS_CHANNEL)
             relay.flush()
             for message in pubsub.listen():
-                if message["type"] == "message" and message["data"] != PROCESS_TOKEN:
+                if message["type"] != "message":
+                    continue
+                if message["channel"] == USERS_CHANNEL.encode():
+                    forget_users(json.loads(message["data"]))
+                elif message["data"] != PROCESS_TOKEN:
                     relay.flush()
         except RedisError as exc:
             log.warning("wake-up channel lost (%s); tailing the log meanwhile", exc)

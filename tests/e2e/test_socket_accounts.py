@@ -74,3 +74,22 @@ def test_sign_out_closes_the_socket_of_another_token(stack):
     answer = phone.call("resync", {"since_seq": 0})
     assert answer["ok"] is False and "revoked" in answer["error"]["detail"], answer
     wait_for(lambda: not phone.sio.connected, 5, "the server to close the socket")
+
+
+def test_a_deactivation_by_the_cli_is_refused_by_every_web_process_despite_their_token_caches(
+        stack):
+    """The REST token cache keeps a user for DISPATCH_USER_CACHE_SECONDS; a deactivation made in
+    another process reaches every web process's cache through Redis, so with a cache held for
+    ten minutes the token is still refused at once, on both processes."""
+    procs = stack(DISPATCH_USER_CACHE_SECONDS="600")
+    bases = [procs.web("web1", free_port()), procs.web("web2", free_port())]
+    bearer = {"Authorization": f"Bearer {token(bases[0], ZHICHENG_OFFICER)}"}
+    for base in bases:  # each process now holds the user in its cache
+        assert requests.get(f"{base}/api/v1/incidents", headers=bearer, timeout=10).ok
+    out = subprocess.run([PY, "-m", "server", "deactivate-user", ZHICHENG_OFFICER], cwd=ROOT,
+                         env=procs.env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    for base in bases:
+        wait_for(lambda b=base: requests.get(f"{b}/api/v1/incidents", headers=bearer,
+                                             timeout=10).status_code == 401,
+                 5, f"{base} to refuse the deactivated user's token")
