@@ -112,8 +112,12 @@ def _problem(status: int, detail: str) -> Response:
 
 
 def create() -> Flask:
+    from psycogreen.gevent import patch_psycopg
+
+    patch_psycopg()  # as server/wsgi.py does: psycopg2 waits cooperatively under gevent
     app = Flask(__name__)
-    engine: Engine = create_engine(os.environ["DATABASE_URL"], pool_size=10, max_overflow=20)
+    url = os.environ["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg2://", 1)
+    engine: Engine = create_engine(url, pool_size=10, max_overflow=10, pool_use_lifo=True)
     tokens = URLSafeTimedSerializer(os.environ["DISPATCH_SECRET_KEY"], salt="access-token")
     socketio = SocketIO(app, async_mode="gevent")
     sessions: dict[str, Any] = {}  # socket id -> its user row, read once at connect

@@ -487,7 +487,7 @@ def row_ingest_closed(c: Ctx) -> Row:
                                           ("product", c.product, prod, "incidents")):
             out = load(c.stack, server, "/incidents" if which == "bare" else "/api/v1/incidents",
                        mode="closed", concurrency=32, procs=2, tokens=reporters,
-                       seconds=secs(c.stack, 20, 4), spy=f"ingest_closed-{i}"
+                       seconds=secs(c.stack, 20, 3), spy=f"ingest_closed-{i}"
                        if which == "product" else None)
             out.pop("latencies_ms")
             check_reports(c.stack, c.main, f"ingest closed ({which})", out, table)
@@ -534,7 +534,7 @@ def row_ingest_open(c: Ctx) -> Row:
         out = load(c.stack, server, "/incidents" if which == "bare" else "/api/v1/incidents",
                    mode="open", rate=200, procs=2, tokens=reporters, seconds=seconds,
                    timeout=10.0, spy="ingest_open" if which == "product" else None)
-        out["idle_after_s"] = idle_after(server)
+        out["idle_after_s"] = idle_after(server, secs(c.stack, 15, 5))
         out.pop("latencies_ms")
         check_reports(c.stack, c.main, f"ingest open ({which})", out, table)
         got[which] = out
@@ -571,7 +571,7 @@ def row_ingest_two(c: Ctx) -> Row:
     try:
         for _ in range(pairs(c.stack)):
             out = load(c.stack, server, "/api/v1/incidents", mode="closed", concurrency=32,
-                       procs=2, tokens=reporters, seconds=secs(c.stack, 20, 4))
+                       procs=2, tokens=reporters, seconds=secs(c.stack, 20, 3))
             out.pop("latencies_ms")
             check_reports(c.stack, c.main, "ingest two processes", out)
             passes.append(out)
@@ -600,7 +600,7 @@ def positions_row(c: Ctx, socket: bool) -> Row:
             out = load(c.stack, server, "" if socket else path,
                        mode="socket" if socket else "closed", concurrency=16, procs=1,
                        tokens=officers, body="positions", batch=1 if socket else 50,
-                       single=socket, seconds=secs(c.stack, 15, 3),
+                       single=socket, seconds=secs(c.stack, 15, 2),
                        ok_status="ok" if socket else "202")
             out.pop("latencies_ms")
             out.pop("ids", None)
@@ -631,10 +631,14 @@ def row_positions_socket(c: Ctx) -> Row:
 
 
 def fire(c: Ctx, db: str, which: str, seconds: float, steady: bool = False) -> dict[str, Any]:
+    """Fire due timers in a process of its own for at most `seconds`; the timers fired are
+    counted in the database (rows whose fired_at falls in the pass)."""
     cmd = [sys.executable, str(BENCH / "fire_timers.py"), which, "--seconds", str(seconds)]
     if steady:
         cmd.append("--steady")
     c.stack.note_command(cmd)
+    table = "bare_timers" if which == "bare" else "timers"
+    start = c.stack.sql(db, "SELECT now()")[0][0]
     pg0 = c.stack.pg_cpu(db)
     proc = c.stack.procs.start(f"fire-{which}", cmd, env=c.stack.env(db))
     pg1: dict[int, float] = {}
@@ -645,9 +649,12 @@ def fire(c: Ctx, db: str, which: str, seconds: float, steady: bool = False) -> d
         raise RuntimeError(f"fire_timers.py {which} exited {proc.returncode}:\n"
                            f"{c.stack.procs.tail(f'fire-{which}')}")
     out: dict[str, Any] = json.loads(c.stack.procs.tail(f"fire-{which}", 1))
+    out["fired"] = int(c.stack.sql(db, f"SELECT count(*) FROM {table} WHERE fired_at >= %s",
+                                   (start,))[0][0])
     out["pg_cpu_s"] = round(pg_delta(pg0, pg1), 2)
     out["per_s"] = round(out["fired"] / out["seconds"], 1) if out["seconds"] else 0.0
     out["cpu_ms_per_timer"] = round(out["cpu_s"] * 1000 / max(out["fired"], 1), 2)
+    out["pg_ms_per_timer"] = round(out["pg_cpu_s"] * 1000 / max(out["fired"], 1), 2)
     return out
 
 
@@ -673,20 +680,17 @@ def row_timers_burst(c: Ctx) -> Row:
         db, due = backlog_db(c, f"burst{i}", cases)
         row.figure = f"due timers fired in a burst ({due:,} due, {cases:,} open cases)"
         for which, acc in (("bare", bare), ("product", prod)):
-            out = fire(c, db, which, secs(c.stack, 60, 10))
+            out = fire(c, db, which, secs(c.stack, 60, 5))
             out["due"] = due
             acc.append(out)
             log(f"  timers burst {which}: {out['fired']} of {due} in {out['seconds']:.1f} s "
                 f"= {out['per_s']}/s, {out['cpu_ms_per_timer']} ms CPU/timer")
-        if c.stack.args.quick:
-            left = c.stack.sql(db, "SELECT count(*) FROM timers WHERE fired_at IS NULL "
-                                   "AND due_at <= now() - interval '5 seconds'")[0][0]
-            if left:
-                c.stack.problems.append(f"timers burst: {left} due timers left unfired")
         admin_sql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
     p, b = med(prod, "per_s") or 0.0, med(bare, "per_s") or 0.0
-    row.product = f"{p:.0f}/s, {med(prod, 'cpu_ms_per_timer')} ms CPU per timer"
-    row.baseline = f"{b:.0f}/s, {med(bare, 'cpu_ms_per_timer')} ms CPU per timer"
+    row.product = (f"{p:.0f}/s, {med(prod, 'cpu_ms_per_timer')} ms CPU + "
+                   f"{med(prod, 'pg_ms_per_timer')} ms PG per timer")
+    row.baseline = (f"{b:.0f}/s, {med(bare, 'cpu_ms_per_timer')} ms CPU + "
+                    f"{med(bare, 'pg_ms_per_timer')} ms PG per timer")
     row.ratio = f"{p / b:.2f}×" if b else ""
     row.note = "a pass is bounded by 60 s (quick: 10 s); the rate is fired / elapsed"
     judge(c.stack, row, bool(b) and p / b >= 0.3)
@@ -697,7 +701,7 @@ def row_timers_burst(c: Ctx) -> Row:
 def row_timers_lateness(c: Ctx) -> Row:
     row = Row("timers_lateness", "overdue lateness in steady state, 5,000 open cases",
               "p99 ≤ 2 s")
-    seconds = secs(c.stack, 60, 8)
+    seconds = secs(c.stack, 60, 5)
     db = c.stack.create_db("steady", template=c.template)
     # Received over the last 30 minutes: their arrival deadlines come due through the window.
     clone_cases(c.stack, db, 5000 if not c.stack.args.quick else 500, -1800, 0, 1.0)
@@ -730,7 +734,7 @@ def row_backlog(c: Ctx) -> Row:
     row = Row("backlog", "reports at 15/s while a backlog of timers drains",
               "p99 ≤ 2× the same load alone; no 5xx")
     cases = 5000 if not c.stack.args.quick else 300
-    seconds = secs(c.stack, 30, 6)
+    seconds = secs(c.stack, 30, 4)
     db, due = backlog_db(c, "backlog", cases)
     row.figure = f"reports at 15/s for {seconds:.0f} s while {due:,} due timers drain"
     server = c.stack.product(db)
@@ -747,8 +751,10 @@ def row_backlog(c: Ctx) -> Row:
         busy = load(c.stack, server, "/api/v1/incidents", mode="open", rate=15, procs=1,
                     tokens=reporters, seconds=seconds, timeout=10.0, spy="backlog")
         busy.pop("latencies_ms")
-        drain.wait(60)
+        drain.wait(30)
         busy["drain"] = json.loads(c.stack.procs.tail("fire-backlog", 1) or "{}")
+        drained = c.stack.sql(db, "SELECT count(*) FROM timers WHERE fired_at IS NOT NULL "
+                                  "AND outcome IS DISTINCT FROM 'before-bench'")[0][0]
         check_reports(c.stack, db, "reports during the drain", busy)
     finally:
         c.stack.stop(server)
@@ -756,7 +762,7 @@ def row_backlog(c: Ctx) -> Row:
     log(f"  backlog: alone p99 {alone['p99_ms']} ms, during drain p99 {busy['p99_ms']} ms, "
         f"{busy['statuses']}")
     row.product = (f"p50 {fmt_ms(busy['p50_ms'])} p99 {fmt_ms(busy['p99_ms'])}, "
-                   f"{busy['statuses']}, {busy['drain'].get('fired', '?')} timers fired")
+                   f"{busy['statuses']}; the drain fired {drained} timers meanwhile")
     row.baseline = f"alone: p50 {fmt_ms(alone['p50_ms'])} p99 {fmt_ms(alone['p99_ms'])}"
     ratio = (busy["p99_ms"] or 1e9) / (alone["p99_ms"] or 1)
     row.ratio = f"{ratio:.1f}× p99"
@@ -1005,7 +1011,7 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGALRM, on_signal)
-    signal.alarm(240 if args.quick else 3600)  # a hard bound on the whole run
+    signal.alarm(300 if args.quick else 3600)  # a hard bound on the whole run
 
     result: dict[str, Any] = {"benchmark": "run", "started_utc": stamp, "quick": args.quick,
                               "argv": sys.argv[1:], "load_start": os.getloadavg()}
