@@ -1011,6 +1011,8 @@ def main() -> int:
                         help="record the product's worker during each row (raw stacks in "
                              "bench/results/)")
     parser.add_argument("--keep-logs", action="store_true")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="write the JSON here (default bench/results/run-<UTC>.json)")
     args = parser.parse_args()
     raise_nofile()
     started = time.monotonic()
@@ -1070,8 +1072,9 @@ def main() -> int:
                   profiles=stack.profiles, error=crashed,
                   rows=[r.__dict__ for r in rows])
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"run-{stamp}{'-quick' if args.quick else ''}.json"
-    result["json"] = str(path.relative_to(ROOT))
+    path = args.out or RESULTS / f"run-{stamp}{'-quick' if args.quick else ''}.json"
+    path = path.resolve()
+    result["json"] = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
     # Only a full run of every row is the record; a quick or partial one goes with the JSON.
     partial = args.quick or args.only
@@ -1089,7 +1092,7 @@ def main() -> int:
         print(f"targets missed: {', '.join(failed)}" if failed else "ALL TARGETS MET")
     if args.py_spy and stack.profiles:
         print("py-spy profiles: " + ", ".join(stack.profiles))
-    log(f"total runtime {result['runtime_s']} s; {path.relative_to(ROOT)}, {md.relative_to(ROOT)}")
+    log(f"total runtime {result['runtime_s']} s; {result['json']}, {md.relative_to(ROOT)}")
     if args.keep_logs or crashed:
         log(f"server logs kept in {workdir}")
     else:
