@@ -598,7 +598,7 @@ def positions_row(c: Ctx, socket: bool) -> Row:
         for which, server, acc in (("bare", c.bare, bare), ("product", c.product, prod)):
             path = ("/positions" if which == "bare" else "/api/v1/officers/me/positions")
             out = load(c.stack, server, "" if socket else path,
-                       mode="socket" if socket else "closed", concurrency=16, procs=1,
+                       mode="socket" if socket else "closed", concurrency=16, procs=2,
                        tokens=officers, body="positions", batch=1 if socket else 50,
                        single=socket, seconds=secs(c.stack, 15, 2),
                        ok_status="ok" if socket else "202")
