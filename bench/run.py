@@ -571,7 +571,7 @@ def row_ingest_two(c: Ctx) -> Row:
     try:
         for _ in range(pairs(c.stack)):
             out = load(c.stack, server, "/api/v1/incidents", mode="closed", concurrency=32,
-                       procs=2, tokens=reporters, seconds=secs(c.stack, 20, 3))
+                       procs=2, tokens=reporters, seconds=secs(c.stack, 20, 2))
             out.pop("latencies_ms")
             check_reports(c.stack, c.main, "ingest two processes", out)
             passes.append(out)
@@ -688,7 +688,7 @@ def row_timers_burst(c: Ctx) -> Row:
         db, due = backlog_db(c, f"burst{i}", cases, due_target)
         row.figure = f"due timers fired in a burst ({due:,} due, {cases:,} open cases)"
         for which, acc in (("bare", bare), ("product", prod)):
-            out = fire(c, db, which, secs(c.stack, 60, 5))
+            out = fire(c, db, which, secs(c.stack, 60, 3))
             out["due"] = due
             acc.append(out)
             log(f"  timers burst {which}: {out['fired']} of {due} in {out['seconds']:.1f} s "
@@ -709,7 +709,7 @@ def row_timers_burst(c: Ctx) -> Row:
 def row_timers_lateness(c: Ctx) -> Row:
     row = Row("timers_lateness", "overdue lateness in steady state, 5,000 open cases",
               "p99 ≤ 2 s")
-    seconds = secs(c.stack, 60, 5)
+    seconds = secs(c.stack, 60, 3)
     db = c.stack.create_db("steady", template=c.template)
     # Received over the last 30 minutes: their arrival deadlines come due through the window.
     clone_cases(c.stack, db, 5000 if not c.stack.args.quick else 500, -1800, 0, 1.0)
@@ -742,7 +742,7 @@ def row_backlog(c: Ctx) -> Row:
     row = Row("backlog", "reports at 15/s while a backlog of timers drains",
               "p99 ≤ 2× the same load alone; no 5xx")
     cases, due_target = (500, 3000) if c.stack.args.quick else (5000, 30000)
-    seconds = secs(c.stack, 30, 4)
+    seconds = secs(c.stack, 30, 3)
     db, due = backlog_db(c, "backlog", cases, due_target)
     row.figure = f"reports at 15/s for {seconds:.0f} s while {due:,} due timers drain"
     server = c.stack.product(db)
@@ -753,7 +753,7 @@ def row_backlog(c: Ctx) -> Row:
         alone.pop("latencies_ms")
         check_reports(c.stack, db, "reports alone", alone)
         cmd = [sys.executable, str(BENCH / "fire_timers.py"), "product", "--seconds",
-               str(seconds + 5)]
+               str(seconds + 2)]
         drain = c.stack.procs.start("fire-backlog", cmd, env=c.stack.env(db))
         time.sleep(1.0)  # let the drain take hold
         busy = load(c.stack, server, "/api/v1/incidents", mode="open", rate=15, procs=1,
