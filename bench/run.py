@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import statistics
@@ -165,6 +166,7 @@ class Stack:
 
     def note_command(self, cmd: list[str]) -> None:
         text = " ".join(cmd).replace(sys.executable, "python").replace(str(ROOT) + "/", "")
+        text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
         if text not in self.commands:
             self.commands.append(text)
 
@@ -700,7 +702,8 @@ def row_timers_burst(c: Ctx) -> Row:
     row.baseline = (f"{b:.0f}/s, {med(bare, 'cpu_ms_per_timer')} ms CPU + "
                     f"{med(bare, 'pg_ms_per_timer')} ms PG per timer")
     row.ratio = f"{p / b:.2f}×" if b else ""
-    row.note = "a pass is bounded by 60 s (quick: 10 s); the rate is fired / elapsed"
+    row.note = (f"a pass is bounded by {secs(c.stack, 60, 3):.0f} s; the rate is the timers "
+                f"fired (in the database) / elapsed")
     judge(c.stack, row, bool(b) and p / b >= 0.3)
     row.data = {"product": prod, "bare": bare}
     return row
@@ -941,8 +944,8 @@ def machine() -> dict[str, Any]:
         with conn.cursor() as cur:
             cur.execute("SHOW server_version")
             versions["postgresql"] = cur.fetchone()[0]
-            cur.execute("SELECT extversion FROM pg_available_extension_versions "
-                        "WHERE name = 'postgis' ORDER BY extversion DESC LIMIT 1")
+            cur.execute("SELECT default_version FROM pg_available_extensions "
+                        "WHERE name = 'postgis'")
             row = cur.fetchone()
             versions["postgis"] = row[0] if row else "?"
         conn.close()
@@ -987,7 +990,8 @@ def write_markdown(result: dict[str, Any], rows: list[Row], path: Path) -> None:
         f"{v.get('redis')}",
         "- " + ", ".join(f"{k} {x}" for k, x in v["packages"].items()), "",
         "## Commands", "", "```", f"python bench/run.py {' '.join(result['argv'])}".strip(),
-        *result["commands"], "```", "",
+        *dict.fromkeys(re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", c)
+                       for c in result["commands"]), "```", "",
         "The load generator (bench/loadgen.py, asyncio + aiohttp) runs in processes of its own "
         "on the same machine. The JSON with every pass: "
         f"`{result['json']}`.", "",
@@ -1010,9 +1014,17 @@ def main() -> int:
                         help="record the product's worker during each row (raw stacks in "
                              "bench/results/)")
     parser.add_argument("--keep-logs", action="store_true")
+    parser.add_argument("--render", type=Path, default=None, metavar="JSON",
+                        help="only write bench/RESULTS.md again from a full run's JSON")
     parser.add_argument("--out", type=Path, default=None,
                         help="write the JSON here (default bench/results/run-<UTC>.json)")
     args = parser.parse_args()
+    if args.render:
+        saved = json.loads(args.render.read_text())
+        saved["machine"]["versions"] = machine()["versions"] | {
+            k: v for k, v in saved["machine"]["versions"].items() if "?" not in str(v)}
+        write_markdown(saved, [Row(**r) for r in saved["rows"]], BENCH / "RESULTS.md")
+        return 0
     raise_nofile()
     started = time.monotonic()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
