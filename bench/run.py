@@ -690,7 +690,7 @@ def row_timers_burst(c: Ctx) -> Row:
         db, due = backlog_db(c, f"burst{i}", cases, due_target)
         row.figure = f"due timers fired in a burst ({due:,} due, {cases:,} open cases)"
         for which, acc in (("bare", bare), ("product", prod)):
-            out = fire(c, db, which, secs(c.stack, 60, 3))
+            out = fire(c, db, which, secs(c.stack, 60, 6))
             out["due"] = due
             acc.append(out)
             log(f"  timers burst {which}: {out['fired']} of {due} in {out['seconds']:.1f} s "
@@ -702,7 +702,7 @@ def row_timers_burst(c: Ctx) -> Row:
     row.baseline = (f"{b:.0f}/s, {med(bare, 'cpu_ms_per_timer')} ms CPU + "
                     f"{med(bare, 'pg_ms_per_timer')} ms PG per timer")
     row.ratio = f"{p / b:.2f}×" if b else ""
-    row.note = (f"a pass is bounded by {secs(c.stack, 60, 3):.0f} s; the rate is the timers "
+    row.note = (f"a pass is bounded by {secs(c.stack, 60, 6):.0f} s; the rate is the timers "
                 f"fired (in the database) / elapsed")
     judge(c.stack, row, bool(b) and p / b >= 0.3)
     row.data = {"product": prod, "bare": bare}
