@@ -16,7 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 SYNC := $(UV) sync --quiet --locked --python $(PYTHON)
 STALE := { echo "could not install from uv.lock (if pyproject.toml changed, run: make lock)" >&2; exit 1; }
 
-.PHONY: run test services tools lint lock bench mutate cluster clean assets
+.PHONY: run test services tools lint lock bench bench-quick mutate cluster clean assets
 
 $(UV):
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required" >&2; exit 1; }
@@ -65,10 +65,16 @@ test: $(VENV)/.test services tools
 cluster: $(VENV)/.base services
 	scripts/cluster.sh
 
-## Benchmarks (bench/README.md): the product's push path against a bare emit, memory per client.
+## Benchmarks (bench/README.md): every hot path against a bare baseline in the same run, one table
+## (stdout, bench/RESULTS.md, bench/results/*.json); about 20 minutes. QUICK=1: under 2 minutes,
+## correctness only (every 201 has its row and its timers, no 5xx, no time-out); BENCH_ARGS passes
+## options (--only ROW, --repeat N, --py-spy).
 bench: $(VENV)/.test services
 	$(SYNC) --extra test --extra bench || $(STALE)
-	$(BIN)/python bench/repeat.py --repeat 3
+	$(BIN)/python bench/run.py $(if $(QUICK),--quick) $(BENCH_ARGS)
+
+bench-quick:
+	$(MAKE) bench QUICK=1
 
 ## Mutation testing (docs/mutation-testing.md): mutmut over the rule modules on the unit tests,
 ## from scratch (about 15 minutes); fails below a 90 % kill rate. Not part of `make test`.
