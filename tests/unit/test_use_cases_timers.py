@@ -73,10 +73,12 @@ def test_an_unanswered_offer_is_repeated_and_the_dispatcher_told(w: World) -> No
     assert fire_due_timers(w.ctx) == 2
     offers = [(e.type, e.data["unit"]) for e in w.rec.published]
     assert offers == [("offered", POWER), ("offer_unanswered", POWER)]
-    outcomes = {(t.unit_code, t.outcome) for t in w.db.state.timers if t.fired_at is not None}
-    assert outcomes == {(WEST, "answered"), (POWER, "repeated")}
-    # The next offer of the unit is planned and scheduled.
-    assert any(t.unit_code == POWER and t.attempt == 2 for t in w.db.state.timers)
+    outcomes = {(t.unit_code, t.outcome, t.fired_at is None)
+                for t in w.db.state.timers if t.outcome is not None}
+    assert outcomes == {(WEST, "answered", False), (POWER, "repeated", True)}
+    # The next offer of the unit is planned (its own row, moved on) and scheduled.
+    assert [t.attempt for t in w.db.state.timers if t.unit_code == POWER
+            and t.kind == "offer"] == [2]
 
 
 def test_a_missed_arrival_is_recorded_once_and_met_by_a_late_check_in(w: World) -> None:
@@ -124,8 +126,10 @@ def test_a_deadline_warning_goes_to_the_unit_only(w: World) -> None:
 def test_firing_in_small_batches_fires_everything_due(w: World) -> None:
     incident = _case(w)
     w.clock.now = incident.resolve_due + timedelta(days=1)
-    assert fire_due_timers(w.ctx, batch=3) == len(w.db.state.timers) - len(
-        [t for t in w.db.state.timers if t.fired_at is None])
+    fired = fire_due_timers(w.ctx, batch=3)
+    # Each row fired once, an offer's once per attempt (its repeats are the same row, moved on).
+    assert fired == sum(t.attempt if t.kind == "offer" else 1 for t in w.db.state.timers)
+    assert [t.attempt for t in w.db.state.timers if t.kind == "offer"] == [5, 5]
     assert all(t.fired_at is not None for t in w.db.state.timers
                if t.due_at <= w.clock.now)
 
