@@ -105,6 +105,7 @@ def _fire_all(ctx: Context, uow: UnitOfWork, due: list[timers.Timer]) -> None:
         if result.record is not None and id(result.record) in new:
             timers.announce_overdue(incident, result.record)
         follow_ups.extend(_repeat_in_place(timer, result, now))
+    uow.timers.save(due)
     uow.timers.add_all(follow_ups)
     commit_and_publish(ctx, uow, timers=uow.timers.next_pending(list(cases)))
     log.info("fired %d timers: %s", len(due), ", ".join(t.outcome or "" for t in due))

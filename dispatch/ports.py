@@ -227,6 +227,10 @@ class TimerRepository(Protocol):
         """The earliest unfired timer of each incident (as this transaction changed them)."""
         ...
 
+    def save(self, items: Sequence[Timer]) -> None:
+        """Store what firing changed on these claimed timers (fired, or moved on), at once."""
+        ...
+
     def lock_cases(self, incident_ids: Sequence[str]) -> list[Incident]:
         """The cases of a batch of due timers, locked in id order (one global lock order, so two
         sweepers sharing cases wait instead of deadlocking), without their event history:

@@ -9,8 +9,10 @@ from typing import Any, cast
 
 import shapely
 from sqlalchemy import (
-    CursorResult, Float, String, bindparam, delete, func, inspect, or_, select, true,
+    CursorResult, Float, Integer, String, bindparam, column, delete, func, inspect, or_, select,
+    true, update, values,
 )
+from sqlalchemy import cast as cast_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -223,8 +225,11 @@ class Timers:
         Due means the firing time has come (`due_at <= now`); whether that is late is the
         domain's call (`timers.fire`), and overdue timers are planned for the first late
         instant, so they come due exactly when `clock.is_overdue` starts to hold."""
+        # Ordered by the pending index's own key alone, so the claim reads the first `limit`
+        # entries of the index instead of sorting every due row (a backlog of 30,000 due at the
+        # same instant cost a sort of all of them per batch); equal times come in index order.
         q = (select(Timer).where(t.timers.c.fired_at.is_(None), t.timers.c.due_at <= now)
-             .order_by(t.timers.c.due_at, t.timers.c.id).limit(limit)
+             .order_by(t.timers.c.due_at).limit(limit)
              .with_for_update(skip_locked=True))
         if incident_id is not None:
             q = q.where(t.timers.c.incident_id == incident_id)
@@ -246,6 +251,39 @@ class Timers:
         for timer in sorted(pending, key=lambda x: (x.due_at, x.id or 0)):
             first.setdefault(timer.incident_id, timer)
         return list(first.values())
+
+    def save(self, items: Sequence[Timer]) -> None:
+        """Write what firing changed on claimed timers (fired, or moved on: a repeated offer, a
+        notice due again at its first late instant) in one statement: on PostgreSQL an
+        UPDATE ... FROM (VALUES ...).
+
+        The ORM would send one UPDATE per timer (psycopg2's executemany is a round trip per
+        row: about 40 ms for a batch of 100). The rows are then taken out of the session, so
+        the flush at commit, which holds the event counter, does not write them again.
+        """
+        if not items:
+            return
+        tm = t.timers
+        rows = [(x.id, x.attempt, x.due_at, x.fired_at, x.outcome) for x in items]
+        with self.s.no_autoflush:
+            if self.s.get_bind().dialect.name == "postgresql":
+                changed = values(column("tid", tm.c.id.type), column("attempt", Integer),
+                                 column("due_at", tm.c.due_at.type),
+                                 column("fired_at", tm.c.fired_at.type),
+                                 column("outcome", tm.c.outcome.type), name="changed").data(rows)
+                # Cast: PostgreSQL types a VALUES column of NULLs alone (none fired) as text.
+                self.s.execute(update(tm).where(tm.c.id == changed.c.tid).values(
+                    attempt=changed.c.attempt, due_at=cast_(changed.c.due_at, tm.c.due_at.type),
+                    fired_at=cast_(changed.c.fired_at, tm.c.fired_at.type),
+                    outcome=cast_(changed.c.outcome, tm.c.outcome.type)))
+            else:  # SQLite names no VALUES columns; its executemany is in-process anyway
+                self.s.execute(update(tm).where(tm.c.id == bindparam("tid")).values(
+                    attempt=bindparam("a"), due_at=bindparam("d", type_=tm.c.due_at.type),
+                    fired_at=bindparam("f", type_=tm.c.fired_at.type), outcome=bindparam("o")),
+                    [dict(zip(("tid", "a", "d", "f", "o"), row, strict=True)) for row in rows])
+        for x in items:
+            if x in self.s:
+                self.s.expunge(x)
 
     def lock_cases(self, incident_ids: Sequence[str]) -> list[model.Incident]:
         """The batch's cases in one query, locked in id order, without their event history.

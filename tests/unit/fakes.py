@@ -408,6 +408,9 @@ class FakeTimers(_Repo):
         return list(first.values())
 
 
+    def save(self, items: Sequence[Timer]) -> None:
+        """Nothing to do: claimed timers are this transaction's working rows."""
+
     def lock_cases(self, incident_ids: Sequence[str]) -> list[Incident]:
         return [self.w.incidents[i] for i in sorted(set(incident_ids))]
 
