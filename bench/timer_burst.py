@@ -15,9 +15,12 @@ Then, per pair (A then B, the database reset between):
   `FOR UPDATE SKIP LOCKED`, take the event counter, insert one event (with its audience row) per
   timer and mark the timers fired, commit.
 
+With `--steady SECONDS [--rate R]`, then: timers coming due at R per second over the open cases,
+fired by the scheduler's loop (a sweep every second), and how late each fired (p50, p99, max).
+
 Prints one JSON object: product_per_s, bare_per_s, ratio, cpu_ms_per_timer (this process's CPU:
-the database's work is not in it), and the per-run figures. The database is dropped at the end
-unless `--keep`.
+the database's work is not in it), steady (lateness), and the per-run figures. The database is
+dropped at the end unless `--keep`.
 """
 
 from __future__ import annotations
@@ -46,11 +49,14 @@ START = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 
 
 class Clock:
+    """Fixed for the burst; the wall clock for the steady state (`live`)."""
+
     def __init__(self) -> None:
         self.now = START
+        self.live = False
 
     def __call__(self) -> datetime:
-        return self.now
+        return datetime.now(UTC) if self.live else self.now
 
 
 def _admin() -> Any:
@@ -190,6 +196,49 @@ def run_bare(engine: sa.Engine, now: datetime, batch: int = 500) -> tuple[int, f
     return fired, time.perf_counter() - wall, time.process_time() - cpu
 
 
+def run_steady(ctx: Any, clock: Clock, seconds: float, rate: float) -> dict[str, Any]:
+    """Timers coming due at `rate` per second over `seconds` (warnings spread over the open
+    cases), fired by the scheduler's loop (a sweep every second, as `python -m server.scheduler`
+    runs it): how late each fired after its due time."""
+    from dispatch import deadlines
+    from dispatch.storage import tables as t
+
+    clock.live = True
+    engine = ctx.engine
+    with engine.begin() as conn:
+        conn.execute(sa.delete(t.timers))
+        cases = conn.execute(sa.select(t.incident_units.c.incident_id,
+                                       t.incident_units.c.unit_code,
+                                       t.incident_units.c.arrival_due)).all()
+        start = clock() + timedelta(seconds=1)
+        n = int(seconds * rate)
+        conn.execute(sa.insert(t.timers), [
+            {"incident_id": c.incident_id, "unit_code": c.unit_code, "kind": "deadline_near",
+             "milestone": "arrival", "attempt": i, "deadline": c.arrival_due,
+             "due_at": start + timedelta(seconds=i / rate), "round": 0}
+            for i, c in ((i, cases[i % len(cases)]) for i in range(n))])
+    cpu = time.process_time()
+    end = time.monotonic() + seconds + 3
+    while time.monotonic() < end:
+        deadlines.fire_due_timers(ctx)
+        time.sleep(1.0)
+    cpu = time.process_time() - cpu
+    with engine.connect() as conn:
+        late = sorted((r.fired_at - r.due_at).total_seconds() for r in conn.execute(
+            sa.select(t.timers.c.fired_at, t.timers.c.due_at)
+            .where(t.timers.c.fired_at.is_not(None))))
+        pending = conn.execute(sa.select(sa.func.count()).select_from(t.timers)
+                               .where(t.timers.c.fired_at.is_(None))).scalar_one()
+
+    def q(p: float) -> float:
+        return round(late[min(len(late) - 1, int(p * len(late)))], 3) if late else -1.0
+
+    return {"rate_per_s": rate, "seconds": seconds, "fired": len(late), "unfired": pending,
+            "lateness_p50_s": q(0.5), "lateness_p99_s": q(0.99),
+            "lateness_max_s": round(late[-1], 3) if late else None,
+            "cpu_ms_per_timer": round(1000 * cpu / max(len(late), 1), 3)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--timers", type=int, default=30000)
@@ -197,6 +246,12 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=1)
     parser.add_argument("--only", choices=["product", "bare"])
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument("--steady", type=float, default=0.0, metavar="SECONDS",
+                        help="then the steady state: timers due at --rate per second for this "
+                             "long, fired by the scheduler's loop; reports lateness")
+    parser.add_argument("--rate", type=float, default=40.0,
+                        help="steady timers per second (5,000 reports make ~70,000 firings in "
+                             "their first half hour: ~39/s)")
     args = parser.parse_args()
     name = f"bench_timers_{os.getpid()}"
     admin = _admin()
@@ -205,6 +260,7 @@ def main() -> int:
     url = f"{ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     clock = Clock()
     runs: dict[str, list[dict[str, float]]] = {"product": [], "bare": []}
+    steady = None
     try:
         ctx = build(url, args.cases, args.timers, clock)
         with ctx.engine.connect() as conn:
@@ -221,6 +277,9 @@ def main() -> int:
                                     "per_s": round(fired / wall, 1),
                                     "cpu_ms_per_timer": round(1000 * cpu / max(fired, 1), 3)})
                 print(which, runs[which][-1], file=sys.stderr, flush=True)
+        steady = run_steady(ctx, clock, args.steady, args.rate) if args.steady else None
+        if steady:
+            print("steady", steady, file=sys.stderr, flush=True)
         ctx.engine.dispose()
     finally:
         if not args.keep:
@@ -241,7 +300,7 @@ def main() -> int:
         "ratio": round(product / bare, 3) if product and bare else None,
         "cpu_ms_per_timer": med("product", "cpu_ms_per_timer"),
         "bare_cpu_ms_per_timer": med("bare", "cpu_ms_per_timer"),
-        "runs": runs, "database": name if args.keep else None}, indent=1))
+        "steady": steady, "runs": runs, "database": name if args.keep else None}, indent=1))
     return 0
 
 
