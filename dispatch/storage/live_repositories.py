@@ -336,15 +336,17 @@ class Accountability:
         if not firsts:
             return []
         r = t.overdue_records.c
-        stmt = (upsert(self.s)(t.overdue_records).values([
-            {"incident_id": x.incident_id, "unit_code": x.unit_code, "milestone": str(x.milestone),
-             "due_at": x.due_at, "recorded_at": x.recorded_at, "round": x.round}
-            for x in firsts.values()])
-            .on_conflict_do_nothing(index_elements=["incident_id", "unit_code", "milestone",
-                                                    "due_at"])
-            .returning(r.incident_id, r.unit_code, r.milestone, r.due_at))
+        # One parameter set per record (executemany, RETURNING rows in "insertmanyvalues"
+        # pages): the statement text is the same for any batch, so it is compiled once.
+        stmt = (upsert(self.s)(t.overdue_records)
+                .on_conflict_do_nothing(index_elements=["incident_id", "unit_code", "milestone",
+                                                        "due_at"])
+                .returning(r.incident_id, r.unit_code, r.milestone, r.due_at))
         with self.s.no_autoflush:
-            new = {tuple(row) for row in self.s.execute(stmt)}
+            new = {tuple(row) for row in self.s.execute(stmt, [
+                {"incident_id": x.incident_id, "unit_code": x.unit_code,
+                 "milestone": str(x.milestone), "due_at": x.due_at,
+                 "recorded_at": x.recorded_at, "round": x.round} for x in firsts.values()])}
         return [x for key, x in firsts.items() if key in new]
 
     def mark_met(self, incident_id: str, unit_codes: Sequence[str], milestone: str,
