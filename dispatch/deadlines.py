@@ -55,11 +55,13 @@ def plan_unplanned(ctx: Context, batch: int = 100) -> int:
         return len(incidents)
 
 
-def fire_due_timers(ctx: Context, batch: int = BATCH, incident_id: str | None = None) -> int:
-    """Fire everything that is due, oldest first (or only one incident's); returns how many
-    timers fired. One transaction per batch, so a drain never holds what it locked for long."""
+def fire_due_timers(ctx: Context, batch: int = BATCH, incident_id: str | None = None,
+                    most: int | None = None) -> int:
+    """Fire everything that is due, oldest first (or only one incident's; or stop once `most`
+    have fired); returns how many timers fired. One transaction per batch, so a drain never
+    holds what it locked for long."""
     fired = 0
-    while True:
+    while most is None or fired < most:
         with ctx.uow() as uow:
             due = uow.timers.claim_due(ctx.clock(), batch, incident_id)
             if not due:
@@ -68,6 +70,7 @@ def fire_due_timers(ctx: Context, batch: int = BATCH, incident_id: str | None = 
             fired += len(due)
         if len(due) < batch:
             return fired
+    return fired
 
 
 def _fire_all(ctx: Context, uow: UnitOfWork, due: list[timers.Timer]) -> None:

@@ -195,13 +195,19 @@ def _listen_for_wakeups(url: str, relay: Relay, sleep: Callable[[float], None]) 
         sleep(0.5)
 
 
+SWEEP_SLICE = 500  # timers fired between two looks for unplanned cases (under a second)
 _last_purge: list[float | None] = [None]  # monotonic time of the last purge in this process
 
 
 def sweep(ctx: Context) -> None:
-    """Plan what was left unplanned, fire what is due, keep positions within their retention."""
-    deadlines.plan_unplanned(ctx)
-    deadlines.fire_due_timers(ctx)
+    """Plan what was left unplanned, fire what is due, keep positions within their retention.
+
+    A backlog (a scheduler back from an outage) is drained in slices, planning in between: a
+    case whose timers were never stored waits for one slice (about a second), not the drain."""
+    while True:
+        deadlines.plan_unplanned(ctx)
+        if deadlines.fire_due_timers(ctx, most=SWEEP_SLICE) < SWEEP_SLICE:
+            break
     last = _last_purge[0]
     if last is None or time.monotonic() - last > 3600:
         with ctx.uow() as uow:

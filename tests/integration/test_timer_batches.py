@@ -187,3 +187,38 @@ def test_a_report_commits_while_a_drain_batch_is_still_open(app, client, login, 
         drain.join(60)
     assert fired and fired[0] >= 30
     assert _pending(ctx) > 0  # the new report's timers, and the later rounds'
+
+
+def test_a_case_left_unplanned_during_a_drain_is_planned_before_the_drain_ends(
+        client, login, ctx, clock, monkeypatch):  # type: ignore[no-untyped-def]
+    """The sweep drains a backlog in slices and looks for unplanned cases between them: a case
+    whose process died after its commit does not wait for the whole drain."""
+    from sqlalchemy import delete, update
+
+    from server import realtime
+
+    _cases(client, login, 2)  # 12 timers due at 31 min, then the offers' repeats
+    late = _cases(client, login, 1)[0]
+    clock.advance(minutes=31)
+    fire = deadlines.fire_due_timers
+    slices: list[int] = []
+
+    def fire_then_lose_a_plan(ctx_, **kw):  # type: ignore[no-untyped-def]
+        fired = fire(ctx_, **kw)
+        if not slices:  # the case's process dies after its commit, during the drain
+            with ctx.engine.begin() as conn:
+                conn.execute(delete(t.timers).where(t.timers.c.incident_id == late))
+                conn.execute(update(t.incidents).where(t.incidents.c.id == late)
+                             .values(timers_planned_at=None))
+        slices.append(fired)
+        return fired
+
+    monkeypatch.setattr(realtime, "SWEEP_SLICE", 5)
+    monkeypatch.setattr(deadlines, "fire_due_timers", fire_then_lose_a_plan)
+    realtime.sweep(ctx)
+    assert slices[0] >= 5 and len(slices) >= 2  # sliced: at least one more after the first
+    with ctx.uow() as uow:
+        assert uow.incidents.get(late).timers_planned_at == clock.now
+    with ctx.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.timers)
+                            .where(t.timers.c.incident_id == late)).scalar_one() > 0  # stored

@@ -152,3 +152,17 @@ def test_the_relay_emits_what_was_committed_in_seq_order(w: World) -> None:
     relay.start()
     _case(w)
     assert relay.flush() == len(w.db.state.log) and sent == sorted(sent)
+
+
+def test_a_drain_can_stop_after_at_most_some_timers(w: World) -> None:
+    incident = _case(w)
+    w.clock.now = incident.received_at + timedelta(minutes=31)
+    due = len([t for t in w.db.state.timers if t.due_at <= w.clock.now])
+    assert due >= 4
+    assert fire_due_timers(w.ctx, batch=1, most=2) == 2  # at the limit: stops
+    assert fire_due_timers(w.ctx, batch=2, most=1) == 2  # a batch is never cut short
+    assert fire_due_timers(w.ctx, most=0) == 0
+    assert fire_due_timers(w.ctx) > 0  # the rest
+    while fire_due_timers(w.ctx):  # the offers' repeats, already due
+        pass
+    assert fire_due_timers(w.ctx, most=1) == 0
