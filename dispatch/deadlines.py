@@ -10,6 +10,8 @@ goes on even when the sweep was the one that fired (after a flushed Redis, say).
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from dispatch import timers
@@ -18,6 +20,10 @@ from dispatch.model import Incident
 from dispatch.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+# Timers per transaction: sized so that a batch's transaction stays within a few tens of ms
+# (bench/timer_burst.py), however large the backlog.
+BATCH = 100
 
 
 def _plan(ctx: Context, incident: Incident) -> list[timers.Timer]:
@@ -59,10 +65,13 @@ def plan_unplanned(ctx: Context, batch: int = 100) -> int:
         return len(incidents)
 
 
-def fire_due_timers(ctx: Context, batch: int = 100, incident_id: str | None = None) -> int:
-    """Fire everything that is due (or only one incident's); returns how many timers fired."""
+def fire_due_timers(ctx: Context, batch: int = BATCH, incident_id: str | None = None,
+                    most: int | None = None) -> int:
+    """Fire everything that is due, oldest first (or only one incident's; or stop once `most`
+    have fired); returns how many timers fired. One transaction per batch, so a drain never
+    holds what it locked for long."""
     fired = 0
-    while True:
+    while most is None or fired < most:
         with ctx.uow() as uow:
             due = uow.timers.claim_due(ctx.clock(), batch, incident_id)
             if not due:
@@ -71,33 +80,84 @@ def fire_due_timers(ctx: Context, batch: int = 100, incident_id: str | None = No
             fired += len(due)
         if len(due) < batch:
             return fired
+    return fired
 
 
 def _fire_all(ctx: Context, uow: UnitOfWork, due: list[timers.Timer]) -> None:
+    """Fire a claimed batch in a bounded number of statements, whatever its size.
+
+    The cases are loaded and locked in one query (in id order: two sweepers whose batches share
+    cases wait for each other instead of deadlocking), the batch's offers are ranked in one
+    query, its missed deadlines recorded in one statement, its events written at the commit
+    (numbered there under the log counter's row lock, held only for that: `event_log`)."""
     now = ctx.clock()
-    touched: dict[str, Incident] = {}
+    cases = {c.id: c for c in uow.timers.lock_cases([x.incident_id for x in due])}
+    ranked = _rank_offers(ctx, uow, due, cases, now)
+    ordered = sorted(due, key=lambda x: (x.incident_id, x.due_at))
+
+    # An overdue timer (a unit's or command's complaint reply) only proposes its accountability
+    # record and writes nothing on the case, so all of the batch's records are written first, in
+    # one statement; each notice is then announced in its place in the case's order, only if its
+    # record was new.
+    proposed = {id(x): timers.fire(x, cases[x.incident_id], now, _no_rank,
+                                   ctx.settings.offer_timeout)
+                for x in ordered if x.kind in timers.RECORDING_KINDS}
+    new = {id(r) for r in uow.accountability.add_new(
+        [f.record for f in proposed.values() if f.record is not None])}
+
     follow_ups: list[timers.Timer] = []
-    since = now - ctx.settings.on_duty_window
-    # Cases are locked in one global order (by id), so two sweepers whose batches share cases
-    # wait for each other instead of deadlocking.
-    for timer in sorted(due, key=lambda t: (t.incident_id, t.due_at)):
-        incident = touched.get(timer.incident_id) or uow.incidents.get(timer.incident_id,
-                                                                        for_update=True)
-        assert incident is not None  # a timer's case exists (a foreign key)
-        touched[incident.id] = incident
-
-        def rank(unit: str, inc: Incident = incident) -> list[dict[str, Any]]:
-            return uow.positions.rank([unit], inc.location, since)[unit]
-
-        result = timers.fire(timer, incident, now, rank, ctx.settings.offer_timeout)
+    for timer in ordered:
+        incident = cases[timer.incident_id]
+        result = proposed.get(id(timer)) or timers.fire(
+            timer, incident, now, partial(_ranked, ranked, incident.id),
+            ctx.settings.offer_timeout)
         if result.retry_at is not None:  # not due after all: stays pending, due later
             timer.due_at = result.retry_at
             continue
-        if result.record is not None and uow.accountability.add_once(result.record):
+        if result.record is not None and id(result.record) in new:
             timers.announce_overdue(incident, result.record)
-        timer.fired_at, timer.outcome = now, result.outcome
-        follow_ups.extend(result.follow_up or [])
+        follow_ups.extend(_repeat_in_place(timer, result, now))
+    uow.timers.save(due)
     uow.timers.add_all(follow_ups)
-    uow.flush()
-    commit_and_publish(ctx, uow, timers=uow.timers.next_pending(list(touched)))
+    commit_and_publish(ctx, uow, timers=uow.timers.next_pending(list(cases)))
     log.info("fired %d timers: %s", len(due), ", ".join(t.outcome or "" for t in due))
+
+
+def _repeat_in_place(timer: timers.Timer, result: timers.Fired, now: datetime
+                     ) -> list[timers.Timer]:
+    """A repeated offer's next attempt is this row again, moved (attempt and due time), not a
+    new row: a case's offers cost one row per unit however often no one answers. Any other
+    follow-up is returned to be stored; the timer itself is marked fired."""
+    follow = result.follow_up or []
+    if (len(follow) == 1 and timer.kind == timers.TimerKind.OFFER
+            and _same_offer(timer, follow[0])):
+        timer.attempt, timer.due_at = follow[0].attempt, follow[0].due_at
+        timer.outcome = result.outcome  # the last firing's outcome; fired_at stays empty
+        return []
+    timer.fired_at, timer.outcome = now, result.outcome
+    return follow
+
+
+def _same_offer(timer: timers.Timer, nxt: timers.Timer) -> bool:
+    return (nxt.kind, nxt.incident_id, nxt.unit_code, nxt.deadline) == (
+        timer.kind, timer.incident_id, timer.unit_code, timer.deadline)
+
+
+def _rank_offers(ctx: Context, uow: UnitOfWork, due: list[timers.Timer],
+                 cases: dict[str, Incident], now: datetime
+                 ) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The officers of every offer in the batch, in one query (before anything is written)."""
+    wanted = sorted({(x.incident_id, x.unit_code) for x in due
+                     if x.kind == timers.TimerKind.OFFER})
+    since = now - ctx.settings.on_duty_window
+    ranked = uow.positions.rank_each([(unit, cases[i].location) for i, unit in wanted], since)
+    return dict(zip(wanted, ranked, strict=True))
+
+
+def _ranked(ranked: dict[tuple[str, str], list[dict[str, Any]]], incident_id: str, unit: str
+            ) -> list[dict[str, Any]]:
+    return ranked[(incident_id, unit)]
+
+
+def _no_rank(unit: str) -> list[dict[str, Any]]:
+    raise AssertionError("an overdue notice ranks no one")

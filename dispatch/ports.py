@@ -258,6 +258,12 @@ class PositionRepository(Protocol):
         {"officer_id", "name", "distance_m", "position_at"} each."""
         ...
 
+    def rank_each(self, wanted: Sequence[tuple[str, Point]], since: datetime,
+                  limit: int = 20) -> list[list[dict[str, Any]]]:
+        """`rank` for many (unit, place) pairs at once, in their order: the offers of a batch of
+        timers ranked in one round trip instead of one per offer."""
+        ...
+
     def latest_id(self, officer_id: str) -> int: ...
 
     def purge(self, before: datetime) -> int:
@@ -292,13 +298,28 @@ class TimerRepository(Protocol):
         ...
 
     def next_pending(self, incident_ids: Sequence[str]) -> list[Timer]:
-        """The earliest unfired timer of each incident."""
+        """The earliest unfired timer of each incident (as this transaction changed them)."""
+        ...
+
+    def save(self, items: Sequence[Timer]) -> None:
+        """Store what firing changed on these claimed timers (fired, or moved on), at once."""
+        ...
+
+    def lock_cases(self, incident_ids: Sequence[str]) -> list[Incident]:
+        """The cases of a batch of due timers, locked in id order (one global lock order, so two
+        sweepers sharing cases wait instead of deadlocking), without their event history:
+        firing adds events to a case, it never reads them."""
         ...
 
 
 class AccountabilityRepository(Protocol):
     def add_once(self, record: OverdueRecord) -> bool:
         """Insert unless this (incident, unit, milestone) was recorded already; True if new."""
+        ...
+
+    def add_new(self, records: Sequence[OverdueRecord]) -> list[OverdueRecord]:
+        """`add_once` for a batch, in one statement: returns the records that were new (a
+        deadline proposed twice in the batch is new once, for its first record)."""
         ...
 
     def mark_met(self, incident_id: str, unit_codes: Sequence[str], milestone: str,

@@ -115,6 +115,11 @@ class Fired:
     retry_at: datetime | None = None
 
 
+# The kinds whose firing may only *propose* an accountability record and writes nothing on the
+# case: a batch writes all their records first, in one statement (`deadlines._fire_all`).
+RECORDING_KINDS = frozenset({TimerKind.OVERDUE, TimerKind.COMPLAINT})
+
+
 def fire(timer: Timer, incident: Incident, now: datetime, rank: Ranking,
          offer_timeout: timedelta | None) -> Fired:
     """Decide and record (as events of the incident) what the timer means now.

@@ -8,13 +8,17 @@ from datetime import datetime
 from typing import Any, cast
 
 import shapely
-from sqlalchemy import CursorResult, String, bindparam, delete, func, or_, select, true
+from sqlalchemy import (
+    BigInteger, CursorResult, DateTime, Float, Integer, String, bindparam, delete, func, or_,
+    select, true, update,
+)
+from sqlalchemy import cast as cast_
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from dispatch import model
 from dispatch.storage import tables as t
-from dispatch.storage.repositories import upsert
+from dispatch.storage.repositories import upsert, write_lock
 from dispatch.timers import OverdueRecord, Timer
 from dispatch.utc import iso_utc
 from geo.distance import geodesic_distance_m
@@ -107,6 +111,54 @@ class Positions:
         return {code: sorted(found, key=lambda o: o["distance_m"])[:limit]
                 for code, found in ranked.items()}
 
+    def rank_each(self, wanted: Sequence[tuple[str, shapely.Point]], since: datetime,
+                  limit: int = 20) -> list[list[dict[str, Any]]]:
+        """`rank` for many (unit, place) pairs in one round trip: a batch of due offers.
+
+        PostGIS unnests the pairs (three bound arrays, WITH ORDINALITY) and runs the same KNN
+        LATERAL per pair; the embedded default reads the units' officers once and measures each
+        pair in Python.
+        """
+        if not wanted:
+            return []
+        lp, u = t.officer_last_positions, t.users
+        columns = (lp.c.unit_code, lp.c.officer_id, lp.c.location, lp.c.recorded_at,
+                   u.c.display_name)
+        officers = lp.join(u, u.c.id == lp.c.officer_id)
+        on_duty = (lp.c.recorded_at >= since, u.c.active, u.c.role == model.Role.OFFICER)
+        found: list[list[tuple[Any, float]]] = [[] for _ in wanted]
+        if self.s.get_bind().dialect.name == "postgresql":
+            pairs = (func.unnest(
+                bindparam("codes", [c for c, _ in wanted], type_=ARRAY(String)),
+                bindparam("lons", [p.x for _, p in wanted], type_=ARRAY(Float)),
+                bindparam("lats", [p.y for _, p in wanted], type_=ARRAY(Float)))
+                .table_valued("code", "lon", "lat", with_ordinality="i")
+                .render_derived(name="wanted"))
+            point = func.ST_SetSRID(func.ST_MakePoint(pairs.c.lon, pairs.c.lat), 4326)
+            nearest = (select(*columns).select_from(officers)
+                       .where(lp.c.unit_code == pairs.c.code, *on_duty)
+                       .order_by(lp.c.location.op("<->")(point)).limit(limit)
+                       .lateral("nearest"))
+            q = select(pairs.c.i, nearest).select_from(pairs.join(nearest, true()))
+            for r in self.s.execute(q):
+                i = int(r.i) - 1
+                near = wanted[i][1]
+                found[i].append((r, geodesic_distance_m(r.location.x, r.location.y,
+                                                        near.x, near.y)))
+        else:
+            q = (select(*columns).select_from(officers)
+                 .where(lp.c.unit_code.in_(sorted({c for c, _ in wanted})), *on_duty))
+            by_unit: dict[str, list[Any]] = {}
+            for r in self.s.execute(q):
+                by_unit.setdefault(r.unit_code, []).append(r)
+            for i, (code, near) in enumerate(wanted):
+                found[i] = [(r, geodesic_distance_m(r.location.x, r.location.y, near.x, near.y))
+                            for r in by_unit.get(code, [])]
+        return [[{"officer_id": r.officer_id, "name": r.display_name,
+                  "distance_m": round(d, 1), "position_at": iso_utc(r.recorded_at)}
+                 for r, d in sorted(each, key=lambda rd: round(rd[1], 1))[:limit]]
+                for each in found]
+
     def latest_id(self, officer_id: str) -> int:
         return int(self.s.scalar(select(func.max(t.officer_positions.c.id))
                                  .where(t.officer_positions.c.officer_id == officer_id)) or 0)
@@ -174,23 +226,82 @@ class Timers:
         Due means the firing time has come (`due_at <= now`); whether that is late is the
         domain's call (`timers.fire`), and overdue timers are planned for the first late
         instant, so they come due exactly when `clock.is_overdue` starts to hold."""
+        # Ordered by the pending index's own key alone, so the claim reads the first `limit`
+        # entries of the index instead of sorting every due row (a backlog of 30,000 due at the
+        # same instant cost a sort of all of them per batch); equal times come in index order.
         q = (select(Timer).where(t.timers.c.fired_at.is_(None), t.timers.c.due_at <= now)
-             .order_by(t.timers.c.due_at, t.timers.c.id).limit(limit)
+             .order_by(t.timers.c.due_at).limit(limit)
              .with_for_update(skip_locked=True))
         if incident_id is not None:
             q = q.where(t.timers.c.incident_id == incident_id)
         return list(self.s.scalars(q))
 
     def next_pending(self, incident_ids: Sequence[str]) -> list[Timer]:
-        """The earliest unfired timer of each incident."""
-        q = (select(Timer).where(t.timers.c.incident_id.in_(list(incident_ids)),
-                                 t.timers.c.fired_at.is_(None))
-             .order_by(t.timers.c.due_at))
+        """The earliest unfired timer of each incident, as this transaction changed them.
+
+        Read without flushing: a batch writes its changes once, at its commit. Timers this
+        transaction holds already come from the identity map as changed in memory (fired,
+        moved), so fired and due times are judged here, in Python, not by the query.
+        """
+        q = select(Timer).where(t.timers.c.incident_id.in_(list(incident_ids)),
+                                t.timers.c.fired_at.is_(None))
+        with self.s.no_autoflush:
+            pending = [x for x in self.s.scalars(q) if x.fired_at is None]
         first: dict[str, Timer] = {}
-        for timer in self.s.scalars(q):
+        for timer in sorted(pending, key=lambda x: (x.due_at, x.id or 0)):
             first.setdefault(timer.incident_id, timer)
         return list(first.values())
 
+    def save(self, items: Sequence[Timer]) -> None:
+        """Write what firing changed on claimed timers (fired, or moved on: a repeated offer, a
+        notice due again at its first late instant) in one statement: on PostgreSQL an
+        UPDATE ... FROM unnest(arrays).
+
+        The ORM would send one UPDATE per timer (psycopg2's executemany is a round trip per
+        row: about 40 ms for a batch of 100). The rows are then taken out of the session, so
+        the flush at commit, which holds the event counter, does not write them again.
+        """
+        if not items:
+            return
+        tm = t.timers
+        rows = [(x.id, x.attempt, x.due_at, x.fired_at, x.outcome) for x in items]
+        with self.s.no_autoflush:
+            if self.s.get_bind().dialect.name == "postgresql":
+                # unnest of bound arrays: one statement text whatever the batch's size, so it
+                # is compiled once (a VALUES list is compiled afresh each time: 8 of 30 s of a
+                # burst's CPU went there). Cast, for an array of NULLs alone (none fired).
+                def array(name: str, i: int, item: Any) -> Any:
+                    return cast_(bindparam(name, [r[i] for r in rows], type_=ARRAY(item)),
+                                 ARRAY(item))
+                changed = (func.unnest(array("ids", 0, BigInteger), array("attempts", 1, Integer),
+                                       array("dues", 2, DateTime(timezone=True)),
+                                       array("fireds", 3, DateTime(timezone=True)),
+                                       array("outcomes", 4, String))
+                           .table_valued("tid", "attempt", "due_at", "fired_at", "outcome")
+                           .render_derived(name="changed"))
+                self.s.execute(update(tm).where(tm.c.id == changed.c.tid).values(
+                    attempt=changed.c.attempt, due_at=changed.c.due_at,
+                    fired_at=changed.c.fired_at, outcome=changed.c.outcome))
+            else:  # SQLite names no VALUES columns; its executemany is in-process anyway
+                self.s.execute(update(tm).where(tm.c.id == bindparam("tid")).values(
+                    attempt=bindparam("a"), due_at=bindparam("d", type_=tm.c.due_at.type),
+                    fired_at=bindparam("f", type_=tm.c.fired_at.type), outcome=bindparam("o")),
+                    [dict(zip(("tid", "a", "d", "f", "o"), row, strict=True)) for row in rows])
+        for x in items:
+            if x in self.s:
+                self.s.expunge(x)
+
+    def lock_cases(self, incident_ids: Sequence[str]) -> list[model.Incident]:
+        """The batch's cases in one query, locked in id order, without their event history
+        (a loaded case holds only the events recorded since: `orm`); photos load only if
+        something reads them."""
+        write_lock(self.s)
+        incident = cast(Any, model.Incident)  # its mapped attributes: not in the dataclass's type
+        q = (select(model.Incident).where(t.incidents.c.id.in_(sorted(set(incident_ids))))
+             .order_by(t.incidents.c.id).with_for_update(of=t.incidents)
+             .options(lazyload(incident.photos)))
+        with self.s.no_autoflush:
+            return list(self.s.scalars(q))
 
 
 class Accountability:
@@ -208,6 +319,28 @@ class Accountability:
             index_elements=["incident_id", "unit_code", "milestone", "due_at"])
         return bool(cast(CursorResult[Any], self.s.execute(stmt)).rowcount)
 
+    def add_new(self, records: Sequence[OverdueRecord]) -> list[OverdueRecord]:
+        """One INSERT ... ON CONFLICT DO NOTHING RETURNING for a batch's missed deadlines: the
+        records it returns were new. Written without flushing (see `Timers.next_pending`)."""
+        firsts: dict[tuple[Any, ...], OverdueRecord] = {}
+        for record in records:
+            firsts.setdefault(_deadline_key(record), record)
+        if not firsts:
+            return []
+        r = t.overdue_records.c
+        # One parameter set per record (executemany, RETURNING rows in "insertmanyvalues"
+        # pages): the statement text is the same for any batch, so it is compiled once.
+        stmt = (upsert(self.s)(t.overdue_records)
+                .on_conflict_do_nothing(index_elements=["incident_id", "unit_code", "milestone",
+                                                        "due_at"])
+                .returning(r.incident_id, r.unit_code, r.milestone, r.due_at))
+        with self.s.no_autoflush:
+            new = {tuple(row) for row in self.s.execute(stmt, [
+                {"incident_id": x.incident_id, "unit_code": x.unit_code,
+                 "milestone": str(x.milestone), "due_at": x.due_at,
+                 "recorded_at": x.recorded_at, "round": x.round} for x in firsts.values()])}
+        return [x for key, x in firsts.items() if key in new]
+
     def mark_met(self, incident_id: str, unit_codes: Sequence[str], milestone: str,
                  at: datetime) -> None:
         """A late milestone still gets done: record when, and by how much it was late."""
@@ -224,3 +357,7 @@ class Accountability:
         q = (select(OverdueRecord).where(t.overdue_records.c.incident_id == incident_id)
              .order_by(t.overdue_records.c.id))
         return list(self.s.scalars(q))
+
+
+def _deadline_key(record: OverdueRecord) -> tuple[Any, ...]:
+    return (record.incident_id, record.unit_code, str(record.milestone), record.due_at)

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -169,3 +169,29 @@ def test_the_commands_run_on_an_app_of_their_own(tmp_path):
     assert out.returncode == 0, out.stderr
     for command in ("upgrade-db", "seed-demo", "create-user", "deactivate-user", "shell"):
         assert command in out.stdout
+
+
+def test_a_batch_of_timers_is_handed_to_rq_in_one_round_trip(worker_ctx, monkeypatch):
+    """A drain's batch schedules the next job of up to a hundred incidents: one pipeline."""
+    due = datetime(2100, 1, 1, tzinfo=UTC)
+    ids = [f"composition-{uuid.uuid4().hex}" for _ in range(50)]
+    timers = [Timer(incident_id=i, unit_code="u", kind="overdue", milestone="arrival",
+                    deadline=due, due_at=due + timedelta(seconds=n)) for n, i in enumerate(ids)]
+    job_ids = [f"timers-{t.incident_id}-{int(t.due_at.timestamp() * 1000)}" for t in timers]
+    connection = redis.Redis.from_url(REDIS_URL)
+    sent: list[int] = []
+    execute = redis.client.Pipeline.execute
+
+    def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        sent.append(len(self.command_stack))
+        return execute(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", counted)
+    registry = ScheduledJobRegistry(queue=Queue(QUEUE, connection=connection))
+    try:
+        worker_ctx.schedule(timers)
+        assert len(sent) == 1 and sent[0] >= 50
+        assert all(job_id in registry for job_id in job_ids)
+    finally:
+        for job_id in job_ids:
+            registry.remove(job_id, delete_job=True)

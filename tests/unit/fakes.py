@@ -413,6 +413,10 @@ class FakePositions(_Repo):
         return {code: sorted(found, key=lambda o: o["distance_m"])[:limit]
                 for code, found in ranked.items()}
 
+    def rank_each(self, wanted: Sequence[tuple[str, Point]], since: datetime,
+                  limit: int = 20) -> list[list[dict[str, Any]]]:
+        return [self.rank([code], near, since, limit)[code] for code, near in wanted]
+
     def latest_id(self, officer_id: str) -> int:
         return max((p.id for p in self.w.positions if p.officer_id == officer_id), default=0)
 
@@ -469,7 +473,17 @@ class FakeTimers(_Repo):
         return list(first.values())
 
 
+    def save(self, items: Sequence[Timer]) -> None:
+        """Nothing to do: claimed timers are this transaction's working rows."""
+
+    def lock_cases(self, incident_ids: Sequence[str]) -> list[Incident]:
+        return [self.w.incidents[i] for i in sorted(set(incident_ids))]
+
+
 class FakeAccountability(_Repo):
+    def add_new(self, records: Sequence[OverdueRecord]) -> list[OverdueRecord]:
+        return [r for r in records if self.add_once(r)]
+
     def add_once(self, record: OverdueRecord) -> bool:
         # One record per missed deadline, as the storage's unique key.
         if any((r.incident_id, r.unit_code, r.milestone, r.due_at)

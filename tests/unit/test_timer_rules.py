@@ -272,10 +272,11 @@ def test_firing_one_case_leaves_the_others_timers_pending(w: World) -> None:
     first, second = _case(w), _case(w)
     w.clock.now = first.received_at + w.ctx.settings.offer_timeout
     assert fire_due_timers(w.ctx, incident_id=first.id) == 2
-    fired = {t.incident_id for t in w.db.state.timers if t.fired_at is not None}
+    # The offers fired (a repeated offer moves its own row on: an outcome, still pending).
+    fired = {t.incident_id for t in w.db.state.timers if t.outcome is not None}
     assert fired == {first.id}
     assert fire_due_timers(w.ctx) == 2
-    assert {t.incident_id for t in w.db.state.timers if t.fired_at is not None} == {
+    assert {t.incident_id for t in w.db.state.timers if t.outcome is not None} == {
         first.id, second.id}
 
 
@@ -286,8 +287,10 @@ def test_fired_timers_record_when_and_what_and_the_next_pending_is_scheduled(
     w.rec.scheduled.clear()
     with caplog.at_level(logging.INFO, logger="dispatch.deadlines"):
         assert fire_due_timers(w.ctx) == 2
-    fired = [t for t in w.db.state.timers if t.fired_at is not None]
-    assert [(t.fired_at, t.outcome) for t in fired] == [(w.clock.now, "repeated")] * 2
+    # Each repeated offer is the same row again, due at the next attempt (no row per repeat).
+    offers = [t for t in w.db.state.timers if t.kind == "offer"]
+    assert [(t.attempt, t.due_at, t.fired_at, t.outcome) for t in offers] == [
+        (2, incident.received_at + 2 * w.ctx.settings.offer_timeout, None, "repeated")] * 2
     pending = [t for t in w.db.state.timers if t.fired_at is None]
     soonest = min(t.due_at for t in pending)
     assert [(t.incident_id, t.due_at) for t in w.rec.scheduled] == [(incident.id, soonest)]

@@ -73,10 +73,12 @@ def test_an_unanswered_offer_is_repeated_and_the_dispatcher_told(w: World) -> No
     assert fire_due_timers(w.ctx) == 2
     offers = [(e.type, e.data["unit"]) for e in w.rec.published]
     assert offers == [("offered", POWER), ("offer_unanswered", POWER)]
-    outcomes = {(t.unit_code, t.outcome) for t in w.db.state.timers if t.fired_at is not None}
-    assert outcomes == {(WEST, "answered"), (POWER, "repeated")}
-    # The next offer of the unit is planned and scheduled.
-    assert any(t.unit_code == POWER and t.attempt == 2 for t in w.db.state.timers)
+    outcomes = {(t.unit_code, t.outcome, t.fired_at is None)
+                for t in w.db.state.timers if t.outcome is not None}
+    assert outcomes == {(WEST, "answered", False), (POWER, "repeated", True)}
+    # The next offer of the unit is planned (its own row, moved on) and scheduled.
+    assert [t.attempt for t in w.db.state.timers if t.unit_code == POWER
+            and t.kind == "offer"] == [2]
 
 
 def test_a_missed_arrival_is_recorded_once_and_met_by_a_late_check_in(w: World) -> None:
@@ -124,8 +126,10 @@ def test_a_deadline_warning_goes_to_the_unit_only(w: World) -> None:
 def test_firing_in_small_batches_fires_everything_due(w: World) -> None:
     incident = _case(w)
     w.clock.now = incident.resolve_due + timedelta(days=1)
-    assert fire_due_timers(w.ctx, batch=3) == len(w.db.state.timers) - len(
-        [t for t in w.db.state.timers if t.fired_at is None])
+    fired = fire_due_timers(w.ctx, batch=3)
+    # Each row fired once, an offer's once per attempt (its repeats are the same row, moved on).
+    assert fired == sum(t.attempt if t.kind == "offer" else 1 for t in w.db.state.timers)
+    assert [t.attempt for t in w.db.state.timers if t.kind == "offer"] == [5, 5]
     assert all(t.fired_at is not None for t in w.db.state.timers
                if t.due_at <= w.clock.now)
 
@@ -148,3 +152,17 @@ def test_the_relay_emits_what_was_committed_in_seq_order(w: World) -> None:
     relay.start()
     _case(w)
     assert relay.flush() == len(w.db.state.log) and sent == sorted(sent)
+
+
+def test_a_drain_can_stop_after_at_most_some_timers(w: World) -> None:
+    incident = _case(w)
+    w.clock.now = incident.received_at + timedelta(minutes=31)
+    due = len([t for t in w.db.state.timers if t.due_at <= w.clock.now])
+    assert due >= 4
+    assert fire_due_timers(w.ctx, batch=1, most=2) == 2  # at the limit: stops
+    assert fire_due_timers(w.ctx, batch=2, most=1) == 2  # a batch is never cut short
+    assert fire_due_timers(w.ctx, most=0) == 0
+    assert fire_due_timers(w.ctx) > 0  # the rest
+    while fire_due_timers(w.ctx):  # the offers' repeats, already due
+        pass
+    assert fire_due_timers(w.ctx, most=1) == 0
