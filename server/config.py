@@ -63,7 +63,7 @@ DEFAULTS: dict[str, Any] = {
     "TILE_DATUM": "wgs84",         # the datum the tiles are drawn in: wgs84 or gcj02
     "USER_CACHE_SECONDS": 5.0,     # a token's user is reused this long (revocations elsewhere)
     "ADMISSION_LIMIT": 10,         # requests using the database at once per web process (0: off)
-    "ADMISSION_QUEUE": 20,         # requests waiting for a slot; past them a 503 at once
+    "ADMISSION_QUEUE": 50,         # requests waiting for a slot; past them a 503 at once
     "ADMISSION_WAIT_SECONDS": 5.0,  # the longest wait for a slot before a 503 with Retry-After
 }
 

@@ -475,7 +475,10 @@ def test_a_known_point_lands_on_its_pixel_of_the_tiles_in_either_datum(stack, br
         assert abs(js_lon - py_lon) < 1e-9 and abs(js_lat - py_lat) < 1e-9
 
     cp.wait("id => window.commandCenter.hasMarker(id)", inc["id"])
-    cp.js("([lat, lon]) => window.commandCenter.focus(lat, lon, 17)", [lat, lon])
+    cp.wait("() => document.body.dataset.ready === '1'")
+    # Focused until the view holds (a late layout pass on a loaded machine could move it back).
+    cp.wait("([lat, lon]) => { const c = window.commandCenter; if (c.zoom() === 17) return true;"
+            " c.focus(lat, lon, 17); return false; }", [lat, lon])
     cp.wait("() => { const t = document.querySelectorAll('#map .leaflet-tile');"
             " return t.length >= 4 && Array.from(t).every(e => e.complete &&"
             " e.classList.contains('leaflet-tile-loaded')); }", timeout_ms=10_000)

@@ -851,6 +851,7 @@
       return { x: p.x + r.left, y: p.y + r.top };
     },
     focus: function (lat, lon, zoom) { map.setView(show(lat, lon), zoom, { animate: false }); },
+    zoom: function () { return map.getZoom(); },
     officerIds: function () { return Array.from(officers.keys()); },
     socket: socket
   };
