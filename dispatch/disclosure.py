@@ -165,6 +165,7 @@ def public_case(incident: Incident, names: Iterable[str], now: datetime) -> dict
     territory, free text scrubbed of `names` and of numbers and e-mails (`scrub`)."""
     wanted = list(names)
     inc = incident
+    original = inc.resolve_due_original or inc.resolve_due
 
     def iso(t: datetime | None) -> str | None:
         return None if t is None else iso_utc(t)
@@ -190,7 +191,11 @@ def public_case(incident: Incident, names: Iterable[str], now: datetime) -> dict
                         for a in inc.assignments],
             "restore": {"due": iso_utc(inc.restore_due),
                         "on_time": _judged(inc.restored_at, inc.restore_due, now)},
-            "resolve": {"due": iso_utc(inc.resolve_due),
-                        "on_time": _judged(inc.resolved_at, inc.resolve_due, now)},
+            # Judged against the deadline first set, as the assessment judges it; an extension
+            # is shown, not taken as the deadline.
+            "resolve": {"due": iso_utc(original),
+                        "extended_to": None if inc.resolve_due == original
+                        else iso_utc(inc.resolve_due),
+                        "on_time": _judged(inc.resolved_at, original, now)},
         },
     }

@@ -537,10 +537,15 @@ class PublicArrival(PublicMilestone):
     unit: dict[str, str]
 
 
+class PublicResolve(PublicMilestone):
+    extended_to: str | None = Field(
+        description="the extended deadline, if any; the case is judged against `due`")
+
+
 class PublicMilestones(BaseModel):
     arrival: list[PublicArrival]
     restore: PublicMilestone
-    resolve: PublicMilestone
+    resolve: PublicResolve
 
 
 class PublicResult(BaseModel):

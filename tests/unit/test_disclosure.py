@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from shapely.geometry import Point
 
+from dispatch.utc import iso_utc
 from dispatch.disclosure import (
     CST, EMAIL_MARK, ID_MARK, NAME_MARK, PHONE_MARK, period, personal_names, public_case, scrub,
 )
@@ -161,3 +162,18 @@ def test_an_unmet_deadline_is_open_at_its_instant_and_missed_just_after() -> Non
     assert public_case(inc, [], now=due)["milestones"]["arrival"][1]["on_time"] is None
     assert public_case(inc, [], now=due + timedelta(microseconds=1)
                        )["milestones"]["arrival"][1]["on_time"] is False
+
+
+def test_an_extended_resolution_is_judged_against_its_first_deadline_and_shows_the_extension(
+        ) -> None:
+    inc = _incident()
+    first = inc.resolve_due
+    inc.resolve_due_original, inc.resolve_due = first, first + timedelta(days=3)
+    inc.resolved_at = first + timedelta(days=1)  # within the extension, after the first deadline
+    resolve = public_case(inc, [], now=first + timedelta(days=2))["milestones"]["resolve"]
+    assert resolve == {"due": iso_utc(first), "extended_to": iso_utc(first + timedelta(days=3)),
+                       "on_time": False}
+    inc.resolved_at = first  # at the first deadline: on time
+    assert public_case(inc, [], now=first + timedelta(days=2)
+                       )["milestones"]["resolve"]["on_time"] is True
+    assert public_case(_incident(), [], now=T0)["milestones"]["resolve"]["extended_to"] is None
