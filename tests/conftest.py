@@ -4,6 +4,8 @@ signed-in clients. A missing service fails the run; nothing here skips."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 import shutil
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -43,6 +45,27 @@ def _admin():  # type: ignore[no-untyped-def]
     conn = psycopg2.connect(ADMIN_URL)
     conn.autocommit = True
     return conn
+
+
+@contextmanager
+def scratch_database(store: str, tmp_path: Path) -> Iterator[str]:
+    """The URL of a new, empty database (`postgis`, dropped afterwards, or a `sqlite` file) for
+    the tests that build a schema themselves: the migrations' tests start it at an old revision."""
+    if store != "postgis":
+        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
+        return
+    name = f"dispatch_mig_{uuid.uuid4().hex[:10]}"
+    admin = _admin()
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with admin.cursor() as cur:
+            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = %s", (name,))
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.close()
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ databases, over rows written before it."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -163,20 +162,12 @@ def test_migration_0005_keeps_the_rows_and_lets_a_new_deadline_be_missed_again(s
     from dispatch.storage.orm import start_mappers
     from dispatch.timers import OverdueRecord
     from sqlalchemy.orm import Session
-    from tests.conftest import ADMIN_URL, _admin
+    from tests.conftest import scratch_database
 
-    name = f"dispatch_mig_{uuid.uuid4().hex[:10]}"
-    if store == "postgis":
-        admin = _admin()
-        with admin.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
-        url: str | None = f"{ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    else:
-        url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
     start_mappers()
     now = clock.now
     due = now + timedelta(minutes=30)
-    try:
+    with scratch_database(store, tmp_path) as url:
         engine = make_engine(url)
         migrate.upgrade(engine, "0004")
         with engine.begin() as conn:
@@ -226,10 +217,3 @@ def test_migration_0005_keeps_the_rows_and_lets_a_new_deadline_be_missed_again(s
             rows = conn.execute(sa.select(_as_of_0004(t.overdue_records).c.due_at)).all()
             assert rows == [(due,)]
         engine.dispose()
-    finally:
-        if store == "postgis":
-            with admin.cursor() as cur:
-                cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                            "WHERE datname = %s", (name,))
-                cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            admin.close()

@@ -3,7 +3,6 @@ empty (a closed case gets the reason `closed`), the complaints table appears, an
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -29,19 +28,11 @@ def test_migration_0008_keeps_the_cases_and_goes_back(store, tmp_path, clock):  
 
     from dispatch.storage import migrate
     from dispatch.storage.database import make_engine
-    from tests.conftest import ADMIN_URL, _admin
+    from tests.conftest import scratch_database
 
-    name = f"dispatch_mig_{uuid.uuid4().hex[:10]}"
-    if store == "postgis":
-        admin = _admin()
-        with admin.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
-        url: str | None = f"{ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    else:
-        url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
     now = clock.now
     due = now + timedelta(minutes=30)
-    try:
+    with scratch_database(store, tmp_path) as url:
         engine = make_engine(url)
         migrate.upgrade(engine, "0005")
         with engine.begin() as conn:
@@ -85,10 +76,3 @@ def test_migration_0008_keeps_the_cases_and_goes_back(store, tmp_path, clock):  
             assert conn.execute(sa.select(sa.func.count()).select_from(
                 _as_of_0005(t.incidents))).scalar_one() == 2
         engine.dispose()
-    finally:
-        if store == "postgis":
-            with admin.cursor() as cur:
-                cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                            "WHERE datname = %s", (name,))
-                cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            admin.close()

@@ -3,7 +3,6 @@ rows written before it stay, the new columns start empty, and it goes back clean
 
 from __future__ import annotations
 
-import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -27,18 +26,10 @@ def test_migration_0009_keeps_the_rows_and_goes_back(store, tmp_path, clock):
 
     from dispatch.storage import migrate
     from dispatch.storage.database import make_engine
-    from tests.conftest import ADMIN_URL, _admin
+    from tests.conftest import scratch_database
 
-    name = f"dispatch_mig_{uuid.uuid4().hex[:10]}"
-    if store == "postgis":
-        admin = _admin()
-        with admin.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
-        url = f"{ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    else:
-        url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
     now = clock.now
-    try:
+    with scratch_database(store, tmp_path) as url:
         engine = make_engine(url)
         migrate.upgrade(engine, "0005")
         with engine.begin() as conn:
@@ -73,10 +64,3 @@ def test_migration_0009_keeps_the_rows_and_goes_back(store, tmp_path, clock):
         with engine.connect() as conn:
             assert conn.execute(sa.select(_before(t.incidents).c.id)).all() == [("i1",)]
         engine.dispose()
-    finally:
-        if store == "postgis":
-            with admin.cursor() as cur:
-                cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                            "WHERE datname = %s", (name,))
-                cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            admin.close()

@@ -341,17 +341,9 @@ def test_migration_0004_keeps_the_users_and_their_unversioned_tokens(store, tmp_
 
     from dispatch.storage import migrate
     from mobile_api import tokens as tokmod
-    from tests.conftest import ADMIN_URL, _admin, make_test_app
+    from tests.conftest import make_test_app, scratch_database
 
-    name = f"dispatch_mig_{uuid.uuid4().hex[:10]}"
-    if store == "postgis":
-        admin = _admin()
-        with admin.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
-        url: str | None = f"{ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    else:
-        url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
-    try:
+    with scratch_database(store, tmp_path) as url:
         engine = make_engine(url)
         migrate.upgrade(engine, "0003")
         with engine.begin() as conn:
@@ -372,10 +364,3 @@ def test_migration_0004_keeps_the_users_and_their_unversioned_tokens(store, tmp_
         assert _sign_in(client, "before", "pw").status_code == 200
         app.extensions["dispatch"].engine.dispose()
         engine.dispose()
-    finally:
-        if store == "postgis":
-            with admin.cursor() as cur:
-                cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                            "WHERE datname = %s", (name,))
-                cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            admin.close()
