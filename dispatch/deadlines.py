@@ -27,7 +27,7 @@ BATCH = 100
 
 
 def _plan(ctx: Context, incident: Incident) -> list[timers.Timer]:
-    return timers.plan(incident, ctx.settings.policies.for_category(incident.category),
+    return timers.plan(incident, ctx.settings.policy(incident.category, incident.green_channel),
                        ctx.settings.offer_timeout)
 
 

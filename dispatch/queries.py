@@ -87,12 +87,12 @@ def open_cases(ctx: Context, user: User, f: MapFilters) -> OpenCases:
         seq = uow.events.last_seq()
         cases = uow.incidents.open_cases(query)
     now = ctx.clock()
-    policies = ctx.settings.policies
     out = []
     for case in cases:
         clocks = case.clocks()
         out.append(CaseOnMap(case, clock_state(case.status, clocks, now,
-                                               policies.for_category(case.category)),
+                                               ctx.settings.policy(case.category,
+                                                                   case.green_channel)),
                              next_due(clocks)))
     return OpenCases(seq=seq, generated_at=now, cases=out)
 

@@ -183,3 +183,17 @@ def test_a_reporter_is_the_only_role_that_may_report(w: World) -> None:
         assert w.user(name).role == Role.REPORTER
         report_incident(w.ctx, w.user(name), _report())
     assert len(w.db.state.incidents) == 2
+
+
+def test_a_green_channel_case_is_warned_on_the_green_channel_s_clock() -> None:
+    """Its deadline-near warnings come from the green channel's policy, not the category's."""
+    w = new_world(green_channel_policies=Policies(default=Policy(
+        arrival=timedelta(minutes=20), arrival_warning=timedelta(minutes=5))))
+    site = _site(w, "reporter", green_channel=True, lead_department=REFORM)
+    incident, _ = report_incident(w.ctx, w.user("reporter"),
+                                  _report(location=None, site_id=site.id))
+    warned = {x.due_at for x in w.db.state.timers
+              if x.incident_id == incident.id and x.kind == "deadline_near"
+              and x.milestone == "arrival"}
+    assert incident.arrival_due == T0 + timedelta(minutes=20)
+    assert warned == {T0 + timedelta(minutes=15)}
