@@ -100,7 +100,9 @@ def simulate(opts: Options, say: Callable[[str], None] = print,
 def _drain(run: Run, opts: Options, full: bool) -> bool:
     """After the last report: until every arrival and restore is decided (full), or every case
     has been accepted (load), within `drain_minutes` simulated. True when stopped."""
-    limit = time.monotonic() + (opts.drain_minutes * 60.0 / opts.speed if full else 10.0)
+    # Load: up to 30 s of wall time for the last offers to be heard and accepted (a loaded
+    # server or machine delays them; 10 s proved short in CI).
+    limit = time.monotonic() + (opts.drain_minutes * 60.0 / opts.speed if full else 30.0)
     while time.monotonic() < limit:
         if full and run.ledger.settled(datetime.now(UTC), NOTICE_GRACE):
             return False
