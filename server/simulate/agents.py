@@ -201,8 +201,9 @@ class Officer:
                 log.exception("officer-%s failed on %s", self.unit, task.incident["id"])
 
     def _our_index(self, incident_id: str) -> int | None:
-        """The offer can overtake the reporter's 201: wait a moment for the ledger to know it."""
-        for _ in range(40):
+        """The offer can overtake the reporter's 201: wait for the ledger to know it, up to 10 s
+        (a loaded server answers the POST well after it pushed the offer; 2 s proved short)."""
+        for _ in range(200):
             index = self.run.ledger.index_of(incident_id)
             if index is not None or self.run.clock.stop.is_set():
                 return index

@@ -122,6 +122,11 @@ class Ledger:
         with self._lock:
             self.refused.append((index, status, title))
 
+    def answered(self) -> int:
+        """Reports the server has answered: created (201) or refused."""
+        with self._lock:
+            return len(self._sent_at) + len(self.refused)
+
     def sent(self, incident_id: str, at: float, latency_s: float) -> None:
         with self._lock:
             self._sent_at[incident_id] = at

@@ -82,7 +82,7 @@ def simulate(opts: Options, say: Callable[[str], None] = print,
         if stop.wait(max(base + wall_s - time.monotonic(), 0.0)):
             interrupted = True
         else:
-            interrupted = _drain(run, opts, full)
+            interrupted = _drain(run, opts, full, len(plan))
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -97,9 +97,10 @@ def simulate(opts: Options, say: Callable[[str], None] = print,
                      planned=len(plan))
 
 
-def _drain(run: Run, opts: Options, full: bool) -> bool:
-    """After the last report: until every arrival and restore is decided (full), or every case
-    has been accepted (load), within `drain_minutes` simulated. True when stopped."""
+def _drain(run: Run, opts: Options, full: bool, planned: int) -> bool:
+    """After the last report: until every arrival and restore is decided (full), or every
+    report has been answered and every case accepted (load), within `drain_minutes` simulated.
+    True when stopped."""
     # Load: up to 30 s of wall time for the last offers to be heard and accepted (a loaded
     # server or machine delays them; 10 s proved short in CI).
     limit = time.monotonic() + (opts.drain_minutes * 60.0 / opts.speed if full else 30.0)
@@ -107,7 +108,8 @@ def _drain(run: Run, opts: Options, full: bool) -> bool:
         if full and run.ledger.settled(datetime.now(UTC), NOTICE_GRACE):
             return False
         offers = sum(len(c.arrival_due) for c in run.ledger.cases())
-        if not full and run.ledger.accepted + run.ledger.accept_refused >= offers:
+        if (not full and run.ledger.answered() >= planned
+                and run.ledger.accepted + run.ledger.accept_refused >= offers):
             return False
         if run.clock.stop.wait(0.25):
             return True
