@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from geo.jiyuan import demo_seats
@@ -34,3 +36,20 @@ def count_rows(ctx, table) -> int:  # type: ignore[no-untyped-def]
     from sqlalchemy import func, select
     with ctx.engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+@contextmanager
+def statements(engine: Any) -> Iterator[list[str]]:
+    """The SQL statements sent on `engine` while inside: tests hold a read's round trips fixed."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

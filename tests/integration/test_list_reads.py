@@ -7,25 +7,11 @@ from __future__ import annotations
 
 import io
 import json
-from contextlib import contextmanager
 from PIL import Image
 
-from tests.helpers import KEJING, ZHICHENG, location, report, seat
+from tests.helpers import KEJING, ZHICHENG, location, report, seat, statements
 
 
-@contextmanager
-def _statements(ctx):  # type: ignore[no-untyped-def]
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    from sqlalchemy import event
-    event.listen(ctx.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(ctx.engine, "before_cursor_execute", count)
 
 
 def _png(colour: tuple[int, int, int]) -> bytes:
@@ -94,10 +80,10 @@ def test_a_page_takes_the_same_statements_for_five_cases_or_fifty(client, login,
     reporter, cmd = login("demo-reporter"), login("demo-commander")
     for i in range(50):
         assert report(client, reporter, code=(ZHICHENG, KEJING)[i % 2]).status_code == 201
-    with _statements(ctx) as five:
+    with statements(ctx.engine) as five:
         assert len(client.get("/api/v1/incidents?per_page=5", headers=cmd
                               ).get_json()["items"]) == 5
-    with _statements(ctx) as fifty:
+    with statements(ctx.engine) as fifty:
         assert len(client.get("/api/v1/incidents?per_page=50", headers=cmd
                               ).get_json()["items"]) == 50
     assert len(five) == len(fifty) <= 6  # the user, the count, the page, units, photos, complaints
@@ -112,7 +98,7 @@ def test_one_case_reads_its_timeline_in_one_statement(client, login, ctx, clock)
     assert client.post(f"/api/v1/incidents/{inc['id']}/accept", headers=officer
                        ).status_code == 200
     cmd = login("demo-commander")
-    with _statements(ctx) as seen:
+    with statements(ctx.engine) as seen:
         r = client.get(f"/api/v1/incidents/{inc['id']}", headers=cmd)
     assert r.status_code == 200 and len(r.get_json()["timeline"]) >= 5
     assert len([s for s in seen if "FROM events" in s]) == 1

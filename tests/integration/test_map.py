@@ -6,17 +6,16 @@ from, and a number of statements that does not grow with the number of cases."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 
 from dispatch import supervision
 from dispatch.storage import tables as t
 from mobile_api.schemas import MapCollection
 from tests.conftest import START
-from tests.helpers import KEJING, ZHICHENG, location, report, seat
+from tests.helpers import KEJING, ZHICHENG, location, report, seat, statements
 
 URL = "/api/v1/map/incidents"
 SECOND = timedelta(seconds=1)
@@ -232,28 +231,16 @@ def test_seq_is_the_last_event_written_before_the_read(client, login, ctx):
 
 
 # -- the number of statements ---------------------------------------------------------------------
-@contextmanager
-def _statements(ctx):  # type: ignore[no-untyped-def]
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    event.listen(ctx.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(ctx.engine, "before_cursor_execute", count)
 
 
 def test_the_read_takes_the_same_statements_for_one_case_or_many(client, login, ctx):
     reporter, cmd = login("demo-reporter"), login("demo-commander")
     report(client, reporter)
-    with _statements(ctx) as one:
+    with statements(ctx.engine) as one:
         assert len(_map(client, cmd)["features"]) == 1
     for code in (ZHICHENG, KEJING, ZHICHENG, KEJING):
         report(client, reporter, "gate_blocked", code=code)
-    with _statements(ctx) as five:
+    with statements(ctx.engine) as five:
         assert len(_map(client, cmd)["features"]) == 5
     assert len(one) == len(five)
     assert sum("incident_units" in s and "FROM incidents" not in s.split("WHERE")[0]
