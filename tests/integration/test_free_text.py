@@ -230,6 +230,22 @@ def test_multi_line_text_keeps_tab_lf_and_cr_in_every_free_text_field(client, lo
     assert (site["name"], site["address"]) == ("一号 厂区 · A", "轵城镇 工业路 88 号")
 
 
+@pytest.mark.parametrize("char", ["\x0b", "\x1f", "\x7f", "\n"], ids=_hex)
+def test_a_display_name_given_to_create_user_is_one_line(app, ctx, char):
+    runner = app.test_cli_runner()
+    args = ["create-user", "reporter-x", "--role", "reporter", "--password", "pw"]
+    try:
+        r = runner.invoke(args=[*args, "--display-name", f"王{char}经理"])
+        assert r.exit_code != 0 and _hex(char) in r.output, r.output
+        with ctx.uow() as uow:
+            assert uow.users.by_username("reporter-x") is None
+        r = runner.invoke(args=[*args, "--display-name", "王 经理"])
+        assert r.exit_code == 0, r.output
+    finally:  # the demo's users are kept between tests; this one not
+        with ctx.engine.begin() as conn:
+            conn.execute(sa.delete(t.users).where(t.users.c.username == "reporter-x"))
+
+
 # -- what is already stored ----------------------------------------------------------------------
 STORED = "停电\x0b了" + "".join(C0_REFUSED) + "\ufffe\uffff\t\n<&>\x7f完"
 CLEAN = "停电了\t\n<&>\x7f完"  # what XML 1.0 can carry (DEL is a character of XML 1.0)

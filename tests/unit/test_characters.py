@@ -66,14 +66,14 @@ def test_the_message_names_the_first_refused_character():
 
 
 # -- one check for every string of a request -----------------------------------------------------
-TEXT_CHECKS = (schemas.FreeText, schemas.OneLine)
 # A sign-in's user name and password are matched, never stored or written out; the user name's
 # spelling is sign-in's own (its normalization), not a text rule.
 EXEMPT = {("TokenRequest", "username"), ("TokenRequest", "password")}
 
 
 def _checks() -> list[Any]:
-    return [m for t in TEXT_CHECKS for m in get_args(t)[1:]]
+    """The validators of `schemas.FreeText` and `schemas.OneLine`."""
+    return [m for name in ("FreeText", "OneLine") for m in get_args(getattr(schemas, name))[1:]]
 
 
 def _unchecked_str(tp: Any, checked: bool) -> bool:
