@@ -16,6 +16,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainValidator,
@@ -30,6 +31,7 @@ from pydantic import RootModel  # a line of its own: the import above is another
 
 from dispatch.model import Category, Role, Status, UnitKind
 from geo.crs import to_wgs84
+from mobile_api import characters
 from mobile_api.jsonio import bad_text_path
 
 #: A fix claiming to be worse than this is no position at all (and would widen a check-in).
@@ -51,6 +53,22 @@ def _utc(value: datetime) -> datetime:
 
 #: The one type of every time in a request: with an offset, and representable in UTC.
 InDateTime = Annotated[AwareDatetime, AfterValidator(_utc)]
+
+
+def _text(one_line: bool) -> BeforeValidator:
+    """Refuses the characters `mobile_api.characters` names; before the model strips
+    whitespace, so a trailing U+000B is refused rather than silently cut."""
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and (why := characters.problem(value, one_line)):
+            raise ValueError(why)
+        return value
+    return BeforeValidator(check)
+
+
+#: The type of every string a person writes: no control character but tab, LF and CR.
+FreeText = Annotated[str, _text(one_line=False)]
+#: A name, an address, an id, a filter: not even tab, LF or CR.
+OneLine = Annotated[str, _text(one_line=True)]
 
 
 def _refuse(model: str, loc: tuple[str | int, ...], kind: str, message: str, value: Any
@@ -115,9 +133,9 @@ class TokenOut(BaseModel):
 
 class IncidentCreate(Strict):
     category: Category
-    description: Annotated[str, Field(min_length=1, max_length=2000)]
+    description: Annotated[FreeText, Field(min_length=1, max_length=2000)]
     location: LocationIn | None = None
-    site_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    site_id: Annotated[OneLine, Field(min_length=1, max_length=64)] | None = None
 
     @model_validator(mode="after")
     def _one_place(self) -> IncidentCreate:
@@ -132,7 +150,7 @@ class CheckInRequest(Strict):
 
 
 class NoteRequest(Strict):
-    note: Annotated[str, Field(max_length=2000)] = ""
+    note: Annotated[FreeText, Field(max_length=2000)] = ""
 
 
 class PositionFix(LocationIn):
@@ -144,18 +162,18 @@ class PositionsBatch(Strict):
 
 
 class SiteCreate(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[OneLine, Field(min_length=1, max_length=200)]
     location: LocationIn
-    address: Annotated[str, Field(max_length=500)] | None = None
+    address: Annotated[OneLine, Field(max_length=500)] | None = None
     green_channel: bool = False
-    lead_department: Annotated[str, Field(max_length=64)] | None = None
-    owner_id: Annotated[str, Field(max_length=64)] | None = None
+    lead_department: Annotated[OneLine, Field(max_length=64)] | None = None
+    owner_id: Annotated[OneLine, Field(max_length=64)] | None = None
 
 
 class IncidentListQuery(Strict):
     status: list[Status] = Field(default_factory=list,
                                  description="comma-separated statuses, any of which matches")
-    unit: Annotated[str, Field(max_length=64)] | None = None
+    unit: Annotated[OneLine, Field(max_length=64)] | None = None
     category: Category | None = None
     bbox: tuple[FiniteFloat, FiniteFloat, FiniteFloat, FiniteFloat] | None = Field(
         None, description="minLon,minLat,maxLon,maxLat in WGS-84")
@@ -192,7 +210,7 @@ def _bbox_in_range(value: tuple[float, float, float, float] | None) -> Any:
 class MapQuery(Strict):
     """The map's filters, read and checked as the list's are."""
 
-    unit: Annotated[str, Field(max_length=64)] | None = None
+    unit: Annotated[OneLine, Field(max_length=64)] | None = None
     category: Category | None = None
     bbox: tuple[FiniteFloat, FiniteFloat, FiniteFloat, FiniteFloat] | None = Field(
         None, description="minLon,minLat,maxLon,maxLat in WGS-84")
@@ -211,27 +229,28 @@ class MapQuery(Strict):
 class FeedbackRequest(Strict):
     satisfied: Annotated[bool, Field(strict=True)]
     rating: Annotated[int, Field(strict=True, ge=1, le=5)]
-    comment: Annotated[str, Field(max_length=2000)] = ""
+    comment: Annotated[FreeText, Field(max_length=2000)] = ""
 
 
 class ExtendRequest(Strict):
-    reason: Annotated[str, Field(min_length=1, max_length=2000,
-                                 description="told to the reporter at once")]
+    reason: Annotated[FreeText, Field(min_length=1, max_length=2000,
+                                      description="told to the reporter at once")]
     until: InDateTime
 
 
 class ComplaintRequest(Strict):
-    text: Annotated[str, Field(min_length=1, max_length=2000)]
+    text: Annotated[FreeText, Field(min_length=1, max_length=2000)]
 
 
 class ComplaintReplyRequest(Strict):
-    reply: Annotated[str, Field(min_length=1, max_length=2000)]
+    reply: Annotated[FreeText, Field(min_length=1, max_length=2000)]
 
 
 class AssignRequest(Strict):
-    unit: Annotated[str, Field(min_length=1, max_length=64)]
-    person: Annotated[str, Field(min_length=1, max_length=64,
-                                 description="the user id of an officer or dispatcher of the unit")]
+    unit: Annotated[OneLine, Field(min_length=1, max_length=64)]
+    person: Annotated[OneLine, Field(
+        min_length=1, max_length=64,
+        description="the user id of an officer or dispatcher of the unit")]
     due: InDateTime
 
 
@@ -519,13 +538,15 @@ class PositionsArray(RootModel[Annotated[list[PositionFix], Field(min_length=1, 
 
 # -- public disclosure ------------------------------------------------------------------------
 class PublicCasesQuery(Strict):
-    week: Annotated[str, Field(max_length=10, description="an ISO week, e.g. 2026-W48 "
-                                                           "(China Standard Time)")] | None = None
-    month: Annotated[str, Field(max_length=7, description="a month, e.g. 2026-11")] | None = None
+    week: Annotated[OneLine, Field(max_length=10, description="an ISO week, e.g. 2026-W48 "
+                                                               "(China Standard Time)")
+                    ] | None = None
+    month: Annotated[OneLine, Field(max_length=7, description="a month, e.g. 2026-11")
+                     ] | None = None
 
 
 class WithholdRequest(Strict):
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    reason: Annotated[FreeText, Field(min_length=1, max_length=500)]
 
 
 class PublicMilestone(BaseModel):

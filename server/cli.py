@@ -19,6 +19,7 @@ from dispatch.context import Context
 from dispatch.model import Role, User
 from dispatch.storage import migrate
 from dispatch.storage.orm import on_user_change
+from mobile_api import characters
 from mobile_api.context import dispatch_context, install, of
 from server import config as cfgmod
 from server.bootstrap import Process, bootstrap
@@ -128,6 +129,8 @@ def register_cli(app: Flask) -> None:
                     password: str) -> None:
         """Create a user (refuses an existing username)."""
         ctx = dispatch_context()
+        if why := characters.problem(display_name, one_line=True):
+            raise click.ClickException(f"--display-name {why}")
         if role in (Role.OFFICER, Role.DISPATCHER) and not unit:
             raise click.ClickException("officers and dispatchers belong to a unit: --unit")
         with ctx.uow() as uow:

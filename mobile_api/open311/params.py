@@ -18,6 +18,7 @@ from shapely.geometry import Point
 from dispatch.disclosure import CST
 from dispatch.errors import ValidationFailed
 from dispatch.open311 import MAX_REQUESTS, NewRequest, RequestFilters
+from mobile_api import characters
 from mobile_api.jsonio import text_problem
 
 MAX_IDS = MAX_REQUESTS
@@ -34,6 +35,16 @@ def text(form: Mapping[str, str], name: str, max_length: int = 2000) -> str | No
         raise ValidationFailed.on(name, why)
     if len(value) > max_length:
         raise ValidationFailed.on(name, f"at most {max_length} characters")
+    return value
+
+
+def free_text(form: Mapping[str, str], name: str, max_length: int, one_line: bool = False
+              ) -> str | None:
+    """A field that is stored and written out again: `text`, and no control character
+    (`mobile_api.characters`)."""
+    value = text(form, name, max_length)
+    if value is not None and (why := characters.problem(value, one_line)):
+        raise ValidationFailed.on(name, why)
     return value
 
 
@@ -64,17 +75,17 @@ def new_request(form: Mapping[str, str]) -> NewRequest:
         raise ValidationFailed.on("address_id", "give lat and long, or an address_id, not both")
     if lat is None and address_id is None:
         raise ValidationFailed.on("lat", "give lat and long, or an address_id")
-    description = text(form, "description", 2000)
+    description = free_text(form, "description", 2000)
     if description is None or not description.strip():
         raise ValidationFailed.on("description", "required")
     attributes: dict[str, str] = {}
     for key in form:
         m = _ATTRIBUTE.fullmatch(key)
         if m:
-            attributes[m[1]] = text(form, key, 200) or ""
+            attributes[m[1]] = free_text(form, key, 200, one_line=True) or ""
         elif key.startswith("attribute"):
             raise ValidationFailed.on(key, "attributes are sent as attribute[code]")
-    media_url = text(form, "media_url", 2000) or None
+    media_url = free_text(form, "media_url", 2000, one_line=True) or None
     if media_url is not None and not re.match(r"https?://", media_url):
         raise ValidationFailed.on("media_url", "an http or https URL")
     return NewRequest(service_code=code, description=description,

@@ -4,7 +4,9 @@ Pure: a body (a dict, or a list of dicts) and the names the standard gives the X
 in, bytes and a content type come out. XML is built with `xml.etree` (text is escaped by it) and
 written as UTF-8 after an XML declaration naming it; a list nested in an item (a service's
 attributes, an attribute's values, discovery's endpoints and formats) takes the singular of its
-name for its elements, as in the standard's examples.
+name for its elements, as in the standard's examples. `xml.etree` writes a control character as
+it is, which no parser then reads: each text drops what XML 1.0 cannot carry
+(`mobile_api.characters.for_xml`), whether stored before input refused it or echoed in an error.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from typing import Any
+
+from mobile_api.characters import for_xml
 
 JSON_TYPE = "application/json; charset=utf-8"
 XML_TYPE = "text/xml; charset=utf-8"
@@ -50,7 +54,7 @@ def _fill(parent: ET.Element, value: Any) -> None:
     elif isinstance(value, bool):
         parent.text = "true" if value else "false"
     elif value is not None:
-        parent.text = str(value)
+        parent.text = for_xml(str(value))
 
 
 def errors(fmt: str, status: int, descriptions: list[str]) -> tuple[bytes, str]:
