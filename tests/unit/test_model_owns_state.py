@@ -39,6 +39,7 @@ def test_the_use_cases_leave_the_case_to_its_methods(module: str) -> None:
 
 
 def test_the_check_sees_a_field_assignment() -> None:
-    assert assignments_to_the_case("incident.feedback_due = at\n") == ["line 1: incident.feedback_due"]
+    assert assignments_to_the_case("incident.feedback_due = at\n") == [
+        "line 1: incident.feedback_due"]
     assert assignments_to_the_case("complaint.reply, x = a, b\n") == ["line 1: complaint.reply"]
     assert assignments_to_the_case("incident.timers_planned_at = now\n") == []
