@@ -1,17 +1,17 @@
-"""The domain of the 311 rule in plain Python: units, people, sites, incidents and their events.
+"""The incident, the aggregate of the 311 rule in plain Python, and the domain's vocabulary.
 
 These classes know nothing of storage; `dispatch.storage.orm` maps them onto tables. Every state
-change goes through a method here, which checks the rule, records the change as an `Event` in the
-incident's log, and raises `Conflict` when the case is not in a state that allows it.
+change of a case goes through a method here (the field work and the supervision cycle after it),
+which checks the rule, records the change as an `Event` in the incident's log, and raises
+`Conflict` or `ValidationFailed` when the case is not in a state that allows it. The use cases
+(`dispatch.fieldwork`, `dispatch.followup`) decide who may ask and which timers a change needs.
+The small things a case is made of live in `dispatch.entities`, re-exported here.
 """
 
 from __future__ import annotations
 
-import itertools
-import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
-from enum import StrEnum
+from datetime import datetime, timedelta
 from typing import Any
 
 from shapely.geometry import Point
@@ -19,163 +19,13 @@ from shapely.geometry import Point
 from dispatch import events as ev
 from dispatch.clock import Milestone as Milestone  # re-exported: the domain's vocabulary
 from dispatch.clock import Policy, is_overdue, on_time
-from dispatch.errors import Conflict
+from dispatch.entities import (  # re-exported: the domain's vocabulary
+    Assignment as Assignment, Category as Category, Complaint as Complaint, Event as Event,
+    MilestoneClock as MilestoneClock, Photo as Photo, Role as Role, Site as Site,
+    Status as Status, Unit as Unit, UnitKind as UnitKind, User as User, new_id as new_id)
+from dispatch.errors import Conflict, NotFound, ValidationFailed
 from dispatch.events import EventType
 from dispatch.utc import iso_utc
-
-
-class Category(StrEnum):
-    GATE_BLOCKED = "gate_blocked"
-    ROAD_BLOCKED = "road_blocked"
-    WATER_CUT = "water_cut"
-    POWER_CUT = "power_cut"
-    OTHER = "other"
-
-
-class Status(StrEnum):
-    REPORTED = "reported"
-    DISPATCHED = "dispatched"
-    ON_SITE = "on_site"
-    RESTORED = "restored"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-    REOPENED = "reopened"
-
-
-class Role(StrEnum):
-    REPORTER = "reporter"
-    OFFICER = "officer"
-    DISPATCHER = "dispatcher"
-    COMMANDER = "commander"
-    ADMIN = "admin"
-
-
-class UnitKind(StrEnum):
-    TERRITORY = "territory"
-    DEPARTMENT = "department"
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
-
-
-@dataclass
-class Unit:
-    code: str
-    name: str
-    kind: str
-
-
-@dataclass
-class User:
-    username: str
-    password_hash: str
-    role: str
-    unit_code: str | None = None
-    display_name: str = ""
-    active: bool = True
-    id: str = field(default_factory=new_id)
-    # Tokens carry the version they were issued under; raising it revokes them all.
-    token_version: int = 0
-    # An outside system's Open311 account (`dispatch.outside_systems`): its key's SHA-256.
-    api_key_hash: str | None = None
-    api_key_issued_at: datetime | None = None
-
-
-@dataclass
-class Site:
-    owner_id: str
-    name: str
-    location: Point
-    address: str | None = None
-    green_channel: bool = False
-    lead_department: str | None = None
-    created_at: datetime | None = None
-    id: str = field(default_factory=new_id)
-
-
-@dataclass
-class Event:
-    """One entry of the append-only log; storage assigns `seq`, global and strictly growing.
-
-    `audience` names the rooms that may hear it (see `dispatch.events`), so a client that was away
-    can be replayed exactly what it was entitled to.
-    """
-
-    type: str
-    at: datetime
-    actor_id: str | None
-    data: dict[str, Any]
-    audience: list[str]
-    incident_id: str | None = None
-    seq: int | None = None
-    # The incident as it was right after this change, so a push or a replay needs no join and
-    # shows what the change produced.
-    snapshot: dict[str, Any] = field(default_factory=dict)
-    # Creation order within this process, so events written in one flush keep the order they
-    # happened in; not stored.
-    ordinal: int = field(default_factory=itertools.count().__next__, compare=False, repr=False)
-
-
-@dataclass
-class Assignment:
-    """One responsible unit of one incident, with its own arrival: the clock is per unit."""
-
-    unit_code: str
-    unit_name: str
-    kind: str
-    arrival_due: datetime
-    accepted_at: datetime | None = None
-    accepted_by: str | None = None
-    arrived_at: datetime | None = None
-    arrived_by: str | None = None
-    arrival_location: Point | None = None
-    arrival_distance_m: float | None = None
-    arrival_device_time: datetime | None = None
-    incident_id: str | None = None
-
-
-@dataclass(frozen=True)
-class MilestoneClock:
-    """One deadline of a case and whether it was met: what `on_time` and `is_overdue` judge.
-
-    `unit_code` is the unit answering for an arrival; None for restore and resolve, which the
-    case's units answer for together.
-    """
-
-    milestone: Milestone
-    unit_code: str | None
-    due: datetime
-    done_at: datetime | None
-
-
-@dataclass
-class Photo:
-    content_type: str
-    size: int
-    sha256: str
-    path: str
-    created_at: datetime
-    id: str = field(default_factory=new_id)
-    incident_id: str | None = None
-
-
-@dataclass
-class Complaint:
-    """A reporter's complaint about the handling of its case: command answers it by `reply_due`.
-
-    `number` counts the case's complaints from 1 (the id a reply names in its URL)."""
-
-    incident_id: str
-    number: int
-    author_id: str
-    text: str
-    filed_at: datetime
-    reply_due: datetime
-    reply: str | None = None
-    replied_at: datetime | None = None
-    replied_by: str | None = None
-    id: str = field(default_factory=new_id)
 
 
 @dataclass
@@ -417,8 +267,108 @@ class Incident:
         self.closed_at, self.closed_reason, self.feedback_due = at, reason, None
         self.record(EventType.CLOSED, at, actor_id, status=self.status, reason=reason)
 
+    # -- the supervision cycle (DOMAIN 3.2, 6.2, 7.1, 7.3, 7.4) --------------------------------
+    def request_feedback(self, at: datetime, wait: timedelta) -> datetime:
+        """The problem is solved: ask the reporter (回访); unanswered by the returned time, the
+        case closes."""
+        self.feedback_due = at + wait
+        self.record(EventType.FEEDBACK_REQUESTED, at, None, due=iso_utc(self.feedback_due))
+        return self.feedback_due
+
+    def take_feedback(self, reporter_id: str, at: datetime, satisfied: bool, rating: int,
+                      comment: str, policy: Policy) -> None:
+        """Satisfied closes the case; not satisfied sends it back (退回重办) with new deadlines."""
+        if self.status != Status.RESOLVED:
+            raise Conflict(f"incident is {self.status}; feedback is given once the problem is "
+                           "marked solved, and only once per solution")
+        self.feedback_at, self.feedback_satisfied = at, satisfied
+        self.feedback_rating, self.feedback_comment = rating, comment
+        self.record(EventType.FEEDBACK_GIVEN, at, reporter_id, satisfied=satisfied,
+                    rating=rating, comment=comment)
+        if satisfied:
+            self.close(at, reporter_id, "satisfied")
+        else:
+            self.reopen(at, policy, reporter_id, comment)
+
+    def extend(self, unit_code: str, actor_id: str, at: datetime, until: datetime, reason: str,
+               max_extension: timedelta) -> None:
+        """Move the resolve deadline later, with a reason the reporter is told at once.
+
+        The round's original deadline stays on record (`resolve_due_original`): the assessment
+        judges against it. `until` must be later than the current deadline and at most
+        `max_extension` after the original one.
+        """
+        if not (reason := reason.strip()):
+            raise ValidationFailed.on("reason", "an extension needs a reason the reporter is told")
+        if self.status in (Status.RESOLVED, Status.CLOSED):
+            raise Conflict(f"incident is {self.status}; only an open problem can be extended")
+        original = self.resolve_due_original or self.resolve_due
+        if until <= self.resolve_due:
+            raise ValidationFailed.on("until", "must be later than the current resolve deadline "
+                                      f"{iso_utc(self.resolve_due)}")
+        limit = original + max_extension
+        if until > limit:
+            raise ValidationFailed.on("until", f"at most {max_extension / timedelta(days=1):g} "
+                                      f"days after the original deadline {iso_utc(original)}, "
+                                      f"that is {iso_utc(limit)}")
+        previous = self.resolve_due
+        self.resolve_due_original = original
+        self.resolve_due, self.extension_reason = until, reason
+        self.extensions += 1
+        self.record(EventType.EXTENDED, at, actor_id, unit=unit_code, reason=reason,
+                    until=iso_utc(until), previous=iso_utc(previous),
+                    original=iso_utc(original), extensions=self.extensions)
+
+    def file_complaint(self, reporter_id: str, at: datetime, text: str,
+                       reply_within: timedelta) -> Complaint:
+        """The reporter complains about the handling; command owes a reply by the deadline."""
+        if not (text := text.strip()):
+            raise ValidationFailed.on("text", "say what the complaint is about")
+        complaint = Complaint(self.id, len(self.complaints) + 1, reporter_id, text, at,
+                              at + reply_within)
+        self.complaints.append(complaint)
+        self.record(EventType.COMPLAINED, at, reporter_id, complaint=complaint.number,
+                    text=complaint.text, reply_due=iso_utc(complaint.reply_due))
+        return complaint
+
     def complaint(self, number: int) -> Complaint | None:
         return next((c for c in self.complaints if c.number == number), None)
+
+    def answer_complaint(self, number: int, commander_id: str, at: datetime, text: str
+                         ) -> Complaint:
+        """Command's reply, once; judged on time against the complaint's own deadline."""
+        complaint = self.complaint(number)
+        if complaint is None:
+            raise NotFound(f"no complaint {number} on incident {self.id}")
+        if complaint.replied_at is not None:
+            raise Conflict(f"complaint {number} was answered at {iso_utc(complaint.replied_at)}")
+        if not (text := text.strip()):
+            raise ValidationFailed.on("reply", "the reply cannot be empty")
+        complaint.reply, complaint.replied_at, complaint.replied_by = text, at, commander_id
+        self.record(EventType.COMPLAINT_REPLIED, at, commander_id, complaint=number,
+                    reply=complaint.reply, on_time=on_time(at, complaint.reply_due))
+        return complaint
+
+    def assign_centrally(self, unit_code: str, person: User | None, due: datetime,
+                         commander_id: str, at: datetime) -> None:
+        """Command names the unit, its responsible person and the deadline (集中交办)."""
+        if self.status == Status.CLOSED:
+            raise Conflict("incident is closed; a closed case is not assigned")
+        if self.assignment(unit_code) is None:
+            raise ValidationFailed.on("unit", f"{unit_code} is not a responsible unit of this "
+                                      f"case ({', '.join(self.unit_codes())})")
+        if (person is None or person.unit_code != unit_code or not person.active
+                or person.role not in (Role.OFFICER, Role.DISPATCHER)):
+            raise ValidationFailed.on("person", f"not an active officer or dispatcher of "
+                                      f"{unit_code}")
+        if due <= at:
+            raise ValidationFailed.on("due", "must be in the future")
+        self.central_unit, self.central_person, self.central_due = unit_code, person.id, due
+        self.central_by, self.central_at = commander_id, at
+        self.record(EventType.CENTRALLY_ASSIGNED, at, commander_id, unit=unit_code,
+                    person=person.id, person_name=person.display_name or person.username,
+                    due=iso_utc(due))
+
     def withhold(self, actor_id: str, at: datetime, reason: str) -> bool:
         """Keep the case out of the public disclosure; the reason stays on record (the case's
         columns and its log). Returns False for a repeat with the same reason; a different

@@ -323,8 +323,9 @@ class AccountabilityRepository(Protocol):
         ...
 
     def mark_met(self, incident_id: str, unit_codes: Sequence[str], milestone: str,
-                 at: datetime) -> None:
-        """The open records of these units for this milestone are met at `at`."""
+                 at: datetime, complaint: int = 0) -> None:
+        """The open records of these units for this milestone (of this complaint, for a
+        complaint's reply) are met at `at`."""
         ...
 
     def for_incident(self, incident_id: str) -> list[OverdueRecord]: ...

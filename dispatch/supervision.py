@@ -67,8 +67,7 @@ def extend(ctx: Context, user: User, incident_id: str, until: datetime, reason: 
     with ctx.uow() as uow:
         incident = visible(user, uow.incidents.get(incident_id, for_update=True), incident_id)
         unit = acting_unit(user, incident, Role.DISPATCHER)
-        followup.extend(incident, unit, user.id, ctx.clock(), until, reason,
-                        ctx.settings.max_extension)
+        incident.extend(unit, user.id, ctx.clock(), until, reason, ctx.settings.max_extension)
         planned = _clocks_of_the_round(ctx, uow, incident)
         commit_and_publish(ctx, uow, timers=planned)
         return incident
@@ -91,9 +90,9 @@ def reply_to_complaint(ctx: Context, user: User, incident_id: str, number: int, 
         incident = visible(user, uow.incidents.get(incident_id, for_update=True), incident_id)
         require_role(user, Role.COMMANDER)
         now = ctx.clock()
-        complaint = followup.reply(incident, number, user, now, text)
+        complaint = incident.answer_complaint(number, user.id, now, text)
         uow.accountability.mark_met(incident.id, [followup.COMMAND_DESK],
-                                    followup.COMPLAINT_REPLY, now)
+                                    followup.COMPLAINT_REPLY, now, complaint=number)
         commit_and_publish(ctx, uow)
         return incident, complaint
 
@@ -103,7 +102,6 @@ def assign_centrally(ctx: Context, user: User, incident_id: str, unit: str, pers
     with ctx.uow() as uow:
         incident = visible(user, uow.incidents.get(incident_id, for_update=True), incident_id)
         require_role(user, Role.COMMANDER)
-        followup.assign_centrally(incident, unit, uow.users.get(person_id), due, user,
-                                  ctx.clock())
+        incident.assign_centrally(unit, uow.users.get(person_id), due, user.id, ctx.clock())
         commit_and_publish(ctx, uow)
         return incident

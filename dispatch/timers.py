@@ -30,7 +30,7 @@ class TimerKind(StrEnum):
     OVERDUE = "overdue"
     OFFER = "offer"
     # The supervision cycle's clocks (dispatch/followup.py): a solved case waiting for the
-    # reporter's answer, and a complaint waiting for command's reply (`attempt` = its number).
+    # reporter's answer, and a complaint waiting for command's reply (its number in `complaint`).
     FEEDBACK = "feedback"
     COMPLAINT = "complaint"
 
@@ -48,6 +48,9 @@ class Timer:
     outcome: str | None = None
     id: int | None = None
     round: int = 0  # the incident's round it was planned in (history; the deadline is the key)
+    # The complaint whose reply this timer watches (numbered from 1 on the case); 0 for the
+    # units' clocks. Part of the key: two complaints may fall due at the same instant.
+    complaint: int = 0
 
 
 @dataclass
@@ -64,6 +67,7 @@ class OverdueRecord:
     late_by_seconds: float | None = None
     id: int | None = None
     round: int = 0
+    complaint: int = 0  # the complaint whose reply was late; 0 for the units' own deadlines
 
 
 def deadline_of(incident: Incident, unit_code: str, milestone: str) -> datetime:
@@ -172,19 +176,20 @@ def _feedback_unanswered(timer: Timer, incident: Incident, now: datetime) -> Fir
 
 
 def _complaint_unanswered(timer: Timer, incident: Incident, now: datetime) -> Fired:
-    complaint = incident.complaint(timer.attempt)
+    complaint = incident.complaint(timer.complaint)
     if complaint is None or complaint.replied_at is not None:
         return Fired("met")
     if not is_overdue(complaint.replied_at, complaint.reply_due, now):
         return Fired("early", retry_at=first_late_instant(complaint.reply_due))
     return Fired("overdue", record=OverdueRecord(incident.id, timer.unit_code, timer.milestone,
-                                                 complaint.reply_due, now, round=timer.round))
+                                                 complaint.reply_due, now, round=timer.round,
+                                                 complaint=complaint.number))
 
 
 def announce_overdue(incident: Incident, record: OverdueRecord) -> None:
     if record.milestone == "complaint_reply":  # command's own clock: command hears of it
-        number = next((c.number for c in incident.complaints if c.reply_due == record.due_at), 0)
-        incident.record(EventType.COMPLAINT_OVERDUE, record.recorded_at, None, complaint=number,
+        incident.record(EventType.COMPLAINT_OVERDUE, record.recorded_at, None,
+                        complaint=record.complaint,
                         due=iso_utc(record.due_at),
                         late_by_s=(record.recorded_at - record.due_at).total_seconds())
         return

@@ -210,7 +210,8 @@ class Timers:
             self.s.execute(upsert(self.s)(t.timers).values([
                 {"incident_id": x.incident_id, "unit_code": x.unit_code, "kind": str(x.kind),
                  "milestone": str(x.milestone), "attempt": x.attempt, "deadline": x.deadline,
-                 "due_at": x.due_at, "round": x.round} for x in items]).on_conflict_do_nothing())
+                 "due_at": x.due_at, "round": x.round, "complaint": x.complaint}
+                for x in items]).on_conflict_do_nothing())
 
     def unplanned_incidents(self, limit: int) -> list[model.Incident]:
         """Incidents whose timers were not stored yet (their process died right after commit)."""
@@ -304,6 +305,10 @@ class Timers:
             return list(self.s.scalars(q))
 
 
+# What makes a missed deadline one record (uq_overdue_records_per_deadline).
+RECORD_KEY = ["incident_id", "unit_code", "milestone", "due_at", "complaint"]
+
+
 class Accountability:
     def __init__(self, session: Session) -> None:
         self.s = session
@@ -314,9 +319,8 @@ class Accountability:
         stmt = upsert(self.s)(t.overdue_records).values(
             incident_id=record.incident_id, unit_code=record.unit_code,
             milestone=record.milestone, due_at=record.due_at, recorded_at=record.recorded_at,
-            round=record.round,
-        ).on_conflict_do_nothing(
-            index_elements=["incident_id", "unit_code", "milestone", "due_at"])
+            round=record.round, complaint=record.complaint,
+        ).on_conflict_do_nothing(index_elements=RECORD_KEY)
         return bool(cast(CursorResult[Any], self.s.execute(stmt)).rowcount)
 
     def add_new(self, records: Sequence[OverdueRecord]) -> list[OverdueRecord]:
@@ -331,23 +335,24 @@ class Accountability:
         # One parameter set per record (executemany, RETURNING rows in "insertmanyvalues"
         # pages): the statement text is the same for any batch, so it is compiled once.
         stmt = (upsert(self.s)(t.overdue_records)
-                .on_conflict_do_nothing(index_elements=["incident_id", "unit_code", "milestone",
-                                                        "due_at"])
-                .returning(r.incident_id, r.unit_code, r.milestone, r.due_at))
+                .on_conflict_do_nothing(index_elements=RECORD_KEY)
+                .returning(r.incident_id, r.unit_code, r.milestone, r.due_at, r.complaint))
         with self.s.no_autoflush:
             new = {tuple(row) for row in self.s.execute(stmt, [
                 {"incident_id": x.incident_id, "unit_code": x.unit_code,
                  "milestone": str(x.milestone), "due_at": x.due_at,
-                 "recorded_at": x.recorded_at, "round": x.round} for x in firsts.values()])}
+                 "recorded_at": x.recorded_at, "round": x.round, "complaint": x.complaint}
+                for x in firsts.values()])}
         return [x for key, x in firsts.items() if key in new]
 
     def mark_met(self, incident_id: str, unit_codes: Sequence[str], milestone: str,
-                 at: datetime) -> None:
+                 at: datetime, complaint: int = 0) -> None:
         """A late milestone still gets done: record when, and by how much it was late."""
         rows = self.s.scalars(select(OverdueRecord).where(
             t.overdue_records.c.incident_id == incident_id,
             t.overdue_records.c.unit_code.in_(list(unit_codes)),
             t.overdue_records.c.milestone == milestone,
+            t.overdue_records.c.complaint == complaint,
             t.overdue_records.c.met_at.is_(None)))
         for row in rows:
             row.met_at = at
@@ -360,4 +365,5 @@ class Accountability:
 
 
 def _deadline_key(record: OverdueRecord) -> tuple[Any, ...]:
-    return (record.incident_id, record.unit_code, str(record.milestone), record.due_at)
+    return (record.incident_id, record.unit_code, str(record.milestone), record.due_at,
+            record.complaint)

@@ -274,9 +274,11 @@ timers = Table(
     Column("outcome", String(20), nullable=True),
     # The incident's round the timer was planned in (history: the deadline is what keys it).
     Column("round", Integer, nullable=False, default=0, server_default="0"),
+    # The complaint whose reply the timer watches (0: a unit's clock; migration 0011).
+    Column("complaint", Integer, nullable=False, default=0, server_default="0"),
     # Keyed by the deadline watched: a moved deadline gets timers of its own.
     UniqueConstraint("incident_id", "unit_code", "kind", "milestone", "attempt", "deadline",
-                     name="uq_timers_once"),
+                     "complaint", name="uq_timers_once"),
 )
 Index("ix_timers_pending", timers.c.due_at, postgresql_where=timers.c.fired_at.is_(None),
       sqlite_where=timers.c.fired_at.is_(None))
@@ -296,6 +298,8 @@ overdue_records = Table(
     Column("met_at", UTCDateTime, nullable=True),
     Column("late_by_seconds", Float, nullable=True),
     Column("round", Integer, nullable=False, default=0, server_default="0"),
-    UniqueConstraint("incident_id", "unit_code", "milestone", "due_at",
+    # The complaint answered late (0: a unit's own deadline; migration 0011).
+    Column("complaint", Integer, nullable=False, default=0, server_default="0"),
+    UniqueConstraint("incident_id", "unit_code", "milestone", "due_at", "complaint",
                      name="uq_overdue_records_per_deadline"),
 )

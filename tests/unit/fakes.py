@@ -444,7 +444,7 @@ class FakeTimers(_Repo):
     def add_all(self, items: Sequence[Timer]) -> None:
         def key(x: Timer) -> tuple[Any, ...]:
             return (x.incident_id, x.unit_code, str(x.kind), str(x.milestone), x.attempt,
-                    x.deadline)
+                    x.deadline, x.complaint)
         taken = {key(x) for x in self.w.timers}
         for item in items:
             if key(item) in taken:
@@ -486,19 +486,20 @@ class FakeAccountability(_Repo):
 
     def add_once(self, record: OverdueRecord) -> bool:
         # One record per missed deadline, as the storage's unique key.
-        if any((r.incident_id, r.unit_code, r.milestone, r.due_at)
-               == (record.incident_id, record.unit_code, record.milestone, record.due_at)
-               for r in self.w.overdue):
+        def key(r: OverdueRecord) -> tuple[Any, ...]:
+            return (r.incident_id, r.unit_code, str(r.milestone), r.due_at, r.complaint)
+        if any(key(r) == key(record) for r in self.w.overdue):
             return False
         self.w.overdue.append(replace(record, milestone=str(record.milestone),
                                       id=self.w.new_id()))
         return True
 
     def mark_met(self, incident_id: str, unit_codes: Sequence[str], milestone: str,
-                 at: datetime) -> None:
+                 at: datetime, complaint: int = 0) -> None:
         for row in self.w.overdue:
             if (row.incident_id == incident_id and row.unit_code in unit_codes
-                    and row.milestone == milestone and row.met_at is None):
+                    and row.milestone == milestone and row.complaint == complaint
+                    and row.met_at is None):
                 row.met_at = at
                 row.late_by_seconds = (at - row.due_at).total_seconds()
 

@@ -142,7 +142,7 @@ def test_a_complaint_s_reply_clock_records_a_late_reply_for_command(w: World) ->
     w.clock.advance(microseconds=1)
     fired = _fire(w, stored, TimerKind.COMPLAINT)
     assert fired.record == OverdueRecord(inc.id, "command", "complaint_reply",
-                                         complaint.reply_due, w.clock())
+                                         complaint.reply_due, w.clock(), complaint=1)
     timers.announce_overdue(stored, fired.record)
     assert (stored.events[-1].type, stored.events[-1].audience) == ("complaint_overdue",
                                                                     ["command"])
@@ -236,3 +236,28 @@ def test_the_assessment_reads_the_same_facts_through_the_use_case(w: World) -> N
                                         {}, w.clock(), 5)
     with pytest.raises(Forbidden):
         assessment.stats_by_unit(w.ctx, w.user("officer"), period)
+
+
+def test_two_complaints_due_at_the_same_instant_keep_their_own_clocks(w: World) -> None:
+    """The complaint's number is its clock's own column: two complaints filed in the same
+    instant get a timer and, unanswered, an overdue record each; a reply meets only its own."""
+    inc = _report(w)
+    supervision.complain(w.ctx, w.user("reporter"), inc.id, "slow")
+    supervision.complain(w.ctx, w.user("reporter"), inc.id, "rude")
+    pending = [t for t in w.db.state.timers if t.kind == TimerKind.COMPLAINT]
+    assert sorted((t.complaint, t.attempt) for t in pending) == [(1, 0), (2, 0)]
+    w.clock.advance(hours=24, microseconds=1)
+    stored = w.incident(inc.id)
+    for timer in pending:
+        fired = timers.fire(timer, stored, w.clock(), lambda u: [], None)
+        assert fired.record is not None and fired.record.complaint == timer.complaint
+        with w.db.uow() as uow:
+            assert uow.accountability.add_once(fired.record)
+            uow.commit()
+        timers.announce_overdue(stored, fired.record)
+        assert stored.events[-1].data["complaint"] == timer.complaint
+    supervision.reply_to_complaint(w.ctx, w.user("commander"), inc.id, 2, "sorry")
+    with w.db.uow() as uow:
+        records = uow.accountability.for_incident(inc.id)
+    assert sorted((r.complaint, r.met_at is not None) for r in records) == [(1, False),
+                                                                             (2, True)]

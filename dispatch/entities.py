@@ -1,0 +1,171 @@
+"""The domain's small things: the vocabularies (categories, statuses, roles), the people, units
+and sites, and the parts an incident is made of (its units' assignments, events, photos,
+complaints). The incident itself, whose methods change them, is `dispatch.model.Incident`;
+`dispatch.model` re-exports these names, the domain's vocabulary in one place.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from shapely.geometry import Point
+
+from dispatch.clock import Milestone
+
+class Category(StrEnum):
+    GATE_BLOCKED = "gate_blocked"
+    ROAD_BLOCKED = "road_blocked"
+    WATER_CUT = "water_cut"
+    POWER_CUT = "power_cut"
+    OTHER = "other"
+
+
+class Status(StrEnum):
+    REPORTED = "reported"
+    DISPATCHED = "dispatched"
+    ON_SITE = "on_site"
+    RESTORED = "restored"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+
+class Role(StrEnum):
+    REPORTER = "reporter"
+    OFFICER = "officer"
+    DISPATCHER = "dispatcher"
+    COMMANDER = "commander"
+    ADMIN = "admin"
+
+
+class UnitKind(StrEnum):
+    TERRITORY = "territory"
+    DEPARTMENT = "department"
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass
+class Unit:
+    code: str
+    name: str
+    kind: str
+
+
+@dataclass
+class User:
+    username: str
+    password_hash: str
+    role: str
+    unit_code: str | None = None
+    display_name: str = ""
+    active: bool = True
+    id: str = field(default_factory=new_id)
+    # Tokens carry the version they were issued under; raising it revokes them all.
+    token_version: int = 0
+    # An outside system's Open311 account (`dispatch.outside_systems`): its key's SHA-256.
+    api_key_hash: str | None = None
+    api_key_issued_at: datetime | None = None
+
+
+@dataclass
+class Site:
+    owner_id: str
+    name: str
+    location: Point
+    address: str | None = None
+    green_channel: bool = False
+    lead_department: str | None = None
+    created_at: datetime | None = None
+    id: str = field(default_factory=new_id)
+
+
+@dataclass
+class Event:
+    """One entry of the append-only log; storage assigns `seq`, global and strictly growing.
+
+    `audience` names the rooms that may hear it (see `dispatch.events`), so a client that was away
+    can be replayed exactly what it was entitled to.
+    """
+
+    type: str
+    at: datetime
+    actor_id: str | None
+    data: dict[str, Any]
+    audience: list[str]
+    incident_id: str | None = None
+    seq: int | None = None
+    # The incident as it was right after this change, so a push or a replay needs no join and
+    # shows what the change produced.
+    snapshot: dict[str, Any] = field(default_factory=dict)
+    # Creation order within this process, so events written in one flush keep the order they
+    # happened in; not stored.
+    ordinal: int = field(default_factory=itertools.count().__next__, compare=False, repr=False)
+
+
+@dataclass
+class Assignment:
+    """One responsible unit of one incident, with its own arrival: the clock is per unit."""
+
+    unit_code: str
+    unit_name: str
+    kind: str
+    arrival_due: datetime
+    accepted_at: datetime | None = None
+    accepted_by: str | None = None
+    arrived_at: datetime | None = None
+    arrived_by: str | None = None
+    arrival_location: Point | None = None
+    arrival_distance_m: float | None = None
+    arrival_device_time: datetime | None = None
+    incident_id: str | None = None
+
+
+@dataclass(frozen=True)
+class MilestoneClock:
+    """One deadline of a case and whether it was met: what `on_time` and `is_overdue` judge.
+
+    `unit_code` is the unit answering for an arrival; None for restore and resolve, which the
+    case's units answer for together.
+    """
+
+    milestone: Milestone
+    unit_code: str | None
+    due: datetime
+    done_at: datetime | None
+
+
+@dataclass
+class Photo:
+    content_type: str
+    size: int
+    sha256: str
+    path: str
+    created_at: datetime
+    id: str = field(default_factory=new_id)
+    incident_id: str | None = None
+
+
+@dataclass
+class Complaint:
+    """A reporter's complaint about the handling of its case: command answers it by `reply_due`.
+
+    `number` counts the case's complaints from 1 (the id a reply names in its URL)."""
+
+    incident_id: str
+    number: int
+    author_id: str
+    text: str
+    filed_at: datetime
+    reply_due: datetime
+    reply: str | None = None
+    replied_at: datetime | None = None
+    replied_by: str | None = None
+    id: str = field(default_factory=new_id)
