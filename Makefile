@@ -71,7 +71,7 @@ cluster: $(VENV)/.base services
 ## options (--only ROW, --repeat N, --py-spy).
 bench: $(VENV)/.test services
 	$(SYNC) --extra test --extra bench || $(STALE)
-	$(BIN)/python bench/run.py $(if $(QUICK),--quick) $(BENCH_ARGS)
+	$(BIN)/python -m bench $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 bench-quick:
 	$(MAKE) bench QUICK=1

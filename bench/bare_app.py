@@ -1,11 +1,11 @@
-"""The bare baseline of `bench/run.py`: the essential work of each hot path, and nothing else.
+"""The bare baseline of `python -m bench`: the essential work of each hot path, and nothing else.
 
-Served exactly like the product's web process (gunicorn, one GeventWebSocketWorker, the same
-PostGIS database, psycopg2 patched by gevent as the product's is):
+Served exactly like the product's web process, from the checkout's root (gunicorn, one
+GeventWebSocketWorker, the same PostGIS database, psycopg2 patched by gevent as the product's is):
 
     DATABASE_URL=... DISPATCH_SECRET_KEY=... gunicorn \
         -k geventwebsocket.gunicorn.workers.GeventWebSocketWorker -w 1 \
-        --chdir bench 'bare_app:create()'
+        'bench.bare_app:create()'
 
 Flask + SQLAlchemy Core, no ORM, no domain, no events pushed, no Redis:
 

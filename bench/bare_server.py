@@ -1,9 +1,9 @@
-"""The baseline for `live_push.py`: the bare Socket.IO stack with none of the product's work.
+"""The baseline for `bench.live_push`: the bare Socket.IO stack with none of the product's work.
 
 Served exactly like the product's web process:
 
     gunicorn -k geventwebsocket.gunicorn.workers.GeventWebSocketWorker -w 1 \
-        -b 127.0.0.1:PORT --chdir bench bare_server:app
+        -b 127.0.0.1:PORT bench.bare_server:app
 
 - namespace `/live`: the connect handler joins the client to the room named in its auth,
   e.g. `auth={"room": "unit:power_supply"}`; no auth, no room (but still connected);

@@ -1,8 +1,8 @@
-"""Timer firing for `bench/run.py`, in a process of its own (as the scheduler and RQ worker are).
+"""Timer firing for `python -m bench`, in a process of its own (as the scheduler and RQ worker are).
 
-    python bench/fire_timers.py product --seconds 60          # drain: fire until nothing is due
-    python bench/fire_timers.py product --steady --seconds 60 # sweep every 0.2 s for 60 s
-    python bench/fire_timers.py bare --seconds 60             # the bare loop on bare_timers
+    python -m bench.fire_timers product --seconds 60          # drain: fire until nothing is due
+    python -m bench.fire_timers product --steady --seconds 60 # sweep every 0.2 s for 60 s
+    python -m bench.fire_timers bare --seconds 60             # the bare loop on bare_timers
 
 `product` runs the product's own `dispatch.deadlines.fire_due_timers` with the Context of a
 scheduler process (`server.bootstrap.for_process`: DATABASE_URL, REDIS_URL from the environment).
@@ -20,12 +20,8 @@ import argparse
 import json
 import os
 import resource
-import sys
 import threading
 import time
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
 
 BARE_CLAIM = """
 WITH due AS (
@@ -75,7 +71,6 @@ def bare(seconds: float, batch: int) -> dict[str, float]:
 
 
 def product(seconds: float, batch: int, steady: bool) -> dict[str, float]:
-    sys.path.insert(0, str(ROOT))
     from dispatch.deadlines import fire_due_timers
     from server.bootstrap import Process, for_process
 
@@ -99,7 +94,7 @@ def product(seconds: float, batch: int, steady: bool) -> dict[str, float]:
     thread.start()
     thread.join(seconds)
     # "fired" counts claims, which include timers not due after all (kept pending, due later);
-    # bench/run.py counts the rows fired in the database instead.
+    # `python -m bench` counts the rows fired in the database instead.
     return {"claimed": counts["fired"], "seconds": time.monotonic() - t0, "cpu_s": cpu() - c0,
             "sweeps": counts["sweeps"], "finished": not thread.is_alive()}
 

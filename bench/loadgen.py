@@ -1,4 +1,4 @@
-"""The load generator of `bench/run.py`: asyncio + aiohttp (and python-socketio's client for the
+"""The load generator of `python -m bench`: asyncio + aiohttp (and python-socketio's client for the
 socket rows), in processes of its own so that measuring does not share an interpreter with the
 orchestrator.
 

@@ -1,9 +1,9 @@
 """Report ingest on the production shape, for profiling and before/after figures (not `make bench`).
 
-    python bench/profile_ingest.py                      # 32 closed-loop clients for 20 s
+    python -m bench.profile_ingest                      # 32 closed-loop clients for 20 s
                                                         # (a 503 makes its client wait 1 s)
-    python bench/profile_ingest.py --rate 200 -t 30     # open loop: 200 reports/s offered
-    python bench/profile_ingest.py --py-spy out.svg     # and record the worker with py-spy
+    python -m bench.profile_ingest --rate 200 -t 30     # open loop: 200 reports/s offered
+    python -m bench.profile_ingest --py-spy out.svg     # and record the worker with py-spy
 
 Starts a fresh PostGIS database (seeded with the demo), a private redis-server and one gunicorn
 gevent worker from this checkout; drives `POST /api/v1/incidents` with aiohttp; prints reports/s,

@@ -1,6 +1,6 @@
 """How long the public disclosure takes to answer, for a month of cases, on both databases.
 
-    .venv/bin/python bench/public_disclosure.py [--cases 300] [--rounds 20] [--only sqlite|postgis]
+    .venv/bin/python -m bench.public_disclosure [--cases 300] [--rounds 20] [--only sqlite|postgis]
 
 Builds a fresh app per database (a temporary SQLite file; a temporary PostGIS database on
 127.0.0.1:5432, dropped at the end), seeds the demo, files `--cases` reports with personal data in

@@ -1,8 +1,8 @@
-"""Run `live_push.py` several times and judge the median of the runs' ratios.
+"""Run `bench.live_push` several times and judge the median of the runs' ratios.
 
 One run's ratio moves by ±20 % on this shared 2-core machine (the load generator, PostgreSQL and
 both servers share the cores), so the verdict, like the team's measured floors of the bare stack, is
-the median over runs: `python bench/repeat.py [--repeat 3] [live_push options]`.
+the median over runs: `python -m bench.repeat [--repeat 3] [live_push options]`.
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ import json
 import statistics
 import subprocess
 import sys
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-TARGET_RATIO, TARGET_KB = 2.0, 100.0
+from bench.live_push import TARGET_KB, TARGET_RATIO
+from bench.processes import RESULTS, ROOT
 
 
 def main() -> int:
@@ -25,9 +24,10 @@ def main() -> int:
     verdicts = []
     for i in range(args.repeat):
         print(f"--- run {i + 1} of {args.repeat}", flush=True)
-        before = set((BENCH / "results").glob("live_push-*.json"))
-        subprocess.run([sys.executable, str(BENCH / "live_push.py"), *passthrough], check=False)
-        new = sorted(set((BENCH / "results").glob("live_push-*.json")) - before)
+        before = set(RESULTS.glob("live_push-*.json"))
+        subprocess.run([sys.executable, "-m", "bench.live_push", *passthrough], cwd=ROOT,
+                       check=False)
+        new = sorted(set(RESULTS.glob("live_push-*.json")) - before)
         if not new:
             print("the run wrote no result", file=sys.stderr)
             return 1

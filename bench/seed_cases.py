@@ -1,6 +1,6 @@
 """Seed open cases fast, with Core inserts, for the read benchmarks (the map, the list page).
 
-    python bench/seed_cases.py postgresql://postgres@127.0.0.1:5432/bench_x 5000 [--seed 1]
+    python -m bench.seed_cases postgresql://postgres@127.0.0.1:5432/bench_x 5000 [--seed 1]
 
 The database must hold the Jiyuan demo (`python -m server seed-demo`): the cases are reported by
 `demo-reporter` and `demo-reporter-2`, lie inside the active boundary set's territories (random
@@ -18,22 +18,17 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):  # run as a script: the project's packages sit one level up
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from shapely.geometry import Point
+from sqlalchemy import insert, select
 
-from shapely.geometry import Point  # noqa: E402
-from sqlalchemy import insert, select  # noqa: E402
-
-from dispatch.clock import Policy  # noqa: E402
-from dispatch.storage import tables as t  # noqa: E402
-from dispatch.storage.database import make_engine  # noqa: E402
-from geo.jiyuan import demo_seats  # noqa: E402
+from dispatch.clock import Policy
+from dispatch.storage import tables as t
+from dispatch.storage.database import make_engine
+from geo.jiyuan import demo_seats
 
 CATEGORIES = ["power_cut", "water_cut", "gate_blocked", "road_blocked", "other"]
 # (status, weight): what share of open cases is at each step of its life.

@@ -1,8 +1,8 @@
 """A sign-in storm against one real web process, and what it does to that process's /healthz.
 
-    .venv/bin/python bench/signin_storm.py                 # 8 clients, 20 s, limiter on then off
-    .venv/bin/python bench/signin_storm.py --seconds 5     # shorter
-    .venv/bin/python bench/signin_storm.py --hash scrypt   # another DISPATCH_PASSWORD_HASH_METHOD
+    .venv/bin/python -m bench.signin_storm                 # 8 clients, 20 s, limiter on then off
+    .venv/bin/python -m bench.signin_storm --seconds 5     # shorter
+    .venv/bin/python -m bench.signin_storm --hash scrypt   # another DISPATCH_PASSWORD_HASH_METHOD
 
 It creates a PostGIS database, starts a private redis-server on a free loopback port, seeds the
 demo with the production password hash (argon2id unless --hash says otherwise), then for each
@@ -235,7 +235,7 @@ def main() -> int:
                 _stop(web)
     finally:
         signal.alarm(0)
-        _stop(redis)  # type: ignore[arg-type]
+        _stop(redis)
         if created:
             _admin(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
     print(json.dumps(results, indent=2))

@@ -1,6 +1,6 @@
 """How long the units' assessment takes over a month of cases, on SQLite and on PostGIS.
 
-    PYTHONPATH=. .venv/bin/python bench/stats_units.py [--cases 5000] [--runs 5] [--only sqlite]
+    .venv/bin/python -m bench.stats_units [--cases 5000] [--runs 5] [--only sqlite]
 
 Seeds the demo into a fresh database (a temporary SQLite file; a PostGIS database
 `bench_stats_<pid>` dropped at the end), writes `--cases` cases spread over November 2026 across
@@ -18,7 +18,6 @@ import statistics
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg2
 from shapely.geometry import Point
@@ -143,5 +142,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    Path(__file__)  # run from the repository root with PYTHONPATH=.
     main()

@@ -1,6 +1,6 @@
 """Due timers fired in a burst (a scheduler back from an outage), against a bare firing loop.
 
-    python bench/timer_burst.py --timers 30000 --cases 5000 [--pairs 1] [--keep]
+    python -m bench.timer_burst --timers 30000 --cases 5000 [--pairs 1] [--keep]
 
 Needs PostgreSQL with PostGIS on 127.0.0.1:5432 (user `postgres`, trust). The run creates a
 database `bench_timers_<pid>`, seeds the demo (`prepare_database`), reports a few template cases
@@ -34,14 +34,11 @@ import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import psycopg2
 import sqlalchemy as sa
 from shapely import Point
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 ADMIN_URL = os.environ.get("BENCH_ADMIN_DATABASE_URL",
                            "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -66,9 +63,9 @@ def _admin() -> Any:
 
 
 def build(url: str, cases: int, n_timers: int, clock: Clock) -> Any:
+    from geo.jiyuan import demo_seats
     from server import create_app
     from server.cli import prepare_database
-    from tests.helpers import report
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True,
                       "INSTANCE_PATH": tempfile.mkdtemp(prefix="bench-timers-"),
@@ -79,9 +76,12 @@ def build(url: str, cases: int, n_timers: int, clock: Clock) -> Any:
     token = client.post("/api/v1/auth/token", json={"username": "demo-reporter",
                                                     "password": "demo"}).get_json()
     headers = {"Authorization": f"Bearer {token['access_token']}"}
+    lon, lat = demo_seats()["419001102"]  # 轵城镇's seat
+    body = {"category": "power_cut", "description": "停电, 生产线停了",
+            "location": {"lat": lat, "lon": lon, "crs": "wgs84", "accuracy_m": 10.0}}
     templates = []
     for _ in range(10):
-        r = report(client, headers)
+        r = client.post("/api/v1/incidents", json=body, headers=headers)
         assert r.status_code == 201, r.get_json()
         templates.append(r.get_json()["id"])
     _clone(ctx.engine, templates, cases, n_timers)
@@ -97,7 +97,8 @@ def _clone(engine: sa.Engine, templates: list[str], cases: int, n_timers: int) -
         units = [dict(r._mapping) for r in conn.execute(
             sa.select(t.incident_units).where(t.incident_units.c.incident_id.in_(templates)))]
         conn.execute(sa.delete(t.timers))
-        rows, unit_rows, planned = [], [], []
+        rows, unit_rows = [], []
+        planned: list[dict[str, Any]] = []
         for i in range(cases):
             src = incs[i % len(incs)]
             new = dict(src, id=uuid.uuid4().hex, received_at=START, arrival_due=START

@@ -15,7 +15,7 @@ from tests.e2e.procs import PY, ROOT
 
 def test_the_quick_bench_counts_every_report_against_the_database(tmp_path):
     out = tmp_path / "run.json"
-    done = subprocess.run([PY, "bench/run.py", "--quick", "--only", "ingest_closed",
+    done = subprocess.run([PY, "-m", "bench", "--quick", "--only", "ingest_closed",
                            "--only", "timers_burst", "--out", str(out)],
                           cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -36,7 +36,7 @@ def test_the_quick_bench_counts_every_report_against_the_database(tmp_path):
 
 
 class _Stack:
-    """bench/run.py's Stack as check_reports sees it: SQL answers, the problems found."""
+    """bench.stack's Stack as check_reports sees it: SQL answers, the problems found."""
 
     def __init__(self, in_db: list[str], quick: bool = True) -> None:
         self.in_db = in_db
@@ -55,7 +55,7 @@ def _pass(ids: list[str], **statuses: int) -> dict[str, Any]:
 
 
 def test_a_report_answered_201_without_its_row_is_a_problem():
-    run = importlib.import_module("bench.run")
+    run = importlib.import_module("bench.measure")
     stack = _Stack(in_db=["a", "b"])
     out = _pass(["a", "b", "c"], **{"201": 3})
     run.check_reports(stack, "db", "ingest", out)
@@ -68,7 +68,7 @@ def test_a_report_answered_201_without_its_row_is_a_problem():
 
 
 def test_a_5xx_is_a_problem_and_a_503_with_retry_after_is_not():
-    run = importlib.import_module("bench.run")
+    run = importlib.import_module("bench.measure")
     stack = _Stack(in_db=[])
     clean = _pass([], **{"503": 2})
     clean["retry_after_503"] = 2
@@ -82,7 +82,7 @@ def test_a_5xx_is_a_problem_and_a_503_with_retry_after_is_not():
 
 
 def test_in_quick_mode_a_time_out_is_a_problem():
-    run = importlib.import_module("bench.run")
+    run = importlib.import_module("bench.measure")
     timed_out = _pass([])
     timed_out["timeouts"] = 1
     quick, full = _Stack(in_db=[]), _Stack(in_db=[], quick=False)

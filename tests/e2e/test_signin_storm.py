@@ -16,8 +16,8 @@ P99_BOUND_MS = 250.0
 
 
 def _bench():  # type: ignore[no-untyped-def]
-    # bench/ is a folder of scripts, importable from the project's root (the storm's clients
-    # run in a spawned process, which imports the module by this name).
+    # bench/ is a package, importable from the project's root (the storm's clients run in a
+    # spawned process, which imports the module by this name).
     assert (ROOT / "bench" / "signin_storm.py").exists()
     return importlib.import_module("bench.signin_storm")
 

@@ -1,0 +1,54 @@
+"""The positions rows: `positions_http` (batches of 50 fixes, 16 clients in a closed loop) and
+`positions_socket` (the socket's `position` event, which takes one fix)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.measure import Ctx, Row, check_reports, fmt_ms, judge, load, med, pairs, secs
+from bench.processes import log
+from bench.stack import UNITS
+
+
+def positions_row(c: Ctx, socket: bool) -> Row:
+    how = "over the socket (`position`: one fix per message)" if socket else \
+        "over HTTP, batches of 50"
+    row = Row("positions_socket" if socket else "positions_http", f"positions {how}",
+              "≥ 3,000 positions/s, ≥ 0.4× bare")
+    officers = [c.stack.tokens[f"officer-{u}"] for u in UNITS]
+    prod: list[dict[str, Any]] = []
+    bare: list[dict[str, Any]] = []
+    for _ in range(pairs(c.stack)):
+        for which, server, acc in (("bare", c.bare, bare), ("product", c.product, prod)):
+            path = ("/positions" if which == "bare" else "/api/v1/officers/me/positions")
+            out = load(c.stack, server, "" if socket else path,
+                       mode="socket" if socket else "closed", concurrency=16, procs=2,
+                       tokens=officers, body="positions", batch=1 if socket else 50,
+                       single=socket, seconds=secs(c.stack, 15, 2),
+                       ok_status="ok" if socket else "202")
+            out.pop("latencies_ms")
+            out.pop("ids", None)
+            check_reports(c.stack, c.main, f"positions {which}", out)
+            acc.append(out)
+            log(f"  positions {'socket' if socket else 'http'} {which}: "
+                f"{out['items_per_s']} positions/s, p99 {out['p99_ms']} ms")
+    p, b = med(prod, "items_per_s") or 0.0, med(bare, "items_per_s") or 0.0
+    row.product = (f"{p:.0f} positions/s, p99 {fmt_ms(med(prod, 'p99_ms'))}, "
+                   f"{med(prod, 'server_cpu_ms_per_op')} ms CPU per "
+                   f"{'fix' if socket else 'batch'}")
+    row.baseline = f"{b:.0f} positions/s, p99 {fmt_ms(med(bare, 'p99_ms'))}"
+    row.ratio = f"{p / b:.2f}×" if b else ""
+    judge(c.stack, row, p >= 3000 and bool(b) and p / b >= 0.4)
+    if socket:
+        row.note = ("the socket's `position` event takes one fix (server/live.py), so this row "
+                    "sends single fixes: 16 clients, each waits for its acknowledgement")
+    row.data = {"product": prod, "bare": bare}
+    return row
+
+
+def row_positions_http(c: Ctx) -> Row:
+    return positions_row(c, socket=False)
+
+
+def row_positions_socket(c: Ctx) -> Row:
+    return positions_row(c, socket=True)
