@@ -28,7 +28,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from dispatch.access import require_role
-from dispatch.clock import late, on_time
+from dispatch.clock import late, on_time, resolve_basis
 from dispatch.context import Context, reader
 from dispatch.errors import ValidationFailed
 from dispatch.model import Incident, Role, Status, Unit, User
@@ -180,7 +180,8 @@ def facts_of(inc: Incident) -> list[CaseFacts]:
     return [CaseFacts(
         incident_id=inc.id, unit_code=a.unit_code, received_at=inc.received_at,
         arrival_due=a.arrival_due, arrived_at=a.arrived_at, restore_due=inc.restore_due,
-        restored_at=inc.restored_at, resolve_due=inc.resolve_due_original or inc.resolve_due,
+        restored_at=inc.restored_at,
+        resolve_due=resolve_basis(inc.resolve_due, inc.resolve_due_original),
         resolved_at=inc.resolved_at, status=str(inc.status), closed_reason=inc.closed_reason,
         round=inc.round, extensions=inc.extensions, complaints=len(inc.complaints),
         central_unit=inc.central_unit, feedback_at=inc.feedback_at,

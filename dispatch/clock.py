@@ -7,6 +7,11 @@ a milestone done *exactly at* its deadline is on time; it is overdue when `now` 
 after* the deadline and it is still unmet. The API's `overdue` field, the `?overdue=true` list
 filter (SQL built by calling `late` on the columns), the overdue timers (planned for
 `first_late_instant`) and the `on_time` of the events all go through these functions.
+
+A resolution is judged against the round's FIRST resolve deadline (`resolve_basis`,
+`resolved_on_time`): an extension moves the live clock (timers, `overdue`, the deadline shown)
+but never makes a late solution on time. The case's detail and list, the `resolved` event, the
+assessment and the public disclosure all call these two, so they cannot disagree.
 """
 
 from __future__ import annotations
@@ -158,3 +163,17 @@ def is_overdue(done_at: datetime | None, due: datetime, now: datetime) -> bool:
 def first_late_instant(due: datetime) -> datetime:
     """The first time `late` holds for `due`: when an overdue notice may fire, and not before."""
     return due + RESOLUTION
+
+
+def resolve_basis(resolve_due: datetime, resolve_due_original: datetime | None) -> datetime:
+    """The deadline a resolution is judged against: the round's first one (`original`, set when
+    the deadline was first extended), else the deadline in force. Self-granted time (a unit's
+    own dispatcher extends) must not turn a late solution into an on-time one."""
+    return resolve_due if resolve_due_original is None else resolve_due_original
+
+
+def resolved_on_time(resolved_at: datetime | None, resolve_due: datetime,
+                     resolve_due_original: datetime | None) -> bool | None:
+    """THE on-time answer for the resolve milestone, on every surface: `on_time` against
+    `resolve_basis` (None while unsolved)."""
+    return on_time(resolved_at, resolve_basis(resolve_due, resolve_due_original))

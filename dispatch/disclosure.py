@@ -22,7 +22,7 @@ from functools import lru_cache
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from dispatch.clock import is_overdue, on_time
+from dispatch.clock import is_overdue, on_time, resolve_basis
 from dispatch.errors import ValidationFailed
 from dispatch.model import Incident
 from dispatch.utc import iso_utc
@@ -165,7 +165,7 @@ def public_case(incident: Incident, names: Iterable[str], now: datetime) -> dict
     territory, free text scrubbed of `names` and of numbers and e-mails (`scrub`)."""
     wanted = list(names)
     inc = incident
-    original = inc.resolve_due_original or inc.resolve_due
+    original = resolve_basis(inc.resolve_due, inc.resolve_due_original)
 
     def iso(t: datetime | None) -> str | None:
         return None if t is None else iso_utc(t)

@@ -12,8 +12,19 @@ from dispatch.context import Context, commit_and_publish
 from dispatch.device_time import check_device_times
 from dispatch.errors import TooFarFromSite
 from dispatch.model import Incident, Milestone, Role, User
-from dispatch.timers import Timer
+from dispatch.ports import UnitOfWork
+from dispatch.timers import Timer, met_late
 from geo.distance import geodesic_distance_m
+
+
+def _met(uow: UnitOfWork, incident: Incident, units: list[str], milestone: Milestone,
+         now: datetime) -> None:
+    """A milestone is met: a late one is a miss on record at once, whether or not its overdue
+    timer has fired yet (`timers.met_late`; the unique key keeps it one record), and every open
+    record of it is closed with when it was met and how late."""
+    for record in met_late(incident, units, milestone, now):
+        uow.accountability.add_once(record)
+    uow.accountability.mark_met(incident.id, units, milestone, now)
 
 
 def accept(ctx: Context, officer: User, incident_id: str) -> Incident:
@@ -60,7 +71,7 @@ def check_in(ctx: Context, officer: User, incident_id: str, location: Point,
         # Under the case's lock: of concurrent check-ins, the first arrives and the others find
         # the unit arrived and answer with the case unchanged.
         if incident.arrive(unit, officer.id, now, location, distance, device_time):
-            uow.accountability.mark_met(incident.id, [unit], Milestone.ARRIVAL, now)
+            _met(uow, incident, [unit], Milestone.ARRIVAL, now)
         commit_and_publish(ctx, uow)
         return incident
 
@@ -71,7 +82,7 @@ def restore(ctx: Context, officer: User, incident_id: str, note: str) -> Inciden
         acting_unit(officer, incident, Role.OFFICER)
         now = ctx.clock()
         if incident.restore(officer.id, now, note):
-            uow.accountability.mark_met(incident.id, incident.unit_codes(), Milestone.RESTORE, now)
+            _met(uow, incident, incident.unit_codes(), Milestone.RESTORE, now)
         commit_and_publish(ctx, uow)
         return incident
 
@@ -83,7 +94,7 @@ def resolve(ctx: Context, user: User, incident_id: str, note: str) -> Incident:
         now = ctx.clock()
         asked: list[Timer] = []
         if incident.resolve(user.id, now, note):
-            uow.accountability.mark_met(incident.id, incident.unit_codes(), Milestone.RESOLVE, now)
+            _met(uow, incident, incident.unit_codes(), Milestone.RESOLVE, now)
             # The follow-up to the reporter (回访), with its own clock.
             asked = [followup.ask_for_feedback(incident, now, ctx.settings.feedback_wait)]
             uow.timers.add_all(asked)

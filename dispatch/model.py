@@ -18,7 +18,7 @@ from shapely.geometry import Point
 
 from dispatch import events as ev
 from dispatch.clock import Milestone as Milestone  # re-exported: the domain's vocabulary
-from dispatch.clock import Policy, is_overdue, on_time
+from dispatch.clock import Policy, is_overdue, on_time, resolved_on_time
 from dispatch.entities import (  # re-exported: the domain's vocabulary
     Assignment as Assignment, Category as Category, Complaint as Complaint, Event as Event,
     MilestoneClock as MilestoneClock, Photo as Photo, Role as Role, Site as Site,
@@ -232,8 +232,9 @@ class Incident:
                            "order is restored")
         self.status = Status.RESOLVED
         self.resolved_at, self.resolved_by, self.resolve_note = at, actor_id, note
+        # Judged against the round's first deadline, as everywhere (`clock.resolved_on_time`).
         self.record(EventType.RESOLVED, at, actor_id, status=self.status, note=note,
-                    on_time=on_time(at, self.resolve_due))
+                    on_time=resolved_on_time(at, self.resolve_due, self.resolve_due_original))
         return True
 
     def reopen(self, at: datetime, policy: Policy, actor_id: str | None, note: str = "") -> None:

@@ -4,6 +4,12 @@ request is an incident, created by an outside system's account (`dispatch.outsid
 The attributes offered are few and honest: a free-text "since when", which is added to the
 description as a labelled line (the case has no other place for it, and the units read it there);
 nothing is promised that the product does not keep.
+
+A client that lost our answer and POSTs again must not file the case twice. Its retry is
+recognised in the report's own transaction (`idempotency`): by its `Idempotency-Key` header, for
+ever, as on the REST API; without one, by the request's fields (`fingerprint`) from the same
+account within `Settings.open311_replay_window` of the first. Either way the retry gets the
+first request's id.
 """
 
 from __future__ import annotations
@@ -15,10 +21,10 @@ from datetime import datetime, timedelta
 
 from shapely.geometry import Point
 
-from dispatch import reporting
+from dispatch import idempotency, reporting
 from dispatch.clock import RESOLUTION
 from dispatch.context import Context, reader
-from dispatch.errors import NotFound, ValidationFailed
+from dispatch.errors import FieldError, NotFound, ValidationFailed
 from dispatch.model import Category, Incident, Status, User
 from dispatch.ports import PeriodQuery
 
@@ -26,7 +32,11 @@ log = logging.getLogger(__name__)
 MAX_DESCRIPTION = 2000  # as for a report from a phone
 MAX_ATTRIBUTE = 200
 MAX_MEDIA_URL = 2000
-DEFAULT_WINDOW_DAYS = 90  # the standard's default window for GET requests
+# The standard's window for GET requests: the default, and the longest a client may ask for.
+WINDOW = timedelta(days=90)
+STATUSES = ("open", "closed")
+CREATE_SCOPE = "open311.requests.create"  # an Idempotency-Key's scope
+REPLAY_SCOPE = "open311.requests.replay"  # the key derived from a request's fields
 MAX_REQUESTS = 1000  # the standard's suggested page size
 
 
@@ -87,14 +97,39 @@ class NewRequest:
     attributes: Mapping[str, str] = field(default_factory=dict)
 
 
+    def fingerprint(self) -> str:
+        """The request as a retry repeats it: the fields that make the case, normalised as
+        `create_request` reads them (text stripped, an empty attribute the same as none,
+        coordinates to 7 decimals, about 1 cm)."""
+        loc = None if self.location is None else [round(self.location.x, 7),
+                                                   round(self.location.y, 7)]
+        attributes = sorted((k, v.strip()) for k, v in self.attributes.items() if v.strip())
+        return idempotency.request_fingerprint(CREATE_SCOPE, [
+            self.service_code, loc, self.address_id, self.description.strip(), attributes,
+            self.media_url])
+
+
 @dataclass(frozen=True)
 class Created:
     incident: Incident
     notice: str | None = None  # the standard's `service_notice`: what the client should know
+    replayed: bool = False  # a retry of an earlier request: `incident` is the one it filed
 
 
-def create_request(ctx: Context, system: User, req: NewRequest) -> Created:
-    """A service request from an outside system becomes an incident reported by its account."""
+def _retry(ctx: Context, req: NewRequest, key: str | None) -> idempotency.Retry | None:
+    fingerprint = req.fingerprint()
+    if key is not None:
+        return idempotency.Retry(key, CREATE_SCOPE, fingerprint)
+    window = ctx.settings.open311_replay_window
+    if window <= timedelta(0):
+        return None
+    return idempotency.Retry(f"{REPLAY_SCOPE}:{fingerprint}", REPLAY_SCOPE, fingerprint, window)
+
+
+def create_request(ctx: Context, system: User, req: NewRequest,
+                   idempotency_key: str | None = None) -> Created:
+    """A service request from an outside system becomes an incident reported by its account;
+    a retry of one (see the module) gets the incident its first request filed."""
     svc = SERVICES.get(req.service_code)
     if svc is None:
         raise ValidationFailed.on("service_code", f"no service {req.service_code}")
@@ -124,12 +159,15 @@ def create_request(ctx: Context, system: User, req: NewRequest) -> Created:
     report = reporting.NewReport(category=svc.code, description=description,
                                  location=req.location, site_id=req.address_id)
     try:
-        incident, _ = reporting.report_incident(ctx, system, report)
+        incident, created = reporting.report_incident(ctx, system, report,
+                                                      retry=_retry(ctx, req, idempotency_key))
     except ValidationFailed as exc:
         if any(e.field == "site_id" for e in exc.errors):
             raise ValidationFailed.on("address_id", "no such site registered by this "
                                                     "system's account") from None
         raise
+    if not created:
+        return Created(incident, replayed=True)
     if not req.media_url:
         return Created(incident)
     try:
@@ -158,10 +196,10 @@ def _keep_media_url(ctx: Context, incident_id: str, url: str) -> Incident:
 @dataclass(frozen=True)
 class RequestFilters:
     ids: Sequence[str] | None = None
-    service_code: str | None = None
-    start: datetime | None = None
+    service_codes: Sequence[str] | None = None  # any of these (None: every service)
+    start: datetime | None = None  # inclusive
     end: datetime | None = None  # inclusive, as a client reads "until"
-    status: str | None = None  # "open" | "closed"
+    statuses: Sequence[str] | None = None  # any of `STATUSES` (None: both)
     page_size: int = MAX_REQUESTS
     page: int = 1
 
@@ -176,21 +214,46 @@ def sees_all_of(viewer: User | None, incident: Incident) -> bool:
     return viewer is not None and incident.reporter_id == viewer.id
 
 
+def window(start: datetime | None, end: datetime | None, now: datetime
+           ) -> tuple[datetime, datetime]:
+    """The standard's window of `requested_datetime`, both ends included: at most `WINDOW`
+    (90 days) from start to end, exactly 90 days accepted and a microsecond more refused,
+    naming both fields. One end given, the other is 90 days from it; neither, the last 90
+    days up to `now`."""
+    if start is not None and end is not None:
+        if start > end:
+            raise ValidationFailed.on("start_date", "after end_date")
+        if end - start > WINDOW:
+            message = f"start_date to end_date spans at most {WINDOW.days} days"
+            raise ValidationFailed(message, [FieldError("start_date", message),
+                                             FieldError("end_date", message)])
+        return start, end
+    if start is not None:
+        return start, start + WINDOW
+    if end is None:
+        end = now
+    return end - WINDOW, end
+
+
 def find_requests(ctx: Context, filters: RequestFilters, viewer: User | None) -> list[Incident]:
-    """The standard's query: by ids (the other filters then ignored), or by service, status and
-    a window of `requested_datetime` (by default the last 90 days), a page at a time, oldest
-    first."""
+    """The standard's query: by ids (the other filters then ignored), or by services, statuses
+    and a window of `requested_datetime` (`window`), a page at a time, oldest first."""
     if filters.ids is not None:
         query = PeriodQuery(ids=list(filters.ids), limit=MAX_REQUESTS)
     else:
-        end = filters.end + RESOLUTION if filters.end is not None else None
-        start = filters.start or (filters.end or ctx.clock()) - timedelta(days=DEFAULT_WINDOW_DAYS)
-        if end is not None and start >= end:
-            raise ValidationFailed.on("start_date", "after end_date")
-        if filters.service_code is not None and filters.service_code not in SERVICES:
-            raise ValidationFailed.on("service_code", f"no service {filters.service_code}")
-        closed = None if filters.status is None else filters.status == "closed"
-        query = PeriodQuery(start=start, end=end, category=filters.service_code, closed=closed,
+        unknown = [c for c in filters.service_codes or () if c not in SERVICES]
+        if unknown:
+            raise ValidationFailed.on("service_code", f"no service {', '.join(unknown)}; "
+                                      f"known: {', '.join(SERVICES)}")
+        wrong = [s for s in filters.statuses or () if s not in STATUSES]
+        if wrong:
+            raise ValidationFailed.on("status", f"no status {', '.join(wrong)}; open or closed")
+        start, end = window(filters.start, filters.end, ctx.clock())
+        wanted = set(filters.statuses or STATUSES)
+        closed = None if len(wanted) == len(STATUSES) else "closed" in wanted
+        query = PeriodQuery(start=start, end=end + RESOLUTION,
+                            categories=None if filters.service_codes is None
+                            else sorted(set(filters.service_codes)), closed=closed,
                             limit=filters.page_size,
                             offset=(filters.page - 1) * filters.page_size)
     with reader(ctx) as uow:

@@ -54,15 +54,16 @@ class IncidentQuery:
 class PeriodQuery:
     """Cases by when they were received, for publication and outside systems (Open311).
 
-    `start` inclusive, `end` exclusive; `ids`, when given, limits to those cases; `closed`: True
-    for closed cases only, False for the others; withheld cases only with `include_withheld`.
+    `start` inclusive, `end` exclusive; `ids`, when given, limits to those cases, `categories` to
+    cases of those; `closed`: True for closed cases only, False for the others; withheld cases
+    only with `include_withheld`.
     Oldest first, at most `limit` after skipping `offset`.
     """
 
     start: datetime | None = None
     end: datetime | None = None
     ids: Sequence[str] | None = None
-    category: str | None = None
+    categories: Sequence[str] | None = None
     closed: bool | None = None
     include_withheld: bool = True
     limit: int = 1000
@@ -241,9 +242,10 @@ class IdempotencyRepository(Protocol):
     def get(self, user_id: str, key: str) -> IdempotencyClaim | None: ...
 
     def claim(self, user_id: str, key: str, scope: str, request_hash: str, resource_id: str,
-              at: datetime) -> IdempotencyClaim | None:
+              at: datetime, expired_before: datetime | None = None) -> IdempotencyClaim | None:
         """None when this transaction holds the key now (for `resource_id`); else the claim of
-        the request that holds it (a concurrent one is waited for)."""
+        the request that holds it (a concurrent one is waited for). With `expired_before`, a
+        claim made before that time is taken over as if the key were free."""
         ...
 
 

@@ -37,8 +37,12 @@ class NewReport:
 
 
 def report_incident(ctx: Context, reporter: User, report: NewReport,
-                    idempotency_key: str | None = None) -> tuple[Incident, bool]:
-    """Returns the incident and whether it was created now (False: an Idempotency-Key replay)."""
+                    idempotency_key: str | None = None, *,
+                    retry: idempotency.Retry | None = None) -> tuple[Incident, bool]:
+    """Returns the incident and whether it was created now (False: an Idempotency-Key replay).
+
+    `retry`: another way to recognise a retry than the REST API's key (Open311's), claimed in
+    its place and in the same transaction."""
     require_role(reporter, Role.REPORTER)
     fingerprint = report.fingerprint()
     incident_id = new_id()
@@ -46,8 +50,9 @@ def report_incident(ctx: Context, reporter: User, report: NewReport,
         now = ctx.clock()
         # The key first: a concurrent retry waits here for this transaction, then replays the
         # incident it committed; if this one is refused, its claim rolls back with it.
-        earlier = idempotency.claim(uow, reporter.id, idempotency_key, "incidents.create",
-                                    fingerprint, incident_id, now)
+        earlier = (idempotency.claim(uow, reporter.id, idempotency_key, "incidents.create",
+                                     fingerprint, incident_id, now) if retry is None
+                   else retry.claim(uow, reporter.id, incident_id, now))
         if earlier is not None:
             replayed = uow.incidents.get(earlier)
             if replayed is None:  # keys and incidents commit together; never expected

@@ -44,6 +44,9 @@ class Settings:
     # longest period one request may cover.
     stats_min_cases: int = 5
     stats_max_span: timedelta = timedelta(days=366)
+    # Open311: the same fields POSTed again by the same account this soon (inclusive) are a
+    # retry of the first request, not a new case; 0 turns the match off (the header still works).
+    open311_replay_window: timedelta = timedelta(minutes=10)
 
     def policy(self, category: str, green_channel: bool = False) -> Policy:
         """The clocks of a case: its category's, or the green channel's for a major project."""

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from dispatch import timers
 from dispatch.access import acting_unit, require_role, visible
+from dispatch.clock import is_overdue
 from dispatch.context import Context, commit_and_publish
 from dispatch.deadlines import plan_timers
 from dispatch import followup
@@ -91,6 +92,11 @@ def reply_to_complaint(ctx: Context, user: User, incident_id: str, number: int, 
         require_role(user, Role.COMMANDER)
         now = ctx.clock()
         complaint = incident.answer_complaint(number, user.id, now, text)
+        # A late reply is a miss on record at once, as its timer would write it (one record).
+        if is_overdue(None, complaint.reply_due, now):
+            uow.accountability.add_once(timers.OverdueRecord(
+                incident.id, followup.COMMAND_DESK, followup.COMPLAINT_REPLY,
+                complaint.reply_due, now, round=incident.round, complaint=number))
         uow.accountability.mark_met(incident.id, [followup.COMMAND_DESK],
                                     followup.COMPLAINT_REPLY, now, complaint=number)
         commit_and_publish(ctx, uow)

@@ -70,6 +70,24 @@ class OverdueRecord:
     complaint: int = 0  # the complaint whose reply was late; 0 for the units' own deadlines
 
 
+def met_late(incident: Incident, unit_codes: list[str], milestone: str, done_at: datetime
+             ) -> list[OverdueRecord]:
+    """The accountability records of a milestone met after its deadline, one per unit answering
+    for it: exactly those its overdue timers write when they fire first (same deadline, so the
+    storage's unique key makes the two paths one record), for a late arrival, restore or
+    resolve that comes before the timer fired (the timer then finds it met and writes nothing).
+    The deadline is the one in force, as the timers watch it. A deadline's round is the round
+    that set it: arrival and restore are the report's (0), resolve the current round's."""
+    out = []
+    for unit in unit_codes:
+        due = incident.clock_of(unit, milestone).due
+        if is_overdue(None, due, done_at):
+            out.append(OverdueRecord(incident.id, unit, str(milestone), due, done_at,
+                                     round=incident.round if milestone == Milestone.RESOLVE
+                                     else 0))
+    return out
+
+
 def deadline_of(incident: Incident, unit_code: str, milestone: str) -> datetime:
     return incident.clock_of(unit_code, milestone).due
 

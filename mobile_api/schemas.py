@@ -327,7 +327,10 @@ class Milestones(BaseModel):
     restored_at: datetime | None
     restored_on_time: bool | None
     resolved_at: datetime | None
-    resolved_on_time: bool | None
+    resolved_on_time: bool | None = Field(
+        description="judged against the round's FIRST resolve deadline "
+                    "(`extension.original_deadline` when extended): an extension never makes a "
+                    "late solution on time; null while unsolved")
     closed_at: datetime | None
 
 
@@ -365,6 +368,9 @@ class ExtensionOut(BaseModel):
     reason: str | None
     original_deadline: datetime
     deadline: datetime
+    met_extended_deadline: bool | None = Field(
+        description="whether the solution came by the extended `deadline` (null while "
+                    "unsolved); the on-time answer is `milestones.resolved_on_time`")
 
 
 class FeedbackOut(BaseModel):

@@ -9,7 +9,7 @@ from typing import Any
 from flask import url_for
 
 from dispatch.board import ListedCase
-from dispatch.clock import on_time
+from dispatch.clock import on_time, resolved_on_time
 from dispatch.model import Category, Complaint, Event, Incident, Site, Status, UnitKind
 from dispatch.queries import CaseOnMap, OpenCases
 from dispatch.utc import iso_utc
@@ -44,8 +44,9 @@ def incident(inc: Incident, now: datetime, events: Sequence[Event] | None = None
         milestones=s.Milestones(
             restored_at=inc.restored_at, restored_on_time=on_time(inc.restored_at,
                                                                   inc.restore_due),
-            resolved_at=inc.resolved_at, resolved_on_time=on_time(inc.resolved_at,
-                                                                  inc.resolve_due),
+            resolved_at=inc.resolved_at,
+            resolved_on_time=resolved_on_time(inc.resolved_at, inc.resolve_due,
+                                              inc.resolve_due_original),
             closed_at=inc.closed_at),
         overdue=overdue(inc, now),
         photos=[s.PhotoOut(id=p.id, content_type=p.content_type, size=p.size,
@@ -77,7 +78,8 @@ def _extension(x: Incident | ListedCase) -> s.ExtensionOut | None:
         return None
     return s.ExtensionOut(count=x.extensions, reason=x.extension_reason,
                           original_deadline=x.resolve_due_original or x.resolve_due,
-                          deadline=x.resolve_due)
+                          deadline=x.resolve_due,
+                          met_extended_deadline=on_time(x.resolved_at, x.resolve_due))
 
 
 def _feedback(x: Incident | ListedCase) -> s.FeedbackOut | None:
@@ -132,7 +134,8 @@ def listed(case: ListedCase, now: datetime) -> dict[str, Any]:
             "restored_at": iso(case.restored_at),
             "restored_on_time": on_time(case.restored_at, case.restore_due),
             "resolved_at": iso(case.resolved_at),
-            "resolved_on_time": on_time(case.resolved_at, case.resolve_due),
+            "resolved_on_time": resolved_on_time(case.resolved_at, case.resolve_due,
+                                                 case.resolve_due_original),
             "closed_at": iso(case.closed_at)},
         "overdue": [{"milestone": str(c.milestone), "unit": c.unit_code, "due": iso_utc(c.due)}
                     for c in case.overdue(now)],

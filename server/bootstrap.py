@@ -67,6 +67,7 @@ def settings(cfg: Mapping[str, Any], instance: Path) -> Settings:
         complaint_reply=timedelta(seconds=float(cfg["COMPLAINT_REPLY"])),
         stats_min_cases=int(cfg["STATS_MIN_CASES"]),
         stats_max_span=timedelta(days=float(cfg["STATS_MAX_DAYS"])),
+        open311_replay_window=timedelta(seconds=float(cfg["OPEN311_REPLAY_SECONDS"])),
     )
     scale = float(cfg["TIME_SCALE"])
     try:

@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "COMPLAINT_REPLY": 86400.0,        # seconds command has to answer a complaint
     "STATS_MIN_CASES": 5,              # fewer cases: a unit's rates are marked too_few_cases
     "STATS_MAX_DAYS": 366,             # the longest period of one assessment request
+    "OPEN311_REPLAY_SECONDS": 600.0,   # an Open311 POST's exact repeat this soon is a retry
     "PASSWORD_HASH_METHOD": "argon2id",  # or argon2id:TIME:MEMORY_KIB:LANES, or werkzeug's
     "PASSWORD_HASH_THREADS": 2,    # hashes at once per web process, off its event loop
     "SIGNIN_LIMIT_ENABLED": True,

@@ -340,8 +340,8 @@ class Incidents:
             conds.append(inc.received_at < query.end)
         if query.ids is not None:
             conds.append(inc.id.in_(list(query.ids)))
-        if query.category is not None:
-            conds.append(inc.category == query.category)
+        if query.categories is not None:
+            conds.append(inc.category.in_(list(query.categories)))
         if query.closed is not None:
             conds.append((inc.status == model.Status.CLOSED) if query.closed
                          else (inc.status != model.Status.CLOSED))
@@ -394,7 +394,7 @@ class Idempotency:
         return None if row is None else IdempotencyClaim(*row)
 
     def claim(self, user_id: str, key: str, scope: str, request_hash: str, resource_id: str,
-              at: datetime) -> IdempotencyClaim | None:
+              at: datetime, expired_before: datetime | None = None) -> IdempotencyClaim | None:
         """Take the key for `resource_id`: None when this transaction holds it now, else the row
         of the request that holds it.
 
@@ -402,13 +402,24 @@ class Idempotency:
         same key and has not finished: if it commits, this one sees its row (and replays it); if
         it rolls back (a refused request), this one takes the key. The key commits with the
         resource or not at all, so a row read here always names a resource that exists.
+
+        `expired_before`: a row older than that is taken over (ON CONFLICT DO UPDATE ... WHERE
+        created_at < it). Of concurrent takers the first locks the row and the others, waiting
+        on it, find it fresh once it commits and replay it.
         """
         table = t.idempotency_keys
-        stmt = (upsert(self.s)(table)
-                .values(user_id=user_id, key=key, scope=scope, request_hash=request_hash,
-                        resource_id=resource_id, created_at=at)
-                .on_conflict_do_nothing(index_elements=[table.c.user_id, table.c.key])
-                .returning(table.c.key))
+        insert = upsert(self.s)(table).values(
+            user_id=user_id, key=key, scope=scope, request_hash=request_hash,
+            resource_id=resource_id, created_at=at)
+        if expired_before is None:
+            insert = insert.on_conflict_do_nothing(index_elements=[table.c.user_id, table.c.key])
+        else:
+            insert = insert.on_conflict_do_update(
+                index_elements=[table.c.user_id, table.c.key],
+                set_={name: insert.excluded[name] for name in (
+                    "scope", "request_hash", "resource_id", "created_at")},
+                where=table.c.created_at < expired_before)
+        stmt = insert.returning(table.c.key)
         if self.s.execute(stmt).first() is not None:
             return None
         return self.get(user_id, key)

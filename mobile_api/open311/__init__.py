@@ -103,11 +103,14 @@ def requests(fmt: str) -> ResponseReturnValue:
 
 @bp.post(f"/requests.{FMT}")
 def create(fmt: str) -> ResponseReturnValue:
+    """201 with the new request's id; a retry of an earlier request (its `Idempotency-Key`, or
+    the same fields within the replay window) 200 with the id the first one got."""
     ctx = dispatch_context()
     system = outside_systems.authenticate(ctx, request.form.get("api_key"))
-    created = open311.create_request(ctx, system, params.new_request(request.form))
+    key = params.idempotency_key(request.headers.get("Idempotency-Key"))
+    created = open311.create_request(ctx, system, params.new_request(request.form), key)
     return _answer(fmt, "service_requests", [mapping.created(created.incident, created.notice)],
-                   201)
+                   200 if created.replayed else 201)
 
 
 @bp.get(f"/requests/<request_id>.{FMT}")

@@ -17,7 +17,7 @@ from shapely.geometry import Point
 
 from dispatch.disclosure import CST
 from dispatch.errors import ValidationFailed
-from dispatch.open311 import MAX_REQUESTS, NewRequest, RequestFilters
+from dispatch.open311 import MAX_REQUESTS, SERVICES, STATUSES, NewRequest, RequestFilters
 from mobile_api import characters
 from mobile_api.jsonio import text_problem
 
@@ -120,6 +120,21 @@ def _integer(args: Mapping[str, str], name: str, default: int, high: int) -> int
     return int(raw)
 
 
+def _choices(args: Mapping[str, str], name: str, known: tuple[str, ...]) -> list[str] | None:
+    """A comma-delimited list of known values (`status=open,closed`), as the standard allows
+    for `status` and `service_code`; blanks around and empty items are ignored; absent or
+    empty: None (every value). An unknown value is refused, naming it."""
+    raw = text(args, name, 70 * (len(known) + 1))
+    if not raw or not raw.strip():
+        return None
+    values = [v.strip() for v in raw.split(",") if v.strip()]
+    unknown = [v for v in values if v not in known]
+    if unknown or not values:
+        raise ValidationFailed.on(name, f"not {', '.join(unknown or [raw])}: a comma-delimited "
+                                        f"list of {', '.join(known)}")
+    return values
+
+
 def filters(args: Mapping[str, str]) -> RequestFilters:
     ids_raw = text(args, "service_request_id", 70_000)
     ids = None
@@ -129,11 +144,20 @@ def filters(args: Mapping[str, str]) -> RequestFilters:
             raise ValidationFailed.on("service_request_id",
                                       f"1 to {MAX_IDS} ids of at most 64 characters, "
                                       "separated by commas")
-    status = text(args, "status", 20) or None
-    if status is not None and status not in ("open", "closed"):
-        raise ValidationFailed.on("status", "open or closed")
     return RequestFilters(
-        ids=ids, service_code=text(args, "service_code", 64) or None,
-        start=_datetime(args, "start_date"), end=_datetime(args, "end_date"), status=status,
+        ids=ids, service_codes=_choices(args, "service_code", tuple(SERVICES)),
+        start=_datetime(args, "start_date"), end=_datetime(args, "end_date"),
+        statuses=_choices(args, "status", STATUSES),
         page_size=_integer(args, "page_size", MAX_REQUESTS, MAX_REQUESTS),
         page=_integer(args, "page", 1, MAX_PAGE))
+
+
+def idempotency_key(raw: str | None) -> str | None:
+    """The `Idempotency-Key` header's value, as the REST API takes it: 1 to 200 characters once
+    the blanks around are stripped; absent, None."""
+    if raw is None:
+        return None
+    key = text({"Idempotency-Key": raw.strip()}, "Idempotency-Key", 200)
+    if not key:
+        raise ValidationFailed.on("Idempotency-Key", "1 to 200 characters")
+    return key

@@ -286,7 +286,7 @@ class FakeIncidents(_Repo):
             return ((query.start is None or i.received_at >= query.start)
                     and (query.end is None or i.received_at < query.end)
                     and (query.ids is None or i.id in set(query.ids))
-                    and (query.category is None or i.category == query.category)
+                    and (query.categories is None or i.category in query.categories)
                     and (query.closed is None or (i.status == Status.CLOSED) == query.closed)
                     and (query.include_withheld or i.withheld_at is None))
         found = sorted((i for i in self.w.incidents.values() if wanted(i)),
@@ -369,9 +369,9 @@ class FakeIdempotency(_Repo):
         return self.w.idempotency.get((user_id, key))
 
     def claim(self, user_id: str, key: str, scope: str, request_hash: str, resource_id: str,
-              at: datetime) -> IdempotencyClaim | None:
+              at: datetime, expired_before: datetime | None = None) -> IdempotencyClaim | None:
         held = self.w.idempotency.get((user_id, key))
-        if held is not None:
+        if held is not None and (expired_before is None or held.created_at >= expired_before):
             return held
         self.w.idempotency[(user_id, key)] = IdempotencyClaim(
             user_id, key, scope, request_hash, resource_id, at)

@@ -265,3 +265,65 @@ def test_query_parameters_at_their_limits_are_read() -> None:
     assert f.page_size == 1000 and len(f.ids or []) == 1000
     assert f.start == T0 - timedelta(hours=10)  # a date alone: midnight in Jiyuan
     assert f.end == T0  # a '+' sent unescaped in a query string arrives as a space
+
+
+# -- issue 14: lists, the window, retries ----------------------------------------------------------
+@pytest.mark.parametrize(("args", "field"), [
+    ({"status": "open,pending"}, "status"), ({"status": ","}, "status"),
+    ({"status": "open,Closed"}, "status"), ({"service_code": "power_cut,pothole"}, "service_code"),
+    ({"service_code": "power_cut;water_cut"}, "service_code"),
+    ({"service_code": ",".join(["power_cut"] * 60)}, "service_code"),  # past its length
+])
+def test_an_unknown_or_malformed_list_is_refused_by_name(args: dict[str, str], field: str) -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        params.filters(args)
+    assert [e.field for e in exc.value.errors] == [field]
+
+
+def test_status_and_service_code_are_read_as_lists() -> None:
+    f = params.filters({"status": "open, closed,", "service_code": "power_cut,water_cut"})
+    assert f.statuses == ["open", "closed"] and f.service_codes == ["power_cut", "water_cut"]
+    f = params.filters({"status": "", "service_code": " "})
+    assert f.statuses is None and f.service_codes is None
+
+
+def test_the_window_is_at_most_90_days_both_ends_included() -> None:
+    start, day = T0, timedelta(days=1)
+    assert open311.window(start, start + 90 * day, T0) == (start, start + 90 * day)
+    assert open311.window(start, start, T0) == (start, start)
+    with pytest.raises(ValidationFailed) as exc:
+        open311.window(start, start + 90 * day + timedelta(microseconds=1), T0)
+    assert [e.field for e in exc.value.errors] == ["start_date", "end_date"]
+    with pytest.raises(ValidationFailed) as exc:
+        open311.window(start + timedelta(microseconds=1), start, T0)
+    assert [e.field for e in exc.value.errors] == ["start_date"]
+    assert open311.window(start, None, T0) == (start, start + 90 * day)
+    assert open311.window(None, start, T0) == (start - 90 * day, start)
+    assert open311.window(None, None, T0) == (T0 - 90 * day, T0)
+
+
+def test_a_retry_gets_the_first_request_s_case_by_key_or_within_the_window(w: World) -> None:
+    system = outside_systems.authenticate(w.ctx, _system(w))
+    first = open311.create_request(w.ctx, system, _request())
+    assert not first.replayed
+    again = open311.create_request(w.ctx, system, _request(description=" 停电 "))
+    assert again.replayed and again.incident.id == first.incident.id
+    w.clock.advance(minutes=10)
+    assert open311.create_request(w.ctx, system, _request()).replayed
+    w.clock.advance(microseconds=1)
+    assert not open311.create_request(w.ctx, system, _request()).replayed
+    keyed = open311.create_request(w.ctx, system, _request(description="另一起"), "k-1")
+    w.clock.advance(days=30)
+    replay = open311.create_request(w.ctx, system, _request(description="另一起"), "k-1")
+    assert replay.replayed and replay.incident.id == keyed.incident.id
+    with pytest.raises(ValidationFailed) as exc:
+        open311.create_request(w.ctx, system, _request(description="又一起"), "k-1")
+    assert [e.field for e in exc.value.errors] == ["Idempotency-Key"]
+
+
+def test_the_fields_match_is_off_with_a_zero_window(w: World) -> None:
+    from dataclasses import replace
+    w.ctx = replace(w.ctx, settings=replace(w.ctx.settings, open311_replay_window=timedelta(0)))
+    system = outside_systems.authenticate(w.ctx, _system(w))
+    first = open311.create_request(w.ctx, system, _request())
+    assert open311.create_request(w.ctx, system, _request()).incident.id != first.incident.id

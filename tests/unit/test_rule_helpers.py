@@ -150,7 +150,10 @@ def test_no_key_claims_nothing_and_a_new_key_goes_on() -> None:
     assert idempotency.claim(uow, "u1", None, "s", "f", "r1", AT) is None
     assert keys.calls == []
     assert idempotency.claim(uow, "u1", "k", "s", "f", "r1", AT) is None
-    assert keys.calls == [("u1", "k", "s", "f", "r1", AT)]
+    assert keys.calls == [("u1", "k", "s", "f", "r1", AT, None)]
+    # With a window, a claim made more than that before `at` is asked to be taken over.
+    assert idempotency.claim(uow, "u1", "k", "s", "f", "r1", AT, timedelta(minutes=10)) is None
+    assert keys.calls[-1] == ("u1", "k", "s", "f", "r1", AT, AT - timedelta(minutes=10))
 
 
 def test_a_reused_key_replays_the_same_request_and_refuses_a_different_one() -> None:
