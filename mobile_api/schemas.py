@@ -28,6 +28,8 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from shapely.geometry import Point
 from pydantic import RootModel  # a line of its own: the import above is another branch's
 
+from dispatch.limits import (COMPLAINT_MAX_CHARS, DESCRIPTION_MAX_CHARS, ID_MAX_CHARS,
+                             NOTE_MAX_CHARS, REASON_MAX_CHARS, WITHHOLD_REASON_MAX_CHARS)
 from dispatch.model import Category, Role, Status, UnitKind
 from geo.crs import to_wgs84
 from mobile_api.jsonio import bad_text_path
@@ -115,9 +117,9 @@ class TokenOut(BaseModel):
 
 class IncidentCreate(Strict):
     category: Category
-    description: Annotated[str, Field(min_length=1, max_length=2000)]
+    description: Annotated[str, Field(min_length=1, max_length=DESCRIPTION_MAX_CHARS)]
     location: LocationIn | None = None
-    site_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    site_id: Annotated[str, Field(min_length=1, max_length=ID_MAX_CHARS)] | None = None
 
     @model_validator(mode="after")
     def _one_place(self) -> IncidentCreate:
@@ -132,7 +134,7 @@ class CheckInRequest(Strict):
 
 
 class NoteRequest(Strict):
-    note: Annotated[str, Field(max_length=2000)] = ""
+    note: Annotated[str, Field(max_length=NOTE_MAX_CHARS)] = ""
 
 
 class PositionFix(LocationIn):
@@ -148,14 +150,14 @@ class SiteCreate(Strict):
     location: LocationIn
     address: Annotated[str, Field(max_length=500)] | None = None
     green_channel: bool = False
-    lead_department: Annotated[str, Field(max_length=64)] | None = None
-    owner_id: Annotated[str, Field(max_length=64)] | None = None
+    lead_department: Annotated[str, Field(max_length=ID_MAX_CHARS)] | None = None
+    owner_id: Annotated[str, Field(max_length=ID_MAX_CHARS)] | None = None
 
 
 class IncidentListQuery(Strict):
     status: list[Status] = Field(default_factory=list,
                                  description="comma-separated statuses, any of which matches")
-    unit: Annotated[str, Field(max_length=64)] | None = None
+    unit: Annotated[str, Field(max_length=ID_MAX_CHARS)] | None = None
     category: Category | None = None
     bbox: tuple[FiniteFloat, FiniteFloat, FiniteFloat, FiniteFloat] | None = Field(
         None, description="minLon,minLat,maxLon,maxLat in WGS-84")
@@ -192,7 +194,7 @@ def _bbox_in_range(value: tuple[float, float, float, float] | None) -> Any:
 class MapQuery(Strict):
     """The map's filters, read and checked as the list's are."""
 
-    unit: Annotated[str, Field(max_length=64)] | None = None
+    unit: Annotated[str, Field(max_length=ID_MAX_CHARS)] | None = None
     category: Category | None = None
     bbox: tuple[FiniteFloat, FiniteFloat, FiniteFloat, FiniteFloat] | None = Field(
         None, description="minLon,minLat,maxLon,maxLat in WGS-84")
@@ -211,26 +213,26 @@ class MapQuery(Strict):
 class FeedbackRequest(Strict):
     satisfied: Annotated[bool, Field(strict=True)]
     rating: Annotated[int, Field(strict=True, ge=1, le=5)]
-    comment: Annotated[str, Field(max_length=2000)] = ""
+    comment: Annotated[str, Field(max_length=NOTE_MAX_CHARS)] = ""
 
 
 class ExtendRequest(Strict):
-    reason: Annotated[str, Field(min_length=1, max_length=2000,
+    reason: Annotated[str, Field(min_length=1, max_length=REASON_MAX_CHARS,
                                  description="told to the reporter at once")]
     until: InDateTime
 
 
 class ComplaintRequest(Strict):
-    text: Annotated[str, Field(min_length=1, max_length=2000)]
+    text: Annotated[str, Field(min_length=1, max_length=COMPLAINT_MAX_CHARS)]
 
 
 class ComplaintReplyRequest(Strict):
-    reply: Annotated[str, Field(min_length=1, max_length=2000)]
+    reply: Annotated[str, Field(min_length=1, max_length=COMPLAINT_MAX_CHARS)]
 
 
 class AssignRequest(Strict):
-    unit: Annotated[str, Field(min_length=1, max_length=64)]
-    person: Annotated[str, Field(min_length=1, max_length=64,
+    unit: Annotated[str, Field(min_length=1, max_length=ID_MAX_CHARS)]
+    person: Annotated[str, Field(min_length=1, max_length=ID_MAX_CHARS,
                                  description="the user id of an officer or dispatcher of the unit")]
     due: InDateTime
 
@@ -525,7 +527,7 @@ class PublicCasesQuery(Strict):
 
 
 class WithholdRequest(Strict):
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    reason: Annotated[str, Field(min_length=1, max_length=WITHHOLD_REASON_MAX_CHARS)]
 
 
 class PublicMilestone(BaseModel):

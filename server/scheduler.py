@@ -24,8 +24,8 @@ def main() -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    logging.getLogger(__name__).info("sweeping every %.1f s", cfg["SWEEP_SECONDS"])
-    sweep_forever(ctx, float(cfg["SWEEP_SECONDS"]), stop)
+    logging.getLogger(__name__).info("sweeping every %.1f s", cfg.SWEEP_SECONDS)
+    sweep_forever(ctx, cfg.SWEEP_SECONDS, stop)
 
 
 if __name__ == "__main__":

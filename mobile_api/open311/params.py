@@ -17,6 +17,8 @@ from shapely.geometry import Point
 
 from dispatch.disclosure import CST
 from dispatch.errors import ValidationFailed
+from dispatch.limits import (ATTRIBUTE_MAX_CHARS, DESCRIPTION_MAX_CHARS, ID_MAX_CHARS,
+                             MEDIA_URL_MAX_CHARS)
 from dispatch.open311 import MAX_REQUESTS, NewRequest, RequestFilters
 from mobile_api.jsonio import text_problem
 
@@ -26,7 +28,7 @@ _ATTRIBUTE = re.compile(r"attribute\[([^\[\]]{1,64})\]")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def text(form: Mapping[str, str], name: str, max_length: int = 2000) -> str | None:
+def text(form: Mapping[str, str], name: str, max_length: int = DESCRIPTION_MAX_CHARS) -> str | None:
     value = form.get(name)
     if value is None:
         return None
@@ -52,29 +54,29 @@ def _coordinate(form: Mapping[str, str], name: str, limit: float) -> float | Non
 
 def new_request(form: Mapping[str, str]) -> NewRequest:
     """A POST's fields. The api_key is checked before this is called."""
-    code = text(form, "service_code", 64)
+    code = text(form, "service_code", ID_MAX_CHARS)
     if not code:
         raise ValidationFailed.on("service_code", "required")
     lat, lon = _coordinate(form, "lat", 90.0), _coordinate(form, "long", 180.0)
     if (lat is None) != (lon is None):
         raise ValidationFailed.on("long" if lon is None else "lat",
                                   "give both lat and long")
-    address_id = text(form, "address_id", 64) or None
+    address_id = text(form, "address_id", ID_MAX_CHARS) or None
     if lat is not None and address_id is not None:
         raise ValidationFailed.on("address_id", "give lat and long, or an address_id, not both")
     if lat is None and address_id is None:
         raise ValidationFailed.on("lat", "give lat and long, or an address_id")
-    description = text(form, "description", 2000)
+    description = text(form, "description", DESCRIPTION_MAX_CHARS)
     if description is None or not description.strip():
         raise ValidationFailed.on("description", "required")
     attributes: dict[str, str] = {}
     for key in form:
         m = _ATTRIBUTE.fullmatch(key)
         if m:
-            attributes[m[1]] = text(form, key, 200) or ""
+            attributes[m[1]] = text(form, key, ATTRIBUTE_MAX_CHARS) or ""
         elif key.startswith("attribute"):
             raise ValidationFailed.on(key, "attributes are sent as attribute[code]")
-    media_url = text(form, "media_url", 2000) or None
+    media_url = text(form, "media_url", MEDIA_URL_MAX_CHARS) or None
     if media_url is not None and not re.match(r"https?://", media_url):
         raise ValidationFailed.on("media_url", "an http or https URL")
     return NewRequest(service_code=code, description=description,
@@ -114,15 +116,15 @@ def filters(args: Mapping[str, str]) -> RequestFilters:
     ids = None
     if ids_raw:
         ids = [i.strip() for i in ids_raw.split(",") if i.strip()]
-        if not ids or len(ids) > MAX_IDS or any(len(i) > 64 for i in ids):
+        if not ids or len(ids) > MAX_IDS or any(len(i) > ID_MAX_CHARS for i in ids):
             raise ValidationFailed.on("service_request_id",
-                                      f"1 to {MAX_IDS} ids of at most 64 characters, "
+                                      f"1 to {MAX_IDS} ids of at most {ID_MAX_CHARS} characters, "
                                       "separated by commas")
     status = text(args, "status", 20) or None
     if status is not None and status not in ("open", "closed"):
         raise ValidationFailed.on("status", "open or closed")
     return RequestFilters(
-        ids=ids, service_code=text(args, "service_code", 64) or None,
+        ids=ids, service_code=text(args, "service_code", ID_MAX_CHARS) or None,
         start=_datetime(args, "start_date"), end=_datetime(args, "end_date"), status=status,
         page_size=_integer(args, "page_size", MAX_REQUESTS, MAX_REQUESTS),
         page=_integer(args, "page", 1, MAX_PAGE))
