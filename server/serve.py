@@ -25,7 +25,10 @@ def main() -> None:
         from psycogreen.gevent import patch_psycopg
         patch_psycopg()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = create_app()
+    try:
+        app = create_app()
+    except cfgmod.ConfigError as exc:  # one line naming the variable, not a traceback
+        sys.exit(f"configuration: {exc}")
     cfg = cfgmod.of(app)
     prepare_database(app, seed_if_empty=cfg.SEED_DEMO or not cfg.DATABASE_URL)
     host, port = cfg.HOST, cfg.PORT

@@ -22,7 +22,7 @@ from dispatch.context import Context
 from server import jobs
 from server.bootstrap import Process, for_process
 from server.channels import QUEUE
-from server.config import Config
+from server.config import Config, ConfigError
 
 
 def prepare(overrides: Mapping[str, Any] | None = None) -> tuple[Config, Context]:
@@ -34,7 +34,10 @@ def prepare(overrides: Mapping[str, Any] | None = None) -> tuple[Config, Context
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    cfg, _ = prepare()
+    try:
+        cfg, _ = prepare()
+    except ConfigError as exc:  # one line naming the variable, not a traceback
+        sys.exit(f"configuration: {exc}")
     url = cfg.REDIS_URL
     if not url:
         sys.exit("REDIS_URL is required for the worker; without it `make run` fires timers itself")
