@@ -25,13 +25,11 @@ from dispatch import idempotency, reporting
 from dispatch.clock import RESOLUTION
 from dispatch.context import Context, reader
 from dispatch.errors import FieldError, NotFound, ValidationFailed
+from dispatch.limits import ATTRIBUTE_MAX_CHARS, DESCRIPTION_MAX_CHARS, MEDIA_URL_MAX_CHARS
 from dispatch.model import Category, Incident, Status, User
 from dispatch.ports import PeriodQuery
 
 log = logging.getLogger(__name__)
-MAX_DESCRIPTION = 2000  # as for a report from a phone
-MAX_ATTRIBUTE = 200
-MAX_MEDIA_URL = 2000
 # The standard's window for GET requests: the default, and the longest a client may ask for.
 WINDOW = timedelta(days=90)
 STATUSES = ("open", "closed")
@@ -139,8 +137,9 @@ def create_request(ctx: Context, system: User, req: NewRequest,
         attr = known.get(code)
         if attr is None:
             raise ValidationFailed.on(f"attribute[{code}]", f"not an attribute of {svc.code}")
-        if len(value) > MAX_ATTRIBUTE:
-            raise ValidationFailed.on(f"attribute[{code}]", f"at most {MAX_ATTRIBUTE} characters")
+        if len(value) > ATTRIBUTE_MAX_CHARS:
+            raise ValidationFailed.on(f"attribute[{code}]",
+                                      f"at most {ATTRIBUTE_MAX_CHARS} characters")
         if value.strip():
             lines.append(f"{attr.label}：{value.strip()}")
     for attr in svc.attributes:
@@ -149,13 +148,13 @@ def create_request(ctx: Context, system: User, req: NewRequest,
     description = "\n".join(lines)
     if not lines[0]:
         raise ValidationFailed.on("description", "required")
-    if len(description) > MAX_DESCRIPTION:
-        raise ValidationFailed.on("description", f"at most {MAX_DESCRIPTION} characters, with "
-                                                 "the attributes")
+    if len(description) > DESCRIPTION_MAX_CHARS:
+        raise ValidationFailed.on("description", f"at most {DESCRIPTION_MAX_CHARS} characters, "
+                                                 "with the attributes")
     if (req.location is None) == (req.address_id is None):
         raise ValidationFailed.on("lat", "give lat and long, or an address_id")
-    if req.media_url is not None and len(req.media_url) > MAX_MEDIA_URL:
-        raise ValidationFailed.on("media_url", f"at most {MAX_MEDIA_URL} characters")
+    if req.media_url is not None and len(req.media_url) > MEDIA_URL_MAX_CHARS:
+        raise ValidationFailed.on("media_url", f"at most {MEDIA_URL_MAX_CHARS} characters")
     report = reporting.NewReport(category=svc.code, description=description,
                                  location=req.location, site_id=req.address_id)
     try:

@@ -14,11 +14,11 @@ from dispatch import disclosure
 from dispatch.access import require_role
 from dispatch.context import Context, commit_and_publish, reader
 from dispatch.errors import NotFound, ValidationFailed
+from dispatch.limits import WITHHOLD_REASON_MAX_CHARS
 from dispatch.model import Incident, Role, Site, User
 from dispatch.ports import PeriodQuery
 from dispatch.utc import iso_utc
 
-MAX_REASON = 500
 # A month of a city's 311 cases is far below this; the answer says how many it holds.
 MAX_CASES = 10_000
 
@@ -67,8 +67,8 @@ def withhold(ctx: Context, user: User, incident_id: str, reason: str) -> Inciden
     reason = reason.strip()
     if not reason:
         raise ValidationFailed.on("reason", "say why the case is withheld")
-    if len(reason) > MAX_REASON:
-        raise ValidationFailed.on("reason", f"at most {MAX_REASON} characters")
+    if len(reason) > WITHHOLD_REASON_MAX_CHARS:
+        raise ValidationFailed.on("reason", f"at most {WITHHOLD_REASON_MAX_CHARS} characters")
     with ctx.uow() as uow:
         incident = uow.incidents.get(incident_id, for_update=True)
         if incident is None:

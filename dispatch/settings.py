@@ -1,4 +1,7 @@
-"""The knobs of the domain, with the rule's defaults. The web app fills them from configuration."""
+"""The knobs of the domain, with the rule's defaults. The web app fills them from configuration.
+
+Each default is written here only: the process's configuration (`server/config.py`) takes its
+defaults from these fields, and the lengths of texts are named in `dispatch/limits.py`."""
 
 from __future__ import annotations
 
@@ -10,6 +13,10 @@ from pathlib import Path
 from dispatch.clock import Policies, Policy
 from dispatch.device_time import DeviceTimeWindow
 
+# Green-channel cases (major projects, 绿色通道) run on their own, tighter clocks: 20 minutes to
+# arrive, the rest as any case's. Seconds, as `Policies.from_seconds` and the configuration read.
+GREEN_CHANNEL_DEADLINES: dict[str, dict[str, float]] = {"default": {"arrival": 20 * 60}}
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -18,7 +25,6 @@ class Settings:
     # a poor fix gets some benefit of the doubt, but never enough to check in from down the road.
     checkin_radius_m: float = 200.0
     checkin_accuracy_cap_m: float = 100.0
-    description_max_chars: int = 2000
     photo_dir: Path = Path("instance/photos")
     photo_max_bytes: int = 10 * 1024 * 1024
     photo_max_count: int = 5
@@ -26,15 +32,16 @@ class Settings:
     photo_max_pixels: int = 40_000_000
     green_channel_lead: str = "development_reform"
     position_retention_days: int = 30
+    # A bearer token's lifetime (the phones'; the pages hold shorter ones, renewed).
+    token_ttl: timedelta = timedelta(hours=12)
     # Nobody of a unit accepted within this time: offer again and tell its dispatcher.
     offer_timeout: timedelta = timedelta(minutes=5)
     # An officer counts as on duty (and is ranked for offers) with a fix this recent.
     on_duty_window: timedelta = timedelta(minutes=30)
     # How far ahead of, and behind, the server's clock a device's time is believed.
     device_time: DeviceTimeWindow = field(default_factory=DeviceTimeWindow)
-    # Green-channel cases (major projects, 绿色通道) run on their own, tighter clocks.
-    green_channel_policies: Policies = field(default_factory=lambda: Policies.from_seconds(
-        {"default": {"arrival": 20 * 60}}))
+    green_channel_policies: Policies = field(
+        default_factory=lambda: Policies.from_seconds(GREEN_CHANNEL_DEADLINES))
     # The supervision cycle: the reporter's time to answer the follow-up, the latest an
     # extension may reach past the original deadline, command's time to answer a complaint.
     feedback_wait: timedelta = timedelta(days=3)

@@ -8,7 +8,7 @@ state beyond the user's token version, so it holds across every web process at o
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from dispatch import identity
@@ -29,7 +29,7 @@ def token() -> ResponseReturnValue:
     req = json_body(TokenRequest)
     user = identity.authenticate(dispatch_context(), req.username, req.password)
     out = TokenOut(access_token=tokens.issue(user),
-                   expires_in=current_app.config["TOKEN_TTL_SECONDS"],
+                   expires_in=int(dispatch_context().settings.token_ttl.total_seconds()),
                    role=Role(user.role), user_id=user.id)
     return jsonify(out.model_dump())
 

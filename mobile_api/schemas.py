@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainValidator,
+    RootModel,
     ValidationError,
     WithJsonSchema,
     field_validator,
@@ -27,8 +28,9 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from shapely.geometry import Point
-from pydantic import RootModel  # a line of its own: the import above is another branch's
 
+from dispatch.limits import (COMPLAINT_MAX_CHARS, DESCRIPTION_MAX_CHARS, ID_MAX_CHARS,
+                             NOTE_MAX_CHARS, REASON_MAX_CHARS, WITHHOLD_REASON_MAX_CHARS)
 from dispatch.model import Category, Role, Status, UnitKind
 from geo.crs import to_wgs84
 from mobile_api import characters
@@ -133,9 +135,9 @@ class TokenOut(BaseModel):
 
 class IncidentCreate(Strict):
     category: Category
-    description: Annotated[FreeText, Field(min_length=1, max_length=2000)]
+    description: Annotated[FreeText, Field(min_length=1, max_length=DESCRIPTION_MAX_CHARS)]
     location: LocationIn | None = None
-    site_id: Annotated[OneLine, Field(min_length=1, max_length=64)] | None = None
+    site_id: Annotated[OneLine, Field(min_length=1, max_length=ID_MAX_CHARS)] | None = None
 
     @model_validator(mode="after")
     def _one_place(self) -> IncidentCreate:
@@ -150,7 +152,7 @@ class CheckInRequest(Strict):
 
 
 class NoteRequest(Strict):
-    note: Annotated[FreeText, Field(max_length=2000)] = ""
+    note: Annotated[FreeText, Field(max_length=NOTE_MAX_CHARS)] = ""
 
 
 class PositionFix(LocationIn):
@@ -166,14 +168,14 @@ class SiteCreate(Strict):
     location: LocationIn
     address: Annotated[OneLine, Field(max_length=500)] | None = None
     green_channel: bool = False
-    lead_department: Annotated[OneLine, Field(max_length=64)] | None = None
-    owner_id: Annotated[OneLine, Field(max_length=64)] | None = None
+    lead_department: Annotated[OneLine, Field(max_length=ID_MAX_CHARS)] | None = None
+    owner_id: Annotated[OneLine, Field(max_length=ID_MAX_CHARS)] | None = None
 
 
 class IncidentListQuery(Strict):
     status: list[Status] = Field(default_factory=list,
                                  description="comma-separated statuses, any of which matches")
-    unit: Annotated[OneLine, Field(max_length=64)] | None = None
+    unit: Annotated[OneLine, Field(max_length=ID_MAX_CHARS)] | None = None
     category: Category | None = None
     bbox: tuple[FiniteFloat, FiniteFloat, FiniteFloat, FiniteFloat] | None = Field(
         None, description="minLon,minLat,maxLon,maxLat in WGS-84")
@@ -210,7 +212,7 @@ def _bbox_in_range(value: tuple[float, float, float, float] | None) -> Any:
 class MapQuery(Strict):
     """The map's filters, read and checked as the list's are."""
 
-    unit: Annotated[OneLine, Field(max_length=64)] | None = None
+    unit: Annotated[OneLine, Field(max_length=ID_MAX_CHARS)] | None = None
     category: Category | None = None
     bbox: tuple[FiniteFloat, FiniteFloat, FiniteFloat, FiniteFloat] | None = Field(
         None, description="minLon,minLat,maxLon,maxLat in WGS-84")
@@ -229,28 +231,27 @@ class MapQuery(Strict):
 class FeedbackRequest(Strict):
     satisfied: Annotated[bool, Field(strict=True)]
     rating: Annotated[int, Field(strict=True, ge=1, le=5)]
-    comment: Annotated[FreeText, Field(max_length=2000)] = ""
+    comment: Annotated[FreeText, Field(max_length=NOTE_MAX_CHARS)] = ""
 
 
 class ExtendRequest(Strict):
-    reason: Annotated[FreeText, Field(min_length=1, max_length=2000,
-                                      description="told to the reporter at once")]
+    reason: Annotated[FreeText, Field(min_length=1, max_length=REASON_MAX_CHARS,
+                                 description="told to the reporter at once")]
     until: InDateTime
 
 
 class ComplaintRequest(Strict):
-    text: Annotated[FreeText, Field(min_length=1, max_length=2000)]
+    text: Annotated[FreeText, Field(min_length=1, max_length=COMPLAINT_MAX_CHARS)]
 
 
 class ComplaintReplyRequest(Strict):
-    reply: Annotated[FreeText, Field(min_length=1, max_length=2000)]
+    reply: Annotated[FreeText, Field(min_length=1, max_length=COMPLAINT_MAX_CHARS)]
 
 
 class AssignRequest(Strict):
-    unit: Annotated[OneLine, Field(min_length=1, max_length=64)]
-    person: Annotated[OneLine, Field(
-        min_length=1, max_length=64,
-        description="the user id of an officer or dispatcher of the unit")]
+    unit: Annotated[OneLine, Field(min_length=1, max_length=ID_MAX_CHARS)]
+    person: Annotated[OneLine, Field(min_length=1, max_length=ID_MAX_CHARS,
+                                 description="the user id of an officer or dispatcher of the unit")]
     due: InDateTime
 
 
@@ -552,7 +553,7 @@ class PublicCasesQuery(Strict):
 
 
 class WithholdRequest(Strict):
-    reason: Annotated[FreeText, Field(min_length=1, max_length=500)]
+    reason: Annotated[FreeText, Field(min_length=1, max_length=WITHHOLD_REASON_MAX_CHARS)]
 
 
 class PublicMilestone(BaseModel):

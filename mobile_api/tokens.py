@@ -35,7 +35,8 @@ def claims(token: str) -> tuple[str, int]:
     """The user id and token version a token carries, once its signature and age are checked."""
     try:
         data, signed_at = _serializer().loads(
-            token, max_age=current_app.config["TOKEN_TTL_SECONDS"], return_timestamp=True)
+            token, max_age=int(dispatch_context().settings.token_ttl.total_seconds()),
+            return_timestamp=True)
     except SignatureExpired:
         raise Unauthorized("the token has expired; sign in again") from None
     except BadSignature:

@@ -32,32 +32,33 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     cfg = cfgmod.load(config)
     instance = cfgmod.instance_path(cfg)
-    app.config.update(cfg)
-    app.config["SECRET_KEY"] = cfgmod.secret_key(cfg, instance)
-    app.config["INSTANCE_PATH"] = str(instance)
-    # The largest honest report: every photo at its limit plus the form around them.
-    app.config["MAX_CONTENT_LENGTH"] = cfg["PHOTO_MAX_BYTES"] * cfg["PHOTO_MAX_COUNT"] + 1_000_000
+    cfgmod.install(app, cfg)  # read back typed: cfgmod.of(app), cfgmod.current()
+    # Flask's own keys (and its extensions'), from ours.
+    app.config.update(
+        TESTING=cfg.TESTING, SECRET_KEY=cfgmod.secret_key(cfg, instance),
+        SESSION_COOKIE_SECURE=cfg.SESSION_COOKIE_SECURE,
+        # The largest honest report: every photo at its limit plus the form around them.
+        MAX_CONTENT_LENGTH=cfg.PHOTO_MAX_BYTES * cfg.PHOTO_MAX_COUNT + 1_000_000)
     app.json = jsonio.JSONProvider(app)  # UTF-8, depth-limited in, never NaN out
     compression.install(app, cfg)  # first: its hook then runs after every other one
 
     install(app, bootstrap(cfg, instance, Process.WEB, socketio))
-    users = app.extensions["token_users"] = UserCache(float(cfg["USER_CACHE_SECONDS"]))
+    users = app.extensions["token_users"] = UserCache(cfg.USER_CACHE_SECONDS)
     on_user_change(users.forget)  # a revocation committed here is refused at once
-    if cfg["REDIS_URL"]:  # ... and in the other web processes as soon as they hear of it
-        on_user_change(realtime.user_change_publisher(cfg["REDIS_URL"]))
+    if cfg.REDIS_URL:  # ... and in the other web processes as soon as they hear of it
+        on_user_change(realtime.user_change_publisher(cfg.REDIS_URL))
 
     problems.register(app)
     # First of the request hooks: a request past capacity is refused before any other work.
-    admission.install(app, int(cfg["ADMISSION_LIMIT"]), int(cfg["ADMISSION_QUEUE"]),
-                      float(cfg["ADMISSION_WAIT_SECONDS"]))
+    admission.install(app, cfg.ADMISSION_LIMIT, cfg.ADMISSION_QUEUE, cfg.ADMISSION_WAIT_SECONDS)
     intake.register(app)
     app.register_blueprint(health.bp)
     mobile_api.register(app)
     command.register(app)  # before the throttle, which limits its sign-in form too
     throttle.install(app, cfg)  # sign-in limits; the client address behind trusted proxies
     register_cli(app)
-    socketio.init_app(app, async_mode=cfg["ASYNC_MODE"], message_queue=cfg["REDIS_URL"] or None,
-                      cors_allowed_origins=http_policy.socketio_origins(cfg["CORS_ORIGINS"]))
+    socketio.init_app(app, async_mode=cfg.ASYNC_MODE, message_queue=cfg.REDIS_URL or None,
+                      cors_allowed_origins=http_policy.socketio_origins(cfg.CORS_ORIGINS))
     live.register(socketio)
     http_policy.register(app)  # last: its middleware wraps Socket.IO's too
     return app
@@ -68,6 +69,7 @@ def start_web_loops(app: Flask, keep_clocks: bool) -> None:
     the wake-up listener, the idle-socket re-check and, without a separate scheduler, the
     clocks, as background tasks."""
     from mobile_api.context import of
+    from server import config as cfgmod
     from server import live, realtime
     from server.extensions import socketio
 
@@ -75,5 +77,5 @@ def start_web_loops(app: Flask, keep_clocks: bool) -> None:
         with app.app_context():
             live.recheck_idle(socketio)
 
-    realtime.start_web_loops(of(app), app.config, socketio, keep_clocks, recheck_sockets,
+    realtime.start_web_loops(of(app), cfgmod.of(app), socketio, keep_clocks, recheck_sockets,
                              app.extensions["token_users"].forget)

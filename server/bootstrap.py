@@ -29,6 +29,7 @@ from dispatch.settings import Settings
 from dispatch.storage.database import make_engine, make_session_factory
 from dispatch.storage.uow import SqlUnitOfWork
 from server import config as cfgmod
+from server.config import Config
 from server import passwords, realtime
 
 log = logging.getLogger(__name__)
@@ -41,35 +42,36 @@ class Process(StrEnum):
     CLI = "cli"
 
 
-def database_url(cfg: Mapping[str, Any], instance: Path) -> str:
-    return cfg["DATABASE_URL"] or f"sqlite:///{(instance / 'dispatch.sqlite3').resolve()}"
+def database_url(cfg: Config, instance: Path) -> str:
+    return cfg.DATABASE_URL or f"sqlite:///{(instance / 'dispatch.sqlite3').resolve()}"
 
 
-def settings(cfg: Mapping[str, Any], instance: Path) -> Settings:
+def settings(cfg: Config, instance: Path) -> Settings:
     base = Settings(
-        policies=Policies.from_seconds(cfg["DEADLINES"]),
-        checkin_radius_m=float(cfg["CHECKIN_RADIUS_M"]),
-        checkin_accuracy_cap_m=float(cfg["CHECKIN_ACCURACY_CAP_M"]),
-        photo_dir=Path(cfg["PHOTO_DIR"] or instance / "photos"),
-        photo_max_bytes=int(cfg["PHOTO_MAX_BYTES"]),
-        photo_max_count=int(cfg["PHOTO_MAX_COUNT"]),
-        photo_max_pixels=int(cfg["PHOTO_MAX_PIXELS"]),
-        green_channel_lead=str(cfg["GREEN_CHANNEL_LEAD"]),
-        offer_timeout=timedelta(seconds=float(cfg["OFFER_TIMEOUT_SECONDS"])),
-        on_duty_window=timedelta(minutes=float(cfg["ON_DUTY_MINUTES"])),
-        position_retention_days=int(cfg["POSITION_RETENTION_DAYS"]),
+        policies=Policies.from_seconds(cfg.DEADLINES),
+        checkin_radius_m=cfg.CHECKIN_RADIUS_M,
+        checkin_accuracy_cap_m=cfg.CHECKIN_ACCURACY_CAP_M,
+        photo_dir=cfg.PHOTO_DIR or instance / "photos",
+        photo_max_bytes=cfg.PHOTO_MAX_BYTES,
+        photo_max_count=cfg.PHOTO_MAX_COUNT,
+        photo_max_pixels=cfg.PHOTO_MAX_PIXELS,
+        green_channel_lead=cfg.GREEN_CHANNEL_LEAD,
+        position_retention_days=cfg.POSITION_RETENTION_DAYS,
+        token_ttl=timedelta(seconds=cfg.TOKEN_TTL_SECONDS),
+        offer_timeout=timedelta(seconds=cfg.OFFER_TIMEOUT_SECONDS),
+        on_duty_window=timedelta(minutes=cfg.ON_DUTY_MINUTES),
         device_time=DeviceTimeWindow(
-            ahead=timedelta(seconds=float(cfg["DEVICE_TIME_AHEAD_SECONDS"])),
-            max_age=timedelta(seconds=float(cfg["POSITION_MAX_AGE_SECONDS"]))),
-        green_channel_policies=Policies.from_seconds(cfg["GREEN_CHANNEL_DEADLINES"]),
-        feedback_wait=timedelta(seconds=float(cfg["FEEDBACK_WAIT"])),
-        max_extension=timedelta(seconds=float(cfg["MAX_EXTENSION"])),
-        complaint_reply=timedelta(seconds=float(cfg["COMPLAINT_REPLY"])),
-        stats_min_cases=int(cfg["STATS_MIN_CASES"]),
-        stats_max_span=timedelta(days=float(cfg["STATS_MAX_DAYS"])),
-        open311_replay_window=timedelta(seconds=float(cfg["OPEN311_REPLAY_SECONDS"])),
+            ahead=timedelta(seconds=cfg.DEVICE_TIME_AHEAD_SECONDS),
+            max_age=timedelta(seconds=cfg.POSITION_MAX_AGE_SECONDS)),
+        green_channel_policies=Policies.from_seconds(cfg.GREEN_CHANNEL_DEADLINES),
+        feedback_wait=timedelta(seconds=cfg.FEEDBACK_WAIT),
+        max_extension=timedelta(seconds=cfg.MAX_EXTENSION),
+        complaint_reply=timedelta(seconds=cfg.COMPLAINT_REPLY),
+        stats_min_cases=cfg.STATS_MIN_CASES,
+        stats_max_span=timedelta(days=cfg.STATS_MAX_DAYS),
+        open311_replay_window=timedelta(seconds=cfg.OPEN311_REPLAY_SECONDS),
     )
-    scale = float(cfg["TIME_SCALE"])
+    scale = cfg.TIME_SCALE
     try:
         scaled = base.time_scaled(scale)
     except ValueError as exc:
@@ -80,12 +82,12 @@ def settings(cfg: Mapping[str, Any], instance: Path) -> Settings:
     return scaled
 
 
-def bootstrap(cfg: Mapping[str, Any], instance: Path, process: Process = Process.CLI,
+def bootstrap(cfg: Config, instance: Path, process: Process = Process.CLI,
               socketio: Any = None) -> Context:
     """The finished Context of one kind of process (`socketio`: the web process's server)."""
     engine = make_engine(database_url(cfg, instance))
     uow = partial(SqlUnitOfWork, make_session_factory(engine))
-    redis_url = cfg["REDIS_URL"] or None
+    redis_url = cfg.REDIS_URL or None
     if process is Process.WEB:
         if socketio is None:
             raise ValueError("a web process's Context needs its Socket.IO server")
@@ -94,12 +96,11 @@ def bootstrap(cfg: Mapping[str, Any], instance: Path, process: Process = Process
         hooks = realtime.headless_hooks(redis_url)
     hasher = verifier = None
     if process in (Process.WEB, Process.CLI):  # the others sign no one in and make no accounts
-        hasher, verifier = passwords.make(str(cfg["PASSWORD_HASH_METHOD"]),
-                                          int(cfg["PASSWORD_HASH_THREADS"]))
+        hasher, verifier = passwords.make(cfg.PASSWORD_HASH_METHOD, cfg.PASSWORD_HASH_THREADS)
     return Context(
         uow=uow,
         read=partial(SqlUnitOfWork, make_session_factory(engine, read_only=True)),
-        clock=cfg["CLOCK"] or utc_now,
+        clock=cfg.CLOCK or utc_now,
         settings=settings(cfg, instance),
         publish=hooks.publish,
         schedule=hooks.schedule,
@@ -112,7 +113,7 @@ def bootstrap(cfg: Mapping[str, Any], instance: Path, process: Process = Process
 
 
 def for_process(process: Process, overrides: Mapping[str, Any] | None = None
-                ) -> tuple[dict[str, Any], Context]:
+                ) -> tuple[Config, Context]:
     """A process that builds no Flask app: its configuration (defaults, the environment,
     `overrides`) and its Context."""
     cfg = cfgmod.load(overrides)

@@ -32,11 +32,11 @@ def create_cli_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask("server", static_folder=None)
     cfg = cfgmod.load(config)
     instance = cfgmod.instance_path(cfg)
-    app.config.update(cfg)
-    app.config["INSTANCE_PATH"] = str(instance)
+    cfgmod.install(app, cfg)
+    app.config["TESTING"] = cfg.TESTING
     install(app, bootstrap(cfg, instance, Process.CLI))
-    if cfg["REDIS_URL"]:  # `deactivate-user`: the web processes' token caches forget the user
-        on_user_change(user_change_publisher(cfg["REDIS_URL"]))
+    if cfg.REDIS_URL:  # `deactivate-user`: the web processes' token caches forget the user
+        on_user_change(user_change_publisher(cfg.REDIS_URL))
     register_cli(app)
     return app
 

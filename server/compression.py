@@ -20,10 +20,11 @@ representation.
 
 from __future__ import annotations
 
-from typing import Any
 
 from flask import Flask, Response, request
 from flask_compress import Compress
+
+from server.config import Config
 
 MIMETYPES = [
     "application/json", "application/geo+json", "application/problem+json",
@@ -34,7 +35,7 @@ MIMETYPES = [
 NEVER = frozenset({"auth.token"})
 
 
-def install(app: Flask, cfg: dict[str, Any]) -> None:
+def install(app: Flask, cfg: Config) -> None:
     """Call first in create_app: Flask runs `after_request` hooks last-registered first, so
     this one runs after every other hook has set the response's headers and body."""
     app.config.update(
@@ -42,7 +43,7 @@ def install(app: Flask, cfg: dict[str, Any]) -> None:
         COMPRESS_MIMETYPES=MIMETYPES,
         COMPRESS_ALGORITHM=["zstd", "br", "gzip"],
         COMPRESS_LEVEL=4, COMPRESS_BR_LEVEL=4, COMPRESS_ZSTD_LEVEL=3,
-        COMPRESS_MIN_SIZE=int(cfg["COMPRESS_MIN_BYTES"]),
+        COMPRESS_MIN_SIZE=cfg.COMPRESS_MIN_BYTES,
         COMPRESS_STREAMS=False,
     )
     compress = Compress(app)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 import redis
@@ -13,6 +13,7 @@ from dispatch.storage.database import ping
 from mobile_api.context import dispatch_context
 from mobile_api.openapi import doc
 from mobile_api.schemas import Health, Readiness
+from server import config as cfgmod
 
 bp = Blueprint("health", __name__)
 
@@ -34,7 +35,7 @@ def readyz() -> ResponseReturnValue:
         checks["database"] = "ok"
     except SQLAlchemyError as exc:  # readiness reports failures; it must not raise them
         checks["database"] = f"error: {type(exc).__name__}"
-    redis_url = current_app.config.get("REDIS_URL")
+    redis_url = cfgmod.current().REDIS_URL
     if redis_url:
         try:
             redis.Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1).ping()

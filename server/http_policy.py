@@ -26,6 +26,7 @@ from urllib.parse import quote
 from flask import Flask, Response, request
 
 from mobile_api.open311.render import errors as open311_errors
+from server import config as cfgmod
 from server.problems import problem
 
 # The largest target the servers read before answering on their own: gevent's pywsgi (behind
@@ -90,11 +91,11 @@ def _own_origins(environ: Mapping[str, Any]) -> set[str]:
 
 def register(app: Flask) -> None:
     """Call last in create_app, after Socket.IO has wrapped the WSGI app."""
-    limit = int(app.config["MAX_URL_BYTES"])
+    limit = cfgmod.of(app).MAX_URL_BYTES
     if not 256 <= limit <= SERVER_TARGET_BYTES:
         raise ValueError(f"DISPATCH_MAX_URL_BYTES must lie between 256 and "
                          f"{SERVER_TARGET_BYTES} (the servers' own limit), not {limit}")
-    _cors(app, cors_origins(app.config.get("CORS_ORIGINS")))
+    _cors(app, cors_origins(cfgmod.of(app).CORS_ORIGINS))
 
     @app.after_request
     def _cacheable(response: Response) -> Response:

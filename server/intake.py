@@ -13,15 +13,17 @@ from flask import Flask, request
 
 from dispatch.errors import FieldError, PayloadTooLarge, ValidationFailed
 from mobile_api.jsonio import text_problem
+from server import config as cfgmod
 
 MULTIPART_ROUTES = frozenset({"incidents.create"})  # the report with its photos
 
 
 def register(app: Flask) -> None:
-    json_limit = int(app.config["JSON_MAX_BYTES"])
-    limits = {"auth.token": int(app.config["SIGN_IN_MAX_BYTES"]),
-              "command.sign_in": int(app.config["SIGN_IN_MAX_BYTES"]),
-              "officers.positions": int(app.config["POSITIONS_MAX_BYTES"])}
+    cfg = cfgmod.of(app)
+    json_limit = cfg.JSON_MAX_BYTES
+    limits = {"auth.token": cfg.SIGN_IN_MAX_BYTES,
+              "command.sign_in": cfg.SIGN_IN_MAX_BYTES,
+              "officers.positions": cfg.POSITIONS_MAX_BYTES}
 
     @app.before_request
     def _intake() -> None:

@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -31,6 +31,7 @@ from dispatch.relay import Relay
 from dispatch.storage.database import warm
 from dispatch.timers import Timer
 from server.channels import NAMESPACE, QUEUE, USERS_CHANNEL, WAKE_CHANNEL
+from server.config import Config
 
 log = logging.getLogger(__name__)
 PROCESS_TOKEN = uuid.uuid4().hex.encode()  # a process ignores its own wake-up notes
@@ -161,7 +162,7 @@ def _in_background(socketio: Any, to_rq: Callable[[Sequence[Timer]], None]
     return schedule
 
 
-def start_web_loops(ctx: Context, cfg: Mapping[str, Any], socketio: Any, keep_clocks: bool,
+def start_web_loops(ctx: Context, cfg: Config, socketio: Any, keep_clocks: bool,
                     recheck_sockets: Callable[[], Any],
                     forget_users: Callable[[list[str]], None]) -> None:
     """In a process that serves clients: relay from now on, tail the log, listen for wake-ups,
@@ -169,17 +170,17 @@ def start_web_loops(ctx: Context, cfg: Mapping[str, Any], socketio: Any, keep_cl
     relay = ctx.relay
     if relay is None:
         raise RuntimeError("a web process's Context has a relay (bootstrap with Process.WEB)")
-    interval = float(cfg["SWEEP_SECONDS"])
+    interval = cfg.SWEEP_SECONDS
     relay.start()
     warm(ctx.engine, 5)
     socketio.start_background_task(_every, interval, socketio.sleep, relay.flush, "relay tail")
-    if cfg["REDIS_URL"]:
-        socketio.start_background_task(_listen_for_wakeups, cfg["REDIS_URL"], relay,
+    if cfg.REDIS_URL:
+        socketio.start_background_task(_listen_for_wakeups, cfg.REDIS_URL, relay,
                                        socketio.sleep, forget_users)
     if keep_clocks:
         socketio.start_background_task(_every, interval, socketio.sleep,
                                        lambda: sweep(ctx), "clock sweep")
-    socketio.start_background_task(_every, float(cfg["SOCKET_RECHECK_SECONDS"]),
+    socketio.start_background_task(_every, cfg.SOCKET_RECHECK_SECONDS,
                                    socketio.sleep, recheck_sockets, "socket re-check")
 
 

@@ -12,20 +12,25 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 
 from server.bootstrap import Process, for_process
+from server.config import ConfigError
 from server.realtime import sweep_forever
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    cfg, ctx = for_process(Process.SCHEDULER)
+    try:
+        cfg, ctx = for_process(Process.SCHEDULER)
+    except ConfigError as exc:  # one line naming the variable, not a traceback
+        sys.exit(f"configuration: {exc}")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    logging.getLogger(__name__).info("sweeping every %.1f s", cfg["SWEEP_SECONDS"])
-    sweep_forever(ctx, float(cfg["SWEEP_SECONDS"]), stop)
+    logging.getLogger(__name__).info("sweeping every %.1f s", cfg.SWEEP_SECONDS)
+    sweep_forever(ctx, cfg.SWEEP_SECONDS, stop)
 
 
 if __name__ == "__main__":

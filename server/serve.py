@@ -15,6 +15,7 @@ from typing import Any  # noqa: E402
 
 
 def main() -> None:
+    from server import config as cfgmod
     from server import create_app, start_web_loops
     from server.cli import prepare_database
     from server.extensions import socketio
@@ -24,9 +25,13 @@ def main() -> None:
         from psycogreen.gevent import patch_psycopg
         patch_psycopg()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = create_app()
-    prepare_database(app, seed_if_empty=app.config["SEED_DEMO"] or not app.config["DATABASE_URL"])
-    host, port = app.config["HOST"], int(app.config["PORT"])
+    try:
+        app = create_app()
+    except cfgmod.ConfigError as exc:  # one line naming the variable, not a traceback
+        sys.exit(f"configuration: {exc}")
+    cfg = cfgmod.of(app)
+    prepare_database(app, seed_if_empty=cfg.SEED_DEMO or not cfg.DATABASE_URL)
+    host, port = cfg.HOST, cfg.PORT
 
     def stop(signum: int, _frame: Any) -> None:
         logging.getLogger(__name__).info("signal %s: stopping", signum)
@@ -35,7 +40,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     # Without Redis one process does everything, the clocks included.
-    start_web_loops(app, keep_clocks=not app.config["REDIS_URL"])
+    start_web_loops(app, keep_clocks=not cfg.REDIS_URL)
     tune_gc()
     print(f"serving on http://{host}:{port} (Ctrl-C stops)", flush=True)
     socketio.run(app, host=host, port=port, log_output=False)

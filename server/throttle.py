@@ -21,14 +21,15 @@ import hashlib
 import json
 import math
 import time
-from collections.abc import Mapping
-from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.errors import RateLimitExceeded
 from limits import parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from server import config as cfgmod
+from server.config import Config
 
 SIGNIN_ENDPOINT = "auth.token"
 PAGE_SIGNIN_ENDPOINT = "command.sign_in"  # the command center's sign-in form: the same budget
@@ -37,16 +38,16 @@ USER_KEY, ADDRESS_KEY = "signin-user:", "signin-address:"
 MAX_PEEK_BYTES = 4096
 
 
-def install(app: Flask, cfg: Mapping[str, Any]) -> Limiter | None:
-    hops = int(cfg["TRUSTED_PROXY_HOPS"])
+def install(app: Flask, cfg: Config) -> Limiter | None:
+    hops = cfg.TRUSTED_PROXY_HOPS
     if hops < 0:
         raise ValueError("DISPATCH_TRUSTED_PROXY_HOPS: a number of proxies, 0 or more")
     if hops:
         # The scheme too: the pages' session cookie is Secure when the proxy was reached by TLS.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]  # Flask's documented way to add middleware
-    if not cfg["SIGNIN_LIMIT_ENABLED"]:
+    if not cfg.SIGNIN_LIMIT_ENABLED:
         return None
-    per_user, per_address = str(cfg["SIGNIN_LIMIT_PER_USER"]), str(cfg["SIGNIN_LIMIT_PER_ADDRESS"])
+    per_user, per_address = cfg.SIGNIN_LIMIT_PER_USER, cfg.SIGNIN_LIMIT_PER_ADDRESS
     for name, value in (("SIGNIN_LIMIT_PER_USER", per_user),
                         ("SIGNIN_LIMIT_PER_ADDRESS", per_address)):
         try:
@@ -54,7 +55,7 @@ def install(app: Flask, cfg: Mapping[str, Any]) -> Limiter | None:
         except ValueError as exc:
             raise ValueError(f"DISPATCH_{name}: {exc} (e.g. 10/minute)") from None
 
-    redis_url = cfg["REDIS_URL"]
+    redis_url = cfg.REDIS_URL
     app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter = Limiter(
         _address_key, app=app,
@@ -112,7 +113,7 @@ def _refusal(limit: RequestLimit) -> Response:
     process can; the pause is a sleeping greenlet under gevent, which costs the loop nothing."""
     from server.problems import problem
 
-    delay = float(current_app.config["SIGNIN_REFUSAL_DELAY_SECONDS"])
+    delay = cfgmod.current().SIGNIN_REFUSAL_DELAY_SECONDS
     if delay > 0:
         time.sleep(delay)
     window = limit.limit.get_expiry()

@@ -22,9 +22,10 @@ from dispatch.context import Context
 from server import jobs
 from server.bootstrap import Process, for_process
 from server.channels import QUEUE
+from server.config import Config, ConfigError
 
 
-def prepare(overrides: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], Context]:
+def prepare(overrides: Mapping[str, Any] | None = None) -> tuple[Config, Context]:
     """The worker's configuration and Context, bound for the jobs."""
     cfg, ctx = for_process(Process.WORKER, overrides)
     jobs.bind(ctx)
@@ -33,8 +34,11 @@ def prepare(overrides: Mapping[str, Any] | None = None) -> tuple[dict[str, Any],
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    cfg, _ = prepare()
-    url = cfg["REDIS_URL"]
+    try:
+        cfg, _ = prepare()
+    except ConfigError as exc:  # one line naming the variable, not a traceback
+        sys.exit(f"configuration: {exc}")
+    url = cfg.REDIS_URL
     if not url:
         sys.exit("REDIS_URL is required for the worker; without it `make run` fires timers itself")
     connection = redis.Redis.from_url(url)

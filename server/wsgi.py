@@ -16,11 +16,12 @@ from flask import Flask
 def create() -> Flask:
     from psycogreen.gevent import patch_psycopg
 
+    from server import config as cfgmod
     from server import create_app, start_web_loops
     from server.realtime import tune_gc
 
     patch_psycopg()
     app = create_app()
-    start_web_loops(app, keep_clocks=not app.config["REDIS_URL"])
+    start_web_loops(app, keep_clocks=not cfgmod.of(app).REDIS_URL)
     tune_gc()
     return app

@@ -53,3 +53,19 @@ def statements(engine: Any) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", count)
+
+
+def reconfigure(app: Any, monkeypatch: Any, **changes: Any) -> None:
+    """The app's configuration (frozen, as in production) with `changes`, for one test."""
+    from server import config as cfgmod
+    monkeypatch.setitem(app.extensions, cfgmod.KEY, cfgmod.of(app).model_copy(update=changes))
+
+
+def resettle(app: Any, monkeypatch: Any, **changes: Any) -> None:
+    """The app's domain `Settings` (frozen, in a frozen Context) with `changes`, for one test."""
+    from dataclasses import replace
+
+    from mobile_api.context import KEY, of
+    ctx = of(app)
+    monkeypatch.setitem(app.extensions, KEY, replace(ctx, settings=replace(ctx.settings,
+                                                                           **changes)))

@@ -17,6 +17,8 @@ from shapely.geometry import Point
 
 from dispatch.disclosure import CST
 from dispatch.errors import ValidationFailed
+from dispatch.limits import (ATTRIBUTE_MAX_CHARS, DESCRIPTION_MAX_CHARS, ID_MAX_CHARS,
+                             MEDIA_URL_MAX_CHARS)
 from dispatch.open311 import MAX_REQUESTS, SERVICES, STATUSES, NewRequest, RequestFilters
 from mobile_api import characters
 from mobile_api.jsonio import text_problem
@@ -27,7 +29,7 @@ _ATTRIBUTE = re.compile(r"attribute\[([^\[\]]{1,64})\]")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def text(form: Mapping[str, str], name: str, max_length: int = 2000) -> str | None:
+def text(form: Mapping[str, str], name: str, max_length: int = DESCRIPTION_MAX_CHARS) -> str | None:
     value = form.get(name)
     if value is None:
         return None
@@ -63,29 +65,29 @@ def _coordinate(form: Mapping[str, str], name: str, limit: float) -> float | Non
 
 def new_request(form: Mapping[str, str]) -> NewRequest:
     """A POST's fields. The api_key is checked before this is called."""
-    code = text(form, "service_code", 64)
+    code = text(form, "service_code", ID_MAX_CHARS)
     if not code:
         raise ValidationFailed.on("service_code", "required")
     lat, lon = _coordinate(form, "lat", 90.0), _coordinate(form, "long", 180.0)
     if (lat is None) != (lon is None):
         raise ValidationFailed.on("long" if lon is None else "lat",
                                   "give both lat and long")
-    address_id = text(form, "address_id", 64) or None
+    address_id = text(form, "address_id", ID_MAX_CHARS) or None
     if lat is not None and address_id is not None:
         raise ValidationFailed.on("address_id", "give lat and long, or an address_id, not both")
     if lat is None and address_id is None:
         raise ValidationFailed.on("lat", "give lat and long, or an address_id")
-    description = free_text(form, "description", 2000)
+    description = free_text(form, "description", DESCRIPTION_MAX_CHARS)
     if description is None or not description.strip():
         raise ValidationFailed.on("description", "required")
     attributes: dict[str, str] = {}
     for key in form:
         m = _ATTRIBUTE.fullmatch(key)
         if m:
-            attributes[m[1]] = free_text(form, key, 200, one_line=True) or ""
+            attributes[m[1]] = free_text(form, key, ATTRIBUTE_MAX_CHARS, one_line=True) or ""
         elif key.startswith("attribute"):
             raise ValidationFailed.on(key, "attributes are sent as attribute[code]")
-    media_url = free_text(form, "media_url", 2000, one_line=True) or None
+    media_url = free_text(form, "media_url", MEDIA_URL_MAX_CHARS, one_line=True) or None
     if media_url is not None and not re.match(r"https?://", media_url):
         raise ValidationFailed.on("media_url", "an http or https URL")
     return NewRequest(service_code=code, description=description,
@@ -140,9 +142,9 @@ def filters(args: Mapping[str, str]) -> RequestFilters:
     ids = None
     if ids_raw:
         ids = [i.strip() for i in ids_raw.split(",") if i.strip()]
-        if not ids or len(ids) > MAX_IDS or any(len(i) > 64 for i in ids):
+        if not ids or len(ids) > MAX_IDS or any(len(i) > ID_MAX_CHARS for i in ids):
             raise ValidationFailed.on("service_request_id",
-                                      f"1 to {MAX_IDS} ids of at most 64 characters, "
+                                      f"1 to {MAX_IDS} ids of at most {ID_MAX_CHARS} characters, "
                                       "separated by commas")
     return RequestFilters(
         ids=ids, service_codes=_choices(args, "service_code", tuple(SERVICES)),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from server import config as cfgmod
 from server.command import views
 
 
@@ -21,7 +22,7 @@ def register(app: Flask) -> None:
     from server.command import session
     from server.command.csp import tile_origin
 
-    datum, tiles = app.config["TILE_DATUM"], app.config["TILE_URL"]
+    datum, tiles = cfgmod.of(app).TILE_DATUM, cfgmod.of(app).TILE_URL
     if datum not in DATUMS:
         raise ValueError(f"DISPATCH_TILE_DATUM must be wgs84 or gcj02, not {datum!r}")
     if tiles and tile_origin(tiles) is None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, request
+from flask import request
+
+from server import config as cfgmod
 
 
 def tile_origin(url: str) -> str | None:
@@ -23,7 +25,7 @@ def tile_origin(url: str) -> str | None:
 
 def content_security_policy() -> str:
     images = ["'self'", "data:", "blob:"]
-    origin = tile_origin(str(current_app.config.get("TILE_URL") or ""))
+    origin = tile_origin(cfgmod.current().TILE_URL)
     if origin:
         images.append(origin)
     socket = ("wss://" if request.is_secure else "ws://") + request.host

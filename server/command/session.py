@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Request, current_app, request, session
+from flask import Flask, Request, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
@@ -25,6 +25,7 @@ from dispatch.errors import Unauthorized
 from dispatch.model import Category, Milestone, User
 from mobile_api import tokens
 from mobile_api.context import dispatch_context
+from server import config as cfgmod
 
 COOKIE = "jy_command"
 csrf = CSRFProtect()
@@ -34,7 +35,7 @@ class TLSAwareSessionInterface(SecureCookieSessionInterface):
     """`Secure` on the cookie whenever the browser reached us over TLS, not only by config."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
-        return bool(app.config["SESSION_COOKIE_SECURE"]) or _secure(request)
+        return cfgmod.of(app).SESSION_COOKIE_SECURE or _secure(request)
 
 
 def _secure(req: Request) -> bool:
@@ -48,10 +49,10 @@ def install(app: Flask) -> None:
     app.config.update(
         SESSION_COOKIE_NAME=COOKIE, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_PATH="/",
-        PERMANENT_SESSION_LIFETIME=int(app.config["TOKEN_TTL_SECONDS"]),
+        PERMANENT_SESSION_LIFETIME=cfgmod.of(app).TOKEN_TTL_SECONDS,
         # Checked by the command blueprint itself (csrf.protect()), never on the bearer API.
         WTF_CSRF_CHECK_DEFAULT=False,
-        WTF_CSRF_TIME_LIMIT=int(app.config["TOKEN_TTL_SECONDS"]),
+        WTF_CSRF_TIME_LIMIT=cfgmod.of(app).TOKEN_TTL_SECONDS,
     )
     app.session_interface = TLSAwareSessionInterface()
     csrf.init_app(app)
@@ -84,7 +85,7 @@ def sign_out(user: User | None) -> None:
 
 
 def token_ttl() -> int:
-    return int(current_app.config["COMMAND_TOKEN_TTL_SECONDS"])
+    return cfgmod.current().COMMAND_TOKEN_TTL_SECONDS
 
 
 def warnings() -> dict[str, dict[str, float]]:
@@ -96,9 +97,9 @@ def warnings() -> dict[str, dict[str, float]]:
 
 
 def page_config() -> dict[str, Any]:
-    cfg = current_app.config
-    return {"warnings_s": warnings(), "tile_url": cfg["TILE_URL"] or None,
-            "tile_datum": cfg["TILE_DATUM"],
-            "checkin_radius_m": float(cfg["CHECKIN_RADIUS_M"]),
-            "checkin_accuracy_cap_m": float(cfg["CHECKIN_ACCURACY_CAP_M"]),
+    cfg = cfgmod.current()
+    return {"warnings_s": warnings(), "tile_url": cfg.TILE_URL or None,
+            "tile_datum": cfg.TILE_DATUM,
+            "checkin_radius_m": cfg.CHECKIN_RADIUS_M,
+            "checkin_accuracy_cap_m": cfg.CHECKIN_ACCURACY_CAP_M,
             "token_ttl_s": token_ttl()}

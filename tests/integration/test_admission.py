@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 
 from dispatch.storage import tables as t
 from server.admission import Gate
-from server.config import DEFAULTS
+from server import config as cfgmod
+from server.config import Config
 from tests.conftest import make_test_app
 from tests.helpers import report
 
@@ -31,7 +32,7 @@ def gated(backend, app, clock, tmp_path_factory, request):  # type: ignore[no-un
         url = request.getfixturevalue("postgis_url") if backend == "postgis" else None
         _gated[backend] = make_test_app(
             url, tmp_path_factory.mktemp(f"gated-{backend}"), clock,
-            ADMISSION_LIMIT=DEFAULTS["ADMISSION_LIMIT"], ADMISSION_QUEUE=0)
+            ADMISSION_LIMIT=Config().ADMISSION_LIMIT, ADMISSION_QUEUE=0)
     return _gated[backend]
 
 
@@ -67,7 +68,7 @@ def test_the_last_free_slot_admits_and_none_free_is_a_clean_503(gated, client, l
     app = gated
     headers = login("demo-reporter")
     gate: Gate = app.extensions["admission"]
-    assert gate.limit == app.config["ADMISSION_LIMIT"] == 10
+    assert gate.limit == cfgmod.of(app).ADMISSION_LIMIT == 10
     with busy(app, gate.limit - 1):
         assert report(client, headers).status_code == 201
     before = _incidents(ctx)

@@ -10,8 +10,10 @@ from unittest import mock
 import pytest
 
 from mobile_api import tokens
+from server import config as cfgmod
 from server.command import messages
 from server.command.csp import tile_origin
+from tests.helpers import reconfigure
 
 ZHICHENG = "419001102"
 
@@ -85,7 +87,7 @@ def test_hostile_sign_in_fields_get_the_form_back_never_a_500(client, username):
 
 
 def test_the_sign_in_form_takes_the_sign_in_body_limit(client, app):
-    limit = app.config["SIGN_IN_MAX_BYTES"]
+    limit = cfgmod.of(app).SIGN_IN_MAX_BYTES
     csrf = _csrf(client.get("/command/sign-in").text)
     base = f"csrf_token={csrf}&username=demo-commander&password=demo&next="
     body = base + "a" * (limit - len(base))  # at the limit: judged (a bad next is ignored)
@@ -126,7 +128,7 @@ def test_the_page_token_works_on_the_api_and_expires_at_its_ttl(client, app):
     _sign_in(client)
     r = client.post("/command/token", headers={"X-CSRFToken": _page_csrf(client)})
     body = r.get_json()
-    assert body["expires_in"] == app.config["COMMAND_TOKEN_TTL_SECONDS"] == 600
+    assert body["expires_in"] == cfgmod.of(app).COMMAND_TOKEN_TTL_SECONDS == 600
     headers = {"Authorization": f"Bearer {body['access_token']}"}
     assert client.get("/api/v1/incidents", headers=headers).status_code == 200
     with app.app_context():
@@ -184,15 +186,16 @@ def test_failed_page_sign_ins_spend_the_apis_budget(tmp_path, clock):
     app.extensions["dispatch"].engine.dispose()
 
 
-def test_the_pages_csp_allows_no_inline_script_and_only_the_configured_tiles(client, app):
+def test_the_pages_csp_allows_no_inline_script_and_only_the_configured_tiles(client, app,
+                                                                          monkeypatch):
     policy = client.get("/command/sign-in").headers["Content-Security-Policy"]
     directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
     assert directives["script-src"] == "'self'"
     assert directives["style-src"] == "'self'"
     assert "unsafe" not in policy
     assert directives["img-src"] == "'self' data: blob:"
-    with mock.patch.dict(app.config, {"TILE_URL": "https://{s}.tiles.example.cn/{z}/{x}/{y}.png"}):
-        policy = client.get("/command/sign-in").headers["Content-Security-Policy"]
+    reconfigure(app, monkeypatch, TILE_URL="https://{s}.tiles.example.cn/{z}/{x}/{y}.png")
+    policy = client.get("/command/sign-in").headers["Content-Security-Policy"]
     assert "img-src 'self' data: blob: https://*.tiles.example.cn" in policy
     assert tile_origin("http://127.0.0.1:8080/{z}/{x}/{y}.png") == "http://127.0.0.1:8080"
     assert tile_origin("javascript:alert(1)") is None
@@ -228,4 +231,4 @@ def test_both_catalogues_have_the_same_words():
 
 
 def test_session_lifetime_is_the_token_lifetime(app):
-    assert app.permanent_session_lifetime == timedelta(seconds=app.config["TOKEN_TTL_SECONDS"])
+    assert app.permanent_session_lifetime == timedelta(seconds=cfgmod.of(app).TOKEN_TTL_SECONDS)

@@ -171,6 +171,25 @@ def test_the_commands_run_on_an_app_of_their_own(tmp_path):
         assert command in out.stdout
 
 
+@pytest.mark.parametrize(("entry", "variable", "value"), [
+    ("server.scheduler", "DISPATCH_SWEEP_SECONDS", "every second"),
+    ("server.worker", "DISPATCH_DEADLINES", '{"default": {"arrival": "soon"}}'),
+    ("server.serve", "DISPATCH_ADMISSION_LIMIT", "ten"),  # `make run`
+    ("server", "DISPATCH_SEED_DEMO", "maybe"),  # the commands: Flask's traceback ends with it
+])
+def test_a_process_with_a_bad_setting_stops_at_start_naming_the_variable(tmp_path, entry,
+                                                                         variable, value):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DISPATCH_INSTANCE_PATH": str(tmp_path),
+           "REDIS_URL": REDIS_URL, variable: value}
+    args = [sys.executable, "-m", entry] + (["list-boundaries"] if entry == "server" else [])
+    out = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    assert f"environment variable {variable}" in out.stderr, out.stderr
+    if entry != "server":
+        assert out.stderr.startswith(f"configuration: environment variable {variable}")
+    assert not (tmp_path / "dispatch.sqlite3").exists()  # stopped before the database
+
+
 def test_a_batch_of_timers_is_handed_to_rq_in_one_round_trip(worker_ctx, monkeypatch):
     """A drain's batch schedules the next job of up to a hundred incidents: one pipeline."""
     due = datetime(2100, 1, 1, tzinfo=UTC)

@@ -5,6 +5,7 @@ tests/e2e/test_socket_accounts.py does the same over a real websocket)."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete
@@ -12,6 +13,8 @@ from sqlalchemy import delete
 from dispatch import identity
 from dispatch.model import Role, User
 from dispatch.storage import tables as t
+from tests.helpers import resettle
+
 NAMESPACE = "/live"
 
 
@@ -91,7 +94,7 @@ def test_a_socket_whose_token_expired_is_closed(app, client, member, monkeypatch
     user = member()
     sock = _socket(app, _token(client, user.username))
     assert _resync(sock)["ok"] is True
-    monkeypatch.setitem(app.config, "TOKEN_TTL_SECONDS", -1)  # every token is now too old
+    resettle(app, monkeypatch, token_ttl=timedelta(seconds=-1))  # every token is now too old
     _refused(_resync(sock), "expired")
     assert _closed_soon(sock)
 
@@ -173,7 +176,7 @@ def test_idle_sockets_of_disabled_revoked_or_expired_users_are_closed(app, clien
     assert not socks[disabled.id].is_connected(NAMESPACE)
     assert not socks[revoked.id].is_connected(NAMESPACE)
     assert socks[fine.id].is_connected(NAMESPACE)
-    monkeypatch.setitem(app.config, "TOKEN_TTL_SECONDS", -1)
+    resettle(app, monkeypatch, token_ttl=timedelta(seconds=-1))
     with app.app_context():
         assert recheck_idle(_sio()) >= 1
     assert not socks[fine.id].is_connected(NAMESPACE)

@@ -18,6 +18,7 @@ from werkzeug.security import generate_password_hash
 from dispatch import identity
 from dispatch.model import Role, User
 from dispatch.storage import tables as t
+from tests.helpers import reconfigure
 
 TOKEN = "/api/v1/auth/token"
 SIGN_OUT = "/api/v1/auth/sign-out"
@@ -25,7 +26,7 @@ SIGN_OUT = "/api/v1/auth/sign-out"
 
 @pytest.fixture
 def limiter(app, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setitem(app.config, "SIGNIN_REFUSAL_DELAY_SECONDS", 0)  # tested on its own below
+    reconfigure(app, monkeypatch, SIGNIN_REFUSAL_DELAY_SECONDS=0)  # tested on its own below
     lim = app.extensions["signin_limiter"]
     lim.reset()
     yield lim
@@ -99,7 +100,7 @@ def test_a_refusal_is_answered_after_the_configured_pause(app, client, limiter, 
     import time
     for _ in range(10):
         assert _sign_in(client, "demo-admin", "wrong", "203.0.113.8").status_code == 401
-    monkeypatch.setitem(app.config, "SIGNIN_REFUSAL_DELAY_SECONDS", 0.3)
+    reconfigure(app, monkeypatch, SIGNIN_REFUSAL_DELAY_SECONDS=0.3)
     started = time.monotonic()
     _assert_429(_sign_in(client, "demo-admin", "wrong", "203.0.113.8"), "username")
     assert time.monotonic() - started >= 0.3
@@ -326,9 +327,9 @@ def _user_id(ctx, username: str) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_the_production_default_is_argon2id_with_owasp_parameters():
-    from server.config import DEFAULTS
+    from server.config import Config
     from server.passwords import Scheme
-    assert DEFAULTS["PASSWORD_HASH_METHOD"] == "argon2id"
+    assert Config().PASSWORD_HASH_METHOD == "argon2id"
     assert Scheme("argon2id").hash("x").startswith("$argon2id$v=19$m=19456,t=2,p=1$")
 
 

@@ -16,7 +16,8 @@ from dispatch.model import Role, User
 from dispatch.storage import tables as t
 from mobile_api import tokens
 from mobile_api.user_cache import UserCache
-from server.config import DEFAULTS
+from server import config as cfgmod
+from server.config import Config
 
 UNITS = "/api/v1/units"
 
@@ -41,9 +42,9 @@ def now(app) -> Iterator[list[float]]:  # type: ignore[no-untyped-def]
     moved by the test."""
     cache: UserCache = app.extensions["token_users"]
     moment = [1000.0]
-    cache.clock, cache.ttl = (lambda: moment[0]), DEFAULTS["USER_CACHE_SECONDS"]
+    cache.clock, cache.ttl = (lambda: moment[0]), Config().USER_CACHE_SECONDS
     yield moment
-    cache.clock, cache.ttl = time.monotonic, app.config["USER_CACHE_SECONDS"]
+    cache.clock, cache.ttl = time.monotonic, cfgmod.of(app).USER_CACHE_SECONDS
 
 
 def _revoke_by_sql(ctx, user: User) -> None:  # type: ignore[no-untyped-def]

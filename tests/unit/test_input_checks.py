@@ -243,7 +243,7 @@ def test_the_limits_come_from_the_environment(tmp_path):
     cfg = load({"INSTANCE_PATH": str(tmp_path)}, environ={
         "DISPATCH_DEVICE_TIME_AHEAD_SECONDS": "60", "DISPATCH_POSITION_MAX_AGE_SECONDS": "3600",
         "DISPATCH_PHOTO_MAX_PIXELS": "1000", "DISPATCH_JSON_MAX_BYTES": "1024"})
-    assert cfg["JSON_MAX_BYTES"] == 1024
+    assert cfg.JSON_MAX_BYTES == 1024
     ctx = bootstrap(cfg, tmp_path)
     try:
         assert ctx.settings.device_time == DeviceTimeWindow(timedelta(seconds=60),

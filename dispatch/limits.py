@@ -1,0 +1,25 @@
+"""How long a text a person or an outside system may send, named once.
+
+Why here: the same limit is checked at several doors (the phone API's schemas, Open311's form,
+the domain's own checks), and a limit written at each door drifts: a description the phones may
+send must also fit through Open311. Every door reads its number from this module; the limits are
+not settings, because the stored data and the published API documents depend on them.
+"""
+
+from __future__ import annotations
+
+# A report's description: from a phone, a page or an outside system (Open311).
+DESCRIPTION_MAX_CHARS = 2000
+# An officer's note at a milestone, and the reporter's comment in the follow-up.
+NOTE_MAX_CHARS = 2000
+# Why a deadline is extended (told to the reporter at once).
+REASON_MAX_CHARS = 2000
+# A reporter's complaint, and command's reply to it.
+COMPLAINT_MAX_CHARS = 2000
+# Why a case is withheld from the public list (command's word, published as the withholding).
+WITHHOLD_REASON_MAX_CHARS = 500
+# Open311: a link to a photo elsewhere, and the value of one `attribute[code]`.
+MEDIA_URL_MAX_CHARS = 2000
+ATTRIBUTE_MAX_CHARS = 200
+# An identifier or code a client names: a unit, a site, a person, a category, a case.
+ID_MAX_CHARS = 64
