@@ -13,6 +13,7 @@ COPY dispatch dispatch
 COPY geo geo
 COPY mobile_api mobile_api
 COPY migrations migrations
+COPY simulate simulate
 RUN uv sync --locked --no-editable
 # The app runs unprivileged and owns what it writes: instance/ and the photo directory of
 # docker-compose.yml (DISPATCH_PHOTO_DIR), which a new named volume mounted there inherits.

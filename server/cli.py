@@ -24,7 +24,7 @@ from mobile_api.context import dispatch_context, install, of
 from server import config as cfgmod
 from server.bootstrap import Process, bootstrap
 from server.realtime import user_change_publisher
-from server.simulate.cli import simulate_command
+from simulate.cli import simulate_command
 
 
 def create_cli_app(config: Mapping[str, Any] | None = None) -> Flask:

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from server.simulate.cli import simulate_command
-from server.simulate.run import _check_scale
+from simulate.cli import simulate_command
+from simulate.run import _check_scale
 
 
 def free_port() -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from server.simulate.ledger import Ledger, Tally, render, summarize
+from simulate.ledger import Ledger, Tally, render, summarize
 
 T0 = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
 US = timedelta(microseconds=1)

@@ -13,8 +13,8 @@ from shapely.geometry import Point
 
 from geo.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from geo.jiyuan import DEMO_BOUNDARIES_PATH
-from server.simulate import scenario
-from server.simulate.scenario import Area
+from simulate import scenario
+from simulate.scenario import Area
 
 
 @pytest.fixture(scope="module")

@@ -19,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from geo.distance import geodesic_distance_m, offset_point
-from server.simulate import scenario
-from server.simulate.client import Api, ApiError, Live, new_key, wire_now
-from server.simulate.ledger import Ledger, parse_time
+from simulate import scenario
+from simulate.client import Api, ApiError, Live, new_key, wire_now
+from simulate.ledger import Ledger, parse_time
 
 log = logging.getLogger(__name__)
 

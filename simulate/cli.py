@@ -40,9 +40,9 @@ def simulate_command(url: str, speed: float, hours: float, start_hour: float, pe
     """Run a simulated 311 day against a running server (with the demo seeded): reporters at
     plausible places and hours, officers who accept, drive, check in (some late), restore and
     solve; prints a summary at the end, or at Ctrl-C."""
-    from server.simulate.client import ApiError
-    from server.simulate.ledger import render
-    from server.simulate.run import Options, simulate
+    from simulate.client import ApiError
+    from simulate.ledger import render
+    from simulate.run import Options, simulate
 
     opts = Options(url=url, speed=speed, hours=hours, rate=rate, seed=seed, per_day=per_day,
                    start_hour=start_hour, late_share=late_share, drain_minutes=drain_minutes,
