@@ -160,12 +160,14 @@ def register(socketio: SocketIO) -> None:
         for room in rooms:
             join_room(room)
         _clients[_sid()] = _Client(user, rooms, token)
+        return None
 
     @socketio.on("disconnect", namespace=NAMESPACE)
     def disconnect(*args: Any) -> dict[str, Any] | None:
         if client_sent_it():
             return not_a_request("disconnect")
         _clients.pop(_sid(), None)
+        return None
 
     @socketio.on("task.accept", namespace=NAMESPACE)
     @answer

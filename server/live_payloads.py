@@ -45,7 +45,7 @@ class _KeepText:
         self.text = text
 
 
-class LivePacket(packet.Packet):  # type: ignore[misc]  # python-socketio is untyped
+class LivePacket(packet.Packet):
     """A Socket.IO packet whose decoding of what a client sent never raises (see the module)."""
 
     def __init__(self, packet_type: int = packet.EVENT, data: Any = None,
@@ -55,6 +55,7 @@ class LivePacket(packet.Packet):  # type: ignore[misc]  # python-socketio is unt
             super().__init__(packet_type, data, namespace, id, binary)
             return
         super().__init__()
+        self.data: Any = None
         self._read(encoded_packet)
 
     def _read(self, encoded: Any) -> None:
@@ -98,7 +99,7 @@ class LivePacket(packet.Packet):  # type: ignore[misc]  # python-socketio is unt
         self.data = [MALFORMED, {"status": status, "field": field, "message": message}]
 
 
-class EnginePacket(engineio.packet.Packet):  # type: ignore[misc]  # untyped, as above
+class EnginePacket(engineio.packet.Packet):
     """An Engine.IO packet (the frame under Socket.IO's) whose decoding never raises: a frame
     that is empty, starts with no packet type or is not base64 where it says so becomes an empty
     message, which `LivePacket` then refuses and, having no namespace to answer on, drops.

@@ -48,9 +48,7 @@ def _nest_dict(depth: int) -> Any:
     return value
 
 
-ANY = None  # any field may be named, as long as one is
-
-# (label, the arguments sent, the fields the error may name). Sent to every event.
+# (label, the arguments sent, the fields the error may name; None: any). Sent to every event.
 COMMON: list[tuple[str, tuple[Any, ...], set[str] | None]] = [
     ("no argument", (), {"payload"}),
     ("null", (None,), {"payload"}),
@@ -183,6 +181,10 @@ def test_every_event_answers_every_malformed_payload_with_an_error_naming_the_fi
             if problem:
                 failures.append(f"{event[:20]!r} / {label}: {problem}")
     assert not failures, f"{len(failures)} of {sent}:\n" + "\n".join(failures)
+    # The id's form at its limit: 32 characters is looked up (no such case), 33 is refused.
+    assert officer.call("task.accept", {"incident_id": "a" * 32})["error"]["status"] == 404
+    assert _problems(officer.call("task.accept", {"incident_id": "a" * 33}), {"incident_id"}) \
+        is None
     assert officer.sio.connected
     assert officer.call("position", _fix())["ok"] is True  # still served, still an officer
     assert officer.call("resync", {"since_seq": 0})["ok"] is True
@@ -373,7 +375,7 @@ SOCKETIO_GARBAGE = [
     '42/live,' + "9" * 200 + '["resync",{}]', "4" + "[" * DEEP, '4["\\ud800"]', "4{}", "4null",
     "4[]", '4""', "4true", "4\u202e"]
 # Frames that are not Engine.IO at all (no packet type, empty, bad base64, unknown types).
-ENGINEIO_GARBAGE = ["x", "\u202e4", " 4", "b!!!", "b", "9", "6", "7{}", "٤٢/live,1[]"]
+ENGINEIO_GARBAGE = ["x", "\u202e4", " 4", "b!!!", "babc", "b", "9", "6", "7{}", "٤٢/live,1[]"]
 
 
 def test_frames_that_are_not_engine_io_are_dropped_without_a_traceback(stack):
