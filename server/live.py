@@ -2,8 +2,11 @@
 
 A socket is only as good as its token: every client request re-reads the user (active, token
 not expired, not revoked, still in the same rooms) and a connection that fails the check gets the
-error as its answer and is then closed. Event names the server uses for the connection's own life
-(`connect`, `disconnect`) can also be sent by a client as ordinary events; those are ignored.
+error as its answer and is then closed. Every event a client sends is answered through its
+acknowledgement, refusals included: a payload of the wrong shape, a packet that could not be
+decoded (`server.live_payloads`), an event name the server does not know, and `connect` or
+`disconnect` sent as ordinary events (which change nothing). A fault of the server's own is
+logged with its traceback and answered 500; nothing a client sends is one.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
 from dispatch import fieldwork, identity
 from dispatch.access import rooms_for
-from dispatch.errors import DispatchError, Forbidden, Unauthorized, ValidationFailed
+from dispatch.errors import BadRequest, DispatchError, FieldError, Forbidden, NotFound, Unauthorized
 from dispatch.model import Role, User
 from dispatch.positions import record_positions
 from dispatch.relay import replay
@@ -26,6 +29,7 @@ from mobile_api import tokens
 from mobile_api.context import dispatch_context
 from mobile_api.schemas import PositionFix
 from mobile_api.validation import validate
+from server import live_payloads as payloads
 from server.channels import NAMESPACE
 
 log = logging.getLogger(__name__)
@@ -44,7 +48,7 @@ class _Client:
 
 
 _clients: dict[str, _Client] = {}
-Handler = Callable[[_Client, dict[str, Any]], dict[str, Any]]
+Handler = Callable[..., dict[str, Any]]  # (client, *the event's arguments) -> the answer
 
 
 def _error(exc: DispatchError) -> dict[str, Any]:
@@ -104,30 +108,47 @@ def register(socketio: SocketIO) -> None:
             socketio.server.disconnect(sid, namespace=NAMESPACE)
         socketio.start_background_task(close)
 
-    def answer(handler: Handler) -> Callable[[Any], dict[str, Any]]:
+    def answer(handler: Handler) -> Callable[..., dict[str, Any]]:
         """Every client request is re-checked, and answered through its acknowledgement, errors
         included."""
-        def wrapped(payload: Any = None) -> dict[str, Any]:
+        def wrapped(*args: Any) -> dict[str, Any]:
             sid = _sid()
             try:
-                client = recheck(sid)
-            except DispatchError as exc:
-                log.info("closing socket %s: %s", sid, exc.detail)
-                close_later(sid)
-                return _error(exc)
-            try:
-                if not isinstance(payload, dict):
-                    raise ValidationFailed.on("payload", "a JSON object is expected")
-                return handler(client, payload)
+                try:
+                    client = recheck(sid)
+                except DispatchError as exc:
+                    log.info("closing socket %s: %s", sid, exc.detail)
+                    close_later(sid)
+                    return _error(exc)
+                return handler(client, *args)
             except DispatchError as exc:
                 return _error(exc)
+            except Exception:  # a fault of the server's: logged in full, and still answered
+                log.exception("socket request %s failed", handler.__name__)
+                return _error(DispatchError("an unexpected error occurred; it has been logged"))
         wrapped.__name__ = handler.__name__
         return wrapped
 
+    @answer
+    def not_a_request(client: _Client, event: str, *args: Any) -> dict[str, Any]:
+        message = f"{event} is the connection's own event, not a request"
+        raise BadRequest(f"event: {message}", [FieldError("event", message)])
+
+    @socketio.on(payloads.MALFORMED, namespace=NAMESPACE)
+    @answer
+    def malformed(client: _Client, *args: Any) -> dict[str, Any]:
+        raise payloads.refusal(args[0] if args else None)
+
+    @socketio.on("*", namespace=NAMESPACE)
+    @answer
+    def unknown(client: _Client, event: Any, *args: Any) -> dict[str, Any]:
+        raise NotFound(f"event: {payloads.event_name(event)}: {payloads.UNKNOWN}",
+                       [FieldError("event", payloads.UNKNOWN)])
+
     @socketio.on("connect", namespace=NAMESPACE)
-    def connect(auth: Any = None) -> None:
+    def connect(auth: Any = None) -> dict[str, Any] | None:
         if client_sent_it():
-            return
+            return not_a_request("connect")
         token = auth.get("token") if isinstance(auth, dict) else None
         if not isinstance(token, str) or not token:
             raise ConnectionRefusedError("send {token} from POST /api/v1/auth/token as auth")
@@ -139,28 +160,28 @@ def register(socketio: SocketIO) -> None:
         for room in rooms:
             join_room(room)
         _clients[_sid()] = _Client(user, rooms, token)
+        return None
 
     @socketio.on("disconnect", namespace=NAMESPACE)
-    def disconnect(reason: Any = None) -> None:
+    def disconnect(*args: Any) -> dict[str, Any] | None:
         if client_sent_it():
-            return
+            return not_a_request("disconnect")
         _clients.pop(_sid(), None)
+        return None
 
     @socketio.on("task.accept", namespace=NAMESPACE)
     @answer
-    def task_accept(client: _Client, payload: dict[str, Any]) -> dict[str, Any]:
-        incident_id = payload.get("incident_id")
-        if not isinstance(incident_id, str) or not incident_id:
-            raise ValidationFailed.on("incident_id", "the id of the incident to accept")
+    def task_accept(client: _Client, *args: Any) -> dict[str, Any]:
+        incident_id = payloads.incident_id(payloads.one_object(args))
         incident = fieldwork.accept(dispatch_context(), client.user, incident_id)
         return {"ok": True, "incident_id": incident.id}
 
     @socketio.on("position", namespace=NAMESPACE)
     @answer
-    def position(client: _Client, payload: dict[str, Any]) -> dict[str, Any]:
+    def position(client: _Client, *args: Any) -> dict[str, Any]:
         if client.user.role != Role.OFFICER:
             raise Forbidden("positions are sent by officers")
-        fix = validate(PositionFix, payload)
+        fix = validate(PositionFix, payloads.one_object(args))
         stored = record_positions(dispatch_context(), client.user,
                                   [(fix.wgs84_point(), fix.accuracy_m, fix.recorded_at)],
                                   fields=["recorded_at"])
@@ -168,6 +189,6 @@ def register(socketio: SocketIO) -> None:
 
     @socketio.on("resync", namespace=NAMESPACE)
     @answer
-    def resync(client: _Client, payload: dict[str, Any]) -> dict[str, Any]:
+    def resync(client: _Client, *args: Any) -> dict[str, Any]:
         return replay(dispatch_context().uow, client.rooms,
-                      payload.get("since_seq"))
+                      payloads.one_object(args).get("since_seq"))
