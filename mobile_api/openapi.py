@@ -226,7 +226,8 @@ def _resolve(schema: dict[str, Any], components: Components) -> dict[str, Any]:
     ref = schema.get("$ref")
     if ref is None:
         return schema
-    return components.schemas[ref.rsplit("/", 1)[1]]
+    resolved: dict[str, Any] = components.schemas[ref.rsplit("/", 1)[1]]
+    return resolved
 
 
 PROBLEM = {

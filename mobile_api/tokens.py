@@ -88,4 +88,5 @@ def current_user() -> User:
     """The signed-in user of this request, or 401."""
     if "user" not in g:
         g.user = cached_user_from_token(bearer())
-    return g.user
+    user: User = g.user
+    return user

@@ -88,14 +88,16 @@ class Admission:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if not self.needs_storage(environ):
-            return self.wsgi_app(environ, start_response)
+            answer: Iterable[bytes] = self.wsgi_app(environ, start_response)
+            return answer
         if not self.gate.enter():
             start_response("503 Service Unavailable", list(_HEADERS))
             return [_BODY]
         # Held while Flask runs the view: its database work is done when the response is made
         # (a photo that streams from disk after that needs no connection).
         try:
-            return self.wsgi_app(environ, start_response)
+            answer = self.wsgi_app(environ, start_response)
+            return answer
         finally:
             self.gate.leave()
 

@@ -58,7 +58,8 @@ def _error(exc: DispatchError) -> dict[str, Any]:
 
 
 def _sid() -> str:
-    return request.sid  # type: ignore[attr-defined]  # flask-socketio adds sid to the request
+    sid: str = request.sid  # type: ignore[attr-defined]  # flask-socketio adds sid to the request
+    return sid
 
 
 def recheck_idle(socketio: SocketIO) -> int:

@@ -114,7 +114,8 @@ def off_loop(threads: int) -> Callable[[Callable[..., T]], Callable[..., T]]:
         def run(*args: Any) -> T:
             if not _gevent_patched():
                 return fn(*args)
-            return _pool(threads).apply(_in_background, (fn, *args))
+            result: T = _pool(threads).apply(_in_background, (fn, *args))
+            return result
         return run
     return wrap
 

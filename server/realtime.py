@@ -200,7 +200,7 @@ def _listen_for_wakeups(url: str, relay: Relay, sleep: Callable[[float], None],
     the users another process revoked or deactivated."""
     while True:
         try:
-            pubsub = redis.Redis.from_url(url, socket_connect_timeout=1).pubsub()
+            pubsub = redis.Redis.from_url(url, socket_connect_timeout=1).pubsub()  # type: ignore[no-untyped-call]  # redis-py's pubsub() has no annotations
             pubsub.subscribe(WAKE_CHANNEL, USERS_CHANNEL)
             relay.flush()
             for message in pubsub.listen():

@@ -20,7 +20,7 @@ from sqlalchemy.types import TypeDecorator
 SRID = 4326
 
 
-class GeometryColumn(TypeDecorator):
+class GeometryColumn(TypeDecorator[Any]):
     """Shapely geometry in EPSG:4326: PostGIS `geometry` on PostgreSQL, WKB bytes on SQLite."""
 
     impl = Geometry

@@ -5,6 +5,7 @@ Revises: 0005
 """
 from alembic import op
 import sqlalchemy as sa
+from typing import Any
 
 from dispatch.storage.types import UTCDateTime
 
@@ -20,7 +21,7 @@ CODE = sa.String(64)
 # Plain ADD COLUMN (SQLite has it too), not a batch copy of `incidents`, which other tables'
 # foreign keys refer to (see 0005). Cases stored before have no extension, feedback, complaint
 # or central assignment: every new column is empty for them.
-COLUMNS = [
+COLUMNS: list[tuple[str, sa.types.TypeEngine[Any]]] = [
     ('lead_unit', CODE), ('resolve_due_original', UTCDateTime()),
     ('extension_reason', sa.Text()), ('feedback_due', UTCDateTime()),
     ('feedback_at', UTCDateTime()), ('feedback_satisfied', sa.Boolean()),

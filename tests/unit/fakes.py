@@ -141,7 +141,8 @@ class FakeDatabase:
         return FakeUnitOfWork(self)
 
     def snapshot(self) -> State:
-        return clone(self.state)
+        copied: State = clone(self.state)
+        return copied
 
 
 # -- repositories over one transaction's working state ----------------------------------------
