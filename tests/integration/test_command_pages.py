@@ -229,3 +229,19 @@ def test_both_catalogues_have_the_same_words():
 
 def test_session_lifetime_is_the_token_lifetime(app):
     assert app.permanent_session_lifetime == timedelta(seconds=app.config["TOKEN_TTL_SECONDS"])
+
+
+def test_the_pages_link_a_favicon_and_the_root_one_answers(client):
+    """A browser asks for an icon on every page: a 404 there is logged as an error."""
+    r = client.get("/favicon.ico")
+    assert r.status_code == 200 and r.mimetype == "image/vnd.microsoft.icon"
+    assert r.headers["Cache-Control"] == "public, max-age=86400"  # the same for everyone
+    assert r.data[:4] == b"\x00\x00\x01\x00"  # an ICO file's header
+    _sign_in(client)
+    for page in ("/command/sign-in", "/command/"):
+        html = client.get(page).text
+        found = re.search(r'<link rel="icon" type="image/svg\+xml" href="([^"]+)">', html)
+        assert found, page
+        icon = client.get(found.group(1))
+        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml", page
+        assert icon.data.startswith(b"<svg ")
