@@ -16,6 +16,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainValidator,
@@ -31,6 +32,7 @@ from pydantic import RootModel  # a line of its own: the import above is another
 from dispatch.model import Category, Role, Status, UnitKind
 from geo.crs import to_wgs84
 from mobile_api.jsonio import bad_text_path
+from mobile_api.numbers import query_integer
 
 #: A fix claiming to be worse than this is no position at all (and would widen a check-in).
 ACCURACY_MAX_M = 10_000.0
@@ -152,6 +154,10 @@ class SiteCreate(Strict):
     owner_id: Annotated[str, Field(max_length=64)] | None = None
 
 
+# An integer query parameter: ASCII digits only (mobile_api/numbers.py says why).
+QueryInt = Annotated[int, BeforeValidator(query_integer)]
+
+
 class IncidentListQuery(Strict):
     status: list[Status] = Field(default_factory=list,
                                  description="comma-separated statuses, any of which matches")
@@ -161,8 +167,8 @@ class IncidentListQuery(Strict):
         None, description="minLon,minLat,maxLon,maxLat in WGS-84")
     since: InDateTime | None = None
     overdue: bool = False
-    page: Annotated[int, Field(ge=1, le=100_000)] = 1
-    per_page: Annotated[int, Field(ge=1, le=200)] = 50
+    page: Annotated[QueryInt, Field(ge=1, le=100_000)] = 1
+    per_page: Annotated[QueryInt, Field(ge=1, le=200)] = 50
 
     @field_validator("status", "bbox", mode="before")
     @classmethod

@@ -19,6 +19,7 @@ from dispatch.disclosure import CST
 from dispatch.errors import ValidationFailed
 from dispatch.open311 import MAX_REQUESTS, NewRequest, RequestFilters
 from mobile_api.jsonio import text_problem
+from mobile_api.numbers import whole_number
 
 MAX_IDS = MAX_REQUESTS
 MAX_PAGE = 1_000_000
@@ -104,9 +105,10 @@ def _integer(args: Mapping[str, str], name: str, default: int, high: int) -> int
     raw = text(args, name, 20)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= high:
-        raise ValidationFailed.on(name, f"a whole number from 1 to {high}")
-    return int(raw)
+    number = whole_number(raw)
+    if number is None or not 1 <= number <= high:
+        raise ValidationFailed.on(name, f"a whole number from 1 to {high} (digits 0-9)")
+    return number
 
 
 def filters(args: Mapping[str, str]) -> RequestFilters:
