@@ -199,7 +199,8 @@ def _full_width(name: str) -> str:
 def spellings(name: str) -> list[str]:
     """The same account, typed otherwise (each signs in as `name`)."""
     return [f" {name}", f"{name}\t", f"\u3000{name}", name.upper(), _full_width(name),
-            f"{name}\u00a0", name.title(), f"\ufeff{name}\u200b", f"\u3000{_full_width(name.upper())}\n"]
+            f"{name}\u00a0", name.title(), f"\ufeff{name}\u200b",
+            f"\u3000{_full_width(name.upper())}\n"]
 
 
 ENCODINGS = ("json", "urlencoded", "multipart")
