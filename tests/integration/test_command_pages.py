@@ -171,6 +171,26 @@ def test_the_sign_in_form_takes_the_sign_in_body_limit(client, app):
     assert r.status_code == 413 and r.mimetype == "application/problem+json"
 
 
+@pytest.mark.parametrize("kind", ["application/x-www-form-urlencoded", "multipart/form-data"])
+def test_a_sign_in_form_sent_without_a_length_is_cut_off_at_the_limit(client, app, kind):
+    """The throttle reads the username from the form before the view does: a body sent in
+    chunks (no Content-Length) is still cut off at the sign-in's limit, in either encoding."""
+    import io
+
+    limit = app.config["SIGN_IN_MAX_BYTES"]
+    csrf = _csrf(client.get("/command/sign-in").text)
+    if kind.startswith("multipart"):
+        kind += "; boundary=b"
+        body = (f"--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n"
+                f"--b\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\n"
+                f"{'a' * limit}\r\n--b--\r\n")
+    else:
+        body = f"csrf_token={csrf}&password=x&username={'a' * limit}"
+    r = client.post("/command/sign-in", input_stream=io.BytesIO(body.encode()),
+                    content_type=kind, environ_overrides={"wsgi.input_terminated": True})
+    assert r.status_code == 413 and r.mimetype == "application/problem+json", r.data[:200]
+
+
 def test_every_post_of_the_pages_needs_the_csrf_token(client):
     r = client.post("/command/sign-in", data={"username": "demo-commander", "password": "demo"})
     assert r.status_code == 400 and r.mimetype == "application/problem+json"
