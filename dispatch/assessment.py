@@ -15,7 +15,8 @@ XLSX exports all print these rows, so they cannot disagree. Definitions (also in
 - overdue records are the unit's own; reopenings (rounds), extensions and complaints are counted
   against every unit of the case; a central assignment against the unit it names;
 - *score*: the mean of the four rates that exist; the ranking puts units with fewer than the
-  minimum cases (`too_few_cases`) last, then the higher score, then the unit code.
+  minimum cases (`too_few_cases`) last, then the higher score (a score of 0.0 above no score),
+  then the unit code.
 """
 
 from __future__ import annotations
@@ -200,7 +201,9 @@ def unit_rows(units: Sequence[Unit], facts: Sequence[CaseFacts], overdue: Mappin
         if code in tallies:
             tallies[code].overdue = count
     rows = [t.row(min_cases) for t in tallies.values()]
-    rows.sort(key=lambda r: (r["too_few_cases"], -(r["score"] or -1.0), r["unit"]))
+    # A score of 0.0 is a score: it ranks above none at all (`score is None`), never with it.
+    rows.sort(key=lambda r: (r["too_few_cases"], r["score"] is None, -(r["score"] or 0.0),
+                             r["unit"]))
     for rank, row in enumerate(rows, start=1):
         row["rank"] = rank
     return rows

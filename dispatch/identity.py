@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dispatch.context import Context, reader
 from dispatch.errors import NotFound, Unauthorized
 from dispatch.model import User
+from dispatch.usernames import normalize
 
 WRONG = "unknown user or wrong password"
 
@@ -23,14 +24,15 @@ def _verifier(ctx: Context) -> Callable[[str | None, str], tuple[bool, bool]]:
 
 def authenticate(ctx: Context, username: str, password: str) -> User:
     """The user whose password this is, or Unauthorized (the same answer, after the same work,
-    for an unknown user, a disabled one and a wrong password).
+    for an unknown user, a disabled one and a wrong password). The name is read in its one
+    spelling (dispatch/usernames.py), the one the sign-in throttle counts.
 
     No transaction is held while the hash is checked: a burst of sign-ins must not hold the
     database's connections for the length of a hash each. A hash made by an older scheme or
     with older parameters is replaced by one made the current way."""
     verify = _verifier(ctx)
     with reader(ctx) as uow:
-        user = uow.users.by_username(username)
+        user = uow.users.by_username(normalize(username))
     if user is None or not user.active:
         verify(None, password)
         raise Unauthorized(WRONG)
@@ -72,9 +74,9 @@ def deactivate_user(ctx: Context, username: str) -> User:
     """Disable the account and revoke its tokens (HTTP and open sockets stop at their next use;
     the storage layer raises the version on any change of `active`, whatever the path)."""
     with ctx.uow() as uow:
-        user = uow.users.by_username(username)
+        user = uow.users.by_username(normalize(username))
         if user is None:
-            raise NotFound(f"no user {username}")
+            raise NotFound(f"no user {normalize(username)}")
         user.active = False  # the storage raises token_version with it
         uow.commit()
         return user

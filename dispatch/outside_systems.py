@@ -23,6 +23,7 @@ from datetime import datetime
 from dispatch.context import Context, reader
 from dispatch.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from dispatch.model import Role, User
+from dispatch.usernames import normalize
 
 KEY_PREFIX = "o311_"
 NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{1,63}")
@@ -44,7 +45,8 @@ def issue_key(ctx: Context, name: str, hash_password: Callable[[str], str],
               api_key: str | None = None) -> tuple[str, bool]:
     """A new key for the outside system `name` (its account is created the first time);
     any key it held before stops working. Returns the key and whether the account is new.
-    `api_key`: a fixed key, for the demo only."""
+    `api_key`: a fixed key, for the demo only. The name is read in its one spelling."""
+    name = normalize(name)
     if not NAME.fullmatch(name):
         raise ValidationFailed.on("name", "2 to 64 of a-z, 0-9, '.', '_', '-', starting with a "
                                           "letter or digit")
@@ -68,6 +70,7 @@ def issue_key(ctx: Context, name: str, hash_password: Callable[[str], str],
 def revoke_key(ctx: Context, name: str) -> bool:
     """The system's key stops working at once; its account and its requests stay. False when
     it held no key."""
+    name = normalize(name)
     with ctx.uow() as uow:
         user = uow.users.by_username(name)
         if user is None or user.api_key_issued_at is None:

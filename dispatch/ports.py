@@ -134,7 +134,8 @@ class UserRepository(Protocol):
 
     def many(self, user_ids: Sequence[str]) -> list[User]: ...
 
-    def by_username(self, username: str) -> User | None: ...
+    def by_username(self, username: str) -> User | None:
+        """The user of this name in any of its spellings (dispatch/usernames.py)."""
 
     def add(self, user: User) -> None: ...
 

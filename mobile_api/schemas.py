@@ -35,6 +35,7 @@ from dispatch.model import Category, Role, Status, UnitKind
 from geo.crs import to_wgs84
 from mobile_api import characters
 from mobile_api.jsonio import bad_text_path
+from mobile_api.numbers import query_integer
 
 #: A fix claiming to be worse than this is no position at all (and would widen a check-in).
 ACCURACY_MAX_M = 10_000.0
@@ -172,6 +173,10 @@ class SiteCreate(Strict):
     owner_id: Annotated[OneLine, Field(max_length=ID_MAX_CHARS)] | None = None
 
 
+# An integer query parameter: ASCII digits only (mobile_api/numbers.py says why).
+QueryInt = Annotated[int, BeforeValidator(query_integer)]
+
+
 class IncidentListQuery(Strict):
     status: list[Status] = Field(default_factory=list,
                                  description="comma-separated statuses, any of which matches")
@@ -181,8 +186,8 @@ class IncidentListQuery(Strict):
         None, description="minLon,minLat,maxLon,maxLat in WGS-84")
     since: InDateTime | None = None
     overdue: bool = False
-    page: Annotated[int, Field(ge=1, le=100_000)] = 1
-    per_page: Annotated[int, Field(ge=1, le=200)] = 50
+    page: Annotated[QueryInt, Field(ge=1, le=100_000)] = 1
+    per_page: Annotated[QueryInt, Field(ge=1, le=200)] = 50
 
     @field_validator("status", "bbox", mode="before")
     @classmethod

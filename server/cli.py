@@ -14,7 +14,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, shell_command
 
-from dispatch import boundary_admin, demo, identity
+from dispatch import boundary_admin, demo, identity, usernames
 from dispatch.context import Context
 from dispatch.model import Role, User
 from dispatch.storage import migrate
@@ -127,10 +127,14 @@ def register_cli(app: Flask) -> None:
     @click.password_option()
     def create_user(username: str, role: str, unit: str | None, display_name: str,
                     password: str) -> None:
-        """Create a user (refuses an existing username)."""
+        """Create a user (refuses an existing username, in any spelling: the name is stored
+        normalized, as sign-in reads it)."""
         ctx = dispatch_context()
         if why := characters.problem(display_name, one_line=True):
             raise click.ClickException(f"--display-name {why}")
+        given, username = username, usernames.normalize(username)
+        if why := usernames.problem(username):
+            raise click.ClickException(f"the username {given!r} {why}")
         if role in (Role.OFFICER, Role.DISPATCHER) and not unit:
             raise click.ClickException("officers and dispatchers belong to a unit: --unit")
         with ctx.uow() as uow:
@@ -150,6 +154,7 @@ def register_cli(app: Flask) -> None:
         """Disable an account and revoke its tokens: HTTP and open sockets stop at their next
         request, in every process."""
         from dispatch.errors import NotFound
+        username = usernames.normalize(username)
         click.echo(f"deactivating {username} and revoking all of its tokens")
         try:
             identity.deactivate_user(dispatch_context(), username)
@@ -174,6 +179,7 @@ def _open311_keys(app: Flask) -> None:
         """Issue a key to the outside system NAME (created if new); its previous key stops
         working. The key is printed once: only its SHA-256 is stored."""
         ctx = dispatch_context()
+        name = usernames.normalize(name)
         click.echo(f"issuing a new Open311 key to {name}; any key it held before stops working",
                    err=True)
         try:
@@ -195,6 +201,7 @@ def _open311_keys(app: Flask) -> None:
     @click.argument("name")
     def revoke(name: str) -> None:
         """The system's key stops working at once; its account and requests stay."""
+        name = usernames.normalize(name)
         click.echo(f"revoking the Open311 key of {name}")
         try:
             had = outside_systems.revoke_key(dispatch_context(), name)

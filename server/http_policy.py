@@ -40,7 +40,8 @@ SERVER_TARGET_BYTES = 8000
 # ETag: a minute bounds how long a withheld case may still be shown from a cache.
 CACHEABLE = {"meta.spec": "public, max-age=300",
              "public.cases": "public, max-age=60",
-             "public_page.cases_page": "public, max-age=60"}
+             "public_page.cases_page": "public, max-age=60",
+             "favicon": "public, max-age=86400"}  # the site's icon: a day
 
 CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"]
 # Besides the CORS-safelisted ones (Content-Type, Cache-Control, ...): only what a client needs

@@ -1,7 +1,10 @@
 """Throttling sign-in (Flask-Limiter): failed attempts per username and per client address.
 
 Only failures count (a 401): an officer who signs in often is never slowed down, while guessing a
-password, or spraying one over many usernames from one address, stops after a few tries. A
+password, or spraying one over many usernames from one address, stops after a few tries. The
+username is counted in the one spelling sign-in looks up (dispatch/usernames.py), read from
+wherever the view reads it (the page's form in either encoding, the API's JSON body): spaces,
+case, full-width letters or another form encoding do not buy a fresh budget. A
 refused attempt is a 429 problem with `Retry-After`, answered before any hash is computed, so a
 storm of wrong passwords costs the process almost nothing once its budget is spent.
 
@@ -30,12 +33,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server import config as cfgmod
 from server.config import Config
+from dispatch.usernames import normalize
 
 SIGNIN_ENDPOINT = "auth.token"
 PAGE_SIGNIN_ENDPOINT = "command.sign_in"  # the command center's sign-in form: the same budget
 USER_KEY, ADDRESS_KEY = "signin-user:", "signin-address:"
-# A sign-in body is tiny; a larger one is refused by the view, and is not parsed here.
-MAX_PEEK_BYTES = 4096
 
 
 def install(app: Flask, cfg: Config) -> Limiter | None:
@@ -89,22 +91,30 @@ def _address_key() -> str:
 
 
 def _user_key() -> str:
-    """The username of the attempt, hashed (bounded keys, nothing personal in Redis)."""
-    username = None
-    if request.mimetype == "application/x-www-form-urlencoded":  # the page's form
-        if (request.content_length or MAX_PEEK_BYTES + 1) <= MAX_PEEK_BYTES:
-            username = request.form.get("username")
-    elif (request.content_length or MAX_PEEK_BYTES + 1) <= MAX_PEEK_BYTES:
+    """The username of the attempt in its one spelling (dispatch/usernames.py, the one sign-in
+    looks up: `" name"`, `"NAME"` and `"ｎａｍｅ"` spend one budget), hashed (bounded keys,
+    nothing personal in Redis)."""
+    username = _attempted_username()
+    if username is None:  # refused by validation before any hash: a shared, unused bucket
+        return USER_KEY + "-"
+    digest = hashlib.sha256(normalize(username).encode("utf-8", "surrogatepass")).hexdigest()
+    return USER_KEY + digest[:32]
+
+
+def _attempted_username() -> str | None:
+    """The username exactly where the view reads it: the page's form field (url-encoded or
+    multipart, both parsed by Flask), or the API's JSON body whatever its Content-Type. By now
+    the body is bounded by the sign-in's limit (server/intake.py runs first, and cuts off a
+    body sent without a length too), so reading it here costs no more than the view would."""
+    if request.endpoint == PAGE_SIGNIN_ENDPOINT:
+        value = request.form.get("username")
+    else:
         try:
             body = json.loads(request.get_data(cache=True))
         except (ValueError, UnicodeDecodeError, RecursionError):
             body = None
-        if isinstance(body, dict) and isinstance(body.get("username"), str):
-            username = body["username"]
-    if username is None:  # refused by validation before any hash: a shared, unused bucket
-        return USER_KEY + "-"
-    digest = hashlib.sha256(username.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-    return USER_KEY + digest
+        value = body.get("username") if isinstance(body, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _refusal(limit: RequestLimit) -> Response:

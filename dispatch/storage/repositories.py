@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from dispatch import model
+from dispatch.usernames import normalize
 from dispatch.board import CaseUnit, ListedCase, ListedPhoto, ListedUnit, OpenCase
 from dispatch.clock import late
 from dispatch.ports import BoundarySet, IdempotencyClaim, TerritoryRow
@@ -53,9 +54,12 @@ class Users:
         return list(self.s.scalars(select(model.User).where(t.users.c.id.in_(user_ids))))
 
     def by_username(self, username: str) -> model.User | None:
-        return self.s.scalars(select(model.User).where(t.users.c.username == username)).first()
+        """The user of this name in any of its spellings (dispatch/usernames.py)."""
+        q = select(model.User).where(t.users.c.username == normalize(username))
+        return self.s.scalars(q).first()
 
     def add(self, user: model.User) -> None:
+        user.username = normalize(user.username)  # stored in its one spelling
         self.s.add(user)
 
     def officers_of(self, unit_code: str) -> list[model.User]:

@@ -22,6 +22,7 @@ from dispatch.limits import (ATTRIBUTE_MAX_CHARS, DESCRIPTION_MAX_CHARS, ID_MAX_
 from dispatch.open311 import MAX_REQUESTS, SERVICES, STATUSES, NewRequest, RequestFilters
 from mobile_api import characters
 from mobile_api.jsonio import text_problem
+from mobile_api.numbers import whole_number
 
 MAX_IDS = MAX_REQUESTS
 MAX_PAGE = 1_000_000
@@ -117,9 +118,10 @@ def _integer(args: Mapping[str, str], name: str, default: int, high: int) -> int
     raw = text(args, name, 20)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= high:
-        raise ValidationFailed.on(name, f"a whole number from 1 to {high}")
-    return int(raw)
+    number = whole_number(raw)
+    if number is None or not 1 <= number <= high:
+        raise ValidationFailed.on(name, f"a whole number from 1 to {high} (digits 0-9)")
+    return number
 
 
 def _choices(args: Mapping[str, str], name: str, known: tuple[str, ...]) -> list[str] | None:

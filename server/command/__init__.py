@@ -29,3 +29,4 @@ def register(app: Flask) -> None:
         raise ValueError(f"DISPATCH_TILE_URL must be an http(s) URL, not {tiles!r}")
     session.install(app)
     app.register_blueprint(views.bp, url_prefix="/command")
+    app.add_url_rule("/favicon.ico", "favicon", views.favicon)

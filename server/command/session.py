@@ -64,6 +64,13 @@ def sign_in(user: User) -> None:
     session["uid"], session["ver"] = user.id, user.token_version
 
 
+def forget_user() -> None:
+    """The session stops naming a user (written back only if it named one)."""
+    for key in ("uid", "ver"):
+        if key in session:  # a pop of a missing key would still mark the session changed
+            session.pop(key)
+
+
 def current_user() -> User | None:
     """The session's user as read now, or None (no session, disabled, revoked)."""
     uid, ver = session.get("uid"), session.get("ver")

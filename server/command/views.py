@@ -3,10 +3,11 @@ its scripts call the API with the token from `POST /command/token`."""
 
 from __future__ import annotations
 
+import unicodedata
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Response, abort, redirect, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, Response, abort, redirect, render_template, request,
+                   send_from_directory, session, url_for)
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import generate_csrf
 
@@ -29,12 +30,25 @@ ROLES = (Role.COMMANDER, Role.DISPATCHER)
 
 @bp.before_request
 def _guard() -> None:
-    """CSRF on every state-changing request of the pages; the language chosen by `?lang=`."""
+    """CSRF on every state-changing request of the pages; the language chosen by `?lang=` on a
+    page (a GET: the pages' language links), never by a POST, whose answer may be a refusal."""
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         web.csrf.protect()
+        return
     lang = request.args.get("lang")
     if lang in messages.LANGUAGES:
         session["lang"] = lang
+
+
+@bp.after_request
+def _no_session_from_a_refusal(response: Response) -> Response:
+    """A sign-in that is refused (401, 403, 422, 429, a CSRF 400...) leaves nobody signed in:
+    not the user it named, nor one whose session the browser held before (a shared terminal).
+    The session keeps only its CSRF token, so the form it shows again can be sent again."""
+    if request.endpoint == "command.sign_in" and request.method == "POST" \
+            and response.status_code != 303:
+        web.forget_user()
+    return response
 
 
 @bp.after_request
@@ -52,9 +66,12 @@ def _lang() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path of these pages: never an open redirect to another site."""
+    """Only a path of these pages: never an open redirect to another site. A target with a
+    control, format or space character anywhere (CR/LF, tab, NUL, NEL, direction marks...) is
+    ignored for the default page: browsers and URL parsers drop or read such characters
+    differently, and a header cannot carry CR/LF at all."""
     default = url_for("command.page")
-    if not target:
+    if not target or any(unicodedata.category(c)[0] in "CZ" for c in target):
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith("/command") or "\\" in target:
@@ -100,6 +117,14 @@ def sign_in() -> ResponseReturnValue:
     web.sign_in(user)
     session["lang"] = lang
     return redirect(target, 303)
+
+
+def favicon() -> Response:
+    """`/favicon.ico`, for browsers that ask the site's root (the pages link the SVG): without
+    it the browser logs a 404 as an error on every page."""
+    assert bp.static_folder is not None
+    return send_from_directory(bp.static_folder, "favicon.ico",
+                               mimetype="image/vnd.microsoft.icon")
 
 
 @bp.post("/sign-out")

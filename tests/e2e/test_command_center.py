@@ -60,6 +60,14 @@ def test_commander_sees_the_16_territories_and_a_new_report_within_2_s_and_its_c
     procs = stack()
     base = procs.web("web1", free_port())
     cp = CommandPage(browser, base, "demo-commander")
+    # Signed in and loaded without one console error or failed request; the page's icon and
+    # the root's /favicon.ico (which browsers ask for by themselves) are images.
+    icon = cp.js("document.querySelector('link[rel=icon]').href")
+    for url in (icon, f"{base}/favicon.ico"):
+        status, kind = cp.js("u => fetch(u).then(r => [r.status, r.headers.get('content-type')])",
+                             url)
+        assert status == 200 and kind.startswith("image/"), (url, status, kind)
+    assert cp.problems == [] and cp.failed == []
     assert cp.js("document.getElementById('map').dataset.territories") == str(TERRITORIES)
     names = cp.js("Array.from(document.querySelectorAll('.territory-label'))"
                   ".map(e => e.textContent)")

@@ -59,16 +59,39 @@ def busy(app, slots: int) -> Iterator[None]:  # type: ignore[no-untyped-def]
             gate.leave()
 
 
+QUEUED = "queued"  # the name of the one thread allowed to really wait, where a test has one
+
+
+def count_waits(gate: Gate, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the threads that waited at the gate, in order. Only a thread named QUEUED
+    really waits; any other caller that gets as far as waiting is recorded and told "no slot"
+    at once, so a gate that ignored its queue's bound fails the test instead of hanging it for
+    its whole wait."""
+    waits: list[str] = []
+    real = gate.wait_for_slot
+
+    def counted() -> bool:
+        name = threading.current_thread().name
+        waits.append(name)
+        return real() if name == QUEUED else False
+
+    monkeypatch.setattr(gate, "wait_for_slot", counted)
+    return waits
+
+
 def _incidents(ctx) -> int:  # type: ignore[no-untyped-def]
     with ctx.engine.connect() as conn:
         return int(conn.scalar(select(func.count()).select_from(t.incidents)))
 
 
-def test_the_last_free_slot_admits_and_none_free_is_a_clean_503(gated, client, login, ctx):
+def test_the_last_free_slot_admits_and_none_free_is_a_clean_503(gated, client, login, ctx,
+                                                                 monkeypatch):
     app = gated
     headers = login("demo-reporter")
     gate: Gate = app.extensions["admission"]
     assert gate.limit == cfgmod.of(app).ADMISSION_LIMIT == 10
+    assert gate.queue == 0
+    waits = count_waits(gate, monkeypatch)
     with busy(app, gate.limit - 1):
         assert report(client, headers).status_code == 201
     before = _incidents(ctx)
@@ -79,6 +102,7 @@ def test_the_last_free_slot_admits_and_none_free_is_a_clean_503(gated, client, l
         assert r.mimetype == "application/problem+json"
         assert r.get_json()["title"] == "Overloaded"
         assert client.get("/api/v1/units", headers=headers).status_code == 503
+        assert waits == []  # refused at once: no place in the queue, so no wait at all
         # Never refused: the probes and the API's description.
         assert client.get("/healthz").status_code == 200
         assert client.get("/api/v1/openapi.json").status_code == 200
@@ -100,18 +124,53 @@ def test_a_request_that_fails_gives_its_slot_back(gated, client, login):
         pass  # every slot free: none leaked by the refusals
 
 
-def test_the_queue_holds_its_bound_and_a_waiter_gets_the_next_free_slot():
+def test_the_queue_holds_its_bound_and_a_waiter_gets_the_next_free_slot(monkeypatch):
     gate = Gate(limit=1, queue=1, wait_seconds=30)
+    waits = count_waits(gate, monkeypatch)
     assert gate.enter()  # the one slot
     got: list[bool] = []
-    waiter = threading.Thread(target=lambda: got.append(gate.enter()))
+    waiter = threading.Thread(target=lambda: got.append(gate.enter()), name=QUEUED, daemon=True)
     waiter.start()
     while gate.waiting < 1:  # the waiter is queued (the queue's one place)
         time.sleep(0.001)
-    assert gate.enter() is False  # one past the queue: refused without waiting its 30 s
+    assert gate.enter() is False  # one past the queue: refused ...
+    assert waits == [QUEUED]  # ... without waiting at all (its 30 s, had it been queued)
     assert got == []
     gate.leave()
     waiter.join(10)
     assert got == [True] and gate.waiting == 0
     gate.leave()
     assert gate.enter()  # free again
+    assert waits == [QUEUED]
+
+
+def test_a_request_past_the_queue_is_refused_without_waiting_while_one_queued_is_served(
+        gated, login, monkeypatch):
+    """Through the app: the queue's one place is taken by a request that waits (up to 30 s)
+    for a slot; the next request is a 503 without ever waiting; the queued one is served as
+    soon as a slot frees."""
+    gate: Gate = gated.extensions["admission"]
+    monkeypatch.setattr(gate, "queue", 1)
+    monkeypatch.setattr(gate, "wait_seconds", 30.0)
+    headers = login("demo-reporter")
+    waits = count_waits(gate, monkeypatch)
+    answers: list[int] = []
+
+    def queued_request() -> None:
+        answers.append(gated.test_client().get("/api/v1/units", headers=headers).status_code)
+
+    queued = threading.Thread(target=queued_request, name=QUEUED, daemon=True)
+    with busy(gated, gate.limit):
+        queued.start()
+        for _ in range(10_000):  # until it holds the queue's place (at most 10 s)
+            if gate.waiting == 1:
+                break
+            time.sleep(0.001)
+        assert gate.waiting == 1 and waits == [QUEUED]
+        r = gated.test_client().get("/api/v1/units", headers=headers)
+        assert r.status_code == 503 and r.headers["Retry-After"] == "1"
+        assert waits == [QUEUED] and answers == []  # refused without waiting; the other waits
+    queued.join(10)  # a slot is free: the queued request is served
+    assert answers == [200] and gate.waiting == 0
+    with busy(gated, gate.limit):
+        pass  # every slot free again

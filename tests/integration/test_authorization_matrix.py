@@ -164,6 +164,7 @@ MATRIX: dict[str, tuple[int | str, ...]] = {
     "command_sign_out": (400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400),
     "command_token":  (400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400),
     "command_static": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "favicon":        (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
 }
 # fmt: on
 
@@ -572,6 +573,7 @@ SCENARIOS: dict[str, Route] = {
     "command_token": Route("POST", "/command/token", _post_form("/command/token")),
     "command_static": Route("GET", "/command/static/<path:filename>",
                             _get("/command/static/command.js")),
+    "favicon": Route("GET", "/favicon.ico", _get("/favicon.ico")),
 }
 
 # What a call may change: every state change of a case writes an event; the rest write rows.

@@ -53,6 +53,80 @@ def test_sign_in_never_redirects_off_the_pages(client, target):
     assert r.status_code == 303 and r.headers["Location"] == "/command/"
 
 
+CONTROLLED_NEXT = ["/command/\r\nSet-Cookie: jy_command=forged", "/command/\n", "/command/\r",
+                   "/command/?lang=en\t", "\t/command/", "/comm\tand/", "/command/\x0b",
+                   "/command/\x1b[31m", "/command/\x7f", "/command/\x85", "/command/\u2028",
+                   "/command/\u202e", "/command/\u200b", "/\t/evil.test/command",
+                   "/command/\x00", " /command/", "/command/\u3000"]
+
+
+@pytest.mark.parametrize("target", CONTROLLED_NEXT, ids=[repr(t) for t in CONTROLLED_NEXT])
+def test_a_next_with_a_control_or_space_character_is_ignored_for_the_default_page(client,
+                                                                                 target):
+    r = _sign_in(client, next=target)
+    assert r.status_code == 303 and r.headers["Location"] == "/command/", r.headers
+    if "\x00" not in target:  # a NUL in the query string is refused before any page (422)
+        page = client.get("/command/sign-in", query_string={"next": target})
+        assert page.status_code == 200
+        assert re.search(r'name="next" value="([^"]*)"', page.text).group(1) == "/command/"
+
+
+def _session_of(app, response) -> dict | None:  # type: ignore[no-untyped-def,type-arg]
+    """The session a response's Set-Cookie carries (None: no cookie set; {}: one deleted)."""
+    cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("jy_command=")]
+    if not cookies:
+        return None
+    value = cookies[0].split(";", 1)[0].split("=", 1)[1]
+    if not value:
+        return {}
+    return dict(app.session_interface.get_signing_serializer(app).loads(value))
+
+
+def test_a_refused_sign_in_sets_no_session_and_ends_the_one_the_browser_held(app, client,
+                                                                             monkeypatch):
+    monkeypatch.setitem(app.config, "SIGNIN_REFUSAL_DELAY_SECONDS", 0)
+    limiter = app.extensions["signin_limiter"]
+    try:
+        for lang in ("", "?lang=en"):
+            browser = app.test_client()
+            csrf = _csrf(browser.get("/command/sign-in").text)
+            for form, status in (({"username": "demo-commander", "password": "wrong"}, 401),
+                                 ({"username": "demo-commander", "password": ""}, 422),
+                                 ({"username": "demo-reporter", "password": "demo"}, 403),
+                                 ({"username": "demo-commander", "password": "demo",
+                                   "csrf_token": "forged"}, 400)):
+                r = browser.post("/command/sign-in" + lang, data={"csrf_token": csrf, **form})
+                assert r.status_code == status, (form, r.status_code)
+                assert r.headers.getlist("Set-Cookie") == [], (lang, form)
+            for _ in range(11):  # a name's budget spent: the 429 sets nothing either
+                r = browser.post("/command/sign-in" + lang, data={
+                    "csrf_token": csrf, "username": "nobody-at-all", "password": "wrong"},
+                    environ_base={"REMOTE_ADDR": "198.51.100.77"})
+                assert r.status_code in (401, 429)
+                assert r.headers.getlist("Set-Cookie") == [], (lang, r.status_code)
+            assert r.status_code == 429
+            assert browser.get("/command/").status_code == 302  # nobody signed in
+            limiter.reset()
+        # A browser signed in as one user fails to sign in as another: nobody stays signed in,
+        # and the form it got back can be sent again (its CSRF token kept).
+        assert _sign_in(client).status_code == 303
+        assert client.get("/command/").status_code == 200
+        page = client.get("/command/sign-in")
+        r = client.post("/command/sign-in", data={"csrf_token": _csrf(page.text),
+                                                  "username": f"dispatcher-{ZHICHENG}",
+                                                  "password": "wrong"})
+        assert r.status_code == 401
+        left = _session_of(app, r)
+        assert left is not None and "uid" not in left and "ver" not in left, left
+        assert client.get("/command/").status_code == 302
+        r = client.post("/command/sign-in", data={"csrf_token": _csrf(r.text),
+                                                  "username": f"dispatcher-{ZHICHENG}",
+                                                  "password": "demo"})
+        assert r.status_code == 303 and client.get("/command/").status_code == 200
+    finally:
+        limiter.reset()
+
+
 def test_the_session_cookie_is_httponly_lax_and_secure_over_tls(client, app):
     cookie = _sign_in(client).headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
@@ -97,6 +171,26 @@ def test_the_sign_in_form_takes_the_sign_in_body_limit(client, app):
     r = client.post("/command/sign-in", data=body + "a",
                     content_type="application/x-www-form-urlencoded")
     assert r.status_code == 413 and r.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize("kind", ["application/x-www-form-urlencoded", "multipart/form-data"])
+def test_a_sign_in_form_sent_without_a_length_is_cut_off_at_the_limit(client, app, kind):
+    """The throttle reads the username from the form before the view does: a body sent in
+    chunks (no Content-Length) is still cut off at the sign-in's limit, in either encoding."""
+    import io
+
+    limit = cfgmod.of(app).SIGN_IN_MAX_BYTES
+    csrf = _csrf(client.get("/command/sign-in").text)
+    if kind.startswith("multipart"):
+        kind += "; boundary=b"
+        body = (f"--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n"
+                f"--b\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\n"
+                f"{'a' * limit}\r\n--b--\r\n")
+    else:
+        body = f"csrf_token={csrf}&password=x&username={'a' * limit}"
+    r = client.post("/command/sign-in", input_stream=io.BytesIO(body.encode()),
+                    content_type=kind, environ_overrides={"wsgi.input_terminated": True})
+    assert r.status_code == 413 and r.mimetype == "application/problem+json", r.data[:200]
 
 
 def test_every_post_of_the_pages_needs_the_csrf_token(client):
@@ -232,3 +326,19 @@ def test_both_catalogues_have_the_same_words():
 
 def test_session_lifetime_is_the_token_lifetime(app):
     assert app.permanent_session_lifetime == timedelta(seconds=cfgmod.of(app).TOKEN_TTL_SECONDS)
+
+
+def test_the_pages_link_a_favicon_and_the_root_one_answers(client):
+    """A browser asks for an icon on every page: a 404 there is logged as an error."""
+    r = client.get("/favicon.ico")
+    assert r.status_code == 200 and r.mimetype == "image/vnd.microsoft.icon"
+    assert r.headers["Cache-Control"] == "public, max-age=86400"  # the same for everyone
+    assert r.data[:4] == b"\x00\x00\x01\x00"  # an ICO file's header
+    _sign_in(client)
+    for page in ("/command/sign-in", "/command/"):
+        html = client.get(page).text
+        found = re.search(r'<link rel="icon" type="image/svg\+xml" href="([^"]+)">', html)
+        assert found, page
+        icon = client.get(found.group(1))
+        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml", page
+        assert icon.data.startswith(b"<svg ")

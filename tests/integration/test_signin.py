@@ -8,6 +8,8 @@ suite, which signs in a lot, never meets a limit left over from here.
 
 from __future__ import annotations
 
+import os
+import re
 import uuid
 from typing import Any
 
@@ -19,6 +21,7 @@ from dispatch import identity
 from dispatch.model import Role, User
 from dispatch.storage import tables as t
 from tests.helpers import reconfigure
+from dispatch.usernames import normalize
 
 TOKEN = "/api/v1/auth/token"
 SIGN_OUT = "/api/v1/auth/sign-out"
@@ -138,6 +141,172 @@ def test_bad_bodies_are_refused_as_before_and_not_counted(client, limiter):
             r = client.post(TOKEN, json=body, **_from("203.0.113.6"))
             assert r.status_code in (400, 422), r.get_json()
     assert _sign_in(client, "demo-reporter", "demo", "203.0.113.6").status_code == 200
+
+
+# -- one spelling of a user name, Redis-backed as in production --------------------------------
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+PAGE = "/command/sign-in"
+_redis_apps: dict[str, Any] = {}
+
+
+@pytest.fixture
+def redis_app(backend, app, clock, tmp_path_factory, request, monkeypatch):  # type: ignore[no-untyped-def]
+    """An app of `backend` whose sign-in limiter counts in Redis, as production's does (`app`
+    is asked for so that the test database is seeded, and cleaned after the test, as usual).
+    The limiter is not reset: each test uses a user and client addresses of its own.
+
+    Two differences from production, both for the test machine's sake: Redis is given 10 s to
+    answer instead of 1 s (a loaded machine that stalls the process past 1 s would switch the
+    limiter to its in-memory fallback, and the counts would split), and its Socket.IO server
+    gets no message queue (that server is one object per process, shared by every test app, and
+    Flask-SocketIO keeps a queue given once for every later app)."""
+    if backend not in _redis_apps:
+        from server import throttle
+        from server.extensions import socketio
+        init, limiter = socketio.init_app, throttle.Limiter
+        monkeypatch.setattr(socketio, "init_app",
+                            lambda app, **kw: init(app, **{**kw, "message_queue": None}))
+        monkeypatch.setattr(throttle, "Limiter", lambda *a, **kw: limiter(*a, **{
+            **kw, "storage_options": {"socket_timeout": 10, "socket_connect_timeout": 10}}))
+        url = request.getfixturevalue("postgis_url") if backend == "postgis" else None
+        from tests.conftest import make_test_app
+        made = make_test_app(url, tmp_path_factory.mktemp(f"redis-{backend}"), clock,
+                             REDIS_URL=REDIS_URL, SIGNIN_REFUSAL_DELAY_SECONDS=0)
+        from limits.storage import RedisStorage
+        assert isinstance(made.extensions["signin_limiter"].storage, RedisStorage)
+        _redis_apps[backend] = made
+    yield _redis_apps[backend]
+
+
+@pytest.fixture
+def commander(redis_app):  # type: ignore[no-untyped-def]
+    """A commander of its own (password "pw"; the page signs in commanders), removed after."""
+    ctx = redis_app.extensions["dispatch"]
+    user = User(username=f"cmd-{uuid.uuid4().hex[:10]}", password_hash=ctx.password_hasher("pw"),
+                role=Role.COMMANDER)
+    with ctx.uow() as uow:
+        uow.users.add(user)
+        uow.commit()
+    yield user
+    with ctx.engine.begin() as conn:
+        conn.execute(delete(t.users).where(t.users.c.id == user.id))
+
+
+def _full_width(name: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in name)
+
+
+def spellings(name: str) -> list[str]:
+    """The same account, typed otherwise (each signs in as `name`)."""
+    return [f" {name}", f"{name}\t", f"\u3000{name}", name.upper(), _full_width(name),
+            f"{name}\u00a0", name.title(), f"\ufeff{name}\u200b",
+            f"\u3000{_full_width(name.upper())}\n"]
+
+
+ENCODINGS = ("json", "urlencoded", "multipart")
+
+
+class Attempts:
+    """Sign-in attempts from a client address of their own each, by the API (JSON) or by the
+    page's form in either encoding."""
+
+    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+        self.client = app.test_client()
+        self.prefix = f"10.{uuid.uuid4().int % 200}.{uuid.uuid4().int % 200}."
+        self.n = 0
+        self.csrf = self._csrf()
+
+    def _csrf(self) -> str:
+        page = self.client.get(PAGE, **_from(self.address()))
+        return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+    def address(self) -> str:
+        self.n += 1
+        return self.prefix + str(self.n)
+
+    def __call__(self, how: str, username: str, password: str):  # type: ignore[no-untyped-def]
+        if how == "json":
+            return _sign_in(self.client, username, password, self.address())
+        form = {"csrf_token": self.csrf, "username": username, "password": password}
+        kind = "multipart/form-data" if how == "multipart" else "application/x-www-form-urlencoded"
+        r = self.client.post(PAGE, data=form, content_type=kind, **_from(self.address()))
+        if r.status_code == 303:  # signed in: a new session, with a new CSRF token
+            self.csrf = self._csrf()
+        return r
+
+
+def _in_redis(name: str) -> bool:
+    """Whether Redis holds the per-user count of `name` (its one spelling, hashed)."""
+    import hashlib
+
+    import redis
+    digest = hashlib.sha256(name.encode()).hexdigest()[:32]
+    connection = redis.Redis.from_url(REDIS_URL)
+    try:
+        return any(True for _ in connection.scan_iter(match=f"*{digest}*", count=1000))
+    finally:
+        connection.close()
+
+
+def test_a_locked_account_stays_locked_under_every_spelling_and_both_form_encodings(
+        redis_app, commander):
+    name, attempt = commander.username, Attempts(redis_app)
+    assert attempt("multipart", name, "pw").status_code == 303  # the account and the page work
+    for i in range(10):  # the limit, each from another address and by another way
+        r = attempt(ENCODINGS[i % 3], name, "wrong")
+        assert r.status_code == 401, (i, r.status_code)
+    assert _in_redis(name)
+    for spelling in [name, *spellings(name)]:
+        for how in ENCODINGS:
+            r = attempt(how, spelling, "pw")  # the right password: refused before any hash
+            _assert_429(r, "username")
+
+
+def test_failures_under_mixed_spellings_and_encodings_count_as_one_at_exactly_the_limit(
+        redis_app, commander):
+    name, attempt = commander.username, Attempts(redis_app)
+    ways = [(how, spelling) for spelling in spellings(name) for how in ENCODINGS]
+    for how, spelling in ways[:9]:  # one short of the limit
+        assert attempt(how, spelling, "wrong").status_code == 401, (how, spelling)
+    # Not locked: the right password signs in (and a success is not counted) ...
+    assert attempt("json", name.upper(), "pw").status_code == 200
+    assert attempt("urlencoded", f" {name}", "pw").status_code == 303
+    # ... and the tenth failure is still judged; then every way is refused.
+    how, spelling = ways[9]
+    assert attempt(how, spelling, "wrong").status_code == 401
+    for how, spelling in ways[10:13]:
+        _assert_429(attempt(how, spelling, "pw"), "username")
+
+
+def test_the_commands_find_an_account_under_any_spelling(redis_app, commander):
+    cli = redis_app.test_cli_runner()
+    out = cli.invoke(args=["create-user", f"\u3000{_full_width(commander.username.upper())} ",
+                           "--role", "commander"], input="pw\npw\n")
+    assert out.exit_code != 0 and "exists already" in out.output, out.output
+    out = cli.invoke(args=["deactivate-user", commander.username.upper() + "\t"])
+    assert out.exit_code == 0 and f"{commander.username} is deactivated" in out.output
+    assert Attempts(redis_app)("json", commander.username, "pw").status_code == 401
+
+
+def test_a_new_account_is_stored_in_its_one_spelling(redis_app):
+    ctx, cli = redis_app.extensions["dispatch"], redis_app.test_cli_runner()
+    given = f" Zhang\u3000San-{uuid.uuid4().hex[:6].upper()} "
+    try:
+        out = cli.invoke(args=["create-user", given, "--role", "commander"], input="pw\npw\n")
+        assert out.exit_code == 0, out.output
+        stored = normalize(given)
+        assert stored == given.strip().lower().replace("\u3000", " ")
+        assert _user_id(ctx, stored)
+        for spelling in (given, stored, stored.upper(), _full_width(stored)):
+            assert Attempts(redis_app)("json", spelling, "pw").status_code == 200, spelling
+        for bad in ("\u3000 \t", "x" * 101, "na\x07me"):
+            out = cli.invoke(args=["create-user", bad, "--role", "commander"],
+                             input="pw\npw\n")
+            assert out.exit_code != 0 and "username" in out.output, (bad, out.output)
+    finally:
+        with ctx.engine.begin() as conn:
+            conn.execute(delete(t.users).where(t.users.c.username == normalize(given)))
 
 
 # -- hashes -------------------------------------------------------------------------------------

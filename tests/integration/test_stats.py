@@ -176,6 +176,20 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def test_a_unit_scored_zero_ranks_above_the_units_without_a_score(client, login, ctx, clock):
+    """One case, every deadline of it missed: its two units score 0.0, which is a score, and
+    rank above every unit with none, whatever their codes (power_supply sorts after most)."""
+    s = Seeder(client, login, ctx, clock)
+    s.clock.set(START)
+    s.report("power_cut", ZHICHENG)
+    s.at(START + timedelta(days=8))
+    units = _json(client, login)["units"]
+    assert [(r["unit"], r["score"]) for r in units[:2]] == [(ZHICHENG, 0.0), (PS, 0.0)]
+    assert all(r["too_few_cases"] for r in units)  # one case each: the minimum plays no part
+    assert [r["score"] for r in units[2:]] == [None] * (len(units) - 2)
+    assert [r["rank"] for r in units] == list(range(1, len(units) + 1))
+
+
 def test_csv_and_xlsx_carry_the_same_figures_as_the_json(seeded, client, login):
     rows = _json(client, login)["units"]
     head = login("demo-commander")

@@ -37,6 +37,7 @@ from dispatch.ports import BoundarySet, Fix, IdempotencyClaim, TerritoryRow
 from dispatch.ports import IncidentQuery, PeriodQuery
 from dispatch.routing import RoutingTable
 from dispatch.settings import Settings
+from dispatch.usernames import normalize
 from dispatch.timers import OverdueRecord, Timer
 from dispatch.utc import iso_utc
 from geo.distance import geodesic_distance_m
@@ -178,9 +179,11 @@ class FakeUsers(_Repo):
         return [u for u in self.w.users.values() if u.id in set(user_ids)]
 
     def by_username(self, username: str) -> User | None:
-        return next((u for u in self.w.users.values() if u.username == username), None)
+        name = normalize(username)
+        return next((u for u in self.w.users.values() if u.username == name), None)
 
     def add(self, user: User) -> None:
+        user.username = normalize(user.username)
         if self.by_username(user.username) is not None or user.id in self.w.users:
             raise FakeIntegrityError(f"user {user.username} exists")
         self.w.users[user.id] = user

@@ -77,13 +77,24 @@ def test_a_product_user_never_becomes_an_outside_system(w: World) -> None:
 
 
 @pytest.mark.parametrize(("name", "ok"), [("ab", True), ("a", False), ("a" * 64, True),
-                                          ("a" * 65, False), ("Upper", False), ("-x", False)])
+                                          ("a" * 65, False), ("Upper", True), (" ab ", True),
+                                          ("a b", False), ("-x", False)])
 def test_system_names_at_their_limits(w: World, name: str, ok: bool) -> None:
     if ok:
         outside_systems.issue_key(w.ctx, name, str)
     else:
         with pytest.raises(ValidationFailed):
             outside_systems.issue_key(w.ctx, name, str)
+
+
+def test_a_system_is_named_in_one_spelling_by_every_command(w: World) -> None:
+    """Read as sign-in reads a user name (dispatch/usernames.py): one system, however typed."""
+    key, created = outside_systems.issue_key(w.ctx, "City-12345", str)
+    assert created and [s.name for s in outside_systems.list_systems(w.ctx)] == ["city-12345"]
+    _, created = outside_systems.issue_key(w.ctx, "\u3000ＣＩＴＹ-12345 ", str)
+    assert not created  # the same account, a new key
+    assert outside_systems.revoke_key(w.ctx, "city-12345\t") is True
+    assert [s.active for s in outside_systems.list_systems(w.ctx)] == [False]
 
 
 # -- requests --------------------------------------------------------------------------------------

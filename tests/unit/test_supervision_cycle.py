@@ -15,7 +15,7 @@ from dispatch.fieldwork import check_in, resolve, restore
 from dispatch.model import Incident, Status, Unit
 from dispatch.reporting import NewReport, report_incident
 from dispatch.timers import OverdueRecord, TimerKind
-from tests.unit.fakes import IN_WEST, POWER, WEST, World, new_world
+from tests.unit.fakes import EAST, IN_WEST, POWER, WEST, World, new_world
 
 US = timedelta(microseconds=1)
 
@@ -224,6 +224,22 @@ def test_a_unit_below_the_minimum_ranks_after_the_others_whatever_its_rates(w: W
         (WEST, 1, False), (POWER, 2, True)]
     assert (rows[0]["response_rate"], rows[0]["arrivals_decided"]) == (0.5, 2)
     assert (rows[0]["overdue_records"], rows[1]["overdue_records"]) == (3, 0)
+
+
+def test_a_score_of_zero_ranks_above_no_score_at_all(w: World) -> None:
+    """0.0 is a score (every deadline missed), None is none (nothing decided): the first ranks
+    above the second, even when its unit code sorts after (a falsy-zero slip tied them)."""
+    missed = _report(w)  # WEST's and POWER's one case
+    w.clock.advance(days=8)  # every deadline passed unmet
+    units = [Unit(EAST, "East", "territory"), Unit(POWER, "Power", "department"),
+             Unit(WEST, "West", "territory"), Unit("aaa", "First by code", "department")]
+    facts = assessment.facts_of(w.incident(missed.id))
+    for min_cases in (0, 1, 5):  # both counted, both too few, and 0 cases below the minimum
+        rows = assessment.unit_rows(units, facts, {}, w.clock(), min_cases=min_cases)
+        scores = {r["unit"]: r["score"] for r in rows}
+        assert scores == {POWER: 0.0, WEST: 0.0, EAST: None, "aaa": None}, min_cases
+        assert [r["unit"] for r in rows] == [POWER, WEST, "aaa", EAST], min_cases
+        assert [r["rank"] for r in rows] == [1, 2, 3, 4]
 
 
 def test_the_assessment_reads_the_same_facts_through_the_use_case(w: World) -> None:
