@@ -61,6 +61,11 @@ class Policy:
             Milestone.RESOLVE: self.resolve_warning,
         }[milestone]
 
+    def near_at(self, milestone: Milestone, due: datetime) -> datetime:
+        """When an unmet deadline turns near: the `deadline_near` notice fires then, and the
+        map, the board and the pages show it near from then until the deadline."""
+        return due - self.warning(milestone)
+
     def scaled(self, divisor: float) -> Policy:
         """Every allowance and warning divided by `divisor` (see `Settings.time_scaled`)."""
         return Policy(**{name: value / divisor for name, value in self.__dict__.items()})

@@ -8,18 +8,24 @@ from typing import Any
 
 from flask import url_for
 
-from dispatch.board import ListedCase
+from dispatch.board import Clocked, ListedCase, case_instants, instants_json
 from dispatch.clock import on_time
 from dispatch.model import Category, Complaint, Event, Incident, Site, Status, UnitKind
 from dispatch.queries import CaseOnMap, OpenCases
 from dispatch.utc import iso_utc
 from mobile_api import schemas as s
+from mobile_api.context import dispatch_context
 
 
 def overdue(incident: Incident, now: datetime) -> list[s.OverdueOut]:
     """Deadlines that have passed with their milestone unmet (the domain's `is_overdue`)."""
     return [s.OverdueOut(milestone=str(c.milestone), unit=c.unit_code, due=c.due)
             for c in incident.overdue(now)]
+
+
+def clocks(case: Clocked) -> dict[str, Any]:
+    """The case's `clocks` (`dispatch.board.case_instants`) under this app's settings."""
+    return instants_json(case_instants(case, dispatch_context().settings))
 
 
 def incident(inc: Incident, now: datetime, events: Sequence[Event] | None = None) -> dict[str, Any]:
@@ -47,6 +53,7 @@ def incident(inc: Incident, now: datetime, events: Sequence[Event] | None = None
             resolved_at=inc.resolved_at, resolved_on_time=on_time(inc.resolved_at,
                                                                   inc.resolve_due),
             closed_at=inc.closed_at),
+        clocks=s.CaseClocksOut.model_validate(clocks(inc)),
         overdue=overdue(inc, now),
         photos=[s.PhotoOut(id=p.id, content_type=p.content_type, size=p.size,
                            url=url_for("incidents.photo", incident_id=inc.id, photo_id=p.id))
@@ -134,6 +141,7 @@ def listed(case: ListedCase, now: datetime) -> dict[str, Any]:
             "resolved_at": iso(case.resolved_at),
             "resolved_on_time": on_time(case.resolved_at, case.resolve_due),
             "closed_at": iso(case.closed_at)},
+        "clocks": clocks(case),
         "overdue": [{"milestone": str(c.milestone), "unit": c.unit_code, "due": iso_utc(c.due)}
                     for c in case.overdue(now)],
         "photos": [{"id": p.id, "content_type": p.content_type, "size": p.size,
@@ -172,13 +180,14 @@ def _feature(item: CaseOnMap) -> dict[str, Any]:
                                  iso_utc(case.resolve_due))
     text = {case.arrival_due: arrival, case.restore_due: restore, case.resolve_due: resolve}
 
-    def iso(t: datetime | None) -> str | None:
-        if t is None:
-            return None
+    def cached(t: datetime) -> str:
         found = text.get(t)
         if found is None:
             found = text[t] = iso_utc(t)
         return found
+
+    def iso(t: datetime | None) -> str | None:
+        return None if t is None else cached(t)
 
     nxt = item.next_due
     return {
@@ -196,5 +205,6 @@ def _feature(item: CaseOnMap) -> dict[str, Any]:
             "next_due": None if nxt is None else {
                 "at": iso(nxt.due), "milestone": str(nxt.milestone), "unit": nxt.unit_code},
             "state": str(item.state),
+            "clocks": instants_json(item.instants, cached),
         },
     }

@@ -169,5 +169,5 @@ def register(socketio: SocketIO) -> None:
     @socketio.on("resync", namespace=NAMESPACE)
     @answer
     def resync(client: _Client, payload: dict[str, Any]) -> dict[str, Any]:
-        return replay(dispatch_context().uow, client.rooms,
-                      payload.get("since_seq"))
+        ctx = dispatch_context()
+        return replay(ctx.uow, client.rooms, payload.get("since_seq"), ctx.settings)

@@ -67,6 +67,16 @@ def test_a_case_on_the_map_as_geojson(client, login):
                   for code, kind in ((ZHICHENG, "territory"), ("power_supply", "department"))],
         "next_due": {"at": "2026-11-27T02:30:00Z", "milestone": "arrival", "unit": ZHICHENG},
         "state": "on_time",
+        "clocks": {
+            "near_at": "2026-11-27T02:20:00Z", "due": "2026-11-27T02:30:00Z", "calm": "on_time",
+            "milestones": [
+                *({"milestone": "arrival", "unit": code, "due": "2026-11-27T02:30:00Z",
+                   "near_at": "2026-11-27T02:20:00Z", "done_at": None, "on_time": None}
+                  for code in (ZHICHENG, "power_supply")),
+                {"milestone": "restore", "unit": None, "due": "2026-11-27T03:00:00Z",
+                 "near_at": "2026-11-27T02:45:00Z", "done_at": None, "on_time": None},
+                {"milestone": "resolve", "unit": None, "due": "2026-12-04T02:00:00Z",
+                 "near_at": "2026-12-03T02:00:00Z", "done_at": None, "on_time": None}]},
     }
 
 
