@@ -230,14 +230,20 @@ class CaseInstants(NamedTuple):
 
 
 def instants_of(status: str, clocks: Sequence[MilestoneClock], policy: Policy) -> CaseInstants:
-    marks = tuple(MilestoneInstants(c.milestone, c.unit_code, c.due,
-                                    policy.near_at(c.milestone, c.due), c.done_at)
-                  for c in clocks)
+    marks = []
+    first_near: datetime | None = None
+    first_due: datetime | None = None
+    for c in clocks:  # one pass: the map does this for every open case
+        near = policy.near_at(c.milestone, c.due)
+        marks.append(MilestoneInstants(c.milestone, c.unit_code, c.due, near, c.done_at))
+        if c.done_at is None:
+            if first_near is None or near < first_near:
+                first_near = near
+            if first_due is None or c.due < first_due:
+                first_due = c.due
     if status in (Status.RESOLVED, Status.CLOSED):
-        return CaseInstants(marks, None, None, ClockState.RESOLVED)
-    unmet = [m for m in marks if m.done_at is None]
-    return CaseInstants(marks, min((m.near_at for m in unmet), default=None),
-                        min((m.due for m in unmet), default=None),
+        return CaseInstants(tuple(marks), None, None, ClockState.RESOLVED)
+    return CaseInstants(tuple(marks), first_near, first_due,
                         ClockState.RESTORED if status == Status.RESTORED else ClockState.ON_TIME)
 
 
@@ -250,14 +256,14 @@ def case_instants(case: Clocked, settings: Settings) -> CaseInstants:
 
 
 def instants_json(x: CaseInstants, iso: Callable[[datetime], str] = iso_utc) -> dict[str, Any]:
-    """The wire form (`schemas.CaseClocksOut`); `iso` may cache, as the map's writer does."""
-    def opt(t: datetime | None) -> str | None:
-        return None if t is None else iso(t)
-
-    return {"near_at": opt(x.near_at), "due": opt(x.due), "calm": str(x.calm),
+    """The wire form (`schemas.CaseClocksOut`); `iso` may cache, as the map's writer does (a
+    hot path: the map writes it for thousands of cases)."""
+    return {"near_at": None if x.near_at is None else iso(x.near_at),
+            "due": None if x.due is None else iso(x.due), "calm": str(x.calm),
             "milestones": [{"milestone": str(m.milestone), "unit": m.unit_code,
                             "due": iso(m.due), "near_at": iso(m.near_at),
-                            "done_at": opt(m.done_at), "on_time": on_time(m.done_at, m.due)}
+                            "done_at": None if m.done_at is None else iso(m.done_at),
+                            "on_time": on_time(m.done_at, m.due)}
                            for m in x.milestones]}
 
 

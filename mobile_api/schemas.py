@@ -624,13 +624,11 @@ class NextDue(BaseModel):
 
 
 class MapUnit(BaseModel):
+    """A responsible unit; its arrival's deadline and check-in time are in `clocks`."""
+
     code: str
     kind: UnitKind
     accepted: bool
-    arrived_at: datetime | None
-    arrival_due: datetime
-    restore_due: datetime
-    resolve_due: datetime
 
 
 class MapCaseProperties(BaseModel):
@@ -640,7 +638,6 @@ class MapCaseProperties(BaseModel):
     received_at: datetime
     green_channel: bool
     reopened: bool = Field(description="sent back by its reporter at least once")
-    deadlines: Deadlines
     units: list[MapUnit]
     next_due: NextDue | None = Field(description="the earliest unmet deadline")
     state: ClockStateName = Field(description="the clocks' state at `generated_at`")

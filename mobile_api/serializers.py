@@ -173,21 +173,17 @@ def open_cases(view: OpenCases) -> dict[str, Any]:
 
 
 def _feature(item: CaseOnMap) -> dict[str, Any]:
-    """Each distinct time is written once per case: formatting is most of the CPU a feature
-    costs, and a case's units and next deadline repeat the case's deadlines."""
+    """Each distinct time is formatted once per case: formatting is most of the CPU a feature
+    costs, and a case's deadlines and warning instants repeat across its units. The deadlines
+    and the times they were met are in `clocks` only (the page reads nothing else for them)."""
     case = item.case
-    arrival, restore, resolve = (iso_utc(case.arrival_due), iso_utc(case.restore_due),
-                                 iso_utc(case.resolve_due))
-    text = {case.arrival_due: arrival, case.restore_due: restore, case.resolve_due: resolve}
+    text: dict[datetime, str] = {}
 
-    def cached(t: datetime) -> str:
+    def iso(t: datetime) -> str:
         found = text.get(t)
         if found is None:
             found = text[t] = iso_utc(t)
         return found
-
-    def iso(t: datetime | None) -> str | None:
-        return None if t is None else cached(t)
 
     nxt = item.next_due
     return {
@@ -197,14 +193,11 @@ def _feature(item: CaseOnMap) -> dict[str, Any]:
             "category": case.category, "status": case.status, "territory": case.territory_code,
             "received_at": iso_utc(case.received_at), "green_channel": case.green_channel,
             "reopened": case.round > 0,
-            "deadlines": {"arrival": arrival, "restore": restore, "resolve": resolve},
-            "units": [{
-                "code": u.code, "kind": u.kind, "accepted": u.accepted_at is not None,
-                "arrived_at": iso(u.arrived_at), "arrival_due": iso(u.arrival_due),
-                "restore_due": restore, "resolve_due": resolve} for u in case.units],
+            "units": [{"code": u.code, "kind": u.kind, "accepted": u.accepted_at is not None}
+                      for u in case.units],
             "next_due": None if nxt is None else {
                 "at": iso(nxt.due), "milestone": str(nxt.milestone), "unit": nxt.unit_code},
             "state": str(item.state),
-            "clocks": instants_json(item.instants, cached),
+            "clocks": instants_json(item.instants, iso),
         },
     }
