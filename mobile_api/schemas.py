@@ -664,3 +664,22 @@ class MapCollection(BaseModel):
     features: list[MapFeature]
     seq: int
     generated_at: datetime
+
+
+class LabelSet(BaseModel):
+    """One language's names, each table keyed by the code the API uses."""
+
+    categories: dict[str, str]
+    statuses: dict[str, str]
+    milestones: dict[str, str]
+    roles: dict[str, str]
+    states: dict[str, str]
+
+
+class LabelsOut(BaseModel):
+    """The label catalogue (dispatch/labels.py): `labels` per language, `default` when a page's
+    language is not among `languages`."""
+
+    default: str
+    languages: list[str]
+    labels: dict[str, LabelSet]
