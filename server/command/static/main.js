@@ -230,6 +230,7 @@ window.commandCenter = {
   lastSeq: () => sequencer.lastSeq(),
   caseIds: () => cases.ids(),
   caseState: (id) => { const c = cases.get(id); return c ? caseState(c.clocks, Date.now()) : null; },
+  markerState: layers.drawnState,  // the state the case's marker is drawn in
   hasMarker: layers.hasMarker, markerPoint: layers.markerPoint, rawPoint: layers.rawPoint,
   focus: layers.focus, zoom: layers.zoom, officerIds: layers.officerIds,
   socket: live.socket,
