@@ -164,13 +164,6 @@ def next_due(clocks: Sequence[MilestoneClock]) -> MilestoneClock | None:
     return best
 
 
-def is_near(clock: MilestoneClock, now: datetime, policy: Policy) -> bool:
-    """Unmet, and `now` between its warning instant (included: the `deadline_near` notice fires
-    then) and the deadline (included: at the deadline it is still in time)."""
-    return (clock.done_at is None and policy.near_at(clock.milestone, clock.due) <= now
-            and not late(now, clock.due))
-
-
 def clock_state(status: str, clocks: Sequence[MilestoneClock], now: datetime,
                 policy: Policy) -> ClockState:
     """The one state of a case's clocks at `now` (see the module's docstring for the order):

@@ -90,6 +90,14 @@ def test_each_deadline_has_its_instants_and_the_case_the_first_unmet_ones() -> N
         ARRIVAL + 60 * S - POLICY.arrival_warning, ARRIVAL + 60 * S, ClockState.ON_TIME)
 
 
+def test_each_milestone_is_warned_by_its_own_lead_and_no_other_is_known() -> None:
+    p = Policy(arrival_warning=timedelta(minutes=1), restore_warning=timedelta(minutes=2),
+               resolve_warning=timedelta(minutes=3))
+    assert [p.near_at(m, T0) for m in Milestone] == [T0 - 60 * S, T0 - 120 * S, T0 - 180 * S]
+    with pytest.raises(KeyError, match="lunch"):
+        p.warning("lunch")  # type: ignore[arg-type]
+
+
 def test_exactly_at_the_instants() -> None:
     x = instants_of(Status.DISPATCHED, _clocks(), POLICY)
     assert x.state(x.near_at - US) == ClockState.ON_TIME  # type: ignore[operator]

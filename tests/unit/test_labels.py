@@ -91,6 +91,20 @@ def test_the_catalogue_refuses_to_load_incomplete(table: dict, message: str) -> 
     labels._complete({"milestones": (labels.MILESTONES, Milestone)})  # the real one loads
 
 
+def test_the_refusal_says_what_to_name() -> None:
+    with pytest.raises(RuntimeError) as missing:
+        admin_and_a_guest = {Role.ADMIN: Name("管理员", "Admin"), "guest": Name("访客", "Guest")}
+        labels._complete({"roles": (admin_and_a_guest, Role)})
+    assert str(missing.value) == (
+        "labels: roles must name exactly ['admin', 'commander', 'dispatcher', 'officer', "
+        "'reporter']; missing ['commander', 'dispatcher', 'officer', 'reporter'], "
+        "unknown ['guest']")
+    with pytest.raises(RuntimeError) as blank:
+        labels._complete({"milestones": ({**labels.MILESTONES, "arrival": Name("到场", "")},
+                                         Milestone)})
+    assert str(blank.value) == "labels: milestones ['arrival'] need a name in both languages"
+
+
 # -- the command center names nothing itself ------------------------------------------------------
 CJK = re.compile(r"[\u3400-\u9fff]")
 LABEL_KEYS = re.compile(r"^(cat|status|state|role)\.|^ms\.(arrival|restore|resolve)$")
