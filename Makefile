@@ -16,7 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 SYNC := $(UV) sync --quiet --locked --python $(PYTHON)
 STALE := { echo "could not install from uv.lock (if pyproject.toml changed, run: make lock)" >&2; exit 1; }
 
-.PHONY: run test services tools lint lock bench bench-quick mutate cluster clean assets
+.PHONY: run test services tools lint lock bench bench-quick mutate cluster clean assets js
 
 $(UV):
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required" >&2; exit 1; }
@@ -53,8 +53,14 @@ tools:
 assets:
 	scripts/vendor-assets.sh
 
-## The whole suite, on real PostGIS, Redis and SQLite.
+## The pages' lint and unit tests: eslint and node's test runner over tests/js/ (node and npm
+## from Debian's packages when missing, the dev tools of package-lock.json into node_modules/).
+js:
+	scripts/js-check.sh
+
+## The whole suite, on real PostGIS, Redis and SQLite; the pages' checks first.
 test: $(VENV)/.test services tools
+	scripts/js-check.sh
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
@@ -90,4 +96,4 @@ lint: $(VENV)/.test
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .uv instance .pytest_cache
+	rm -rf $(VENV) .uv instance .pytest_cache node_modules

@@ -60,11 +60,19 @@ class Policy:
         }[milestone]
 
     def warning(self, milestone: Milestone) -> timedelta:
-        return {
-            Milestone.ARRIVAL: self.arrival_warning,
-            Milestone.RESTORE: self.restore_warning,
-            Milestone.RESOLVE: self.resolve_warning,
-        }[milestone]
+        # Branches, not a dict built per call: the map asks this for every deadline it shows.
+        if milestone == Milestone.ARRIVAL:
+            return self.arrival_warning
+        if milestone == Milestone.RESTORE:
+            return self.restore_warning
+        if milestone == Milestone.RESOLVE:
+            return self.resolve_warning
+        raise KeyError(milestone)
+
+    def near_at(self, milestone: Milestone, due: datetime) -> datetime:
+        """When an unmet deadline turns near: the `deadline_near` notice fires then, and the
+        map, the board and the pages show it near from then until the deadline."""
+        return due - self.warning(milestone)
 
     def scaled(self, divisor: float) -> Policy:
         """Every allowance and warning divided by `divisor` (see `Settings.time_scaled`)."""

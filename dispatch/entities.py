@@ -140,6 +140,14 @@ class MilestoneClock:
     unit_code: str | None
     due: datetime
     done_at: datetime | None
+    # What a met milestone is judged on time against, when not `due`: the resolve milestone's
+    # first deadline once extended (`clock.resolve_basis`; an extension never turns a late
+    # solution into an on-time one).
+    judged_against: datetime | None = None
+
+    @property
+    def basis(self) -> datetime:
+        return self.due if self.judged_against is None else self.judged_against
 
 
 @dataclass

@@ -119,7 +119,8 @@ class Incident:
                 "due": iso(self.central_due)},
             "received_at": iso(self.received_at),
             "deadlines": {"arrival": iso(self.arrival_due), "restore": iso(self.restore_due),
-                          "resolve": iso(self.resolve_due)},
+                          "resolve": iso(self.resolve_due),
+                          "resolve_original": iso(self.resolve_due_original)},
             "milestones": {"restored_at": iso(self.restored_at),
                            "resolved_at": iso(self.resolved_at),
                            "closed_at": iso(self.closed_at)},
@@ -141,7 +142,8 @@ class Incident:
         out = [MilestoneClock(Milestone.ARRIVAL, a.unit_code, a.arrival_due, a.arrived_at)
                for a in self.assignments]
         out.append(MilestoneClock(Milestone.RESTORE, None, self.restore_due, self.restored_at))
-        out.append(MilestoneClock(Milestone.RESOLVE, None, self.resolve_due, self.resolved_at))
+        out.append(MilestoneClock(Milestone.RESOLVE, None, self.resolve_due, self.resolved_at,
+                                  self.resolve_due_original))
         return out
 
     def clock_of(self, unit_code: str, milestone: str) -> MilestoneClock:

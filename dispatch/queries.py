@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from dispatch.access import rooms_for, visible
-from dispatch.board import ClockState, ListedCase, OpenCase, clock_state, next_due
+from dispatch.board import CaseInstants, ClockState, ListedCase, OpenCase, case_instants, next_due
 from dispatch.context import Context, reader
 from dispatch.errors import NotFound
 from dispatch.events import COMMAND
@@ -59,8 +59,9 @@ class MapFilters:
 @dataclass(frozen=True)
 class CaseOnMap:
     case: OpenCase
-    state: ClockState
+    state: ClockState  # `instants.state(generated_at)`
     next_due: MilestoneClock | None
+    instants: CaseInstants
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ def open_cases(ctx: Context, user: User, f: MapFilters) -> OpenCases:
     The log's last seq is read *before* the cases: a change committed after that read has a
     greater seq (seqs become visible in commit order), so a live page that applies only the
     events past `seq` misses nothing, and one already in the cases is applied again harmlessly.
-    The state is judged after the read, with the clock's `now`, by `dispatch.board`.
+    The state is judged after the read, with the clock's `now`, on the instants the page is sent
+    (`dispatch.board.case_instants`).
     """
     query = _scoped(user, IncidentQuery(status=OPEN_STATUSES, unit=f.unit, category=f.category,
                                         bbox=f.bbox))
@@ -89,11 +91,8 @@ def open_cases(ctx: Context, user: User, f: MapFilters) -> OpenCases:
     now = ctx.clock()
     out = []
     for case in cases:
-        clocks = case.clocks()
-        out.append(CaseOnMap(case, clock_state(case.status, clocks, now,
-                                               ctx.settings.policy(case.category,
-                                                                   case.green_channel)),
-                             next_due(clocks)))
+        instants = case_instants(case, ctx.settings)
+        out.append(CaseOnMap(case, instants.state(now), next_due(case.clocks()), instants))
     return OpenCases(seq=seq, generated_at=now, cases=out)
 
 

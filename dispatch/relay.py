@@ -15,9 +15,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from dispatch import events
+from dispatch.board import with_instants
 from dispatch.errors import ValidationFailed
 from dispatch.model import Event
 from dispatch.ports import UnitOfWork
+from dispatch.settings import Settings
 from dispatch.utc import iso_utc
 
 log = logging.getLogger(__name__)
@@ -31,18 +33,23 @@ def socket_event(event: Event) -> str:
     return events.socket_event(event.type)
 
 
-def payload(event: Event) -> dict[str, Any]:
+def payload(event: Event, settings: Settings) -> dict[str, Any]:
+    """What a client hears: the event and `incident`, the case right after it, with its clocks'
+    instants under `settings` (`dispatch.board.with_instants`: computed when sent, so the log
+    keeps the facts and a page is told when each deadline turns near by today's settings)."""
     return {
         "seq": event.seq, "type": event.type,
         "at": iso_utc(event.at),
         "actor": event.actor_id, "incident_id": event.incident_id, "data": event.data,
-        "incident": event.snapshot,
+        "incident": with_instants(event.snapshot, settings),
     }
 
 
 class Relay:
-    def __init__(self, uow: Callable[[], UnitOfWork], emit: Emit, batch: int = 500) -> None:
+    def __init__(self, uow: Callable[[], UnitOfWork], emit: Emit, settings: Settings,
+                 batch: int = 500) -> None:
         self._uow, self._emit, self._batch = uow, emit, batch
+        self._settings = settings
         self._lock = threading.Lock()
         self.watermark: int | None = None
         self._pushed: set[int] = set()  # pushed from memory, ahead of the tail
@@ -66,7 +73,8 @@ class Relay:
                 self._flush_locked()
                 return
             for event in events:
-                self._emit(socket_event(event), payload(event), list(event.audience))
+                self._emit(socket_event(event), payload(event, self._settings),
+                           list(event.audience))
             self._pushed.update(seqs)
 
     def flush(self) -> int:
@@ -97,7 +105,8 @@ class Relay:
         """One event that cannot be sent (say, it will not encode) is logged and passed over:
         it must not hold back every event after it."""
         try:
-            self._emit(socket_event(event), payload(event), list(event.audience))
+            self._emit(socket_event(event), payload(event, self._settings),
+                           list(event.audience))
         except ValueError:
             log.exception("event %s could not be sent; passed over", event.seq)
             return 0
@@ -105,7 +114,7 @@ class Relay:
 
 
 def replay(uow_factory: Callable[[], UnitOfWork], rooms: Sequence[str], since_seq: Any,
-           limit: int = 1000) -> dict[str, Any]:
+           settings: Settings, limit: int = 1000) -> dict[str, Any]:
     """What `resync` answers: the events of these rooms after `since_seq`, in seq order."""
     if isinstance(since_seq, bool) or not isinstance(since_seq, int):
         raise ValidationFailed.on("since_seq", "a whole number (the last seq you saw; 0 for all)")
@@ -119,5 +128,6 @@ def replay(uow_factory: Callable[[], UnitOfWork], rooms: Sequence[str], since_se
         events = uow.events.for_rooms(list(rooms), since_seq, limit + 1)
     more = len(events) > limit
     events = events[:limit]
-    return {"ok": True, "events": [{"event": socket_event(e), "data": payload(e)} for e in events],
+    return {"ok": True,
+            "events": [{"event": socket_event(e), "data": payload(e, settings)} for e in events],
             "more": more, "last_seq": events[-1].seq if events else since_seq}

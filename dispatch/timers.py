@@ -108,7 +108,7 @@ def plan(incident: Incident, policy: Policy, offer_timeout: timedelta | None) ->
             clock = incident.clock_of(a.unit_code, milestone)
             if clock.done_at is not None:
                 continue
-            warn_at = clock.due - policy.warning(milestone)
+            warn_at = policy.near_at(milestone, clock.due)
             if warn_at > start:
                 timers.append(Timer(incident.id, a.unit_code, TimerKind.DEADLINE_NEAR, milestone,
                                     clock.due, warn_at, round=incident.round))

@@ -1,8 +1,12 @@
-"""The wire form of a time, in one place."""
+"""The wire form of a time, and China Standard Time, each in one place."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
+
+# China Standard Time, UTC+8 all year (no daylight saving): how every time is shown and every
+# day counted. The one definition for Python (the pages' is server/static/shared/time.js).
+CST = timezone(timedelta(hours=8), "CST")
 
 
 def iso_utc(t: datetime) -> str:

@@ -346,6 +346,34 @@ class OverdueOut(BaseModel):
     due: datetime
 
 
+ClockStateName = Literal["on_time", "near", "overdue", "restored", "resolved"]
+
+
+class MilestoneClockOut(BaseModel):
+    """One deadline as a page colours it, comparing the instants with its clock: near from
+    `near_at` (included), late strictly after `due`, met at `done_at` (`on_time` then)."""
+
+    milestone: Literal["arrival", "restore", "resolve"]
+    unit: str | None = Field(description="the unit that must arrive; null for restore and "
+                                         "resolve, which the case's units answer for together")
+    due: datetime
+    near_at: datetime = Field(description="when the deadline_near notice fires (the green "
+                                          "channel's or the category's warning before `due`)")
+    done_at: datetime | None
+    on_time: bool | None
+
+
+class CaseClocksOut(BaseModel):
+    """Every deadline of the case (each unit's arrival, then restore, then resolve) and when the
+    case itself changes colour: `overdue` strictly after `due`, else `near` from `near_at`, else
+    `calm` (both null when no unmet deadline colours it: a solved case)."""
+
+    near_at: datetime | None
+    due: datetime | None
+    calm: Literal["on_time", "restored", "resolved"]
+    milestones: list[MilestoneClockOut]
+
+
 class TimelineEntry(BaseModel):
     seq: int
     at: datetime
@@ -412,6 +440,7 @@ class IncidentOut(BaseModel):
     received_at: datetime
     deadlines: Deadlines
     milestones: Milestones
+    clocks: CaseClocksOut
     overdue: list[OverdueOut]
     photos: list[PhotoOut]
     central_assignment: CentralAssignmentOut | None = None
@@ -628,13 +657,11 @@ class NextDue(BaseModel):
 
 
 class MapUnit(BaseModel):
+    """A responsible unit; its arrival's deadline and check-in time are in `clocks`."""
+
     code: str
     kind: UnitKind
     accepted: bool
-    arrived_at: datetime | None
-    arrival_due: datetime
-    restore_due: datetime
-    resolve_due: datetime
 
 
 class MapCaseProperties(BaseModel):
@@ -644,10 +671,10 @@ class MapCaseProperties(BaseModel):
     received_at: datetime
     green_channel: bool
     reopened: bool = Field(description="sent back by its reporter at least once")
-    deadlines: Deadlines
     units: list[MapUnit]
     next_due: NextDue | None = Field(description="the earliest unmet deadline")
-    state: Literal["on_time", "near", "overdue", "restored", "resolved"]
+    state: ClockStateName = Field(description="the clocks' state at `generated_at`")
+    clocks: CaseClocksOut
 
 
 class PointGeometry(BaseModel):
@@ -670,3 +697,22 @@ class MapCollection(BaseModel):
     features: list[MapFeature]
     seq: int
     generated_at: datetime
+
+
+class LabelSet(BaseModel):
+    """One language's names, each table keyed by the code the API uses."""
+
+    categories: dict[str, str]
+    statuses: dict[str, str]
+    milestones: dict[str, str]
+    roles: dict[str, str]
+    states: dict[str, str]
+
+
+class LabelsOut(BaseModel):
+    """The label catalogue (dispatch/labels.py): `labels` per language, `default` when a page's
+    language is not among `languages`."""
+
+    default: str
+    languages: list[str]
+    labels: dict[str, LabelSet]

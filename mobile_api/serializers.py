@@ -8,18 +8,24 @@ from typing import Any
 
 from flask import url_for
 
-from dispatch.board import ListedCase
+from dispatch.board import Clocked, ListedCase, case_instants, instants_json
 from dispatch.clock import on_time, resolved_on_time
 from dispatch.model import Category, Complaint, Event, Incident, Site, Status, UnitKind
 from dispatch.queries import CaseOnMap, OpenCases
 from dispatch.utc import iso_utc
 from mobile_api import schemas as s
+from mobile_api.context import dispatch_context
 
 
 def overdue(incident: Incident, now: datetime) -> list[s.OverdueOut]:
     """Deadlines that have passed with their milestone unmet (the domain's `is_overdue`)."""
     return [s.OverdueOut(milestone=str(c.milestone), unit=c.unit_code, due=c.due)
             for c in incident.overdue(now)]
+
+
+def clocks(case: Clocked) -> dict[str, Any]:
+    """The case's `clocks` (`dispatch.board.case_instants`) under this app's settings."""
+    return instants_json(case_instants(case, dispatch_context().settings))
 
 
 def incident(inc: Incident, now: datetime, events: Sequence[Event] | None = None) -> dict[str, Any]:
@@ -48,6 +54,7 @@ def incident(inc: Incident, now: datetime, events: Sequence[Event] | None = None
             resolved_on_time=resolved_on_time(inc.resolved_at, inc.resolve_due,
                                               inc.resolve_due_original),
             closed_at=inc.closed_at),
+        clocks=s.CaseClocksOut.model_validate(clocks(inc)),
         overdue=overdue(inc, now),
         photos=[s.PhotoOut(id=p.id, content_type=p.content_type, size=p.size,
                            url=url_for("incidents.photo", incident_id=inc.id, photo_id=p.id))
@@ -137,6 +144,7 @@ def listed(case: ListedCase, now: datetime) -> dict[str, Any]:
             "resolved_on_time": resolved_on_time(case.resolved_at, case.resolve_due,
                                                  case.resolve_due_original),
             "closed_at": iso(case.closed_at)},
+        "clocks": clocks(case),
         "overdue": [{"milestone": str(c.milestone), "unit": c.unit_code, "due": iso_utc(c.due)}
                     for c in case.overdue(now)],
         "photos": [{"id": p.id, "content_type": p.content_type, "size": p.size,
@@ -168,16 +176,13 @@ def open_cases(view: OpenCases) -> dict[str, Any]:
 
 
 def _feature(item: CaseOnMap) -> dict[str, Any]:
-    """Each distinct time is written once per case: formatting is most of the CPU a feature
-    costs, and a case's units and next deadline repeat the case's deadlines."""
+    """Each distinct time is formatted once per case: formatting is most of the CPU a feature
+    costs, and a case's deadlines and warning instants repeat across its units. The deadlines
+    and the times they were met are in `clocks` only (the page reads nothing else for them)."""
     case = item.case
-    arrival, restore, resolve = (iso_utc(case.arrival_due), iso_utc(case.restore_due),
-                                 iso_utc(case.resolve_due))
-    text = {case.arrival_due: arrival, case.restore_due: restore, case.resolve_due: resolve}
+    text: dict[datetime, str] = {}
 
-    def iso(t: datetime | None) -> str | None:
-        if t is None:
-            return None
+    def iso(t: datetime) -> str:
         found = text.get(t)
         if found is None:
             found = text[t] = iso_utc(t)
@@ -191,13 +196,11 @@ def _feature(item: CaseOnMap) -> dict[str, Any]:
             "category": case.category, "status": case.status, "territory": case.territory_code,
             "received_at": iso_utc(case.received_at), "green_channel": case.green_channel,
             "reopened": case.round > 0,
-            "deadlines": {"arrival": arrival, "restore": restore, "resolve": resolve},
-            "units": [{
-                "code": u.code, "kind": u.kind, "accepted": u.accepted_at is not None,
-                "arrived_at": iso(u.arrived_at), "arrival_due": iso(u.arrival_due),
-                "restore_due": restore, "resolve_due": resolve} for u in case.units],
+            "units": [{"code": u.code, "kind": u.kind, "accepted": u.accepted_at is not None}
+                      for u in case.units],
             "next_due": None if nxt is None else {
                 "at": iso(nxt.due), "milestone": str(nxt.milestone), "unit": nxt.unit_code},
             "state": str(item.state),
+            "clocks": instants_json(item.instants, iso),
         },
     }

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from dispatch import assessment
-from dispatch.utc import iso_utc
+from dispatch.utc import CST, iso_utc
 from mobile_api import schemas as s
 from mobile_api.context import dispatch_context
 from mobile_api.exports import to_csv, to_xlsx
@@ -46,8 +46,8 @@ def units() -> ResponseReturnValue:
     if fmt == "json":
         return jsonify(period={"from": iso_utc(when.start), "to": iso_utc(when.end)},
                        min_cases=ctx.settings.stats_min_cases, units=rows)
-    name = (f"units-{when.start.astimezone(assessment.CST):%Y%m%d}-"
-            f"{when.end.astimezone(assessment.CST):%Y%m%d}")
+    name = (f"units-{when.start.astimezone(CST):%Y%m%d}-"
+            f"{when.end.astimezone(CST):%Y%m%d}")
     if fmt == "csv":
         body, mimetype = to_csv(assessment.COLUMNS, rows), "text/csv"
     else:

@@ -88,10 +88,11 @@ def bootstrap(cfg: Config, instance: Path, process: Process = Process.CLI,
     engine = make_engine(database_url(cfg, instance))
     uow = partial(SqlUnitOfWork, make_session_factory(engine))
     redis_url = cfg.REDIS_URL or None
+    rules = settings(cfg, instance)
     if process is Process.WEB:
         if socketio is None:
             raise ValueError("a web process's Context needs its Socket.IO server")
-        hooks = realtime.web_hooks(uow, socketio, redis_url)
+        hooks = realtime.web_hooks(uow, socketio, redis_url, rules)
     else:
         hooks = realtime.headless_hooks(redis_url)
     hasher = verifier = None
@@ -101,7 +102,7 @@ def bootstrap(cfg: Config, instance: Path, process: Process = Process.CLI,
         uow=uow,
         read=partial(SqlUnitOfWork, make_session_factory(engine, read_only=True)),
         clock=cfg.CLOCK or utc_now,
-        settings=settings(cfg, instance),
+        settings=rules,
         publish=hooks.publish,
         schedule=hooks.schedule,
         push_position=hooks.push_position,

@@ -38,7 +38,8 @@ SERVER_TARGET_BYTES = 8000
 # The OpenAPI document changes only with a deployment; five minutes bounds the staleness.
 # The public disclosure is the same for everyone (no sign-in, nothing personal) and carries an
 # ETag: a minute bounds how long a withheld case may still be shown from a cache.
-CACHEABLE = {"meta.spec": "public, max-age=300",
+# The label catalogue, like the OpenAPI document, changes only with a deployment.
+CACHEABLE = {"meta.spec": "public, max-age=300", "labels.labels": "public, max-age=300",
              "public.cases": "public, max-age=60",
              "public_page.cases_page": "public, max-age=60",
              "favicon": "public, max-age=86400"}  # the site's icon: a day

@@ -191,5 +191,6 @@ def register(socketio: SocketIO) -> None:
     @socketio.on("resync", namespace=NAMESPACE)
     @answer
     def resync(client: _Client, *args: Any) -> dict[str, Any]:
-        return replay(dispatch_context().uow, client.rooms,
-                      payloads.one_object(args).get("since_seq"))
+        ctx = dispatch_context()
+        return replay(ctx.uow, client.rooms, payloads.one_object(args).get("since_seq"),
+                      ctx.settings)

@@ -28,6 +28,7 @@ from dispatch import deadlines
 from dispatch.context import Context, no_position, no_publish, no_schedule
 from dispatch.model import Event, User
 from dispatch.relay import Relay
+from dispatch.settings import Settings
 from dispatch.storage.database import warm
 from dispatch.timers import Timer
 from server.channels import NAMESPACE, QUEUE, USERS_CHANNEL, WAKE_CHANNEL
@@ -117,7 +118,8 @@ def headless_hooks(redis_url: str | None) -> Hooks:
     return Hooks(publish=publish, schedule=rq_scheduler(redis_url))
 
 
-def web_hooks(uow: Callable[[], Any], socketio: Any, redis_url: str | None) -> Hooks:
+def web_hooks(uow: Callable[[], Any], socketio: Any, redis_url: str | None,
+              settings: Settings) -> Hooks:
     """A process that serves clients: its relay pushes what it commits to its own clients at
     once, and wakes the others; positions go to command through Socket.IO's message queue;
     timers go to RQ off the request's path. The loops start with `start_web_loops`."""
@@ -126,7 +128,7 @@ def web_hooks(uow: Callable[[], Any], socketio: Any, redis_url: str | None) -> H
         # The relay of each process serves its own clients: no trip through the queue.
         socketio.emit(name, data, to=rooms, namespace=NAMESPACE, ignore_queue=True)
 
-    relay = Relay(uow, emit_local)
+    relay = Relay(uow, emit_local, settings)
     wake_others = wake_publisher(redis_url) if redis_url else None
 
     def publish(events: Sequence[Event]) -> None:

@@ -259,7 +259,7 @@ class Incidents:
             select(inc.id, inc.category, inc.status, inc.territory_code, inc.lon, inc.lat,
                    at(inc.received_at), inc.green_channel, inc.round, at(inc.arrival_due),
                    at(inc.restore_due), at(inc.resolve_due), at(inc.restored_at),
-                   at(inc.resolved_at))
+                   at(inc.resolved_at), at(inc.resolve_due_original))
             .where(where).order_by(inc.received_at.desc(), inc.id)).all()
         units: dict[str, list[CaseUnit]] = {}
         rows = self.s.execute(

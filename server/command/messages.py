@@ -1,6 +1,8 @@
-"""The pages' words in zh-CN (the default) and English: one small catalogue, shared by the
-templates and (embedded in the page as JSON) by the scripts. A key missing in one language is a
-test failure, not a blank on screen."""
+"""The pages' words in zh-CN (the default) and English: the sentences, headings and buttons of
+the command center, shared by the templates and (embedded in the page as JSON) by the scripts.
+The names of things (categories, statuses, milestones, roles, clock states) are not here: they
+come from the one label catalogue, `dispatch/labels.py`. A key missing in one language is a test
+failure, not a blank on screen."""
 
 from __future__ import annotations
 
@@ -16,17 +18,9 @@ _ZH: dict[str, str] = {
     "signout": "退出", "lang.other": "English",
     "tab.map": "地图", "tab.board": "看板", "tab.stats": "考核",
     "live.down": "实时连接中断，自", "live.up": "实时连接正常",
-    "state.on_time": "按时", "state.near": "临近时限", "state.overdue": "超时",
-    "state.restored": "已恢复", "state.resolved": "已解决",
-    "ms.arrival": "到场", "ms.restore": "恢复", "ms.resolve": "解决",
     "ms.done": "完成", "ms.late_done": "超时完成", "ms.pending": "剩余", "ms.overdue": "超时",
     "filter.unit": "单位", "filter.category": "类别", "filter.status": "状态",
     "filter.overdue": "仅超时", "filter.all": "全部",
-    "cat.gate_blocked": "堵门", "cat.road_blocked": "堵路", "cat.water_cut": "停水",
-    "cat.power_cut": "停电", "cat.other": "其他",
-    "status.reported": "已上报", "status.dispatched": "已派发", "status.on_site": "已到场",
-    "status.restored": "已恢复", "status.resolved": "已解决", "status.closed": "已办结",
-    "status.reopened": "已重开",
     "board.case": "案件", "board.next": "下一时限", "board.units": "各单位",
     "board.empty": "暂无案件", "board.more": "按时限显示前 {shown} 件，共 {total} 件",
     "detail.title": "案件详情", "detail.timeline": "时间线", "detail.units": "责任单位",
@@ -44,10 +38,9 @@ _ZH: dict[str, str] = {
     "stats.rank": "排名", "stats.resolution": "解决率", "stats.score": "综合得分",
     "event.reported": "上报", "event.dispatched": "派发", "event.offered": "推送任务",
     "event.offer_unanswered": "无人接单", "event.accepted": "接单", "event.arrived": "到场签到",
-    "event.restored": "恢复", "event.resolved": "解决", "event.reopened": "重开",
+    "event.restored": "恢复秩序", "event.resolved": "解决问题", "event.reopened": "退回重办",
     "event.deadline_near": "时限临近", "event.overdue": "超时", "event.closed": "办结",
     "event.extended": "延期",
-    "role.commander": "指挥中心", "role.dispatcher": "调度员",
 }
 
 _EN: dict[str, str] = {
@@ -60,17 +53,9 @@ _EN: dict[str, str] = {
     "signout": "Sign out", "lang.other": "中文",
     "tab.map": "Map", "tab.board": "Board", "tab.stats": "Assessment",
     "live.down": "Live link down since", "live.up": "Live link up",
-    "state.on_time": "On time", "state.near": "Deadline near", "state.overdue": "Overdue",
-    "state.restored": "Restored", "state.resolved": "Resolved",
-    "ms.arrival": "Arrival", "ms.restore": "Restore", "ms.resolve": "Resolve",
     "ms.done": "done", "ms.late_done": "done late", "ms.pending": "left", "ms.overdue": "overdue",
     "filter.unit": "Unit", "filter.category": "Category", "filter.status": "Status",
     "filter.overdue": "Overdue only", "filter.all": "All",
-    "cat.gate_blocked": "Gate blocked", "cat.road_blocked": "Road blocked",
-    "cat.water_cut": "Water cut", "cat.power_cut": "Power cut", "cat.other": "Other",
-    "status.reported": "Reported", "status.dispatched": "Dispatched", "status.on_site": "On site",
-    "status.restored": "Restored", "status.resolved": "Resolved", "status.closed": "Closed",
-    "status.reopened": "Reopened",
     "board.case": "Case", "board.next": "Next deadline", "board.units": "Units",
     "board.empty": "No cases", "board.more": "the first {shown} of {total} cases by deadline",
     "detail.title": "Case detail", "detail.timeline": "Timeline", "detail.units": "Units",
@@ -90,10 +75,10 @@ _EN: dict[str, str] = {
     "stats.resolution": "Resolution rate", "stats.score": "Score",
     "event.reported": "Reported", "event.dispatched": "Dispatched", "event.offered": "Task offered",
     "event.offer_unanswered": "Offer unanswered", "event.accepted": "Accepted",
-    "event.arrived": "Checked in", "event.restored": "Restored", "event.resolved": "Resolved",
-    "event.reopened": "Reopened", "event.deadline_near": "Deadline near",
+    "event.arrived": "Checked in", "event.restored": "Order restored",
+    "event.resolved": "Problem solved", "event.reopened": "Sent back for redo",
+    "event.deadline_near": "Deadline near",
     "event.overdue": "Overdue", "event.closed": "Closed", "event.extended": "Extended",
-    "role.commander": "Command center", "role.dispatcher": "Dispatcher",
 }
 
 _CATALOGUES = {"zh-CN": _ZH, "en": _EN}

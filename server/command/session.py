@@ -22,7 +22,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from dispatch import identity
 from dispatch.errors import Unauthorized
-from dispatch.model import Category, Milestone, User
+from dispatch.model import User
 from mobile_api import tokens
 from mobile_api.context import dispatch_context
 from server import config as cfgmod
@@ -95,17 +95,9 @@ def token_ttl() -> int:
     return cfgmod.current().COMMAND_TOKEN_TTL_SECONDS
 
 
-def warnings() -> dict[str, dict[str, float]]:
-    """Per category, each milestone's warning lead in seconds: the board's "deadline near" is the
-    `deadline_near` notice's own window (dispatch/board.py's rule, drawn live by the page)."""
-    policies = dispatch_context().settings.policies
-    return {str(c): {str(m): policies.for_category(c).warning(m).total_seconds()
-                     for m in Milestone} for c in Category}
-
-
 def page_config() -> dict[str, Any]:
     cfg = cfgmod.current()
-    return {"warnings_s": warnings(), "tile_url": cfg.TILE_URL or None,
+    return {"tile_url": cfg.TILE_URL or None,
             "tile_datum": cfg.TILE_DATUM,
             "checkin_radius_m": cfg.CHECKIN_RADIUS_M,
             "checkin_accuracy_cap_m": cfg.CHECKIN_ACCURACY_CAP_M,

@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import generate_csrf
 
 from dispatch import identity
+from dispatch import labels
 from dispatch.errors import Unauthorized, ValidationFailed
 from dispatch.model import Role
 from mobile_api import tokens
@@ -87,7 +88,7 @@ def page() -> ResponseReturnValue:
         return redirect(url_for("command.sign_in", next=request.full_path.rstrip("?")))
     lang = _lang()
     return render_template(
-        "command.html", lang=lang, t=messages.catalogue(lang), user=user,
+        "command.html", lang=lang, t=messages.catalogue(lang), L=labels.catalogue(lang), user=user,
         boot={"lang": lang, "messages": messages.catalogue(lang), "role": user.role,
               "unit": user.unit_code, "user": user.display_name or user.username,
               "csrf": generate_csrf(), **web.page_config()})

@@ -478,7 +478,8 @@ def test_a_known_point_lands_on_its_pixel_of_the_tiles_in_either_datum(stack, br
     cp = CommandPage(browser, base, "demo-commander")
     # The page's GCJ-02 is geo/crs.py's, to the nanodegree.
     for p_lon, p_lat in ((lon, lat), (112.0, 35.0), (116.397, 39.909), (121.47, 31.23)):
-        js_lon, js_lat = cp.js("([a, b]) => window.Datum.wgs84ToGcj02(a, b)", [p_lon, p_lat])
+        js_lon, js_lat = cp.js("async ([a, b]) => (await import('/static/shared/datum.js'))"
+                               ".wgs84ToGcj02(a, b)", [p_lon, p_lat])
         py_lon, py_lat = wgs84_to_gcj02(p_lon, p_lat)
         assert abs(js_lon - py_lon) < 1e-9 and abs(js_lat - py_lat) < 1e-9
 
@@ -553,3 +554,84 @@ def test_the_page_outlives_its_short_tokens(stack, browser):
     cp.wait("id => document.getElementById('detail').dataset.id === id", inc["id"])
     assert cp.unexpected(f"401 {base}/api/v1/") == []
     cp.close()
+
+
+def _green_channel_case(base: str, code: str) -> dict:
+    """A report at a green-channel site (a major project) placed at `code`'s seat."""
+    me = requests.post(f"{base}/api/v1/auth/token", timeout=10, json={
+        "username": "demo-reporter", "password": "demo"}).json()["user_id"]
+    lon, lat = seat(code)
+    r = requests.post(f"{base}/api/v1/sites", headers=auth(base, "demo-admin"), timeout=10, json={
+        "name": "重点项目工地", "location": location(lon, lat), "green_channel": True,
+        "owner_id": me})
+    assert r.status_code == 201, r.text
+    r = requests.post(f"{base}/api/v1/incidents", headers=auth(base, "demo-reporter"),
+                      timeout=10, json={"category": "power_cut", "description": "工地停电",
+                                        "site_id": r.json()["id"]})
+    assert r.status_code == 201, r.text
+    assert r.json()["green_channel"] is True
+    return r.json()
+
+
+def _drawn(cp: CommandPage, incident_id: str) -> dict:
+    """How the page draws a case: its state, its marker's, its board row's and badge's, and
+    the class of each unit's arrival clock."""
+    return cp.js("""id => {
+        const row = document.querySelector(`#board-rows tr[data-id='${id}']`);
+        return {state: window.commandCenter.caseState(id),
+                marker: window.commandCenter.markerState(id), row: row.dataset.state,
+                badge: row.querySelector('.badge').className,
+                arrivals: Array.from(row.querySelectorAll('tr[data-unit] td:nth-child(2) .ms'))
+                               .map(s => s.className)};
+    }""", incident_id)
+
+
+def test_the_page_colours_each_case_by_the_servers_instants_not_its_own_rule(stack, browser):
+    """The category's arrival is warned 1,795 s before its 30 min (near 5 s after the report);
+    the green channel's 30 s before its 20 min. The page's old rule (the category's warning for
+    every case) made the green-channel case near at once; the server says on time, and the page
+    follows the server for both: live, after a reload (the map's read) and in the detail."""
+    procs = stack(DISPATCH_DEADLINES=json.dumps({"default": {"arrival_warning": 1795}}),
+                  DISPATCH_GREEN_CHANNEL_DEADLINES=json.dumps(
+                      {"default": {"arrival": 1200, "arrival_warning": 30}}))
+    base = procs.web("web1", free_port())
+    cp = CommandPage(browser, base, "demo-commander")
+    assert "warnings_s" not in cp.js("document.getElementById('boot').textContent")
+    green = _green_channel_case(base, KEJING)
+    plain = post_report(base, auth(base, "demo-reporter"))
+    for case in (green, plain):
+        _seen_within(cp, case["id"], 2.0)  # from the live events' `incident`
+    # Near 5 s after its report, by its instants: drawn at the next second's tick.
+    cp.wait("id => window.commandCenter.markerState(id) === 'near' && document.querySelector("
+            "`#board-rows tr[data-id='${id}']`).dataset.state === 'near'", plain["id"],
+            timeout_ms=15_000)
+
+    def server_states() -> dict[str, str]:
+        body = requests.get(f"{base}/api/v1/map/incidents", timeout=10,
+                            headers=auth(base, "demo-commander")).json()
+        return {f["id"]: f["properties"]["state"] for f in body["features"]}
+
+    def follows_the_server() -> None:
+        states = server_states()
+        assert (states[green["id"]], states[plain["id"]]) == ("on_time", "near")
+        g, p = _drawn(cp, green["id"]), _drawn(cp, plain["id"])
+        assert (g["state"], g["marker"], g["row"]) == ("on_time",) * 3, g
+        assert g["badge"] == "badge state-on_time" and g["arrivals"] == ["ms on_time"] * 3, g
+        assert (p["state"], p["marker"], p["row"]) == ("near",) * 3, p
+        assert p["badge"] == "badge state-near" and p["arrivals"] == ["ms near"] * 2, p
+
+    follows_the_server()
+    cp.shot("instants-live", "#board-box")
+    cp.page.reload()
+    cp.page.wait_for_selector("body[data-ready='1']", state="attached")
+    cp.wait("ids => ids.every(id => document.querySelector(`#board-rows tr[data-id='${id}']`))",
+            [green["id"], plain["id"]])
+    follows_the_server()
+    cp.page.click(f"{_row(cp, green['id'])} .case-title")
+    cp.wait("id => document.getElementById('detail').dataset.id === id", green["id"])
+    assert cp.js("Array.from(document.querySelectorAll("
+                 "'#detail-units tr[data-unit] td:nth-child(2) .ms')).map(s => s.className)"
+                 ) == ["ms on_time"] * 3
+    assert cp.unexpected() == []
+    cp.close()
+

@@ -165,6 +165,8 @@ MATRIX: dict[str, tuple[int | str, ...]] = {
     "command_token":  (400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400),
     "command_static": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "favicon":        (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "labels":         (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "shared_static":  (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
 }
 # fmt: on
 
@@ -572,8 +574,10 @@ SCENARIOS: dict[str, Route] = {
     "command_sign_out": Route("POST", "/command/sign-out", _post_form("/command/sign-out")),
     "command_token": Route("POST", "/command/token", _post_form("/command/token")),
     "command_static": Route("GET", "/command/static/<path:filename>",
-                            _get("/command/static/command.js")),
+                            _get("/command/static/main.js")),
     "favicon": Route("GET", "/favicon.ico", _get("/favicon.ico")),
+    "labels": Route("GET", "/api/v1/labels", _get("/api/v1/labels")),
+    "shared_static": Route("GET", "/static/<path:filename>", _get("/static/shared/live.js")),
 }
 
 # What a call may change: every state change of a case writes an event; the rest write rows.

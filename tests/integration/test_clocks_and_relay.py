@@ -116,7 +116,8 @@ def test_offer_ranks_the_units_on_duty_officers_by_distance(client, login, ctx, 
 
 def test_relay_emits_each_new_event_once_to_its_rooms(client, login, ctx):
     sent: list[tuple[str, dict, list[str]]] = []
-    relay = Relay(ctx.uow, lambda name, data, rooms: sent.append((name, data, rooms)))
+    relay = Relay(ctx.uow, lambda name, data, rooms: sent.append((name, data, rooms)),
+                  ctx.settings)
     assert relay.flush() == 0  # not started: a process without clients relays nothing
     relay.start()
     inc = report(client, login("demo-reporter")).get_json()
@@ -143,18 +144,19 @@ def test_replay_gives_a_rooms_events_in_order_and_refuses_bad_seqs(client, login
     report(client, login("demo-reporter"), category="other")
     with ctx.uow() as uow:
         last = uow.events.last_seq()
-    power = replay(ctx.uow, ["unit:power_supply"], 0)
+    power = replay(ctx.uow, ["unit:power_supply"], 0, ctx.settings)
     assert [e["data"]["type"] for e in power["events"]] == ["offered"]
-    town = replay(ctx.uow, [f"unit:{ZHICHENG}"], 0)
+    town = replay(ctx.uow, [f"unit:{ZHICHENG}"], 0, ctx.settings)
     assert [e["data"]["type"] for e in town["events"]] == ["offered", "offered"]
-    command = replay(ctx.uow, ["command"], 0)
+    command = replay(ctx.uow, ["command"], 0, ctx.settings)
     assert len(command["events"]) == 7  # reported, dispatched, 2 offers; then 3 for "other"
     since = town["events"][0]["data"]["seq"]
-    assert [e["data"]["seq"] for e in replay(ctx.uow, [f"unit:{ZHICHENG}"], since)["events"]] \
+    assert [e["data"]["seq"] for e in replay(ctx.uow, [f"unit:{ZHICHENG}"], since,
+                                             ctx.settings)["events"]] \
         == [e["data"]["seq"] for e in town["events"][1:]]
     for bad in (-1, last + 1, "7", None, 1.5, True):
         with pytest.raises(ValidationFailed) as err:
-            replay(ctx.uow, ["command"], bad)
+            replay(ctx.uow, ["command"], bad, ctx.settings)
         assert err.value.errors[0].field == "since_seq"
 
 
@@ -180,7 +182,7 @@ def test_the_sweep_keeps_position_history_within_its_retention(client, login, ct
 
 def test_events_pushed_from_memory_are_not_sent_again_by_the_tail(client, login, ctx):
     sent: list[int] = []
-    relay = Relay(ctx.uow, lambda name, data, rooms: sent.append(data["seq"]))
+    relay = Relay(ctx.uow, lambda name, data, rooms: sent.append(data["seq"]), ctx.settings)
     relay.start()
     inc = report(client, login("demo-reporter")).get_json()
     with ctx.uow() as uow:
@@ -217,7 +219,7 @@ def test_a_case_whose_timers_were_not_stored_is_planned_by_the_next_sweep(client
 
 def test_a_push_after_another_process_committed_keeps_seq_order(client, login, ctx):
     sent: list[int] = []
-    relay = Relay(ctx.uow, lambda name, data, rooms: sent.append(data["seq"]))
+    relay = Relay(ctx.uow, lambda name, data, rooms: sent.append(data["seq"]), ctx.settings)
     relay.start()
     report(client, login("demo-reporter"))  # committed elsewhere: this relay was not told
     mine = report(client, login("demo-reporter")).get_json()

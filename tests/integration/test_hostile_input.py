@@ -533,7 +533,7 @@ def test_the_relay_passes_over_an_event_it_cannot_send(client, login, ctx):
             raise ValueError("Out of range float values are not JSON compliant")
         sent.append(data["seq"])
 
-    relay = Relay(ctx.uow, emit)
+    relay = Relay(ctx.uow, emit, ctx.settings)
     relay.start()
     report(client, login("demo-reporter"))
     assert relay.flush() == 3  # reported, then the two offers: the bad one did not stop them

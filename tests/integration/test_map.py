@@ -59,14 +59,20 @@ def test_a_case_on_the_map_as_geojson(client, login):
     assert p == {
         "category": "power_cut", "status": "dispatched", "territory": ZHICHENG,
         "received_at": "2026-11-27T02:00:00Z", "green_channel": False, "reopened": False,
-        "deadlines": {"arrival": "2026-11-27T02:30:00Z", "restore": "2026-11-27T03:00:00Z",
-                      "resolve": "2026-12-04T02:00:00Z"},
-        "units": [{"code": code, "kind": kind, "accepted": False, "arrived_at": None,
-                   "arrival_due": "2026-11-27T02:30:00Z", "restore_due": "2026-11-27T03:00:00Z",
-                   "resolve_due": "2026-12-04T02:00:00Z"}
+        "units": [{"code": code, "kind": kind, "accepted": False}
                   for code, kind in ((ZHICHENG, "territory"), ("power_supply", "department"))],
         "next_due": {"at": "2026-11-27T02:30:00Z", "milestone": "arrival", "unit": ZHICHENG},
         "state": "on_time",
+        "clocks": {
+            "near_at": "2026-11-27T02:20:00Z", "due": "2026-11-27T02:30:00Z", "calm": "on_time",
+            "milestones": [
+                *({"milestone": "arrival", "unit": code, "due": "2026-11-27T02:30:00Z",
+                   "near_at": "2026-11-27T02:20:00Z", "done_at": None, "on_time": None}
+                  for code in (ZHICHENG, "power_supply")),
+                {"milestone": "restore", "unit": None, "due": "2026-11-27T03:00:00Z",
+                 "near_at": "2026-11-27T02:45:00Z", "done_at": None, "on_time": None},
+                {"milestone": "resolve", "unit": None, "due": "2026-12-04T02:00:00Z",
+                 "near_at": "2026-12-03T02:00:00Z", "done_at": None, "on_time": None}]},
     }
 
 
@@ -152,7 +158,9 @@ def test_restored_then_near_resolve_then_resolved_and_reopened(client, login, ct
     p = _one(client, cmd, inc["id"])
     assert p["status"] == "on_site" and p["state"] == "on_time"
     assert [u["accepted"] for u in p["units"]] == [True, True]
-    assert p["units"][0]["arrived_at"] == "2026-11-27T02:05:00Z"
+    assert [(m["unit"], m["done_at"], m["on_time"]) for m in p["clocks"]["milestones"]
+            if m["milestone"] == "arrival"] == [(ZHICHENG, "2026-11-27T02:05:00Z", True),
+                                                ("power_supply", "2026-11-27T02:10:00Z", True)]
     assert p["next_due"] == {"at": "2026-11-27T03:00:00Z", "milestone": "restore", "unit": None}
     assert client.post(f"/api/v1/incidents/{inc['id']}/restore", headers=officer,
                        json={"note": "ok"}).status_code == 200
@@ -172,7 +180,7 @@ def test_restored_then_near_resolve_then_resolved_and_reopened(client, login, ct
     supervision.reopen(ctx, me, inc["id"], "not fixed")
     p = _one(client, cmd, inc["id"])
     assert p["reopened"] is True and p["status"] == "reopened" and p["state"] == "on_time"
-    assert p["deadlines"]["resolve"] == "2026-12-10T02:00:00Z"
+    assert p["clocks"]["milestones"][-1]["due"] == "2026-12-10T02:00:00Z"
 
 
 # -- filters and their refusals ------------------------------------------------------------------

@@ -52,6 +52,12 @@ def _iso(when: datetime) -> str:
     return when.isoformat().replace("+00:00", "Z")
 
 
+def _resolve_clock(clocks: dict[str, Any]) -> bool | None:
+    """The page's view of the case (`clocks`, which it colours by): the resolve milestone's."""
+    [resolve] = [m for m in clocks["milestones"] if m["milestone"] == "resolve"]
+    return resolve["on_time"]
+
+
 def _surfaces(client: Any, login: Any, inc_id: str) -> dict[str, Any]:
     """Every answer to "was the resolution on time" the product gives for this case."""
     commander = login("demo-commander")
@@ -65,9 +71,14 @@ def _surfaces(client: Any, login: Any, inc_id: str) -> dict[str, Any]:
     public = client.get("/api/v1/public/cases", query_string={"week": WEEK}).get_json()
     [case] = [c for c in public["cases"] if c["id"] == inc_id]
     by_unit = {r["unit"]: r for r in rows}
+    [feature] = [f for f in client.get("/api/v1/map/incidents", headers=commander)
+                 .get_json()["features"] if f["id"] == inc_id]
     return {
         "detail": detail["milestones"]["resolved_on_time"],
         "list": listed["milestones"]["resolved_on_time"],
+        "detail clocks": _resolve_clock(detail["clocks"]),
+        "list clocks": _resolve_clock(listed["clocks"]),
+        "map clocks": _resolve_clock(feature["properties"]["clocks"]),
         "event": event["data"]["on_time"],
         "assessment": {u: (by_unit[u]["resolutions_decided"], by_unit[u]["resolutions_on_time"])
                        for u in (ZHICHENG, PS)},
@@ -92,7 +103,8 @@ def test_solved_between_the_first_and_the_extended_deadline_is_late_everywhere(
 
     seen = _surfaces(client, login, inc_id)
     assert {k: v for k, v in seen.items() if not k.startswith("_")} == {
-        "detail": False, "list": False, "event": False,
+        "detail": False, "list": False, "event": False, "detail clocks": False,
+        "list clocks": False, "map clocks": False,
         "assessment": {ZHICHENG: (1, 0), PS: (1, 0)}, "public": False}
     # The extended deadline is its own field, with its own answer under its own name.
     detail = seen["_detail"]
@@ -115,7 +127,8 @@ def test_solved_exactly_at_the_first_deadline_is_on_time_everywhere(client, logi
     _post(client, login, f"officer-{PS}", f"{inc_id}/resolve", note="更换电缆")
     seen = _surfaces(client, login, inc_id)
     assert {k: v for k, v in seen.items() if not k.startswith("_")} == {
-        "detail": True, "list": True, "event": True,
+        "detail": True, "list": True, "event": True, "detail clocks": True,
+        "list clocks": True, "map clocks": True,
         "assessment": {ZHICHENG: (1, 1), PS: (1, 1)}, "public": True}
     assert seen["_detail"]["extension"]["met_extended_deadline"] is True
 

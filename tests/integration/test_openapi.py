@@ -50,6 +50,7 @@ DECLARED = {
     ("get", "/api/v1/units/boundaries"): {200} | PROTECTED,
     ("get", "/api/v1/map/incidents"): {200} | PROTECTED,
     ("get", "/api/v1/openapi.json"): {200} | EDGE,
+    ("get", "/api/v1/labels"): {200} | EDGE,
     # Anyone, no sign-in; 422 for a bad week or month; 503 when the database is lost.
     ("get", "/api/v1/public/cases"): {200, 503} | EDGE,
     ("post", INCIDENT + "/withhold"): {200, 403, 404, 409} | WITH_BODY | PROTECTED,

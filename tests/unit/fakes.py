@@ -304,7 +304,7 @@ class FakeIncidents(_Repo):
         return [OpenCase(
             i.id, i.category, str(i.status), i.territory_code, i.location.x, i.location.y,
             i.received_at, i.green_channel, i.round, i.arrival_due, i.restore_due, i.resolve_due,
-            i.restored_at, i.resolved_at,
+            i.restored_at, i.resolved_at, i.resolve_due_original,
             tuple(CaseUnit(a.unit_code, a.kind, a.accepted_at, a.arrived_at, a.arrival_due)
                   for a in i.assignments)) for i in found]
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from shapely.geometry import Point
 
-from dispatch.board import CaseUnit, ClockState, OpenCase, clock_state, is_near, next_due
+from dispatch.board import CaseUnit, ClockState, OpenCase, clock_state, next_due
 from dispatch.clock import Policy
 from dispatch.model import Incident, Milestone, MilestoneClock, Status
 from dispatch.queries import MapFilters, open_cases
@@ -26,7 +26,7 @@ def _case(status: str = Status.DISPATCHED, arrived: datetime | None = None,
           resolved: datetime | None = None) -> OpenCase:
     return OpenCase(
         "c1", "power_cut", status, WEST, 112.55, 35.05, T0, False, 0, ARRIVAL, RESTORE, RESOLVE,
-        restored, resolved,
+        restored, resolved, None,
         (CaseUnit(WEST, "territory", arrived, arrived, ARRIVAL),
          CaseUnit(POWER, "department", None, second_arrived, ARRIVAL)))
 
@@ -97,7 +97,7 @@ def test_the_warning_is_the_categorys_policy() -> None:
 
 def test_a_met_deadline_is_never_near() -> None:
     met = MilestoneClock(Milestone.ARRIVAL, WEST, ARRIVAL, T0 + S)
-    assert not is_near(met, ARRIVAL, POLICY)
+    assert clock_state(Status.ON_SITE, [met], ARRIVAL, POLICY) == ClockState.ON_TIME
 
 
 # -- the next deadline ----------------------------------------------------------------------------

@@ -123,7 +123,7 @@ def test_the_snapshot_of_a_new_case_names_every_field_the_clients_read() -> None
         "central_assignment": None,
         "received_at": "2026-11-27T02:00:00Z",
         "deadlines": {"arrival": "2026-11-27T02:30:00Z", "restore": "2026-11-27T03:00:00Z",
-                      "resolve": "2026-12-04T02:00:00Z"},
+                      "resolve": "2026-12-04T02:00:00Z", "resolve_original": None},
         "milestones": {"restored_at": None, "resolved_at": None, "closed_at": None},
         "units": [],
     }

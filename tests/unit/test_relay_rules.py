@@ -13,8 +13,10 @@ import pytest
 from dispatch.errors import ValidationFailed
 from dispatch.model import Event
 from dispatch.relay import Relay, payload, replay, socket_event
+from dispatch.settings import Settings
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork
 
+SETTINGS = Settings()
 AT = datetime(2026, 11, 27, 10, 30, 15, tzinfo=timezone(timedelta(hours=8)))
 
 Sent = list[tuple[str, dict[str, Any], list[str]]]
@@ -41,7 +43,8 @@ def _commit(db: FakeDatabase, count: int, **kw: Any) -> list[Event]:
 def _relay(db: FakeDatabase, batch: int = 500) -> tuple[Relay, Sent]:
     sent: Sent = []
     relay = Relay(partial(FakeUnitOfWork, db),
-                  lambda name, data, rooms: sent.append((name, data, rooms)), batch)
+                  lambda name, data, rooms: sent.append((name, data, rooms)), SETTINGS,
+                  batch)
     return relay, sent
 
 
@@ -53,7 +56,7 @@ def _seqs(sent: Sent) -> list[int]:
 
 def test_the_payload_carries_every_field_a_client_reads_with_the_time_in_utc() -> None:
     event = _event(7)
-    assert payload(event) == {
+    assert payload(event, SETTINGS) == {
         "seq": 7, "type": "offered", "at": "2026-11-27T02:30:15Z", "actor": "id-officer",
         "incident_id": "inc-1", "data": {"unit": "west"},
         "incident": {"id": "inc-1", "status": "dispatched"}}
@@ -94,7 +97,8 @@ def test_a_push_that_follows_on_is_sent_at_once_to_the_events_rooms() -> None:
     relay.start()
     pushed = _commit(db, 2)
     relay.push(pushed)
-    assert sent == [("task.offered", payload(e), ["unit:west", "command"]) for e in pushed]
+    assert sent == [("task.offered", payload(e, SETTINGS), ["unit:west", "command"])
+                    for e in pushed]
     assert all(isinstance(rooms, list) for _, _, rooms in sent)
 
 
@@ -188,7 +192,7 @@ def test_the_default_batch_tails_a_long_log_whole_five_hundred_rows_a_read() -> 
     db = FakeDatabase()
     _CountingUnitOfWork.asked = []
     sent: Sent = []
-    relay = Relay(partial(_CountingUnitOfWork, db), lambda *a: sent.append(a))
+    relay = Relay(partial(_CountingUnitOfWork, db), lambda *a: sent.append(a), SETTINGS)
     relay.start()
     _commit(db, 1001)
     assert relay.flush() == 1001 and relay.watermark == 1001
@@ -200,9 +204,9 @@ def test_replay_reads_one_row_past_its_page_and_no_more() -> None:
     db = FakeDatabase()
     _commit(db, 10)
     _CountingUnitOfWork.asked = []
-    page = replay(partial(_CountingUnitOfWork, db), ["command"], 0, limit=3)
+    page = replay(partial(_CountingUnitOfWork, db), ["command"], 0, SETTINGS, limit=3)
     assert page["more"] is True and len(page["events"]) == 3
-    replay(partial(_CountingUnitOfWork, db), ["command"], 0)
+    replay(partial(_CountingUnitOfWork, db), ["command"], 0, SETTINGS)
     assert _CountingUnitOfWork.asked == [("for_rooms", 4), ("for_rooms", 1001)]
 
 
@@ -213,8 +217,9 @@ def test_the_tail_sends_each_event_under_its_name_to_its_rooms() -> None:
     logged = _commit(db, 1, type="overdue", audience=("unit:west", "dispatch:west"))
     logged += _commit(db, 1, type="accepted", audience=("user:id-reporter",))
     assert relay.flush() == 2
-    assert sent == [("incident.overdue", payload(logged[0]), ["unit:west", "dispatch:west"]),
-                    ("incident.updated", payload(logged[1]), ["user:id-reporter"])]
+    assert sent == [
+        ("incident.overdue", payload(logged[0], SETTINGS), ["unit:west", "dispatch:west"]),
+        ("incident.updated", payload(logged[1], SETTINGS), ["user:id-reporter"])]
 
 
 def test_an_event_that_cannot_be_sent_is_logged_and_passed_over(
@@ -227,7 +232,7 @@ def test_an_event_that_cannot_be_sent_is_logged_and_passed_over(
             raise ValueError("will not encode")
         sent.append(data["seq"])
 
-    relay = Relay(partial(FakeUnitOfWork, db), emit)
+    relay = Relay(partial(FakeUnitOfWork, db), emit, SETTINGS)
     relay.start()
     _commit(db, 3)
     with caplog.at_level(logging.ERROR, logger="dispatch.relay"):
@@ -244,7 +249,7 @@ def test_a_failure_other_than_encoding_is_not_swallowed() -> None:
     def emit(name: str, data: dict[str, Any], rooms: list[str]) -> None:
         raise ConnectionError("down")
 
-    relay = Relay(partial(FakeUnitOfWork, db), emit)
+    relay = Relay(partial(FakeUnitOfWork, db), emit, SETTINGS)
     relay.start()
     _commit(db, 1)
     with pytest.raises(ConnectionError):
@@ -258,7 +263,7 @@ def test_replay_wants_a_whole_number(since: Any) -> None:
     db = FakeDatabase()
     _commit(db, 3)
     with pytest.raises(ValidationFailed) as refused:
-        replay(partial(FakeUnitOfWork, db), ["command"], since)
+        replay(partial(FakeUnitOfWork, db), ["command"], since, SETTINGS)
     assert [(e.field, e.message) for e in refused.value.errors] == [
         ("since_seq", "a whole number (the last seq you saw; 0 for all)")]
 
@@ -266,7 +271,7 @@ def test_replay_wants_a_whole_number(since: Any) -> None:
 def test_replay_refuses_a_negative_seq() -> None:
     db = FakeDatabase()
     with pytest.raises(ValidationFailed) as refused:
-        replay(partial(FakeUnitOfWork, db), ["command"], -1)
+        replay(partial(FakeUnitOfWork, db), ["command"], -1, SETTINGS)
     assert [(e.field, e.message) for e in refused.value.errors] == [
         ("since_seq", "must not be negative")]
 
@@ -275,16 +280,16 @@ def test_replay_refuses_a_seq_past_the_last_one_and_names_the_last() -> None:
     db = FakeDatabase()
     _commit(db, 4)
     uow = partial(FakeUnitOfWork, db)
-    assert replay(uow, ["command"], 4) == {"ok": True, "events": [], "more": False,
+    assert replay(uow, ["command"], 4, SETTINGS) == {"ok": True, "events": [], "more": False,
                                            "last_seq": 4}
     with pytest.raises(ValidationFailed) as refused:
-        replay(uow, ["command"], 5)
+        replay(uow, ["command"], 5, SETTINGS)
     assert [(e.field, e.message) for e in refused.value.errors] == [
         ("since_seq", "5 is in the future; the last seq is 4")]
 
 
 def test_replay_from_zero_on_an_empty_log_is_empty() -> None:
-    assert replay(partial(FakeUnitOfWork, FakeDatabase()), ["command"], 0) == {
+    assert replay(partial(FakeUnitOfWork, FakeDatabase()), ["command"], 0, SETTINGS) == {
         "ok": True, "events": [], "more": False, "last_seq": 0}
 
 
@@ -292,11 +297,12 @@ def test_replay_pages_by_its_limit_and_says_when_there_is_more() -> None:
     db = FakeDatabase()
     _commit(db, 5)
     uow = partial(FakeUnitOfWork, db)
-    first = replay(uow, ["command"], 1, limit=2)
+    first = replay(uow, ["command"], 1, SETTINGS, limit=2)
     assert [e["data"]["seq"] for e in first["events"]] == [2, 3]
     assert (first["ok"], first["more"], first["last_seq"]) == (True, True, 3)
-    assert first["events"][0] == {"event": "task.offered", "data": payload(db.state.log[1])}
-    rest = replay(uow, ["command"], 3, limit=2)
+    assert first["events"][0] == {"event": "task.offered",
+                                  "data": payload(db.state.log[1], SETTINGS)}
+    rest = replay(uow, ["command"], 3, SETTINGS, limit=2)
     assert [e["data"]["seq"] for e in rest["events"]] == [4, 5]
     assert (rest["more"], rest["last_seq"]) == (False, 5)
 
@@ -304,7 +310,7 @@ def test_replay_pages_by_its_limit_and_says_when_there_is_more() -> None:
 def test_replay_gives_a_thousand_events_a_page_by_default() -> None:
     db = FakeDatabase()
     _commit(db, 1001)
-    page = replay(partial(FakeUnitOfWork, db), ["command"], 0)
+    page = replay(partial(FakeUnitOfWork, db), ["command"], 0, SETTINGS)
     assert len(page["events"]) == 1000 and page["more"] is True and page["last_seq"] == 1000
 
 
@@ -313,13 +319,14 @@ def test_replay_gives_only_the_rooms_asked_for() -> None:
     _commit(db, 1, audience=("unit:west",))
     _commit(db, 1, audience=("unit:east",))
     _commit(db, 1, audience=("user:x", "unit:east"))
-    page = replay(partial(FakeUnitOfWork, db), ["unit:east"], 0)
+    page = replay(partial(FakeUnitOfWork, db), ["unit:east"], 0, SETTINGS)
     assert [e["data"]["seq"] for e in page["events"]] == [2, 3] and page["last_seq"] == 3
-    none = replay(partial(FakeUnitOfWork, db), ["unit:north"], 1)
+    none = replay(partial(FakeUnitOfWork, db), ["unit:north"], 1, SETTINGS)
     assert none["events"] == [] and none["last_seq"] == 1
 
 
 def test_the_times_in_a_payload_are_in_utc_whatever_zone_they_were_made_in() -> None:
     utc = _event(1)
     utc.at = AT.astimezone(UTC)
-    assert payload(utc)["at"] == payload(_event(1))["at"] == "2026-11-27T02:30:15Z"
+    assert (payload(utc, SETTINGS)["at"] == payload(_event(1), SETTINGS)["at"]
+            == "2026-11-27T02:30:15Z")

@@ -137,18 +137,18 @@ def test_firing_in_small_batches_fires_everything_due(w: World) -> None:
 def test_replay_gives_each_room_its_events_after_a_seq(w: World) -> None:
     incident = _case(w)
     last = w.events(incident.id)[-1].seq
-    command = replay(w.ctx.uow, ["command"], 0)
+    command = replay(w.ctx.uow, ["command"], 0, w.ctx.settings)
     assert [e["data"]["seq"] for e in command["events"]] == list(range(1, (last or 0) + 1))
-    west = replay(w.ctx.uow, [f"unit:{WEST}"], 0)
+    west = replay(w.ctx.uow, [f"unit:{WEST}"], 0, w.ctx.settings)
     assert [e["event"] for e in west["events"]] == ["task.offered"]
-    assert replay(w.ctx.uow, ["command"], last)["events"] == []
+    assert replay(w.ctx.uow, ["command"], last, w.ctx.settings)["events"] == []
     with pytest.raises(Exception, match="future"):
-        replay(w.ctx.uow, ["command"], (last or 0) + 1)
+        replay(w.ctx.uow, ["command"], (last or 0) + 1, w.ctx.settings)
 
 
 def test_the_relay_emits_what_was_committed_in_seq_order(w: World) -> None:
     sent: list[int] = []
-    relay = Relay(w.ctx.uow, lambda name, data, rooms: sent.append(data["seq"]))
+    relay = Relay(w.ctx.uow, lambda name, data, rooms: sent.append(data["seq"]), w.ctx.settings)
     relay.start()
     _case(w)
     assert relay.flush() == len(w.db.state.log) and sent == sorted(sent)

@@ -1,0 +1,116 @@
+/* The assessment tab: GET /api/v1/stats/units as a ranked table (the server ranks; a unit with
+ * too few cases is marked and left unranked) and a Chart.js bar chart of the on-time rates, for a
+ * period of whole days in China Standard Time (the last 30 by default); CSV and XLSX downloads
+ * with the token. */
+
+import { el } from "/static/shared/dom.js";
+import { cstDate } from "/static/shared/time.js";
+
+/* global Chart */
+
+const DAY_MS = 86400e3;
+function pct(x) { return typeof x === "number" ? Math.round(x * 1000) / 10 + " %" : "—"; }
+function mins(x) { return typeof x === "number" ? Math.round(x / 6) / 10 + " min" : "—"; }
+
+// The ranked table's columns: [message key, the row's field, its format].
+const COLUMNS = [
+  ["stats.cases", "cases", String], ["stats.arrival", "response_rate", pct],
+  ["stats.restore", "restore_rate", pct], ["stats.resolve", "completion_rate", pct],
+  ["stats.resolution", "resolution_rate", pct], ["stats.satisfaction", "satisfaction_rate", pct],
+  ["stats.median", "arrival_median_s", mins], ["stats.p90", "arrival_p90_s", mins],
+  ["stats.overdue", "overdue_records", String], ["stats.score", "score", pct],
+];
+const CHART_RATES = [["stats.arrival", "response_rate", "#1c7ed6"], ["stats.restore", "restore_rate", "#2f9e44"],
+                     ["stats.resolve", "completion_rate", "#f08c00"], ["stats.satisfaction", "satisfaction_rate", "#ae3ec9"]];
+
+export function createAssessment({ t, auth, unitName }) {
+  const message = document.getElementById("stats-message");
+  let chart = null, loaded = false;
+
+  function range() {
+    const q = new URLSearchParams();
+    const from = document.getElementById("stats-from").value, to = document.getElementById("stats-to").value;
+    if (from) q.set("from", from);
+    if (to) q.set("to", to);
+    return q;
+  }
+
+  function draw(rows) {
+    const head = el("tr");
+    ["stats.rank", "stats.unit", ...COLUMNS.map((c) => c[0])].forEach((k) => head.appendChild(el("th", "", t(k))));
+    document.getElementById("stats-head").replaceChildren(head);
+    const frag = document.createDocumentFragment();
+    rows.forEach((r) => {
+      const row = el("tr", r.too_few_cases ? "too-few" : "");
+      row.dataset.unit = r.unit;
+      row.appendChild(el("td", "", r.too_few_cases ? "—" : String(r.rank)));
+      const name = el("td", "", r.name || unitName(r.unit));
+      if (r.too_few_cases) name.appendChild(el("span", "mark", t("stats.too_few")));
+      row.appendChild(name);
+      COLUMNS.forEach(([, field, format]) => {
+        const v = r[field];
+        row.appendChild(el("td", "", v === null || v === undefined ? "—" : format(v)));
+      });
+      frag.appendChild(row);
+    });
+    document.getElementById("stats-rows").replaceChildren(frag);
+    const ranked = rows.filter((r) => !r.too_few_cases);
+    const data = {
+      labels: ranked.map((r) => r.name || r.unit),
+      datasets: CHART_RATES.map(([key, field, colour]) => ({
+        label: t(key), backgroundColor: colour,
+        data: ranked.map((r) => (typeof r[field] === "number" ? Math.round(r[field] * 1000) / 10 : null)),
+      })),
+    };
+    if (chart) { chart.data = data; chart.update(); return; }
+    chart = new Chart(document.getElementById("stats-chart"), {
+      type: "bar", data,
+      options: { responsive: true, maintainAspectRatio: false, animation: false,
+                 scales: { y: { min: 0, max: 100, ticks: { callback: (v) => v + " %" } } } },
+    });
+  }
+
+  async function load() {
+    loaded = true;
+    try {
+      const j = await auth.apiJson("/api/v1/stats/units?" + range().toString());
+      message.hidden = true;
+      draw(j.units || []);
+    } catch (e) {
+      message.hidden = false;
+      message.textContent = t("stats.unavailable") + " (" + (e.status || e.message) + ")";
+      document.getElementById("stats-rows").replaceChildren();
+    }
+  }
+
+  function download(format) {
+    return async (ev) => {
+      ev.preventDefault();
+      const q = range();
+      q.set("format", format);
+      try {
+        const r = await auth.api("/api/v1/stats/units?" + q.toString());
+        if (!r.ok) throw new Error(String(r.status));
+        const a = el("a");
+        a.href = URL.createObjectURL(await r.blob());
+        a.download = "units-assessment." + format;
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+      } catch (e) {
+        message.hidden = false;
+        message.textContent = t("stats.unavailable") + " (" + e.message + ")";
+      }
+    };
+  }
+
+  document.getElementById("stats-form").addEventListener("submit", (ev) => { ev.preventDefault(); load(); });
+  document.getElementById("stats-csv").addEventListener("click", download("csv"));
+  document.getElementById("stats-xlsx").addEventListener("click", download("xlsx"));
+  const today = Date.now();
+  document.getElementById("stats-from").value = cstDate(today - 29 * DAY_MS);
+  document.getElementById("stats-to").value = cstDate(today);
+
+  return { load, get loaded() { return loaded; } };
+}

@@ -1,0 +1,253 @@
+/* The command center page, wired: the boot data (messages, role, settings for drawing), the
+ * token (auth.js), the label catalogue (labels.js), the cases (state.js), the map, the board, a
+ * case's detail, alerts and the assessment, the /live link (live.js), tabs and filters in the
+ * URL. Each concern lives in its own module; this one only connects them, batches drawing into
+ * one animation frame, and moves the clocks every second. It decides nothing about a clock:
+ * every state comes from the instants the server sent (clocks.js). */
+
+import { createAuth, sessionTokens, SignedOut } from "/static/shared/auth.js";
+import { displayer } from "/static/shared/datum.js";
+import { el } from "/static/shared/dom.js";
+import { loadLabels } from "/static/shared/labels.js";
+import { connectLive, createSequencer } from "/static/shared/live.js";
+import { cst } from "/static/shared/time.js";
+import { createAlerts } from "./alerts.js";
+import { createAssessment } from "./assessment.js";
+import { createBoard, tickClocks } from "./board.js";
+import { caseState } from "./clocks.js";
+import { createDetail } from "./detail.js";
+import { createMapLayers } from "./map-layers.js";
+import { HIDDEN_STATUS, createCases, fromFeature, fromIncident, readView, visible, writeView } from "./state.js";
+
+/* global io */
+
+const boot = JSON.parse(document.getElementById("boot").textContent);
+const T = boot.messages;
+const t = (key) => (Object.hasOwn(T, key) ? T[key] : key);
+const banner = document.getElementById("live-banner"), dot = document.getElementById("live-status");
+const counts = { applied: 0, alerts: 0, beeps: 0 };
+const unitNames = {}, officerNames = {};
+const unitName = (code) => unitNames[code] || code;
+let downSince = null;
+
+function linkDown() {
+  if (downSince === null) downSince = Date.now();
+  banner.textContent = t("live.down") + " " + cst(downSince) + " (UTC+8)";
+  banner.hidden = false;
+  dot.className = "live-status down";
+  dot.title = banner.textContent;
+}
+
+function linkUp() {
+  downSince = null;
+  banner.hidden = true;
+  dot.className = "live-status up";
+  dot.title = t("live.up");
+}
+
+function signInAgain() {
+  location.assign("/command/sign-in?next=" + encodeURIComponent(location.pathname + location.search + location.hash));
+}
+
+const auth = createAuth(sessionTokens({ csrf: boot.csrf, onSignedOut: signInAgain }));
+let labels;
+try {
+  labels = await loadLabels(boot.lang);
+} catch (e) {
+  linkDown();
+  banner.textContent = String(e.message || e);
+  throw e;
+}
+
+const view = readView(location.hash);
+const cases = createCases();
+const show = displayer(boot.tile_datum);
+const layers = createMapLayers({ boot, t, labels, show, onOpen: openDetail });
+const board = createBoard({ t, labels, unitName, onOpen: openDetail });
+const detail = createDetail({ boot, t, labels, auth, show, unitName, officerNames, onClose: closeDetail });
+const alerts = createAlerts({ t, labels, caseOf: (id) => cases.get(id), unitName, onOpen: openDetail, counts });
+const assessment = createAssessment({ t, auth, unitName });
+
+// ---- drawing, batched into one animation frame ------------------------------------------------
+const dirty = new Set();
+let boardDirty = false, frame = 0;
+
+function schedule() {
+  if (!frame) frame = requestAnimationFrame(render);
+}
+
+function render() {
+  frame = 0;
+  const now = Date.now();
+  dirty.forEach((id) => {
+    board.invalidate(id);
+    const c = cases.get(id);
+    if (c) layers.placeCase(c, caseState(c.clocks, now), visible(c, view, now));
+    else layers.removeCase(id);
+  });
+  dirty.clear();
+  if (boardDirty) { board.render(cases.values(), view, now); boardDirty = false; }
+}
+
+function changed(id) {
+  dirty.add(id);
+  boardDirty = true;
+  schedule();
+}
+
+function everything() {
+  for (const id of cases.ids()) dirty.add(id);
+  boardDirty = true;
+  schedule();
+}
+
+function upsert(c) {
+  cases.put(c);
+  changed(c.id);
+}
+
+// Every second the countdowns move, and a case whose state changed by the clock is redrawn.
+setInterval(() => {
+  const now = Date.now();
+  tickClocks(document, now);
+  for (const c of cases.values()) {
+    if (layers.drawnState(c.id) !== caseState(c.clocks, now)) changed(c.id);
+  }
+  layers.fadeOfficers(now);
+}, 1000);
+
+// ---- the view in the URL -----------------------------------------------------------------------
+function saveView() {
+  history.replaceState(null, "", location.pathname + location.search + writeView(view));
+}
+
+function openDetail(id) {
+  view.caseId = id;
+  saveView();
+  boardDirty = true;
+  schedule();
+  detail.open(id);
+}
+
+function closeDetail() {
+  view.caseId = "";
+  saveView();
+  detail.close();
+  boardDirty = true;
+  schedule();
+}
+
+function showTab() {
+  ["ops", "stats"].forEach((name) => {
+    document.getElementById("view-" + name).classList.toggle("active", view.tab === name);
+    document.getElementById("tab-" + name).classList.toggle("active", view.tab === name);
+  });
+  if (view.tab === "ops") layers.invalidateSize();
+  if (view.tab === "stats" && !assessment.loaded) assessment.load();
+}
+
+function fillSelect(id, codes, name) {
+  const sel = document.getElementById(id);
+  codes.forEach((code) => { const o = el("option", "", name(code)); o.value = code; sel.appendChild(o); });
+}
+
+const FILTERS = { "f-unit": "unit", "f-category": "category", "f-status": "status" };
+
+function viewToForm() {
+  for (const [id, key] of Object.entries(FILTERS)) document.getElementById(id).value = view[key];
+  document.getElementById("f-overdue").checked = view.overdue;
+}
+
+function formToView() {
+  for (const [id, key] of Object.entries(FILTERS)) view[key] = document.getElementById(id).value;
+  view.overdue = document.getElementById("f-overdue").checked;
+  saveView();
+  everything();
+}
+
+document.querySelectorAll(".tabs button").forEach((b) => {
+  b.addEventListener("click", () => { view.tab = b.dataset.tab; saveView(); showTab(); });
+});
+fillSelect("f-category", labels.codes("categories"), labels.category);
+fillSelect("f-status", labels.codes("statuses").filter((s) => s !== HIDDEN_STATUS), labels.status);
+[...Object.keys(FILTERS), "f-overdue"].forEach((id) => document.getElementById(id).addEventListener("change", formToView));
+window.addEventListener("hashchange", () => {
+  Object.assign(view, readView(location.hash));
+  viewToForm();
+  showTab();
+  everything();
+  if (view.caseId && view.caseId !== detail.currentId()) openDetail(view.caseId);
+  if (!view.caseId && detail.currentId()) closeDetail();
+});
+
+// ---- live events -------------------------------------------------------------------------------
+function apply(name, d) {
+  if (name === "officer.position") {
+    if (d.name) officerNames[d.officer_id] = d.name;
+    layers.officerPosition(d, (d.name || d.officer_id) + " · " + (unitName(d.unit) || ""));
+    return;
+  }
+  counts.applied += 1;
+  if (d.incident && d.incident.id) upsert(fromIncident(d.incident));
+  if (name === "incident.overdue") alerts.overdue(d);
+  if (detail.currentId() === d.incident_id) detail.refresh();
+}
+
+const sequencer = createSequencer({ apply });
+const live = connectLive({ io, token: () => auth.token(), forget: auth.forget, sequencer,
+                           onUp: linkUp, onDown: linkDown });
+
+// ---- first load --------------------------------------------------------------------------------
+async function loadUnits() {
+  const j = await auth.apiJson("/api/v1/units");
+  const sel = document.getElementById("f-unit");
+  j.items.forEach((u) => {
+    unitNames[u.code] = u.name;
+    if (boot.role === "dispatcher" && u.code !== boot.unit) return;
+    const o = el("option", "", u.name);
+    o.value = u.code;
+    sel.appendChild(o);
+  });
+  sel.value = view.unit;
+}
+
+/* Every open case we may see, in one read, with the log's seq at that read: live events at or
+ * below it are already in it. */
+async function loadCases() {
+  const fc = await auth.apiJson("/api/v1/map/incidents");
+  fc.features.forEach((f) => upsert(fromFeature(f, unitNames)));
+  sequencer.advance(fc.seq || 0);
+}
+
+// What the tests (and a curious operator's console) can read.
+const state = {
+  get applied() { return counts.applied; }, get alerts() { return counts.alerts; },
+  get beeps() { return counts.beeps; }, get connects() { return live.counts.connects; },
+  get resyncs() { return live.counts.resyncs; }, ready: false,
+};
+window.commandCenter = {
+  state,
+  lastSeq: () => sequencer.lastSeq(),
+  caseIds: () => cases.ids(),
+  caseState: (id) => { const c = cases.get(id); return c ? caseState(c.clocks, Date.now()) : null; },
+  markerState: layers.drawnState,  // the state the case's marker is drawn in
+  hasMarker: layers.hasMarker, markerPoint: layers.markerPoint, rawPoint: layers.rawPoint,
+  focus: layers.focus, zoom: layers.zoom, officerIds: layers.officerIds,
+  socket: live.socket,
+};
+
+viewToForm();
+showTab();
+try {
+  await Promise.all([loadUnits(), auth.apiJson("/api/v1/units/boundaries").then((fc) => layers.addBoundaries(fc, unitNames))]);
+  await loadCases();
+  state.ready = true;
+  document.body.dataset.ready = "1";
+  live.start();
+  if (view.caseId) openDetail(view.caseId);
+} catch (e) {
+  if (!(e instanceof SignedOut)) {
+    linkDown();
+    banner.textContent = String((e && e.message) || e);
+  }
+}
