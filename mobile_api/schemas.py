@@ -367,6 +367,21 @@ class ComplaintOut(BaseModel):
     replied_on_time: bool | None
 
 
+class PublishedText(BaseModel):
+    problem: str = Field(description="what the disclosure shows: the reviewed problem after "
+                                     "the scrubber, else the category's words")
+    result: str | None = Field(description="the reviewed result after the scrubber, else null "
+                                           "(the status's words are shown)")
+
+
+class PublicTextOut(BaseModel):
+    problem: str | None = Field(description="as the commander reviewed it; null: none")
+    result: str | None
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    published: PublishedText
+
+
 class IncidentOut(BaseModel):
     id: str
     category: Category
@@ -389,6 +404,9 @@ class IncidentOut(BaseModel):
     closed_reason: str | None = None
     complaints: list[ComplaintOut] = Field(default_factory=list)
     timeline: list[TimelineEntry] | None = None
+    public_text: PublicTextOut | None = Field(
+        None, description="one case's answer to command only: the text the public disclosure "
+                          "shows, as reviewed and as published (compare with `description`)")
 
 
 class UnitStatsOut(BaseModel):
@@ -526,6 +544,15 @@ class PublicCasesQuery(Strict):
 
 class WithholdRequest(Strict):
     reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class PublicTextRequest(Strict):
+    problem: Annotated[str, Field(max_length=500, description=(
+        "the problem as the public may read it; empty clears it (the category's words are "
+        "published); absent keeps it"))] | None = None
+    result: Annotated[str, Field(max_length=500, description=(
+        "the result as the public may read it; empty clears it (the status's words are "
+        "published); absent keeps it"))] | None = None
 
 
 class PublicMilestone(BaseModel):
