@@ -55,11 +55,12 @@ def normalize(text: str) -> str:
 
 # -- 1. e-mail addresses ---------------------------------------------------------------------
 _AT = r"(?:\s*[@#]\s*|\s*艾特\s*|\s*[(\[{<]\s*at\s*[)\]}>]\s*|\s+at\s+)"
-_DOT = r"(?:\s*\.\s*|\s*点\s*|\s*[(\[{<]\s*dot\s*[)\]}>]\s*|\s+dot\s+)"
+_DOT = r"(?:\s*[.。]\s*|\s*点\s*|\s*[(\[{<]\s*dot\s*[)\]}>]\s*|\s+dot\s+)"
 _LOCAL, _LABEL = r"[A-Za-z0-9._%+\-]{1,64}", r"[A-Za-z0-9\-]{1,63}"
 EMAIL = re.compile(_LOCAL + _AT + _LABEL + rf"(?:{_DOT}{_LABEL})*{_DOT}[A-Za-z]{{2,}}"
                    r"(?![A-Za-z0-9])", re.IGNORECASE)
 EMAIL_NO_TLD = re.compile(_LOCAL + r"\s*@\s*" + _LABEL)  # zhangsan@qq
+_EMAIL_HINT = re.compile(r"[@#]|艾特|at", re.IGNORECASE)  # most texts have none: skip the rest
 
 # -- 2., 4. and 5.: handles, ID cards and numbers -----------------------------------------------
 # Between the digits of one number: spaces, dots, dashes, slashes, brackets, underscores,
@@ -71,14 +72,14 @@ _SEP = "[" + "".join(re.escape(c) for c in SEPARATORS) + "]"
 ID_CARD = re.compile(rf"(?<![0-9])[0-9](?:{_SEP}{{0,2}}[0-9]){{16}}{_SEP}{{0,2}}[0-9Xx]"
                      r"(?![0-9A-Za-z])")
 _LATIN_LABEL = r"(?<![A-Za-z])(?:qq|wechat|weixin|wei\s?xin|wx|vx|skype)(?![A-Za-z])"
-_CJK_LABEL = r"(?:v\s?信|微\s?信|威信|薇信|徽信|维信|卫信|扣扣|企鹅号?|钉钉|飞书|抖音号?)"
+_CJK_LABEL = r"(?:v\s?信|微\s?信|威信|薇信|徽信|维信|卫信|扣扣|企鹅号?|钉钉|飞书|抖音号?|[加+]\s?v)"
 HANDLE = re.compile(rf"(?P<label>{_LATIN_LABEL}|{_CJK_LABEL})"
                     r"(?P<sep>\s*(?:号码|号|账号|帐号|id)?\s*(?:[:=]|是|为)?\s*)"
                     r"(?P<handle>[A-Za-z0-9][A-Za-z0-9_\-]{2,})", re.IGNORECASE)
-_NUMERALS = "〇零一二三四五六七八九幺"
+_NUMERALS = "〇零一二三四五六七八九幺壹贰叁肆伍陆柒捌玖"
 _DIGIT = f"[0-9{_NUMERALS}]"
 RUN = re.compile(rf"[+(]?{_DIGIT}(?:{_SEP}{{0,3}}{_DIGIT})*")
-_TO_ARABIC = str.maketrans(_NUMERALS, "00123456789" + "1")
+_TO_ARABIC = str.maketrans(_NUMERALS, "00123456789" + "1" + "123456789")
 _PHONE = re.compile(r"(?:1[3-9][0-9]{9}|0[0-9]{2,3}[2-9][0-9]{6,7}|[2-9][0-9]{6,7}"
                     r"|[48]00[0-9]{7})")
 
@@ -149,9 +150,9 @@ def _surname(exclude: set[str]) -> str:
     return f"(?:{_COMPOUND}|[{''.join(c for c in _SURNAMES if c not in exclude)}])"
 
 
-_GIVEN = rf"(?:(?![{_STOP}])[\u4e00-\u9fff]){{1,2}}"
+_GIVEN = rf"(?:\s?(?![{_STOP}])[\u4e00-\u9fff]){{1,2}}"  # 张三, 张 三
 _LATIN_NAME = r"[A-Za-z]{2,}(?:\s[A-Za-z]{2,}){0,2}(?![A-Za-z])"
-_STRONG = ("联系人|负责人|责任人|当事人|报案人|报警人|举报人|反映人|投诉人|求助人|户主|业主|房东|"
+_STRONG = ("联系人|联络人|对接人|负责人|责任人|当事人|报案人|报警人|举报人|反映人|投诉人|求助人|户主|业主|房东|"
            "法定代表人|法人代表|法人|经办人|姓名|署名|名字|名叫|叫做|本人|称呼")
 _WEAK = "联系|致电|电话|手机|我是|我叫|找|叫"
 _LABEL_SEP = r"(?:\s*[:=]?\s*(?:是|为)?\s*)"
@@ -185,11 +186,11 @@ def scrub_labelled_names(text: str) -> str:
 
 
 # -- 3. the names on record --------------------------------------------------------------------
-_GAPS = frozenset(" \t\r\n-_.\u00b7\u30fb\u2010\u2011")  # ignored inside a name
+_GAP = re.compile(r"[\s\-_.\u00b7\u30fb\u2010\u2011]")  # ignored inside a name
 
 
 def _is_gap(c: str) -> bool:
-    return c in _GAPS or c.isspace()
+    return _GAP.match(c) is not None
 
 
 def _cjk(c: str) -> bool:
@@ -208,6 +209,22 @@ def name_key(name: str) -> str:
 
 def long_enough(key: str) -> bool:
     return len(key) >= (MIN_CJK_NAME if any(_cjk(c) for c in key) else MIN_LATIN_NAME)
+
+
+# How an enterprise's or a place's name is shortened in speech: without the province, the city or
+# the town before it, without the legal form after it (济源市恒通物流有限公司 → 恒通物流,
+# 承留镇北海大道 66 号院 → 北海大道66号院). A shortened name must keep 3 characters: 2 could be any word (中原, 宏达).
+_PLACE_PREFIX = re.compile(r"^(?:河南省|河南)?(?:济源市|济源)?(?:[\u4e00-\u9fff]{2,3}(?:镇|乡|街道))?")
+_LEGAL_FORM = re.compile(r"(?:股份有限公司|有限责任公司|有限公司|集团公司|集团|公司|分公司)$")
+MIN_SHORTENED = 3
+
+
+def name_keys(name: str) -> set[str]:
+    """The keys of a name (`name_key`), and of its shortened forms."""
+    key = name_key(name)
+    core = _LEGAL_FORM.sub("", _PLACE_PREFIX.sub("", key))
+    shortened = {k for k in (_PLACE_PREFIX.sub("", key), core) if len(k) >= MIN_SHORTENED}
+    return {k for k in {key, *shortened} if long_enough(k)}
 
 
 _Trie: TypeAlias = dict[str, "_Trie"]
@@ -232,7 +249,7 @@ class Names:
     Latin letter or a digit only as a whole word."""
 
     def __init__(self, names: Iterable[str | None]) -> None:
-        keys = sorted({k for n in names if n for k in [name_key(n)] if long_enough(k)})
+        keys = sorted({k for n in names if n for k in name_keys(n)})
         trie: _Trie = {}
         for key in keys:
             node = trie
@@ -243,10 +260,10 @@ class Names:
         self.pattern = re.compile(_trie_pattern(trie), re.IGNORECASE) if keys else None
 
     def sub(self, text: str) -> str:
-        if self.pattern is None:
-            return text
+        skeleton = _GAP.sub("", text)
+        if self.pattern is None or self.pattern.search(skeleton) is None:
+            return text  # the common case, found without the map back to the text
         kept = [i for i, c in enumerate(text) if not _is_gap(c)]
-        skeleton = "".join(text[i] for i in kept)
         out, pos = [], 0
         for m in self.pattern.finditer(skeleton):
             start, end = kept[m.start()], kept[m.end() - 1] + 1
@@ -269,7 +286,9 @@ class Scrubber:
     def __call__(self, text: str | None) -> str | None:
         if text is None:
             return None
-        out = EMAIL_NO_TLD.sub(EMAIL_MARK, EMAIL.sub(EMAIL_MARK, normalize(text)))
+        out = normalize(text)
+        if _EMAIL_HINT.search(out):
+            out = EMAIL_NO_TLD.sub(EMAIL_MARK, EMAIL.sub(EMAIL_MARK, out))
         out = HANDLE.sub(lambda m: m.group("label") + m.group("sep") + HANDLE_MARK, out)
         out = ID_CARD.sub(ID_MARK, self.names.sub(out))
         return scrub_labelled_names(scrub_numbers(out))
