@@ -199,16 +199,16 @@ class SiteRepository(Protocol):
 
     def add(self, site: Site) -> None: ...
 
-    def list(self, owner_id: str | None) -> list[Site]:
-        """Oldest first; `None`: every owner's."""
-        ...
-
     def names(self) -> list[str]:
         """Every site's name and address."""
         ...
 
     def names_version(self) -> tuple[int, int]:
         """As `UserRepository.names_version`, for the sites."""
+        ...
+
+    def list(self, owner_id: str | None) -> list[Site]:
+        """Oldest first; `None`: every owner's."""
         ...
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Callable, Hashable, Iterable
 from functools import lru_cache
 from typing import TypeAlias
@@ -73,6 +74,9 @@ ID_CARD = re.compile(rf"(?<![0-9])[0-9](?:{_SEP}{{0,2}}[0-9]){{16}}{_SEP}{{0,2}}
                      r"(?![0-9A-Za-z])")
 _LATIN_LABEL = r"(?<![A-Za-z])(?:qq|wechat|weixin|wei\s?xin|wx|vx|skype)(?![A-Za-z])"
 _CJK_LABEL = r"(?:v\s?信|微\s?信|威信|薇信|徽信|维信|卫信|扣扣|企鹅号?|钉钉|飞书|抖音号?|[加+]\s?v)"
+# The labels' first letters, found fast (no lookbehind in front): most texts have no label.
+_HANDLE_HINT = re.compile(r"qq|we|wx|vx|skype|v\s?信|微|威信|薇信|徽信|维信|卫信|扣扣|"
+                          r"企鹅|钉钉|飞书|抖音|[加+]\s?v", re.IGNORECASE)
 HANDLE = re.compile(rf"(?P<label>{_LATIN_LABEL}|{_CJK_LABEL})"
                     r"(?P<sep>\s*(?:号码|号|账号|帐号|id)?\s*(?:[:=]|是|为)?\s*)"
                     r"(?P<handle>[A-Za-z0-9][A-Za-z0-9_\-]{2,})", re.IGNORECASE)
@@ -152,8 +156,9 @@ def _surname(exclude: set[str]) -> str:
 
 _GIVEN = rf"(?:\s?(?![{_STOP}])[\u4e00-\u9fff]){{1,2}}"  # 张三, 张 三
 _LATIN_NAME = r"[A-Za-z]{2,}(?:\s[A-Za-z]{2,}){0,2}(?![A-Za-z])"
-_STRONG = ("联系人|联络人|对接人|负责人|责任人|当事人|报案人|报警人|举报人|反映人|投诉人|求助人|户主|业主|房东|"
-           "法定代表人|法人代表|法人|经办人|姓名|署名|名字|名叫|叫做|本人|称呼")
+_STRONG = ("联系人|联络人|对接人|负责人|责任人|当事人|报案人|报警人|举报人|反映人|"
+           "投诉人|求助人|户主|业主|房东|法定代表人|法人代表|法人|经办人|姓名|署名|名字|"
+           "名叫|叫做|本人|称呼")
 _WEAK = "联系|致电|电话|手机|我是|我叫|找|叫"
 _LABEL_SEP = r"(?:\s*[:=]?\s*(?:是|为)?\s*)"
 STRONG_LABEL = re.compile(rf"(?P<label>(?:{_STRONG}){_LABEL_SEP})"
@@ -213,18 +218,21 @@ def long_enough(key: str) -> bool:
 
 # How an enterprise's or a place's name is shortened in speech: without the province, the city or
 # the town before it, without the legal form after it (济源市恒通物流有限公司 → 恒通物流,
-# 承留镇北海大道 66 号院 → 北海大道66号院). A shortened name must keep 3 characters: 2 could be any word (中原, 宏达).
-_PLACE_PREFIX = re.compile(r"^(?:河南省|河南)?(?:济源市|济源)?(?:[\u4e00-\u9fff]{2,3}(?:镇|乡|街道))?")
+# 承留镇北海大道 66 号院 → 北海大道66号院). A shortened name must keep 3 characters: 2 could
+# be any word (中原, 宏达).
+_PLACE_PREFIX = re.compile(r"^(?:河南省|河南)?(?:济源市|济源)?"
+                           r"(?:[\u4e00-\u9fff]{2,3}(?:镇|乡|街道))?")
 _LEGAL_FORM = re.compile(r"(?:股份有限公司|有限责任公司|有限公司|集团公司|集团|公司|分公司)$")
 MIN_SHORTENED = 3
 
 
-def name_keys(name: str) -> set[str]:
+@lru_cache(maxsize=65536)  # a new site recompiles the names: the others' keys are known
+def name_keys(name: str) -> frozenset[str]:
     """The keys of a name (`name_key`), and of its shortened forms."""
     key = name_key(name)
     core = _LEGAL_FORM.sub("", _PLACE_PREFIX.sub("", key))
     shortened = {k for k in (_PLACE_PREFIX.sub("", key), core) if len(k) >= MIN_SHORTENED}
-    return {k for k in {key, *shortened} if long_enough(k)}
+    return frozenset(k for k in {key, *shortened} if long_enough(k))
 
 
 _Trie: TypeAlias = dict[str, "_Trie"]
@@ -263,10 +271,13 @@ class Names:
         skeleton = _GAP.sub("", text)
         if self.pattern is None or self.pattern.search(skeleton) is None:
             return text  # the common case, found without the map back to the text
-        kept = [i for i, c in enumerate(text) if not _is_gap(c)]
+        # Where each gap would sit in the skeleton: skeleton index k is text index k plus the
+        # number of gaps sitting at or before k.
+        sits = [m.start() - j for j, m in enumerate(_GAP.finditer(text))]
         out, pos = [], 0
         for m in self.pattern.finditer(skeleton):
-            start, end = kept[m.start()], kept[m.end() - 1] + 1
+            start = m.start() + bisect_right(sits, m.start())
+            end = m.end() - 1 + bisect_right(sits, m.end() - 1) + 1
             if (_ascii_alnum(text[start]) and start > 0 and _ascii_alnum(text[start - 1])) or (
                     _ascii_alnum(text[end - 1]) and end < len(text) and _ascii_alnum(text[end])):
                 continue  # inside a longer word
@@ -289,7 +300,8 @@ class Scrubber:
         out = normalize(text)
         if _EMAIL_HINT.search(out):
             out = EMAIL_NO_TLD.sub(EMAIL_MARK, EMAIL.sub(EMAIL_MARK, out))
-        out = HANDLE.sub(lambda m: m.group("label") + m.group("sep") + HANDLE_MARK, out)
+        if _HANDLE_HINT.search(out):
+            out = HANDLE.sub(lambda m: m.group("label") + m.group("sep") + HANDLE_MARK, out)
         out = ID_CARD.sub(ID_MARK, self.names.sub(out))
         return scrub_labelled_names(scrub_numbers(out))
 

@@ -164,18 +164,18 @@ class Sites:
     def add(self, site: model.Site) -> None:
         self.s.add(site)
 
-    def list(self, owner_id: str | None) -> list[model.Site]:
-        q = select(model.Site).order_by(t.sites.c.created_at, t.sites.c.id)
-        if owner_id is not None:
-            q = q.where(t.sites.c.owner_id == owner_id)
-        return list(self.s.scalars(q))
-
     def names(self) -> list[str]:
         c = t.sites.c
         return [n for row in self.s.execute(select(c.name, c.address)) for n in row if n]
 
     def names_version(self) -> tuple[int, int]:
         return _count_and_length(self.s, t.sites, t.sites.c.name, t.sites.c.address)
+
+    def list(self, owner_id: str | None) -> list[model.Site]:
+        q = select(model.Site).order_by(t.sites.c.created_at, t.sites.c.id)
+        if owner_id is not None:
+            q = q.where(t.sites.c.owner_id == owner_id)
+        return list(self.s.scalars(q))
 
 
 def _count_and_length(session: Session, table: Any, *columns: Any) -> tuple[int, int]:

@@ -135,7 +135,8 @@ def test_no_secret_of_the_corpus_reaches_any_public_answer(client, login, clock,
     # One case left as reported (no text reviewed), one withheld, one from an outside system.
     plain = report(client, login("demo-reporter"), description=pieces[0]).get_json()["id"]
     withheld = report(client, login("demo-reporter"), description=pieces[1]).get_json()["id"]
-    for path, body in (("public-text", {"problem": pieces[1]}), ("withhold", {"reason": pieces[2]})):
+    for path, body in (("public-text", {"problem": pieces[1]}),
+                       ("withhold", {"reason": pieces[2]})):
         r = client.post(f"/api/v1/incidents/{withheld}/{path}", headers=commander, json=body)
         assert r.status_code == 200, r.get_json()
     lon, lat = seat()

@@ -255,15 +255,15 @@ class FakeSites(_Repo):
     def add(self, site: Site) -> None:
         self.w.sites[site.id] = site
 
-    def list(self, owner_id: str | None) -> list[Site]:
-        sites = [s for s in self.w.sites.values() if owner_id is None or s.owner_id == owner_id]
-        return sorted(sites, key=lambda s: (s.created_at is not None, s.created_at, s.id))
-
     def names(self) -> list[str]:
         return [n for s in self.w.sites.values() for n in (s.name, s.address) if n]
 
     def names_version(self) -> tuple[int, int]:
         return len(self.w.sites), sum(len(n) for n in self.names())
+
+    def list(self, owner_id: str | None) -> list[Site]:
+        sites = [s for s in self.w.sites.values() if owner_id is None or s.owner_id == owner_id]
+        return sorted(sites, key=lambda s: (s.created_at is not None, s.created_at, s.id))
 
 
 class FakeIncidents(_Repo):

@@ -199,8 +199,8 @@ def test_status_is_closed_only_for_a_closed_case_and_public_reads_are_scrubbed(w
     # Nothing of the reporter's text until a commander reviewed it: the category's words.
     assert public["description"] == "断电" and public["lat"] is None
     assert public["status_notes"] == "已派发"
-    publication.review_public_text(w.ctx, w.user("commander"), inc.id, "city-12345 来电 13812345678",
-                                   "已恢复")
+    publication.review_public_text(w.ctx, w.user("commander"), inc.id,
+                                   "city-12345 来电 13812345678", "已恢复")
     public = mapping.request(w.incident(inc.id), "断电", False, publication.scrubber(w.ctx))
     assert public["description"] == "[姓名] 来电 [电话]" and public["status_notes"] == "已恢复"
     assert whole["expected_datetime"] == "2026-12-04T02:00:00Z"

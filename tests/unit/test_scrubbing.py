@@ -30,7 +30,7 @@ def collapse(text: str) -> str:
     return "".join(c for c in text.translate(_NUMERALS).lower() if c.isalnum())
 
 
-# -- the corpus ------------------------------------------------------------------------------------
+# -- the corpus --------------------------------------------------------------------------------
 def test_the_corpus_is_wide() -> None:
     assert len(CORPUS["personal"]) >= 100 and len(CORPUS["survives"]) >= 50
 
@@ -57,7 +57,7 @@ def test_the_whole_corpus_in_one_text_leaves_no_secret() -> None:
             assert collapse(secret) not in out, entry["form"]
 
 
-# -- numbers ----------------------------------------------------------------------------------------
+# -- numbers -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("number", [
     "13812345678", "19912345678", "138 1234 5678", "138-1234-5678", "+8613812345678",
     "+86 13812345678", "+86-138-1234-5678", "0086 13812345678", "008613812345678",
@@ -117,7 +117,8 @@ def test_a_date_with_digits_glued_to_it_or_no_date_at_all_goes(text: str) -> Non
 
 def test_id_cards_go_whole_with_their_x_and_split_ones_too() -> None:
     for number in ("410881199001011234", "41088119900101123X", "41088119900101123x",
-                   "410881 19900101 123X", "4108-8119-9001-0112-3x", "４１０８８１１９９００１０１１２３Ｘ"):
+                   "410881 19900101 123X", "4108-8119-9001-0112-3x",
+                   "４１０８８１１９９００１０１１２３Ｘ"):
         assert scrub(f"身份证{number}号") == f"身份证{ID_MARK}号", number
     assert ID_MARK not in (scrub("41088119900101123") or "")  # 17 digits: a number, not an ID
 
@@ -135,7 +136,8 @@ def test_e_mail_addresses_go_in_every_spelling(address: str) -> None:
 
 @pytest.mark.parametrize(("text", "label"), [
     ("QQ:123456789", "QQ:"), ("QQ号 987654321", "QQ号 "), ("qq：10001234", "qq:"),
-    ("微信 zhang_san88", "微信 "), ("微信号：wxid_abc123", "微信号:"), ("WeChat: Zhang-San", "WeChat: "),
+    ("微信 zhang_san88", "微信 "), ("微信号：wxid_abc123", "微信号:"),
+    ("WeChat: Zhang-San", "WeChat: "),
     ("wx: lisi2024", "wx: "), ("vx lisi_2024", "vx "), ("V信wangwu777", "V信"),
     ("威信wangwu888", "威信"), ("扣扣 55667788", "扣扣 "), ("ＶＸ：ＡＢＣ１２３", "VX:"),
     ("WeChat ID wangwei_jy", "WeChat ID "),
@@ -149,7 +151,7 @@ def test_a_label_alone_or_before_chinese_text_takes_nothing() -> None:
         assert scrub(text) == text
 
 
-# -- names ------------------------------------------------------------------------------------------
+# -- names -------------------------------------------------------------------------------------
 def test_names_on_record_go_ignoring_case_inner_spaces_and_width() -> None:
     names = ["Zhang San", "王氏钢铁厂", "demo-reporter"]
     for text in ("Zhang San", "zhangsan", "ZHANG  SAN", "ｚｈａｎｇ　ｓａｎ", "Zhang-San",
@@ -198,7 +200,7 @@ def test_strangers_names_after_a_label_or_before_a_title_go(text: str, out: str)
     assert scrub(text) == out
 
 
-# -- what the scrubber is built on -------------------------------------------------------------------
+# -- what the scrubber is built on -------------------------------------------------------------
 def test_normalizing_makes_every_digit_ascii_and_drops_invisible_marks() -> None:
     assert normalize("１٣३\u200b８\u2060") == "1338"
     assert normalize("\u3000") == " "
