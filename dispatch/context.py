@@ -18,6 +18,7 @@ from dispatch.locator import TerritoryLocator
 from dispatch.routing import RoutingTable
 from dispatch.model import Event, User
 from dispatch.ports import UnitOfWork
+from dispatch.scrubbing import NameBook
 from dispatch.settings import Settings
 from dispatch.timers import Timer
 from dispatch.relay import Relay  # a web process's; typed here, built by server.bootstrap
@@ -60,6 +61,8 @@ class Context:
     engine: Any = None
     # The outbox relay of a process that serves sockets (None elsewhere): its loops start it.
     relay: Relay | None = None
+    # The scrubber of the names on record, kept while they stay (`dispatch.publication`).
+    names: NameBook = field(default_factory=NameBook)
 
 
 def reader(ctx: Context) -> UnitOfWork:

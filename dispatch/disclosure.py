@@ -1,14 +1,11 @@
 """What the public may read of a case (受理案件定期公布制度), and which period it asks for.
 
 Pure functions, so that the privacy rule is tested on its own, case by case, without a server:
-- `scrub` takes personal data out of free text before it is published: Chinese mobile numbers
-  (1[3-9]x, with +86 / 0086, spaces or dashes), landlines (0xx(x)-xxxxxxx(x), the area code with
-  or without a dash or parentheses, or left out), 18-digit ID-card numbers (the last character may
-  be X), e-mail addresses, and the names it is given (the reporter's display name and username,
-  the site's name and address). Over-scrubbing is the safe side: an 8-digit figure that looks like
-  a local number goes too.
-- `public_case` is the published record: the location only to the territory, the problem and the
-  result scrubbed, whether each milestone was met on time; no names, photos or coordinates.
+- `public_case` is the published record: the location only to the territory, whether each
+  milestone was met on time; no names, photos or coordinates. Its text is in two layers: no free
+  text by default (the problem is the category's words, the result the status's), and the text
+  a commander reviewed (`Incident.public_problem`, `public_result`) once there is one, still
+  passed through the scrubber (`dispatch.scrubbing`) before it goes out.
 - `period` reads `?week=2026-W48` / `?month=2026-11` in China Standard Time; by default the
   last complete week.
 """
@@ -16,9 +13,8 @@ Pure functions, so that the privacy rule is tested on its own, case by case, wit
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -28,8 +24,6 @@ from dispatch.model import Incident
 from dispatch.utc import iso_utc
 
 CST = timezone(timedelta(hours=8), "CST")
-# Names shorter than this are not scrubbed as such: one character would blank every word.
-MIN_NAME_LENGTH = 2
 FIRST_YEAR, LAST_YEAR = 2000, 2999  # the periods one may ask for
 
 CATEGORY_NAMES = {"gate_blocked": "围门", "road_blocked": "堵路", "water_cut": "断水",
@@ -38,45 +32,18 @@ STATUS_NAMES = {"reported": "已受理", "dispatched": "已派发", "on_site": "
                 "restored": "已恢复秩序", "resolved": "已解决", "closed": "已办结",
                 "reopened": "退回重办"}
 
-_NOT_DIGIT_BEFORE, _NOT_DIGIT_AFTER = r"(?<![0-9])", r"(?![0-9])"
-_SEP = r"[ \t\-]?"
-EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
-ID_CARD = re.compile(_NOT_DIGIT_BEFORE + r"[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
-MOBILE = re.compile(_NOT_DIGIT_BEFORE + r"(?:(?:\+|00)86" + _SEP + r")?"
-                    + r"1[3-9][0-9]" + _SEP + r"[0-9]{4}" + _SEP + r"[0-9]{4}" + _NOT_DIGIT_AFTER)
-# The area code (0 and 2-3 digits) bare, in ASCII or full-width parentheses, then an optional
-# dash or space; local numbers start with 2-9 and have 7 or 8 digits.
-LANDLINE = re.compile(_NOT_DIGIT_BEFORE + r"(?:(?:0[0-9]{2,3}|\(0[0-9]{2,3}\)|（0[0-9]{2,3}）)"
-                      + _SEP + r")?" + r"[2-9][0-9]{6,7}" + _NOT_DIGIT_AFTER)
-
-NAME_MARK, EMAIL_MARK, ID_MARK, PHONE_MARK = "[姓名]", "[邮箱]", "[身份证号]", "[电话]"
+Scrub = Callable[[str | None], str | None]
 
 
-def scrub(text: str | None, names: Iterable[str | None] = ()) -> str | None:
-    """`text` with the personal data above replaced by a bracketed mark (None stays None).
-
-    Names are matched as written, ignoring case, longest first (so a site named after its owner
-    goes whole); e-mails before numbers (an address may hold a phone number); ID cards before
-    phones (an ID holds what looks like one)."""
-    if text is None:
-        return None
-    names_pattern = _names_pattern(tuple(n for n in names if n))
-    out = names_pattern.sub(NAME_MARK, text) if names_pattern is not None else text
-    out = EMAIL.sub(EMAIL_MARK, out)
-    out = ID_CARD.sub(ID_MARK, out)
-    out = MOBILE.sub(PHONE_MARK, out)
-    return LANDLINE.sub(PHONE_MARK, out)
+def public_problem(inc: Incident, scrubber: Scrub) -> str:
+    """The reviewed problem, scrubbed; else the category's words."""
+    reviewed = scrubber(inc.public_problem) if inc.public_problem else None
+    return reviewed or CATEGORY_NAMES.get(inc.category, inc.category)
 
 
-@lru_cache(maxsize=256)
-def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
-    """One alternation of the names, longest first, matched ignoring case (compiled once per
-    set of names: a period's cases share their reporters)."""
-    wanted = sorted({n.strip() for n in names if len(n.strip()) >= MIN_NAME_LENGTH},
-                    key=lambda n: (-len(n), n))
-    if not wanted:
-        return None
-    return re.compile("|".join(re.escape(n) for n in wanted), re.IGNORECASE)
+def public_result(inc: Incident, scrubber: Scrub) -> str | None:
+    """The reviewed result, scrubbed; else None (the status's words say it)."""
+    return (scrubber(inc.public_result) or None) if inc.public_result else None
 
 
 @dataclass(frozen=True)
@@ -148,22 +115,9 @@ def _judged(done_at: datetime | None, due: datetime, now: datetime) -> bool | No
     return False if is_overdue(done_at, due, now) else None
 
 
-def personal_names(*people: Any) -> list[str]:
-    """The names to scrub for these users and sites (any object with some of `display_name`,
-    `username`, `name`, `address`; None is skipped)."""
-    out: list[str] = []
-    for p in people:
-        for attr in ("display_name", "username", "name", "address"):
-            value = getattr(p, attr, None) if p is not None else None
-            if isinstance(value, str) and value:
-                out.append(value)
-    return out
-
-
-def public_case(incident: Incident, names: Iterable[str], now: datetime) -> dict[str, Any]:
+def public_case(incident: Incident, scrubber: Scrub, now: datetime) -> dict[str, Any]:
     """The published record of one case: nothing about a person, the place only to its
-    territory, free text scrubbed of `names` and of numbers and e-mails (`scrub`)."""
-    wanted = list(names)
+    territory, free text only as a commander reviewed it, and scrubbed (`scrubber`)."""
     inc = incident
     original = resolve_basis(inc.resolve_due, inc.resolve_due_original)
 
@@ -176,11 +130,11 @@ def public_case(incident: Incident, names: Iterable[str], now: datetime) -> dict
         "category": inc.category,
         "category_name": CATEGORY_NAMES.get(inc.category, inc.category),
         "territory": {"code": inc.territory_code, "name": inc.territory_name},
-        "problem": scrub(inc.description, wanted),
+        "problem": public_problem(inc, scrubber),
         "result": {
             "status": str(inc.status),
             "status_name": STATUS_NAMES.get(str(inc.status), str(inc.status)),
-            "note": scrub(inc.resolve_note, wanted),
+            "note": public_result(inc, scrubber),
             "resolved_at": iso(inc.resolved_at),
             "closed_at": iso(inc.closed_at),
         },

@@ -37,6 +37,7 @@ class EventType(StrEnum):
     COMPLAINT_OVERDUE = "complaint_overdue"
     CENTRALLY_ASSIGNED = "centrally_assigned"
     WITHHELD = "withheld"
+    PUBLIC_TEXT_REVIEWED = "public_text_reviewed"
 
 
 # -- rooms: the Socket.IO rooms, and the keys of the replay's audience index -------------------
@@ -104,6 +105,8 @@ CATALOGUE: Mapping[EventType, Spec] = {
     EventType.CENTRALLY_ASSIGNED: Spec(_EVERYONE, UPDATED),
     # Kept out of the public disclosure: a decision of command, recorded for command.
     EventType.WITHHELD: Spec((Hearer.COMMAND,), UPDATED),
+    # The text a commander reviewed for the public disclosure: command's work, for command.
+    EventType.PUBLIC_TEXT_REVIEWED: Spec((Hearer.COMMAND,), UPDATED),
 }
 _missing = set(EventType) - set(CATALOGUE)
 if _missing:  # pragma: no cover - a programming error caught at import

@@ -18,6 +18,8 @@ REASON_MAX_CHARS = 2000
 COMPLAINT_MAX_CHARS = 2000
 # Why a case is withheld from the public list (command's word, published as the withholding).
 WITHHOLD_REASON_MAX_CHARS = 500
+# Each of the public problem and result a commander reviewed for the disclosure.
+PUBLIC_TEXT_MAX_CHARS = 500
 # Open311: a link to a photo elsewhere, and the value of one `attribute[code]`.
 MEDIA_URL_MAX_CHARS = 2000
 ATTRIBUTE_MAX_CHARS = 200

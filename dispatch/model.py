@@ -85,6 +85,12 @@ class Incident:
     withheld_at: datetime | None = None
     withheld_by: str | None = None
     withheld_reason: str | None = None
+    # The problem and the result as a commander reviewed them for publication (None: the
+    # disclosure shows the category's and the status's words), who reviewed them and when.
+    public_problem: str | None = None
+    public_result: str | None = None
+    public_text_by: str | None = None
+    public_text_at: datetime | None = None
     media_url: str | None = None  # from an Open311 client: text only, never fetched
     id: str = field(default_factory=new_id)
     assignments: list[Assignment] = field(default_factory=list)
@@ -383,6 +389,16 @@ class Incident:
                            f"{self.withheld_reason}")
         self.withheld_at, self.withheld_by, self.withheld_reason = at, actor_id, reason
         self.record(EventType.WITHHELD, at, actor_id, reason=reason)
+        return True
+
+    def review_public_text(self, actor_id: str, at: datetime, problem: str | None,
+                           result: str | None) -> bool:
+        """The text the public disclosure may show (None: none). False for the text it has."""
+        if (problem, result) == (self.public_problem, self.public_result):
+            return False
+        self.public_problem, self.public_result = problem, result
+        self.public_text_by, self.public_text_at = actor_id, at
+        self.record(EventType.PUBLIC_TEXT_REVIEWED, at, actor_id, problem=problem, result=result)
         return True
 
     def _open_assignment(self, unit_code: str, action: str) -> Assignment:

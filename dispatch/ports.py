@@ -151,6 +151,15 @@ class UserRepository(Protocol):
         """Every account that was ever issued an Open311 key (revoked ones too), by username."""
         ...
 
+    def names(self) -> list[str]:
+        """Every user's display name and username (what the public text must not carry)."""
+        ...
+
+    def names_version(self) -> tuple[int, int]:
+        """How many users, and the total length of their names: cheap, and changes when one
+        is added or a name changes its length (`dispatch.scrubbing.NameBook`)."""
+        ...
+
 
 class RoutingRepository(Protocol):
     def set(self, category: str, unit_codes: Iterable[str]) -> None:
@@ -191,6 +200,14 @@ class SiteRepository(Protocol):
     def get(self, site_id: str) -> Site | None: ...
 
     def add(self, site: Site) -> None: ...
+
+    def names(self) -> list[str]:
+        """Every site's name and address."""
+        ...
+
+    def names_version(self) -> tuple[int, int]:
+        """As `UserRepository.names_version`, for the sites."""
+        ...
 
     def list(self, owner_id: str | None) -> list[Site]:
         """Oldest first; `None`: every owner's."""

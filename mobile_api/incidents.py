@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request, send_file
 from flask.typing import ResponseReturnValue
 
-from dispatch import fieldwork, queries, reporting
+from dispatch import fieldwork, publication, queries, reporting
 from dispatch.context import Context
 from dispatch.errors import BadRequest, FieldError
-from dispatch.model import Incident
+from dispatch.model import Incident, Role
 from mobile_api import schemas as s
 from mobile_api import serializers
 from mobile_api.context import dispatch_context
@@ -79,11 +79,14 @@ def index() -> ResponseReturnValue:
 
 
 @bp.get("/incidents/<incident_id>")
-@doc("One incident with its units, milestones and timeline", response=s.IncidentOut,
-     errors=(404,))
+@doc("One incident with its units, milestones and timeline (and, for command, the text the "
+     "public disclosure shows of it)", response=s.IncidentOut, errors=(404,))
 def show(incident_id: str) -> ResponseReturnValue:
-    incident, events = queries.get_incident(_ctx(), current_user(), incident_id)
-    return jsonify(serializers.incident(incident, _ctx().clock(), events))
+    user = current_user()
+    incident, events = queries.get_incident(_ctx(), user, incident_id)
+    public = (publication.public_text(_ctx(), incident)
+              if user.role in (Role.COMMANDER, Role.ADMIN) else None)
+    return jsonify(serializers.incident(incident, _ctx().clock(), events, public))
 
 
 @bp.get("/incidents/<incident_id>/photos/<photo_id>")

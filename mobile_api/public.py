@@ -1,5 +1,5 @@
 """The public disclosure (受理案件定期公布): a JSON answer and a page, for anyone, no sign-in;
-and a commander's decision to withhold a case from it.
+a commander's review of the text it shows of a case, and the decision to withhold a case.
 
 Both answers are the same for every caller and change only when a case does: they carry
 `Cache-Control: public` (server/http_policy.py's CACHEABLE) and an ETag, and a client that
@@ -9,7 +9,7 @@ presents it again gets a 304 without the body.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
@@ -19,6 +19,7 @@ from dispatch import disclosure, publication
 from dispatch.errors import ValidationFailed
 from dispatch.utc import iso_utc
 from mobile_api import schemas as s
+from mobile_api import serializers
 from mobile_api.context import dispatch_context
 from mobile_api.openapi import doc
 from mobile_api.tokens import current_user
@@ -36,7 +37,7 @@ PAGE_CSP = ("default-src 'none'; base-uri 'none'; form-action 'self'; frame-ance
 # except in the tests, which run an app per database in one process).
 CACHE_KEY = "public_answers"
 KEEP = 32
-Built = OrderedDict[tuple[str, str, int, str], bytes]
+Built = OrderedDict[tuple[Hashable, ...], bytes]
 
 
 def _built(kind: str, label: str, build: Callable[[], bytes]) -> bytes:
@@ -82,6 +83,19 @@ def withhold(incident_id: str) -> ResponseReturnValue:
     when = incident.withheld_at
     return jsonify(id=incident.id, withheld_at=None if when is None else iso_utc(when),
                    withheld_by=incident.withheld_by, reason=incident.withheld_reason)
+
+
+@bp.post("/incidents/<incident_id>/public-text")
+@doc("Review the text the public disclosure (and Open311's anonymous reads) show of a case: "
+     "none is shown until a commander sets it; it still passes the scrubber",
+     body=s.PublicTextRequest, response=s.PublicTextOut, roles="commander", errors=(404,))
+def public_text(incident_id: str) -> ResponseReturnValue:
+    ctx = dispatch_context()
+    body = json_body(s.PublicTextRequest)
+    incident = publication.review_public_text(ctx, current_user(), incident_id, body.problem,
+                                              body.result)
+    out = serializers.public_text_model(publication.public_text(ctx, incident))
+    return jsonify(out.model_dump(mode="json"))
 
 
 @page.get("/public/cases")

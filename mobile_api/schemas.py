@@ -30,7 +30,8 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from shapely.geometry import Point
 
 from dispatch.limits import (COMPLAINT_MAX_CHARS, DESCRIPTION_MAX_CHARS, ID_MAX_CHARS,
-                             NOTE_MAX_CHARS, REASON_MAX_CHARS, WITHHOLD_REASON_MAX_CHARS)
+                             NOTE_MAX_CHARS, PUBLIC_TEXT_MAX_CHARS, REASON_MAX_CHARS,
+                             WITHHOLD_REASON_MAX_CHARS)
 from dispatch.model import Category, Role, Status, UnitKind
 from geo.crs import to_wgs84
 from mobile_api import characters
@@ -426,6 +427,21 @@ class ComplaintOut(BaseModel):
     replied_on_time: bool | None
 
 
+class PublishedText(BaseModel):
+    problem: str = Field(description="what the disclosure shows: the reviewed problem after "
+                                     "the scrubber, else the category's words")
+    result: str | None = Field(description="the reviewed result after the scrubber, else null "
+                                           "(the status's words are shown)")
+
+
+class PublicTextOut(BaseModel):
+    problem: str | None = Field(description="as the commander reviewed it; null: none")
+    result: str | None
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    published: PublishedText
+
+
 class IncidentOut(BaseModel):
     id: str
     category: Category
@@ -449,6 +465,9 @@ class IncidentOut(BaseModel):
     closed_reason: str | None = None
     complaints: list[ComplaintOut] = Field(default_factory=list)
     timeline: list[TimelineEntry] | None = None
+    public_text: PublicTextOut | None = Field(
+        None, description="one case's answer to command only: the text the public disclosure "
+                          "shows, as reviewed and as published (compare with `description`)")
 
 
 class UnitStatsOut(BaseModel):
@@ -588,6 +607,15 @@ class PublicCasesQuery(Strict):
 
 class WithholdRequest(Strict):
     reason: Annotated[FreeText, Field(min_length=1, max_length=WITHHOLD_REASON_MAX_CHARS)]
+
+
+class PublicTextRequest(Strict):
+    problem: Annotated[FreeText, Field(max_length=PUBLIC_TEXT_MAX_CHARS, description=(
+        "the problem as the public may read it; empty clears it (the category's words are "
+        "published); absent keeps it"))] | None = None
+    result: Annotated[FreeText, Field(max_length=PUBLIC_TEXT_MAX_CHARS, description=(
+        "the result as the public may read it; empty clears it (the status's words are "
+        "published); absent keeps it"))] | None = None
 
 
 class PublicMilestone(BaseModel):

@@ -11,6 +11,7 @@ from flask import url_for
 from dispatch.board import Clocked, ListedCase, case_instants, instants_json
 from dispatch.clock import on_time, resolved_on_time
 from dispatch.model import Category, Complaint, Event, Incident, Site, Status, UnitKind
+from dispatch.publication import PublicText
 from dispatch.queries import CaseOnMap, OpenCases
 from dispatch.utc import iso_utc
 from mobile_api import schemas as s
@@ -28,7 +29,10 @@ def clocks(case: Clocked) -> dict[str, Any]:
     return instants_json(case_instants(case, dispatch_context().settings))
 
 
-def incident(inc: Incident, now: datetime, events: Sequence[Event] | None = None) -> dict[str, Any]:
+def incident(inc: Incident, now: datetime, events: Sequence[Event] | None = None,
+             public: PublicText | None = None) -> dict[str, Any]:
+    """`events`: the timeline, in one case's answer; `public`: its public text, in one case's
+    answer to command. Each key is left out when not given (a list item has neither)."""
     out = s.IncidentOut(
         id=inc.id, category=Category(inc.category), description=inc.description,
         status=Status(inc.status),
@@ -65,11 +69,20 @@ def incident(inc: Incident, now: datetime, events: Sequence[Event] | None = None
         timeline=None if events is None else [
             s.TimelineEntry(seq=e.seq or 0, at=e.at, type=e.type, actor=e.actor_id, data=e.data)
             for e in events],
+        public_text=None if public is None else public_text_model(public),
     )
     data = out.model_dump(mode="json", exclude_none=False)
     if events is None:
         data.pop("timeline")
+    if public is None:
+        data.pop("public_text")
     return data
+
+
+def public_text_model(p: PublicText) -> s.PublicTextOut:
+    return s.PublicTextOut(problem=p.problem, result=p.result, reviewed_by=p.reviewed_by,
+                           reviewed_at=p.reviewed_at, published=s.PublishedText(
+                               problem=p.published_problem, result=p.published_result))
 
 
 def _central(x: Incident | ListedCase) -> s.CentralAssignmentOut | None:

@@ -76,6 +76,14 @@ class Users:
              .order_by(t.users.c.username))
         return list(self.s.scalars(q))
 
+    def names(self) -> list[str]:
+        c = t.users.c
+        return [n for row in self.s.execute(select(c.display_name, c.username)) for n in row if n]
+
+    def names_version(self) -> tuple[int, int]:
+        c = t.users.c
+        return _count_and_length(self.s, t.users, c.display_name, c.username)
+
 
 class Routing:
     def __init__(self, session: Session) -> None:
@@ -160,11 +168,28 @@ class Sites:
     def add(self, site: model.Site) -> None:
         self.s.add(site)
 
+    def names(self) -> list[str]:
+        c = t.sites.c
+        return [n for row in self.s.execute(select(c.name, c.address)) for n in row if n]
+
+    def names_version(self) -> tuple[int, int]:
+        return _count_and_length(self.s, t.sites, t.sites.c.name, t.sites.c.address)
+
     def list(self, owner_id: str | None) -> list[model.Site]:
         q = select(model.Site).order_by(t.sites.c.created_at, t.sites.c.id)
         if owner_id is not None:
             q = q.where(t.sites.c.owner_id == owner_id)
         return list(self.s.scalars(q))
+
+
+def _count_and_length(session: Session, table: Any, *columns: Any) -> tuple[int, int]:
+    """The rows of `table` and the total length of `columns` in one aggregate (both databases
+    count characters)."""
+    total = sum((func.coalesce(func.length(c), 0) for c in columns[1:]),
+                func.coalesce(func.length(columns[0]), 0))
+    rows, length = session.execute(select(func.count(), func.coalesce(func.sum(total), 0))
+                                   .select_from(table)).one()
+    return int(rows), int(length)
 
 
 class Incidents:

@@ -147,6 +147,11 @@ incidents = Table(
     Column("withheld_at", UTCDateTime, nullable=True),
     Column("withheld_by", ID, nullable=True),
     Column("withheld_reason", Text, nullable=True),
+    # The public text a commander reviewed (migration 0010): see `dispatch.model.Incident`.
+    Column("public_problem", Text, nullable=True),
+    Column("public_result", Text, nullable=True),
+    Column("public_text_by", ID, nullable=True),
+    Column("public_text_at", UTCDateTime, nullable=True),
     # An Open311 client's media_url, kept as text: never fetched.
     Column("media_url", Text, nullable=True),
 )

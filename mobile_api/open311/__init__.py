@@ -88,10 +88,10 @@ def service_definition(service_code: str, fmt: str) -> ResponseReturnValue:
 
 
 def _requests(fmt: str, cases: list[Incident], viewer: User | None) -> Response:
-    names = publication.names_to_scrub(dispatch_context(), cases)
+    scrub = publication.scrubber(dispatch_context())
     return _answer(fmt, "service_requests", [
         mapping.request(c, open311.SERVICES[c.category].name, open311.sees_all_of(viewer, c),
-                        names[c.id]) for c in cases])
+                        scrub) for c in cases])
 
 
 @bp.get(f"/requests.{FMT}")

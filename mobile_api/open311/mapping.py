@@ -6,17 +6,18 @@
   `expected_datetime` is the resolution deadline; `agency_responsible` the territory's name;
   `status_notes` the latest note (solved, else order restored);
 - the outside system that created a request reads it whole; anyone else reads it as the public
-  disclosure shows it: text scrubbed (`dispatch.disclosure.scrub`), the place only to its
-  territory, no coordinates, no site, no media link.
+  disclosure shows it: as `description` the text a commander reviewed, scrubbed
+  (`dispatch.disclosure.public_problem`), else the category's words; as `status_notes` the
+  reviewed result, else the status's words; the place only to its territory, no coordinates,
+  no site, no media link.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from dispatch.disclosure import scrub
+from dispatch.disclosure import STATUS_NAMES, Scrub, public_problem, public_result
 from dispatch.model import Incident
 from dispatch.open311 import Service, open311_status
 from dispatch.utc import iso_utc
@@ -59,18 +60,20 @@ def updated_at(inc: Incident) -> datetime:
     return max(t for t in times if t is not None)
 
 
-def request(inc: Incident, service_name: str, whole: bool,
-            names: Iterable[str] = ()) -> dict[str, Any]:
+def request(inc: Incident, service_name: str, whole: bool, scrubber: Scrub) -> dict[str, Any]:
     """`whole`: for the outside system that created it; else as published (see the module)."""
-    note = inc.resolve_note or inc.restore_note or None
-    wanted = list(names)
+    if whole:
+        note, description = inc.resolve_note or inc.restore_note or None, inc.description
+    else:
+        note = public_result(inc, scrubber) or STATUS_NAMES.get(str(inc.status), str(inc.status))
+        description = public_problem(inc, scrubber)
     return {
         "service_request_id": inc.id,
         "status": open311_status(inc),
-        "status_notes": note if whole else scrub(note, wanted),
+        "status_notes": note,
         "service_name": service_name,
         "service_code": inc.category,
-        "description": inc.description if whole else scrub(inc.description, wanted),
+        "description": description,
         "agency_responsible": inc.territory_name,
         "service_notice": None,
         "requested_datetime": iso_utc(inc.received_at),

@@ -141,6 +141,7 @@ MATRIX: dict[str, tuple[int | str, ...]] = {
     "public_cases":   (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "public_page":    (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "withhold":       (401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403),
+    "public_text":    (401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403),
     # Open311: an outside system's api_key, not a bearer token, is what counts; reads need none.
     "o311_discovery": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "o311_services":  (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
@@ -467,6 +468,12 @@ def withhold(env: Env, subject: str) -> Call:
                 effect=lambda body: body["reason"] == "涉及个人隐私")
 
 
+def public_text(env: Env, subject: str) -> Call:
+    return Call("POST", f"/api/v1/incidents/{_case(env)['id']}/public-text",
+                json={"problem": "厂区停电", "result": ""}, writes=True,
+                effect=lambda body: body["published"]["problem"] == "厂区停电")
+
+
 def _o311_form(key: str = "demo-open311-key") -> dict[str, Any]:
     lon, lat = seat()
     return {"api_key": key, "service_code": "power_cut", "lat": str(lat), "long": str(lon),
@@ -555,6 +562,7 @@ SCENARIOS: dict[str, Route] = {
     "public_cases": Route("GET", "/api/v1/public/cases", _get("/api/v1/public/cases")),
     "public_page": Route("GET", "/public/cases", _get("/public/cases?week=2026-W48")),
     "withhold": Route("POST", f"{INCIDENT}/withhold", withhold),
+    "public_text": Route("POST", f"{INCIDENT}/public-text", public_text),
     "o311_discovery": Route("GET", f"{O311}/discovery.{FMT}", _get(f"{O311}/discovery.xml")),
     "o311_services": Route("GET", f"{O311}/services.{FMT}", _get(f"{O311}/services.json")),
     "o311_service": Route("GET", f"{O311}/services/<service_code>.{FMT}",

@@ -68,6 +68,7 @@ def test_a_page_item_is_the_cases_own_answer_without_its_timeline(client, login,
             assert item["id"] in made
             one = client.get(f"/api/v1/incidents/{item['id']}", headers=headers).get_json()
             one.pop("timeline")
+            assert (one.pop("public_text", None) is not None) == (who == "demo-commander")
             assert item == one, who
     items = client.get("/api/v1/incidents", headers=login("demo-commander")).get_json()["items"]
     assert {len(i["photos"]) for i in items} == {0, 2}

@@ -116,7 +116,10 @@ def test_a_client_flow_from_discovery_to_a_closed_request(client, login, ctx, cl
         assert client.post(f"/api/v1/incidents/{rid}/{path}", headers=officer,
                            json=body).status_code == 200
     solved = _json(client.get(f"{V2}/requests/{rid}.json"))[0]
-    assert solved["status"] == "open" and solved["status_notes"] == "线路已修复"
+    # The officers' note is not published: the status's words, until command reviews a text.
+    assert solved["status"] == "open" and solved["status_notes"] == "已解决"
+    mine = _json(client.get(f"{V2}/requests/{rid}.json", query_string={"api_key": KEY}))[0]
+    assert mine["status_notes"] == "线路已修复"
     assert _iso(solved["updated_datetime"]) == clock.now
 
     # The outside system gives no feedback: the follow-up closes the case as "no feedback".
@@ -135,15 +138,24 @@ def test_a_client_flow_from_discovery_to_a_closed_request(client, login, ctx, cl
     assert _xml(client.get(f"{V2}/tokens/{rid}.xml")).findtext("request/token") == rid
 
 
-def test_reads_without_the_creator_s_key_are_the_public_view(client):
+def test_reads_without_the_creator_s_key_are_the_public_view(client, login):
     rid = _json(_create(client, description="联系 13812345678 王经理",
                         media_url="https://example.org/x.jpg"))[0]["service_request_id"]
     public = _json(client.get(f"{V2}/requests/{rid}.json"))[0]
-    assert public["description"] == "联系 [电话] 王经理"
+    # No free text until a commander reviewed it: the category's and the status's words.
+    assert public["description"] == "断电" and public["status_notes"] == "已派发"
     assert public["lat"] is None and public["long"] is None and public["media_url"] is None
     assert public["address"] == "轵城镇"
+    r = client.post(f"/api/v1/incidents/{rid}/public-text", headers=login("demo-commander"),
+                    json={"problem": "联系 13812345678 王经理", "result": "已派员"})
+    assert r.status_code == 200, r.get_json()
+    public = _json(client.get(f"{V2}/requests/{rid}.json"))[0]
+    assert public["description"] == "联系 [电话] [姓名]经理"  # reviewed, and still scrubbed
+    assert public["status_notes"] == "已派员"
+    xml = _xml(client.get(f"{V2}/requests/{rid}.xml"))
+    assert xml.findtext("request/description") == "联系 [电话] [姓名]经理"
     whole = _json(client.get(f"{V2}/requests/{rid}.json", query_string={"api_key": KEY}))[0]
-    assert whole["description"] == "联系 13812345678 王经理"
+    assert whole["description"] == "联系 13812345678 王经理"  # the creator reads its own whole
 
 
 def test_list_filters_ids_service_dates_and_page_size(client, clock):

@@ -54,6 +54,7 @@ DECLARED = {
     # Anyone, no sign-in; 422 for a bad week or month; 503 when the database is lost.
     ("get", "/api/v1/public/cases"): {200, 503} | EDGE,
     ("post", INCIDENT + "/withhold"): {200, 403, 404, 409} | WITH_BODY | PROTECTED,
+    ("post", INCIDENT + "/public-text"): {200, 403, 404} | WITH_BODY | PROTECTED,
     ("get", "/healthz"): {200} | EDGE,
     ("get", "/readyz"): {200, 503} | EDGE,
 }

@@ -48,6 +48,15 @@ def _case(client: Any, login: Any, clock: Any) -> str:
 
 def test_the_disclosure_carries_no_personal_data_in_json_or_page(client, login, clock):
     rid = _case(client, login, clock)
+    [unreviewed] = client.get("/api/v1/public/cases",
+                              query_string={"week": WEEK}).get_json()["cases"]
+    # No free text until a commander reviewed it: the category's and the status's words.
+    assert unreviewed["problem"] == "围门" and unreviewed["result"]["note"] is None
+    assert unreviewed["result"]["status_name"] == "已解决"
+    # A commander who passes the reporter's text on as it is: the scrubber still stands.
+    r = client.post(f"/api/v1/incidents/{rid}/public-text", headers=login("demo-commander"),
+                    json={"problem": DESCRIPTION, "result": NOTE})
+    assert r.status_code == 200, r.get_json()
     r = client.get("/api/v1/public/cases", query_string={"week": WEEK})
     assert r.status_code == 200 and r.mimetype == "application/json"
     body = r.get_json()

@@ -199,6 +199,12 @@ class FakeUsers(_Repo):
         return sorted((u for u in self.w.users.values() if u.api_key_issued_at is not None),
                       key=lambda u: u.username)
 
+    def names(self) -> list[str]:
+        return [n for u in self.w.users.values() for n in (u.display_name, u.username) if n]
+
+    def names_version(self) -> tuple[int, int]:
+        return len(self.w.users), sum(len(n) for n in self.names())
+
 
 class FakeRouting(_Repo):
     def set(self, category: str, unit_codes: Iterable[str]) -> None:
@@ -252,6 +258,12 @@ class FakeSites(_Repo):
 
     def add(self, site: Site) -> None:
         self.w.sites[site.id] = site
+
+    def names(self) -> list[str]:
+        return [n for s in self.w.sites.values() for n in (s.name, s.address) if n]
+
+    def names_version(self) -> tuple[int, int]:
+        return len(self.w.sites), sum(len(n) for n in self.names())
 
     def list(self, owner_id: str | None) -> list[Site]:
         sites = [s for s in self.w.sites.values() if owner_id is None or s.owner_id == owner_id]

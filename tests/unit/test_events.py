@@ -38,6 +38,7 @@ TABLE: dict[str, tuple[list[str], str]] = {
     "complaint_overdue": (["command"], "complaint.overdue"),
     "centrally_assigned": (EVERYONE, "incident.updated"),
     "withheld": (["command"], "incident.updated"),
+    "public_text_reviewed": (["command"], "incident.updated"),
 }
 
 

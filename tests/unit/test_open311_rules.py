@@ -202,14 +202,22 @@ def test_the_window_defaults_to_90_days_and_end_date_is_inclusive(w: World) -> N
 def test_status_is_closed_only_for_a_closed_case_and_public_reads_are_scrubbed(w: World) -> None:
     system = outside_systems.authenticate(w.ctx, _system(w))
     inc = open311.create_request(w.ctx, system, _request(description="电话 13812345678")).incident
-    whole = mapping.request(inc, "断电", True)
-    public = mapping.request(inc, "断电", False, ["city-12345"])
+    scrub = publication.scrubber(w.ctx)
+    whole = mapping.request(inc, "断电", True, scrub)
+    public = mapping.request(inc, "断电", False, scrub)
     assert whole["status"] == "open" and whole["lat"] == IN_WEST.y
-    assert public["description"] == "电话 [电话]" and public["lat"] is None
+    assert whole["description"] == "电话 13812345678"
+    # Nothing of the reporter's text until a commander reviewed it: the category's words.
+    assert public["description"] == "断电" and public["lat"] is None
+    assert public["status_notes"] == "已派发"
+    publication.review_public_text(w.ctx, w.user("commander"), inc.id,
+                                   "city-12345 来电 13812345678", "已恢复")
+    public = mapping.request(w.incident(inc.id), "断电", False, publication.scrubber(w.ctx))
+    assert public["description"] == "[姓名] 来电 [电话]" and public["status_notes"] == "已恢复"
     assert whole["expected_datetime"] == "2026-12-04T02:00:00Z"
     for status in Status:
         inc.status = status
-        assert mapping.request(inc, "", True)["status"] == (
+        assert mapping.request(inc, "", True, scrub)["status"] == (
             "closed" if status == Status.CLOSED else "open")
 
 
