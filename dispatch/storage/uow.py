@@ -10,6 +10,7 @@ from dispatch import ports
 from dispatch.model import Event
 from dispatch.storage import event_log
 from dispatch.storage import live_repositories as live
+from dispatch.storage import reference_repositories as reference
 from dispatch.storage import repositories as r
 
 
@@ -22,10 +23,10 @@ class SqlUnitOfWork:
     def __enter__(self) -> SqlUnitOfWork:
         self.session = self._factory()
         s = self.session
-        self.units = r.Units(s)
+        self.units = reference.Units(s)
         self.users = r.Users(s)
-        self.routing = r.Routing(s)
-        self.boundaries = r.Boundaries(s)
+        self.routing = reference.Routing(s)
+        self.boundaries = reference.Boundaries(s)
         self.sites = r.Sites(s)
         self.incidents = r.Incidents(s)
         self.idempotency = r.Idempotency(s)
