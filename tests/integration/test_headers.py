@@ -441,10 +441,10 @@ def test_embedded_database_and_secret_are_private_from_the_start(tmp_path, clock
 
 
 def _processes_starting_together_share_one_secret(folder: Path) -> None:
-    from server.config import secret_key
+    from server.config import load, secret_key
 
     folder.mkdir()
-    cfg = {"SECRET_KEY": None, "DATABASE_URL": None}
+    cfg = load({}, environ={})  # no secret, no database: the embedded default's
     keys: list[str] = []
     barrier = threading.Barrier(8)
 
