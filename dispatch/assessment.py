@@ -24,7 +24,7 @@ import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from dispatch.access import require_role
@@ -33,8 +33,8 @@ from dispatch.context import Context, reader
 from dispatch.errors import ValidationFailed
 from dispatch.model import Incident, Role, Status, Unit, User
 from dispatch.ports import CaseFacts
+from dispatch.utc import CST as CST  # re-exported: the assessment's days are CST days
 
-CST = timezone(timedelta(hours=8), "CST")
 
 COLUMNS: tuple[str, ...] = (
     "rank", "unit", "name", "kind", "cases", "too_few_cases", "score",

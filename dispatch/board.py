@@ -64,6 +64,7 @@ class OpenCase(NamedTuple):
     restored_at: datetime | None
     resolved_at: datetime | None
     units: tuple[CaseUnit, ...]
+    case_number: str = ""
 
     def clocks(self) -> list[MilestoneClock]:
         return clocks_of(self)
@@ -80,6 +81,12 @@ class ListedUnit(NamedTuple):
     accepted_by: str | None
     arrived_by: str | None
     arrival_location: Any  # a shapely Point: the check-in fix, or None
+    # How the arrival was judged (`dispatch.offline`), named as on `Assignment`.
+    arrival_device_time: datetime | None = None
+    arrival_sent_late: bool | None = None
+    arrival_counted_at: str | None = None
+    arrival_count_reason: str | None = None
+    arrival_mock_location: bool | None = None
 
 
 class ListedPhoto(NamedTuple):
@@ -129,6 +136,12 @@ class ListedCase(NamedTuple):
     units: tuple[ListedUnit, ...]
     photos: tuple[ListedPhoto, ...]
     complaints: tuple[Complaint, ...]
+    # Named as on `Incident` (the columns of issue 16: `LISTED_TAIL` of the storage's read).
+    case_number: str = ""
+    restore_device_time: datetime | None = None
+    restore_sent_late: bool | None = None
+    resolve_device_time: datetime | None = None
+    resolve_sent_late: bool | None = None
 
     def clocks(self) -> list[MilestoneClock]:
         return clocks_of(self)

@@ -19,15 +19,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from dispatch.clock import is_overdue, on_time, resolve_basis
 from dispatch.errors import ValidationFailed
 from dispatch.model import Incident
+from dispatch.utc import CST as CST  # re-exported: the modules that read periods use it
 from dispatch.utc import iso_utc
 
-CST = timezone(timedelta(hours=8), "CST")
 # Names shorter than this are not scrubbed as such: one character would blank every word.
 MIN_NAME_LENGTH = 2
 FIRST_YEAR, LAST_YEAR = 2000, 2999  # the periods one may ask for
@@ -172,6 +172,7 @@ def public_case(incident: Incident, names: Iterable[str], now: datetime) -> dict
 
     return {
         "id": inc.id,
+        "case_number": inc.case_number,
         "received_at": iso_utc(inc.received_at),
         "category": inc.category,
         "category_name": CATEGORY_NAMES.get(inc.category, inc.category),

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from dispatch.clock import Policies, Policy
 from dispatch.device_time import DeviceTimeWindow
+from dispatch.offline import OfflineRules
 
 # Green-channel cases (major projects, 绿色通道) run on their own, tighter clocks: 20 minutes to
 # arrive, the rest as any case's. Seconds, as `Policies.from_seconds` and the configuration read.
@@ -54,6 +55,11 @@ class Settings:
     # Open311: the same fields POSTed again by the same account this soon (inclusive) are a
     # retry of the first request, not a new case; 0 turns the match off (the header still works).
     open311_replay_window: timedelta = timedelta(minutes=10)
+    # A case number's prefix, the city's (`dispatch.case_numbers`): JY311-20261207-0042.
+    case_number_prefix: str = "JY311"
+    # Offline actions: when `sent_late`, when an offline arrival counts at its device time, and
+    # the speed above which a fix is flagged (`dispatch.offline`). Device times: never scaled.
+    offline: OfflineRules = field(default_factory=OfflineRules)
 
     def policy(self, category: str, green_channel: bool = False) -> Policy:
         """The clocks of a case: its category's, or the green channel's for a major project."""

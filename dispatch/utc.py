@@ -1,8 +1,12 @@
-"""The wire form of a time, in one place."""
+"""The wire form of a time, and the city's time zone, in one place."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
+
+# China Standard Time (UTC+8, no daylight saving): the city's days and weeks, the assessment's
+# and the disclosure's periods, the day of a case number.
+CST = timezone(timedelta(hours=8), "CST")
 
 
 def iso_utc(t: datetime) -> str:
