@@ -17,6 +17,7 @@ Revises: 0010 (0011 is another branch's; the chain is joined when both are merge
 from __future__ import annotations
 
 from datetime import UTC, timedelta, timezone
+from typing import Any
 
 from alembic import context, op
 import sqlalchemy as sa
@@ -34,11 +35,12 @@ CST = timezone(timedelta(hours=8), 'CST')
 
 # Plain ADD COLUMN (SQLite has it), not a batch copy of `incidents`, which other tables'
 # foreign keys refer to (see 0005, 0008).
-INCIDENT_COLUMNS = [('restore_device_time', UTCDateTime()), ('restore_sent_late', sa.Boolean()),
+Columns = list[tuple[str, sa.types.TypeEngine[Any]]]
+INCIDENT_COLUMNS: Columns = [('restore_device_time', UTCDateTime()), ('restore_sent_late', sa.Boolean()),
                     ('resolve_device_time', UTCDateTime()), ('resolve_sent_late', sa.Boolean())]
-UNIT_COLUMNS = [('arrival_sent_late', sa.Boolean()), ('arrival_counted_at', sa.String(10)),
+UNIT_COLUMNS: Columns = [('arrival_sent_late', sa.Boolean()), ('arrival_counted_at', sa.String(10)),
                 ('arrival_count_reason', sa.Text()), ('arrival_mock_location', sa.Boolean())]
-POSITION_COLUMNS = [('mock_location', sa.Boolean()), ('flagged_speed_kmh', sa.Float())]
+POSITION_COLUMNS: Columns = [('mock_location', sa.Boolean()), ('flagged_speed_kmh', sa.Float())]
 
 
 def _prefix() -> str:
