@@ -71,9 +71,11 @@ class Settings:
         simulate`), where 30 minutes to arrive become 30 s at 60. Scaled: every deadline and
         warning (the green channel's too), the offer timeout, the on-duty window, the supervision
         cycle's waits (feedback, complaint reply, the longest extension): durations of the
-        field's world. Not scaled: device-time windows, retention, tokens, the assessment's
-        longest period (durations of real devices, accounts and reports). A divisor below 1
-        would lengthen deadlines and is refused."""
+        field's world; and the speed above which a fix is flagged is multiplied by it (the
+        field's officers drive that much faster). Not scaled: device-time windows (the offline
+        rules' too), retention, tokens, the assessment's longest period (durations of real
+        devices, accounts and reports). A divisor below 1 would lengthen deadlines and is
+        refused."""
         if not (math.isfinite(divisor) and divisor >= 1):
             raise ValueError(f"the time scale must be a number of at least 1, not {divisor}")
         if divisor == 1:
@@ -84,4 +86,6 @@ class Settings:
                        on_duty_window=self.on_duty_window / divisor,
                        feedback_wait=self.feedback_wait / divisor,
                        max_extension=self.max_extension / divisor,
-                       complaint_reply=self.complaint_reply / divisor)
+                       complaint_reply=self.complaint_reply / divisor,
+                       offline=replace(self.offline,
+                                       max_speed_kmh=self.offline.max_speed_kmh * divisor))

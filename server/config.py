@@ -37,8 +37,9 @@ PREFIX = "DISPATCH_"
 _RULE = Settings()  # the domain's defaults, read by the fields that feed it
 _TIME_SCALED = ("every deadline and warning (the green channel's too), the offer timeout, the "
                 "on-duty window and the supervision cycle's waits (feedback, complaint reply, "
-                "longest extension) are divided by it (60: arrival due in 30 s); device times, "
-                "tokens, retention and the assessment's longest period stay real. At least 1; "
+                "longest extension) are divided by it (60: arrival due in 30 s), and the speed "
+                "limit of fixes is multiplied by it; device times, tokens, retention and the "
+                "assessment's longest period stay real. At least 1; "
                 "the processes log a warning when it is not 1. Never in production")
 
 

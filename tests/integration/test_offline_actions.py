@@ -204,3 +204,32 @@ def test_the_officers_answer_is_its_documented_schema(client, login, clock):
     _positions(client, login(OFFICER), (30.0, clock.now, None))
     body = client.get("/api/v1/officers", headers=login("demo-commander")).get_json()
     assert OfficersOut.model_validate(body).model_dump(mode="json") == body
+
+
+def test_a_socket_fix_carries_its_mock_flag_to_the_store_and_to_command(app, client, login,
+                                                                         ctx, clock):
+    from server.extensions import socketio
+
+    def live(who: str) -> Any:
+        token = login(who)["Authorization"].split(" ", 1)[1]
+        return socketio.test_client(app, namespace="/live", auth={"token": token},
+                                    flask_test_client=client)
+
+    command, officer = live("demo-commander"), live(OFFICER)
+    try:
+        command.get_received("/live")
+        fix = {**_near(20.0), "recorded_at": clock.now.isoformat(), "mock_location": True}
+        assert officer.emit("position", fix, namespace="/live", callback=True)["ok"]
+        bad = {**fix, "mock_location": "true"}
+        answer = officer.emit("position", bad, namespace="/live", callback=True)
+        assert answer["error"]["errors"][0]["field"] == "mock_location"
+        [heard] = [m["args"][0] for m in command.get_received("/live")
+                   if m["name"] == "officer.position"]
+        assert (heard["mock_location"], heard["last_seen_at"], heard["flagged_speed_kmh"]) == (
+            True, "2026-11-27T02:00:00Z", None)
+        with ctx.engine.connect() as conn:
+            assert conn.execute(select(t.officer_positions.c.mock_location)).scalars().all() == [
+                True]
+    finally:
+        command.disconnect("/live")
+        officer.disconnect("/live")
