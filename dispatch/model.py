@@ -188,8 +188,9 @@ class Incident:
             a.accepted_at, a.accepted_by = at, officer_id
         a.arrived_at, a.arrived_by = at, officer_id
         a.arrival_location, a.arrival_distance_m = location, round(distance_m, 1)
-        a.arrival_device_time = device_time  # and, when judged, how (`dispatch.offline`):
-        a.note_arrival(facts) if facts is not None else None
+        a.arrival_device_time = device_time
+        if facts is not None:  # how it was judged (`dispatch.offline`)
+            a.note_arrival(facts)
         if self.status in (Status.DISPATCHED, Status.REOPENED):
             self.status = Status.ON_SITE
         how = {} if facts is None else {**facts.data(), "counted_at": str(facts.counted)}
