@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from dispatch.storage import tables as t
 from geo.distance import offset_point
 from tests.helpers import KEJING, ZHICHENG, location, report, seat
+from tests.integration.test_races import new_officer
 
 OFFICER = f"officer-{ZHICHENG}"
 
@@ -215,7 +216,8 @@ def test_a_socket_fix_carries_its_mock_flag_to_the_store_and_to_command(app, cli
         return socketio.test_client(app, namespace="/live", auth={"token": token},
                                     flask_test_client=client)
 
-    command, officer = live("demo-commander"), live(OFFICER)
+    # An officer of its own: command hears each officer at most once a second (per process).
+    command, officer = live("demo-commander"), live(new_officer(ctx))
     try:
         command.get_received("/live")
         fix = {**_near(20.0), "recorded_at": clock.now.isoformat(), "mock_location": True}
