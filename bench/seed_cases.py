@@ -116,7 +116,8 @@ def _case(rng: random.Random, now: datetime, policy: Policy, code: str, name: st
     resolved_at = done(restored_at or received, now) if status == "resolved" else None
     reopened_at = now - timedelta(minutes=1) if status == "reopened" else None
     case = {
-        "id": incident_id, "category": category, "description": f"bench case {incident_id[:8]}",
+        "id": incident_id, "case_number": f"BENCH-{incident_id}", "category": category,
+        "description": f"bench case {incident_id[:8]}",
         "status": status, "location": point, "lon": point.x, "lat": point.y,
         "location_accuracy_m": 10.0, "reported_crs": "wgs84", "reporter_id": reporter,
         "site_id": None, "green_channel": rng.random() < 0.05, "territory_code": code,

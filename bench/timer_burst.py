@@ -101,7 +101,9 @@ def _clone(engine: sa.Engine, templates: list[str], cases: int, n_timers: int) -
         planned: list[dict[str, Any]] = []
         for i in range(cases):
             src = incs[i % len(incs)]
-            new = dict(src, id=uuid.uuid4().hex, received_at=START, arrival_due=START
+            new_id = uuid.uuid4().hex
+            new = dict(src, id=new_id, case_number=f"BENCH-{new_id}", received_at=START,
+                       arrival_due=START
                        + (src["arrival_due"] - src["received_at"]),
                        restore_due=START + (src["restore_due"] - src["received_at"]),
                        resolve_due=START + (src["resolve_due"] - src["received_at"]),

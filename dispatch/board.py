@@ -72,6 +72,7 @@ class OpenCase(NamedTuple):
     resolved_at: datetime | None
     resolve_due_original: datetime | None  # the round's first resolve deadline once extended
     units: tuple[CaseUnit, ...]
+    case_number: str = ""
 
     def clocks(self) -> list[MilestoneClock]:
         return clocks_of(self)
@@ -88,6 +89,12 @@ class ListedUnit(NamedTuple):
     accepted_by: str | None
     arrived_by: str | None
     arrival_location: Any  # a shapely Point: the check-in fix, or None
+    # How the arrival was judged (`dispatch.offline`), named as on `Assignment`.
+    arrival_device_time: datetime | None = None
+    arrival_sent_late: bool | None = None
+    arrival_counted_at: str | None = None
+    arrival_count_reason: str | None = None
+    arrival_mock_location: bool | None = None
 
 
 class ListedPhoto(NamedTuple):
@@ -137,6 +144,12 @@ class ListedCase(NamedTuple):
     units: tuple[ListedUnit, ...]
     photos: tuple[ListedPhoto, ...]
     complaints: tuple[Complaint, ...]
+    # Named as on `Incident` (the columns of issue 16: `LISTED_TAIL` of the storage's read).
+    case_number: str = ""
+    restore_device_time: datetime | None = None
+    restore_sent_late: bool | None = None
+    resolve_device_time: datetime | None = None
+    resolve_sent_late: bool | None = None
 
     def clocks(self) -> list[MilestoneClock]:
         return clocks_of(self)

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from dispatch import notify
 from dispatch.clock import Clock, utc_now
 from dispatch.locator import TerritoryLocator
 from dispatch.routing import RoutingTable
@@ -63,6 +64,8 @@ class Context:
     relay: Relay | None = None
     # The scrubber of the names on record, kept while they stay (`dispatch.publication`).
     names: NameBook = field(default_factory=NameBook)
+    # Alerts to people whose app is closed (`dispatch.notify`): None tells nobody.
+    notifier: notify.Notifier | None = None
 
 
 def reader(ctx: Context) -> UnitOfWork:
@@ -87,3 +90,8 @@ def commit_and_publish(ctx: Context, uow: UnitOfWork, timers: Sequence[Timer] = 
     except Exception:  # noqa: BLE001 - logged; the nets above redo what was missed
         log.exception("after commit: publishing or scheduling failed; the sweep and the relay's "
                       "tail will catch up")
+    if ctx.notifier is not None and events:
+        try:
+            notify.deliver(ctx.notifier, notify.notices(events, uow.officers.ids_of))
+        except Exception:  # noqa: BLE001 - alerts are best effort: the change is committed
+            log.exception("after commit: the notices could not be worked out")

@@ -15,15 +15,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from dispatch.clock import is_overdue, on_time, resolve_basis
 from dispatch.errors import ValidationFailed
 from dispatch.model import Incident
+from dispatch.utc import CST as CST  # re-exported: the modules that read periods use it
 from dispatch.utc import iso_utc
 
-CST = timezone(timedelta(hours=8), "CST")
 FIRST_YEAR, LAST_YEAR = 2000, 2999  # the periods one may ask for
 
 CATEGORY_NAMES = {"gate_blocked": "围门", "road_blocked": "堵路", "water_cut": "断水",
@@ -126,6 +126,7 @@ def public_case(incident: Incident, scrubber: Scrub, now: datetime) -> dict[str,
 
     return {
         "id": inc.id,
+        "case_number": inc.case_number,
         "received_at": iso_utc(inc.received_at),
         "category": inc.category,
         "category_name": CATEGORY_NAMES.get(inc.category, inc.category),

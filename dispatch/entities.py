@@ -16,6 +16,7 @@ from typing import Any
 from shapely.geometry import Point
 
 from dispatch.clock import Milestone
+from dispatch.utc import iso_utc
 
 class Category(StrEnum):
     GATE_BLOCKED = "gate_blocked"
@@ -46,6 +47,13 @@ class Role(StrEnum):
 class UnitKind(StrEnum):
     TERRITORY = "territory"
     DEPARTMENT = "department"
+
+
+class Counted(StrEnum):
+    """Which time an arrival counts at (`dispatch.offline.arrival`)."""
+
+    DEVICE = "device"  # the phone's, for an offline check-in the rules believe
+    UPLOAD = "upload"  # the server's, when the check-in reached it
 
 
 def new_id() -> str:
@@ -110,6 +118,34 @@ class Event:
     ordinal: int = field(default_factory=itertools.count().__next__, compare=False, repr=False)
 
 
+@dataclass(frozen=True)
+class DeviceStamp:
+    """When the phone says an action was done (None: not said), and whether it reached the
+    server more than the threshold after that (`dispatch.offline.is_sent_late`)."""
+
+    device_time: datetime | None = None
+    sent_late: bool = False
+
+    def data(self) -> dict[str, Any]:
+        """What the action's event says of it: nothing when no device time was sent."""
+        if self.device_time is None:
+            return {}
+        return {"device_time": iso_utc(self.device_time), "sent_late": self.sent_late}
+
+
+NO_STAMP = DeviceStamp()  # an action sent live, with no device time
+
+
+@dataclass(frozen=True)
+class ArrivalFacts(DeviceStamp):
+    """How a check-in's arrival was judged: the time it counts at and why, and whether the
+    phone said its position was mocked (None: the phone did not say)."""
+
+    counted: Counted = Counted.UPLOAD
+    reason: str = ""
+    mock_location: bool | None = None
+
+
 @dataclass
 class Assignment:
     """One responsible unit of one incident, with its own arrival: the clock is per unit."""
@@ -125,7 +161,17 @@ class Assignment:
     arrival_location: Point | None = None
     arrival_distance_m: float | None = None
     arrival_device_time: datetime | None = None
+    # How the arrival was judged (`dispatch.offline`); None on arrivals before migration 0012.
+    arrival_sent_late: bool | None = None
+    arrival_counted_at: str | None = None
+    arrival_count_reason: str | None = None
+    arrival_mock_location: bool | None = None
     incident_id: str | None = None
+
+    def note_arrival(self, facts: ArrivalFacts) -> None:
+        self.arrival_device_time, self.arrival_sent_late = facts.device_time, facts.sent_late
+        self.arrival_counted_at, self.arrival_count_reason = str(facts.counted), facts.reason
+        self.arrival_mock_location = facts.mock_location
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,13 @@ class TooFarFromSite(ValidationFailed):
     slug = "too-far-from-site"
 
 
+class ImplausibleSpeed(ValidationFailed):
+    """A fix that implies more than the speed limit from the officer's previous one."""
+
+    title = "Position implies an impossible speed"
+    slug = "implausible-speed"
+
+
 class ServiceUnavailable(DispatchError):
     status = 503
     title = "Service unavailable"

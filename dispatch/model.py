@@ -20,11 +20,14 @@ from dispatch import events as ev
 from dispatch.clock import Milestone as Milestone  # re-exported: the domain's vocabulary
 from dispatch.clock import Policy, is_overdue, on_time, resolved_on_time
 from dispatch.entities import (  # re-exported: the domain's vocabulary
-    Assignment as Assignment, Category as Category, Complaint as Complaint, Event as Event,
-    MilestoneClock as MilestoneClock, Photo as Photo, Role as Role, Site as Site,
-    Status as Status, Unit as Unit, UnitKind as UnitKind, User as User, new_id as new_id)
+    ArrivalFacts as ArrivalFacts, Assignment as Assignment, Category as Category,
+    Complaint as Complaint, Counted as Counted, DeviceStamp as DeviceStamp, Event as Event,
+    MilestoneClock as MilestoneClock, NO_STAMP as NO_STAMP, Photo as Photo, Role as Role,
+    Site as Site, Status as Status, Unit as Unit, UnitKind as UnitKind, User as User,
+    new_id as new_id)
 from dispatch.errors import Conflict, NotFound, ValidationFailed
 from dispatch.events import EventType
+from dispatch.snapshots import snapshot
 from dispatch.utc import iso_utc
 
 
@@ -92,6 +95,13 @@ class Incident:
     public_text_by: str | None = None
     public_text_at: datetime | None = None
     media_url: str | None = None  # from an Open311 client: text only, never fetched
+    # Read out on the phone (`dispatch.case_numbers`): given at intake, unique.
+    case_number: str = ""
+    # What the phone said of a restore or resolve sent from its queue (`dispatch.offline`).
+    restore_device_time: datetime | None = None
+    restore_sent_late: bool | None = None
+    resolve_device_time: datetime | None = None
+    resolve_sent_late: bool | None = None
     id: str = field(default_factory=new_id)
     assignments: list[Assignment] = field(default_factory=list)
     # The events recorded on this object, which the unit of work writes at commit. A case read
@@ -112,29 +122,7 @@ class Incident:
 
     def snapshot(self) -> dict[str, Any]:
         """A compact, JSON-ready picture of the case for real-time clients."""
-        def iso(t: datetime | None) -> str | None:
-            return None if t is None else iso_utc(t)
-        return {
-            "id": self.id, "category": self.category, "status": str(self.status),
-            "description": self.description,
-            "location": {"lat": self.location.y, "lon": self.location.x},
-            "territory": {"code": self.territory_code, "name": self.territory_name},
-            "green_channel": self.green_channel,
-            "central_assignment": None if self.central_unit is None else {
-                "unit": self.central_unit, "person": self.central_person,
-                "due": iso(self.central_due)},
-            "received_at": iso(self.received_at),
-            "deadlines": {"arrival": iso(self.arrival_due), "restore": iso(self.restore_due),
-                          "resolve": iso(self.resolve_due),
-                          "resolve_original": iso(self.resolve_due_original)},
-            "milestones": {"restored_at": iso(self.restored_at),
-                           "resolved_at": iso(self.resolved_at),
-                           "closed_at": iso(self.closed_at)},
-            "units": [{"code": a.unit_code, "name": a.unit_name, "kind": a.kind,
-                       "accepted_at": iso(a.accepted_at), "arrived_at": iso(a.arrived_at),
-                       "arrival_due": iso(a.arrival_due), "lead": a.unit_code == self.lead_unit}
-                      for a in self.assignments],
-        }
+        return snapshot(self)
 
     def assignment(self, unit_code: str) -> Assignment | None:
         return next((a for a in self.assignments if a.unit_code == unit_code), None)
@@ -195,11 +183,11 @@ class Incident:
         return True
 
     def arrive(self, unit_code: str, officer_id: str, at: datetime, location: Point,
-               distance_m: float, device_time: datetime | None) -> bool:
-        """Record the unit's arrival; the first arrival puts the case on site.
-
-        Returns False when the unit had already arrived (the first arrival stands).
-        """
+               distance_m: float, device_time: datetime | None,
+               facts: ArrivalFacts | None = None) -> bool:
+        """Record the unit's arrival at `at`, the time it counts at (`dispatch.offline`); the
+        first arrival puts the case on site. Returns False when the unit had already arrived
+        (the first arrival stands)."""
         a = self._open_assignment(unit_code, "check in")
         if a.arrived_at is not None:
             return False
@@ -208,15 +196,20 @@ class Incident:
         a.arrived_at, a.arrived_by = at, officer_id
         a.arrival_location, a.arrival_distance_m = location, round(distance_m, 1)
         a.arrival_device_time = device_time
+        if facts is not None:  # how it was judged (`dispatch.offline`)
+            a.note_arrival(facts)
         if self.status in (Status.DISPATCHED, Status.REOPENED):
             self.status = Status.ON_SITE
+        how = {} if facts is None else {**facts.data(), "counted_at": str(facts.counted)}
         self.record(EventType.ARRIVED, at, officer_id, unit=unit_code, status=self.status,
-                    distance_m=a.arrival_distance_m, on_time=on_time(at, a.arrival_due))
+                    distance_m=a.arrival_distance_m, on_time=on_time(at, a.arrival_due), **how)
         return True
 
-    def restore(self, actor_id: str, at: datetime, note: str) -> bool:
+    def restore(self, actor_id: str, at: datetime, note: str,
+                stamp: DeviceStamp = NO_STAMP) -> bool:
         """Returns False for a repeat of the restore that stands (the same person, the same
-        note: a phone's retry), which changes nothing; anything else out of order conflicts."""
+        note: a phone's retry), which changes nothing; anything else out of order conflicts.
+        `stamp`: the phone's time of it, kept; the server's `at` is when it counts."""
         if (self.status == Status.RESTORED and self.restored_by == actor_id
                 and self.restore_note == note):
             return False
@@ -225,11 +218,13 @@ class Incident:
                            "a responsible unit is on site")
         self.status = Status.RESTORED
         self.restored_at, self.restored_by, self.restore_note = at, actor_id, note
+        self.restore_device_time, self.restore_sent_late = stamp.device_time, stamp.sent_late
         self.record(EventType.RESTORED, at, actor_id, status=self.status, note=note,
-                    on_time=on_time(at, self.restore_due))
+                    on_time=on_time(at, self.restore_due), **stamp.data())
         return True
 
-    def resolve(self, actor_id: str, at: datetime, note: str) -> bool:
+    def resolve(self, actor_id: str, at: datetime, note: str,
+                stamp: DeviceStamp = NO_STAMP) -> bool:
         """Like `restore`: False for a repeat of the resolve that stands."""
         if (self.status == Status.RESOLVED and self.resolved_by == actor_id
                 and self.resolve_note == note):
@@ -240,9 +235,11 @@ class Incident:
                            "order is restored")
         self.status = Status.RESOLVED
         self.resolved_at, self.resolved_by, self.resolve_note = at, actor_id, note
+        self.resolve_device_time, self.resolve_sent_late = stamp.device_time, stamp.sent_late
         # Judged against the round's first deadline, as everywhere (`clock.resolved_on_time`).
         self.record(EventType.RESOLVED, at, actor_id, status=self.status, note=note,
-                    on_time=resolved_on_time(at, self.resolve_due, self.resolve_due_original))
+                    on_time=resolved_on_time(at, self.resolve_due, self.resolve_due_original),
+                    **stamp.data())
         return True
 
     def reopen(self, at: datetime, policy: Policy, actor_id: str | None, note: str = "") -> None:

@@ -15,7 +15,7 @@ wrote, numbered (`seq`) and in seq order. Objects read through it stay readable 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -25,6 +25,7 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from dispatch.board import ListedCase, OpenCase
+from dispatch.field_ports import CaseNumberRepository, FixNote, OfficerRepository
 from dispatch.model import Event, Incident, Site, Unit, User
 from dispatch.timers import OverdueRecord, Timer
 
@@ -46,6 +47,10 @@ class IncidentQuery:
     bbox: tuple[float, float, float, float] | None = None
     since: datetime | None = None
     overdue_at: datetime | None = None
+    # A case number, exactly (already trimmed and upper-cased), and a text searched in the
+    # number, the description, the territory, the site and the enterprise (`storage.case_search`).
+    number: str | None = None
+    text: str | None = None
     limit: int = 50
     offset: int = 0
 
@@ -268,8 +273,10 @@ class IdempotencyRepository(Protocol):
 
 
 class PositionRepository(Protocol):
-    def add(self, officer: User, points: Sequence[Fix], received_at: datetime) -> int:
-        """Store a batch (one fix per officer and time); returns how many fixes were new."""
+    def add(self, officer: User, points: Sequence[Fix], received_at: datetime,
+            notes: Mapping[datetime, FixNote] | None = None) -> int:
+        """Store a batch (one fix per officer and time) with each fix's note (by its time);
+        returns how many fixes were new. A flagged fix never becomes the latest position."""
         ...
 
     def rank(self, unit_codes: Sequence[str], near: Point, since: datetime,
@@ -377,6 +384,10 @@ class UnitOfWork(Protocol):
     def timers(self) -> TimerRepository: ...
     @property
     def accountability(self) -> AccountabilityRepository: ...
+    @property
+    def case_numbers(self) -> CaseNumberRepository: ...
+    @property
+    def officers(self) -> OfficerRepository: ...
 
     def __enter__(self) -> Self: ...
 

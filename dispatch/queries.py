@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from dispatch import case_numbers
 from dispatch.access import rooms_for, visible
 from dispatch.board import CaseInstants, ClockState, ListedCase, OpenCase, case_instants, next_due
 from dispatch.context import Context, reader
@@ -26,6 +27,8 @@ class IncidentFilters:
     bbox: tuple[float, float, float, float] | None = None
     since: datetime | None = None
     overdue: bool = False
+    number: str | None = None
+    text: str | None = None
     page: int = 1
     per_page: int = 50
 
@@ -35,7 +38,8 @@ def list_incidents(ctx: Context, user: User, f: IncidentFilters
     query = IncidentQuery(
         status=f.status or None, unit=f.unit, category=f.category, bbox=f.bbox, since=f.since,
         overdue_at=ctx.clock() if f.overdue else None,
-        limit=f.per_page, offset=(f.page - 1) * f.per_page)
+        number=None if f.number is None else case_numbers.normalise(f.number),
+        text=f.text or None, limit=f.per_page, offset=(f.page - 1) * f.per_page)
     with reader(ctx) as uow:
         return uow.incidents.search(_scoped(user, query))
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from shapely.geometry import Point
 
-from dispatch import idempotency, photos
+from dispatch import case_numbers, idempotency, photos
 from dispatch.deadlines import plan_in
 from dispatch.access import require_role
 from dispatch.clock import deadlines
@@ -72,28 +72,34 @@ def report_incident(ctx: Context, reporter: User, report: NewReport,
         units = ctx.routing.responsible_units(uow, place.code, report.category, lead)
         policy = ctx.settings.policy(report.category, green_channel)
         due = deadlines(now, policy)
-        incident = Incident(
-            category=report.category, description=report.description, location=location,
-            location_accuracy_m=report.accuracy_m, reported_crs=report.crs,
-            reporter_id=reporter.id, site_id=report.site_id, green_channel=green_channel,
-            territory_code=place.code, territory_name=place.name,
-            boundary_set_id=place.boundary_set_id, received_at=now, lead_unit=lead,
-            arrival_due=due.arrival, restore_due=due.restore, resolve_due=due.resolve,
-            id=incident_id)
-        incident.record(EventType.REPORTED, now, reporter.id, category=report.category,
-                        territory=place.code, location=[location.x, location.y],
-                        crs=report.crs, site_id=report.site_id, green_channel=green_channel)
-        incident.dispatch(units, now, None)
         ranked = uow.positions.rank([u.code for u in units], location,
                                     now - ctx.settings.on_duty_window)
-        for unit in units:
-            incident.record(EventType.OFFERED, now, None, unit=unit.code, repeat=0,
-                            officers=ranked[unit.code])
 
         saved: list[Photo] = []
         try:
             for upload in report.photos:
-                saved.append(photos.save(ctx.settings.photo_dir, incident.id, upload, now))
+                saved.append(photos.save(ctx.settings.photo_dir, incident_id, upload, now))
+            # The day's counter row is held from here to the commit: taken after every read
+            # and file, so reports of one day wait for each other only over the writes.
+            day = case_numbers.day_of(now)
+            number = case_numbers.case_number(ctx.settings.case_number_prefix, day,
+                                              uow.case_numbers.take(day))
+            incident = Incident(
+                category=report.category, description=report.description, location=location,
+                location_accuracy_m=report.accuracy_m, reported_crs=report.crs,
+                reporter_id=reporter.id, site_id=report.site_id, green_channel=green_channel,
+                territory_code=place.code, territory_name=place.name,
+                boundary_set_id=place.boundary_set_id, received_at=now, lead_unit=lead,
+                arrival_due=due.arrival, restore_due=due.restore, resolve_due=due.resolve,
+                id=incident_id, case_number=number)
+            incident.record(EventType.REPORTED, now, reporter.id, category=report.category,
+                            territory=place.code, location=[location.x, location.y],
+                            crs=report.crs, site_id=report.site_id,
+                            green_channel=green_channel)
+            incident.dispatch(units, now, None)
+            for unit in units:
+                incident.record(EventType.OFFERED, now, None, unit=unit.code, repeat=0,
+                                officers=ranked[unit.code])
             incident.photos.extend(saved)
             uow.incidents.add(incident)
             # The timers commit with the case: one transaction per report, and a case is never

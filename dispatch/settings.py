@@ -12,6 +12,7 @@ from pathlib import Path
 
 from dispatch.clock import Policies, Policy
 from dispatch.device_time import DeviceTimeWindow
+from dispatch.offline import OfflineRules
 
 # Green-channel cases (major projects, 绿色通道) run on their own, tighter clocks: 20 minutes to
 # arrive, the rest as any case's. Seconds, as `Policies.from_seconds` and the configuration read.
@@ -54,6 +55,11 @@ class Settings:
     # Open311: the same fields POSTed again by the same account this soon (inclusive) are a
     # retry of the first request, not a new case; 0 turns the match off (the header still works).
     open311_replay_window: timedelta = timedelta(minutes=10)
+    # A case number's prefix, the city's (`dispatch.case_numbers`): JY311-20261207-0042.
+    case_number_prefix: str = "JY311"
+    # Offline actions: when `sent_late`, when an offline arrival counts at its device time, and
+    # the speed above which a fix is flagged (`dispatch.offline`). Device times: never scaled.
+    offline: OfflineRules = field(default_factory=OfflineRules)
 
     def policy(self, category: str, green_channel: bool = False) -> Policy:
         """The clocks of a case: its category's, or the green channel's for a major project."""
@@ -65,9 +71,11 @@ class Settings:
         simulate`), where 30 minutes to arrive become 30 s at 60. Scaled: every deadline and
         warning (the green channel's too), the offer timeout, the on-duty window, the supervision
         cycle's waits (feedback, complaint reply, the longest extension): durations of the
-        field's world. Not scaled: device-time windows, retention, tokens, the assessment's
-        longest period (durations of real devices, accounts and reports). A divisor below 1
-        would lengthen deadlines and is refused."""
+        field's world; and the speed above which a fix is flagged is multiplied by it (the
+        field's officers drive that much faster). Not scaled: device-time windows (the offline
+        rules' too), retention, tokens, the assessment's longest period (durations of real
+        devices, accounts and reports). A divisor below 1 would lengthen deadlines and is
+        refused."""
         if not (math.isfinite(divisor) and divisor >= 1):
             raise ValueError(f"the time scale must be a number of at least 1, not {divisor}")
         if divisor == 1:
@@ -78,4 +86,6 @@ class Settings:
                        on_duty_window=self.on_duty_window / divisor,
                        feedback_wait=self.feedback_wait / divisor,
                        max_extension=self.max_extension / divisor,
-                       complaint_reply=self.complaint_reply / divisor)
+                       complaint_reply=self.complaint_reply / divisor,
+                       offline=replace(self.offline,
+                                       max_speed_kmh=self.offline.max_speed_kmh * divisor))

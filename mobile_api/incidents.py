@@ -64,14 +64,16 @@ def create() -> ResponseReturnValue:
 
 
 @bp.get("/incidents")
-@doc("List the incidents you may see, newest first", query=s.IncidentListQuery,
+@doc("List the incidents you may see, newest first; `number` finds one by its case number, "
+     "`q` searches", query=s.IncidentListQuery,
      response=s.IncidentPage)
 def index() -> ResponseReturnValue:
     user = current_user()
     q = query_args(s.IncidentListQuery)
     filters = queries.IncidentFilters(status=tuple(q.status), unit=q.unit, category=q.category,
                                       bbox=q.bbox, since=q.since, overdue=q.overdue,
-                                      page=q.page, per_page=q.per_page)
+                                      number=q.number, text=q.q, page=q.page,
+                                      per_page=q.per_page)
     items, total = queries.list_incidents(_ctx(), user, filters)
     now = _ctx().clock()
     return jsonify(items=[serializers.listed(i, now) for i in items], total=total,
@@ -127,30 +129,35 @@ def accept(incident_id: str) -> ResponseReturnValue:
 
 
 @bp.post("/incidents/<incident_id>/check-in")
-@doc("Arrival on site, proved by a GPS fix near the site", body=s.CheckInRequest,
+@doc("Arrival on site, proved by a GPS fix near the site; sent from an offline queue with "
+     "its `recorded_at`, it counts at that time when the rules believe it (README: Offline "
+     "actions and device times). A fix implying more than the speed limit from your previous "
+     "position is a 422 naming `location`", body=s.CheckInRequest,
      response=s.IncidentOut, roles="officer", errors=(404, 409), idempotent=True,
      also={200: "arrived, or the first result replayed for an Idempotency-Key"})
 def check_in(incident_id: str) -> ResponseReturnValue:
     user = current_user()
     body = json_body(s.CheckInRequest)
     incident = fieldwork.check_in(_ctx(), user, incident_id, body.location.wgs84_point(),
-                                  body.location.accuracy_m, body.recorded_at, _key())
+                                  body.location.accuracy_m, body.recorded_at, _key(),
+                                  mock_location=body.mock_location)
     return _one(incident)
 
 
 @bp.post("/incidents/<incident_id>/restore")
-@doc("Order restored (the 1-hour milestone)", body=s.NoteRequest, response=s.IncidentOut,
+@doc("Order restored (the 1-hour milestone); a `recorded_at` is kept and marked sent late, "
+     "the server's time counts", body=s.NoteRequest, response=s.IncidentOut,
      roles="officer", errors=(404, 409))
 def restore(incident_id: str) -> ResponseReturnValue:
     user = current_user()
     body = json_body(s.NoteRequest)
-    return _one(fieldwork.restore(_ctx(), user, incident_id, body.note))
+    return _one(fieldwork.restore(_ctx(), user, incident_id, body.note, body.recorded_at))
 
 
 @bp.post("/incidents/<incident_id>/resolve")
-@doc("Problem solved (the 1-week milestone)", body=s.NoteRequest, response=s.IncidentOut,
-     roles="officer, dispatcher", errors=(404, 409))
+@doc("Problem solved (the 1-week milestone); `recorded_at` as for restore", body=s.NoteRequest,
+     response=s.IncidentOut, roles="officer, dispatcher", errors=(404, 409))
 def resolve(incident_id: str) -> ResponseReturnValue:
     user = current_user()
     body = json_body(s.NoteRequest)
-    return _one(fieldwork.resolve(_ctx(), user, incident_id, body.note))
+    return _one(fieldwork.resolve(_ctx(), user, incident_id, body.note, body.recorded_at))

@@ -1,11 +1,17 @@
-"""Field officers' positions, sent in batches by phones that may have been offline."""
+"""Field officers: their positions, sent in batches by phones that may have been offline, and
+the roster command's map shows (each officer's last position, when it was taken, the case)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from dispatch.field_ports import OfficerStatus
+from dispatch.officers import list_officers
 from dispatch.positions import record_positions
+from dispatch.utc import iso_utc
 from mobile_api import schemas as s
 from mobile_api.context import dispatch_context
 from mobile_api.openapi import doc
@@ -16,7 +22,8 @@ bp = Blueprint("officers", __name__)
 
 
 @bp.post("/officers/me/positions")
-@doc("A batch of GPS fixes (a JSON array, or {positions: [...]})",
+@doc("A batch of GPS fixes (a JSON array, or {positions: [...]}); a fix implying more than the "
+     "speed limit from your previous one is stored flagged",
      body=(s.PositionsBatch, s.PositionsArray),
      response=s.PositionsAccepted, status=202, roles="officer")
 def positions() -> ResponseReturnValue:
@@ -26,5 +33,33 @@ def positions() -> ResponseReturnValue:
     else:
         batch = json_body(s.PositionsBatch)
     fixes = [(p.wgs84_point(), p.accuracy_m, p.recorded_at) for p in batch.positions]
-    stored = record_positions(dispatch_context(), user, fixes)
+    stored = record_positions(dispatch_context(), user, fixes,
+                              mock=[p.mock_location for p in batch.positions])
     return jsonify(received=len(fixes), stored=stored), 202
+
+
+@bp.get("/officers")
+@doc("The active officers you may oversee (a dispatcher its unit's, command every unit's), "
+     "each with the last position stored, when it was taken (`last_seen_at`), its accuracy, "
+     "the mock-location flag and the case accepted", response=s.OfficersOut,
+     roles="dispatcher, commander")
+def roster() -> ResponseReturnValue:
+    ctx = dispatch_context()
+    officers = list_officers(ctx, current_user())
+    return jsonify(items=[_officer(o) for o in officers], generated_at=iso_utc(ctx.clock()))
+
+
+def _officer(o: OfficerStatus) -> dict[str, Any]:
+    """As `schemas.OfficerOut` (a test holds the answer to it)."""
+    return {
+        "id": o.id, "username": o.username, "name": o.name,
+        "unit": None if o.unit_code is None else {"code": o.unit_code,
+                                                  "name": o.unit_name or o.unit_code},
+        "position": None if o.lat is None else {"lat": o.lat, "lon": o.lon},
+        "accuracy_m": o.accuracy_m,
+        "last_seen_at": None if o.last_seen_at is None else iso_utc(o.last_seen_at),
+        "received_at": None if o.received_at is None else iso_utc(o.received_at),
+        "mock_location": o.mock_location,
+        "case": None if o.case is None else {"id": o.case.id, "case_number": o.case.case_number,
+                                             "status": o.case.status},
+    }

@@ -148,17 +148,28 @@ class IncidentCreate(Strict):
         return self
 
 
+MockLocation = Annotated[bool | None, Field(
+    strict=True, description="the phone's own mock-location flag, where it gives one: recorded "
+                             "and shown to command")]
+DeviceTime = Annotated[InDateTime | None, Field(
+    description="when the phone did it (device time), for an action sent from its offline "
+                "queue: at most 5 min ahead of the server and 24 h behind")]
+
+
 class CheckInRequest(Strict):
     location: LocationIn
-    recorded_at: InDateTime | None = None
+    recorded_at: DeviceTime = None
+    mock_location: MockLocation = None
 
 
 class NoteRequest(Strict):
     note: Annotated[FreeText, Field(max_length=NOTE_MAX_CHARS)] = ""
+    recorded_at: DeviceTime = None
 
 
 class PositionFix(LocationIn):
     recorded_at: InDateTime
+    mock_location: MockLocation = None
 
 
 class PositionsBatch(Strict):
@@ -187,6 +198,12 @@ class IncidentListQuery(Strict):
         None, description="minLon,minLat,maxLon,maxLat in WGS-84")
     since: InDateTime | None = None
     overdue: bool = False
+    number: Annotated[OneLine, Field(min_length=1, max_length=40, description=(
+        "a case number, e.g. JY311-20261207-0042 (blanks around it and case ignored)"))
+                      ] | None = None
+    q: Annotated[OneLine, Field(min_length=1, max_length=100, description=(
+        "text found in the case number, description, territory, site or enterprise name "
+        "(ignoring case)"))] | None = None
     page: Annotated[QueryInt, Field(ge=1, le=100_000)] = 1
     per_page: Annotated[QueryInt, Field(ge=1, le=200)] = 50
 
@@ -322,6 +339,17 @@ class IncidentUnitOut(UnitOut):
     arrival_distance_m: float | None
     arrival_location: LatLon | None = Field(
         None, description="the check-in fix (WGS-84), drawn against the site and the radius")
+    arrival_device_time: datetime | None = Field(
+        None, description="the check-in's `recorded_at` (the phone's time), when it sent one")
+    arrival_sent_late: bool | None = Field(
+        None, description="the check-in reached the server more than DISPATCH_SENT_LATE_SECONDS "
+                          "after its device time (null: before this was recorded)")
+    arrival_counted_at: Literal["device", "upload"] | None = Field(
+        None, description="`arrived_at` is the device time (an offline check-in the rules "
+                          "believe) or the upload's (see `arrival_count_reason`)")
+    arrival_count_reason: str | None = None
+    arrival_mock_location: bool | None = Field(
+        None, description="the phone said the check-in's position was mocked (null: not said)")
 
 
 class Deadlines(BaseModel):
@@ -339,6 +367,13 @@ class Milestones(BaseModel):
                     "(`extension.original_deadline` when extended): an extension never makes a "
                     "late solution on time; null while unsolved")
     closed_at: datetime | None
+    restore_device_time: datetime | None = Field(
+        None, description="the restore's `recorded_at` (it counts at `restored_at`, the "
+                          "server's time)")
+    restore_sent_late: bool | None = None
+    resolve_device_time: datetime | None = Field(
+        None, description="the resolve's `recorded_at` (it counts at `resolved_at`)")
+    resolve_sent_late: bool | None = None
 
 
 class OverdueOut(BaseModel):
@@ -444,6 +479,8 @@ class PublicTextOut(BaseModel):
 
 class IncidentOut(BaseModel):
     id: str
+    case_number: str = Field(description="read out on the phone: JY311-20261207-0042 (prefix, "
+                                         "day received in China Standard Time, sequence)")
     category: Category
     description: str
     status: Status
@@ -536,6 +573,33 @@ class SiteOut(BaseModel):
 class PositionsAccepted(BaseModel):
     received: int
     stored: int
+
+
+class OfficerCase(BaseModel):
+    id: str
+    case_number: str
+    status: Status
+
+
+class OfficerOut(BaseModel):
+    id: str
+    username: str
+    name: str
+    unit: UnitRef | None
+    position: LatLon | None = Field(description="the latest stored position (WGS-84), not "
+                                                "one flagged as too fast")
+    accuracy_m: float | None
+    last_seen_at: datetime | None = Field(description="when that position was taken (its "
+                                                      "device time); null: never sent one")
+    received_at: datetime | None
+    mock_location: bool | None = Field(description="the phone said that position was mocked")
+    case: OfficerCase | None = Field(description="the case the officer accepted and is "
+                                                 "still working (the latest)")
+
+
+class OfficersOut(BaseModel):
+    items: list[OfficerOut]
+    generated_at: datetime
 
 
 class SiteList(BaseModel):
@@ -648,6 +712,7 @@ class PublicResult(BaseModel):
 
 class PublicCase(BaseModel):
     id: str
+    case_number: str
     received_at: str
     category: Category
     category_name: str
@@ -693,6 +758,7 @@ class MapUnit(BaseModel):
 
 
 class MapCaseProperties(BaseModel):
+    case_number: str
     category: Category
     status: Status
     territory: str = Field(description="the territory's code")

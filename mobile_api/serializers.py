@@ -34,7 +34,8 @@ def incident(inc: Incident, now: datetime, events: Sequence[Event] | None = None
     """`events`: the timeline, in one case's answer; `public`: its public text, in one case's
     answer to command. Each key is left out when not given (a list item has neither)."""
     out = s.IncidentOut(
-        id=inc.id, category=Category(inc.category), description=inc.description,
+        id=inc.id, case_number=inc.case_number, category=Category(inc.category),
+        description=inc.description,
         status=Status(inc.status),
         location=s.LatLon(lat=inc.location.y, lon=inc.location.x),
         site_id=inc.site_id, green_channel=inc.green_channel,
@@ -47,7 +48,11 @@ def incident(inc: Incident, now: datetime, events: Sequence[Event] | None = None
             arrival_due=a.arrival_due, arrival_on_time=on_time(a.arrived_at, a.arrival_due),
             arrival_distance_m=a.arrival_distance_m,
             arrival_location=None if a.arrival_location is None else s.LatLon(
-                lat=a.arrival_location.y, lon=a.arrival_location.x)) for a in inc.assignments],
+                lat=a.arrival_location.y, lon=a.arrival_location.x),
+            arrival_device_time=a.arrival_device_time, arrival_sent_late=a.arrival_sent_late,
+            arrival_counted_at=a.arrival_counted_at,  # type: ignore[arg-type]  # "device" or "upload", written by the domain
+            arrival_count_reason=a.arrival_count_reason,
+            arrival_mock_location=a.arrival_mock_location) for a in inc.assignments],
         received_at=inc.received_at,
         deadlines=s.Deadlines(arrival=inc.arrival_due, restore=inc.restore_due,
                               resolve=inc.resolve_due),
@@ -57,7 +62,9 @@ def incident(inc: Incident, now: datetime, events: Sequence[Event] | None = None
             resolved_at=inc.resolved_at,
             resolved_on_time=resolved_on_time(inc.resolved_at, inc.resolve_due,
                                               inc.resolve_due_original),
-            closed_at=inc.closed_at),
+            closed_at=inc.closed_at, restore_device_time=inc.restore_device_time,
+            restore_sent_late=inc.restore_sent_late, resolve_device_time=inc.resolve_device_time,
+            resolve_sent_late=inc.resolve_sent_late),
         clocks=s.CaseClocksOut.model_validate(clocks(inc)),
         overdue=overdue(inc, now),
         photos=[s.PhotoOut(id=p.id, content_type=p.content_type, size=p.size,
@@ -133,7 +140,8 @@ def listed(case: ListedCase, now: datetime) -> dict[str, Any]:
         return None if t is None else iso_utc(t)
 
     return {
-        "id": case.id, "category": case.category, "description": case.description,
+        "id": case.id, "case_number": case.case_number, "category": case.category,
+        "description": case.description,
         "status": case.status, "location": {"lat": case.lat, "lon": case.lon},
         "site_id": case.site_id, "green_channel": case.green_channel,
         "territory": {"code": case.territory_code, "name": case.territory_name},
@@ -146,7 +154,12 @@ def listed(case: ListedCase, now: datetime) -> dict[str, Any]:
                 "lat": u.arrival_location.y, "lon": u.arrival_location.x},
             "arrived_at": iso(u.arrived_at), "arrival_due": iso_utc(u.arrival_due),
             "arrival_on_time": on_time(u.arrived_at, u.arrival_due),
-            "arrival_distance_m": u.arrival_distance_m} for u in case.units],
+            "arrival_distance_m": u.arrival_distance_m,
+            "arrival_device_time": iso(u.arrival_device_time),
+            "arrival_sent_late": u.arrival_sent_late,
+            "arrival_counted_at": u.arrival_counted_at,
+            "arrival_count_reason": u.arrival_count_reason,
+            "arrival_mock_location": u.arrival_mock_location} for u in case.units],
         "received_at": iso_utc(case.received_at),
         "deadlines": {"arrival": iso_utc(case.arrival_due), "restore": iso_utc(case.restore_due),
                       "resolve": iso_utc(case.resolve_due)},
@@ -156,7 +169,11 @@ def listed(case: ListedCase, now: datetime) -> dict[str, Any]:
             "resolved_at": iso(case.resolved_at),
             "resolved_on_time": resolved_on_time(case.resolved_at, case.resolve_due,
                                                  case.resolve_due_original),
-            "closed_at": iso(case.closed_at)},
+            "closed_at": iso(case.closed_at),
+            "restore_device_time": iso(case.restore_device_time),
+            "restore_sent_late": case.restore_sent_late,
+            "resolve_device_time": iso(case.resolve_device_time),
+            "resolve_sent_late": case.resolve_sent_late},
         "clocks": clocks(case),
         "overdue": [{"milestone": str(c.milestone), "unit": c.unit_code, "due": iso_utc(c.due)}
                     for c in case.overdue(now)],
@@ -206,6 +223,7 @@ def _feature(item: CaseOnMap) -> dict[str, Any]:
         "type": "Feature", "id": case.id,
         "geometry": {"type": "Point", "coordinates": [round(case.lon, 6), round(case.lat, 6)]},
         "properties": {
+            "case_number": case.case_number,
             "category": case.category, "status": case.status, "territory": case.territory_code,
             "received_at": iso_utc(case.received_at), "green_channel": case.green_channel,
             "reopened": case.round > 0,

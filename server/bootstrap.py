@@ -25,6 +25,8 @@ from typing import Any
 from dispatch.clock import Policies, utc_now
 from dispatch.context import Context
 from dispatch.device_time import DeviceTimeWindow
+from dispatch.notify import LogNotifier
+from dispatch.offline import OfflineRules
 from dispatch.settings import Settings
 from dispatch.storage.database import make_engine, make_session_factory
 from dispatch.storage.uow import SqlUnitOfWork
@@ -70,6 +72,12 @@ def settings(cfg: Config, instance: Path) -> Settings:
         stats_min_cases=cfg.STATS_MIN_CASES,
         stats_max_span=timedelta(days=cfg.STATS_MAX_DAYS),
         open311_replay_window=timedelta(seconds=cfg.OPEN311_REPLAY_SECONDS),
+        case_number_prefix=cfg.CASE_NUMBER_PREFIX,
+        offline=OfflineRules(
+            sent_late_after=timedelta(seconds=cfg.SENT_LATE_SECONDS),
+            arrival_window=timedelta(seconds=cfg.OFFLINE_ARRIVAL_WINDOW_SECONDS),
+            history_window=timedelta(seconds=cfg.POSITION_HISTORY_WINDOW_SECONDS),
+            max_speed_kmh=cfg.MAX_SPEED_KMH),
     )
     scale = cfg.TIME_SCALE
     try:
@@ -110,6 +118,8 @@ def bootstrap(cfg: Config, instance: Path, process: Process = Process.CLI,
         password_hasher=hasher,
         password_verifier=verifier,
         engine=engine,
+        # The seam for SMS, WeCom or an official account (`dispatch.notify`): logs for now.
+        notifier=LogNotifier(),
     )
 
 

@@ -50,7 +50,7 @@ def _hasher(ctx: Context) -> Callable[[str], str]:
 def prepare_database(app: Flask, seed_if_empty: bool) -> None:
     """Upgrade the schema, and seed the demo into an empty database when asked to."""
     ctx = of(app)
-    migrate.upgrade(ctx.engine)
+    migrate.upgrade(ctx.engine, case_number_prefix=ctx.settings.case_number_prefix)
     if seed_if_empty:
         with ctx.uow() as uow:
             empty = uow.boundaries.active_set() is None
@@ -62,17 +62,18 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("upgrade-db")
     def upgrade_db() -> None:
         """Create the schema or bring it to the newest migration."""
-        engine = dispatch_context().engine
+        ctx = dispatch_context()
+        engine = ctx.engine
         click.echo(f"upgrading {engine.url.render_as_string(hide_password=True)} "
                    f"from revision {migrate.current(engine)} to head")
-        migrate.upgrade(engine)
+        migrate.upgrade(engine, case_number_prefix=ctx.settings.case_number_prefix)
         click.echo(f"now at revision {migrate.current(engine)}")
 
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
         """Add the Jiyuan demo (boundaries, departments, routing, users); only what is missing."""
         ctx = dispatch_context()
-        migrate.upgrade(ctx.engine)
+        migrate.upgrade(ctx.engine, case_number_prefix=ctx.settings.case_number_prefix)
         demo.seed_demo(ctx, _hasher(ctx), say=click.echo)
 
     @app.cli.command("import-boundaries")

@@ -26,6 +26,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import (BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource,
                                SettingsConfigDict, SettingsError)
 
+from dispatch.case_numbers import check_prefix
 from dispatch.clock import Policies
 from dispatch.settings import GREEN_CHANNEL_DEADLINES, Settings
 
@@ -36,8 +37,9 @@ PREFIX = "DISPATCH_"
 _RULE = Settings()  # the domain's defaults, read by the fields that feed it
 _TIME_SCALED = ("every deadline and warning (the green channel's too), the offer timeout, the "
                 "on-duty window and the supervision cycle's waits (feedback, complaint reply, "
-                "longest extension) are divided by it (60: arrival due in 30 s); device times, "
-                "tokens, retention and the assessment's longest period stay real. At least 1; "
+                "longest extension) are divided by it (60: arrival due in 30 s), and the speed "
+                "limit of fixes is multiplied by it; device times, tokens, retention and the "
+                "assessment's longest period stay real. At least 1; "
                 "the processes log a warning when it is not 1. Never in production")
 
 
@@ -134,6 +136,22 @@ class Config(BaseSettings):
     POSITION_MAX_AGE_SECONDS: float = _setting(
         _RULE.device_time.max_age.total_seconds(), "a `recorded_at` older than this is refused; "
         "a batch with one such fix is refused whole")
+    SENT_LATE_SECONDS: float = _setting(
+        _RULE.offline.sent_late_after.total_seconds(), "a check-in, restore or resolve reaching "
+        "the server more than this after its `recorded_at` is marked `sent_late`", ge=0)
+    OFFLINE_ARRIVAL_WINDOW_SECONDS: float = _setting(
+        _RULE.offline.arrival_window.total_seconds(), "an offline check-in's arrival counts at "
+        "its `recorded_at` only this long before its upload, and only if the officer's stored "
+        "positions agree (see *Offline actions and device times*)", ge=0)
+    POSITION_HISTORY_WINDOW_SECONDS: float = _setting(
+        _RULE.offline.history_window.total_seconds(), "the stored position that vouches for an "
+        "offline check-in's `recorded_at` lies at most this far from it in time", ge=0)
+    MAX_SPEED_KMH: float = _setting(
+        _RULE.offline.max_speed_kmh, "a position or check-in implying more than this speed "
+        "from the officer's previous position is flagged; a flagged check-in is refused", gt=0)
+    CASE_NUMBER_PREFIX: str = _setting(
+        _RULE.case_number_prefix, "the case numbers' prefix (`JY311-20261207-0042`): 1-12 "
+        "upper-case letters and digits, starting with a letter")
     ASYNC_MODE: str = _setting("gevent", "Socket.IO's async mode (worker and scheduler use "
                                "`threading`)")
     CORS_ORIGINS: str = _setting(
@@ -187,6 +205,11 @@ class Config(BaseSettings):
     TESTING: bool = _setting(False, "Flask's testing mode (the suite's apps)")
     CLOCK: Callable[[], datetime] | None = _setting(
         None, "the tests' clock: a callable returning an aware UTC datetime")
+
+    @field_validator("CASE_NUMBER_PREFIX")
+    @classmethod
+    def _readable_prefix(cls, value: str) -> str:
+        return check_prefix(value)
 
     @field_validator("DEADLINES", "GREEN_CHANNEL_DEADLINES")
     @classmethod

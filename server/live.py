@@ -185,7 +185,7 @@ def register(socketio: SocketIO) -> None:
         fix = validate(PositionFix, payloads.one_object(args))
         stored = record_positions(dispatch_context(), client.user,
                                   [(fix.wgs84_point(), fix.accuracy_m, fix.recorded_at)],
-                                  fields=["recorded_at"])
+                                  fields=["recorded_at"], mock=[fix.mock_location])
         return {"ok": True, "stored": stored}
 
     @socketio.on("resync", namespace=NAMESPACE)

@@ -143,7 +143,8 @@ def _reset(app) -> None:  # type: ignore[no-untyped-def]
         for table in (t.event_audience, t.events, t.timers, t.overdue_records, t.photos,
                       t.complaints,
                       t.incident_units, t.incidents,
-                      t.idempotency_keys, t.officer_positions, t.officer_last_positions, t.sites):
+                      t.idempotency_keys, t.officer_positions, t.officer_last_positions, t.sites,
+                      t.case_number_counters):
             conn.execute(delete(table))
         demo_sets = [t.boundary_sets.c.name == DEMO_SET_NAME]
         conn.execute(delete(t.territory_boundaries).where(

@@ -3,7 +3,7 @@ timers, and the accountability records."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -17,11 +17,15 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, lazyload
 
 from dispatch import model
+from dispatch.field_ports import FixNote
 from dispatch.storage import tables as t
 from dispatch.storage.repositories import upsert, write_lock
 from dispatch.timers import OverdueRecord, Timer
 from dispatch.utc import iso_utc
 from geo.distance import geodesic_distance_m
+
+
+_PLAIN = FixNote()  # a fix sent with nothing to note
 
 
 class Positions:
@@ -30,30 +34,36 @@ class Positions:
 
     def add(self, officer: model.User, points: Sequence[tuple[shapely.Point, float | None,
                                                                 datetime]],
-            received_at: datetime) -> int:
+            received_at: datetime, notes: Mapping[datetime, FixNote] | None = None) -> int:
         """Store a batch; returns how many fixes were new. Two statements, safe under races:
 
         the history takes each (officer, time) once, ON CONFLICT DO NOTHING (a concurrent copy
         of the batch waits for the first and stores nothing); rows go in time order, so batches
         that overlap wait for each other in one order and cannot deadlock. Then one upsert keeps
-        the latest (see `_update_last`).
+        the latest unflagged fix (see `_update_last`); a batch of flagged fixes only skips it.
         """
+        notes = notes or {}
         # One fix per time (the last sent wins), in time order.
         fixes = sorted({at: (loc, acc, at) for loc, acc, at in points}.values(),
                        key=lambda p: p[2])
         op = t.officer_positions
         stmt = (upsert(self.s)(op).values([
             {"officer_id": officer.id, "location": loc, "accuracy_m": acc, "recorded_at": at,
-             "received_at": received_at} for loc, acc, at in fixes])
+             "received_at": received_at, "mock_location": notes.get(at, _PLAIN).mock_location,
+             "flagged_speed_kmh": notes.get(at, _PLAIN).flagged_speed_kmh}
+            for loc, acc, at in fixes])
             .on_conflict_do_nothing(index_elements=[op.c.officer_id, op.c.recorded_at])
             .returning(op.c.id))
         stored = len(self.s.execute(stmt).all())
-        self._update_last(officer, fixes[-1], received_at)
+        unflagged = [f for f in fixes if notes.get(f[2], _PLAIN).flagged_speed_kmh is None]
+        if unflagged:
+            self._update_last(officer, unflagged[-1], received_at,
+                              notes.get(unflagged[-1][2], _PLAIN).mock_location)
         return stored
 
     def _update_last(self, officer: model.User, latest: tuple[shapely.Point, float | None,
                                                               datetime],
-                     received_at: datetime) -> None:
+                     received_at: datetime, mock_location: bool | None = None) -> None:
         """One upsert (a new officer's first fixes in parallel insert one row): the stored fix
         is replaced by a newer one, or by any fix when it is dated after this fix was received.
 
@@ -65,13 +75,13 @@ class Positions:
         lp = t.officer_last_positions
         stmt = upsert(self.s)(lp).values(officer_id=officer.id, unit_code=officer.unit_code,
                                        location=loc, accuracy_m=acc, recorded_at=at,
-                                       received_at=received_at)
+                                       received_at=received_at, mock_location=mock_location)
         new = stmt.excluded
         self.s.execute(stmt.on_conflict_do_update(
             index_elements=[lp.c.officer_id],
             set_={"unit_code": new.unit_code, "location": new.location,
                   "accuracy_m": new.accuracy_m, "recorded_at": new.recorded_at,
-                  "received_at": new.received_at},
+                  "received_at": new.received_at, "mock_location": new.mock_location},
             where=or_(lp.c.recorded_at < new.recorded_at, lp.c.recorded_at > new.received_at)))
 
     def rank(self, unit_codes: Sequence[str], near: shapely.Point, since: datetime,

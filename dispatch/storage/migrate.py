@@ -20,8 +20,12 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head", case_number_prefix: str | None = None
+            ) -> None:
+    """`case_number_prefix`: the prefix migration 0012 numbers the cases stored before with
+    (the configured one; its own default otherwise)."""
     cfg = alembic_config(engine)
+    cfg.attributes["case_number_prefix"] = case_number_prefix
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")

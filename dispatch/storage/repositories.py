@@ -21,7 +21,7 @@ from dispatch.board import CaseUnit, ListedCase, ListedPhoto, ListedUnit, OpenCa
 from dispatch.clock import late
 from dispatch.ports import IdempotencyClaim
 from dispatch.ports import CaseFacts, IncidentQuery, PeriodQuery
-from dispatch.storage import event_log
+from dispatch.storage import case_search, event_log
 from dispatch.storage import tables as t
 from dispatch.storage.types import UTCDateTime
 
@@ -152,7 +152,9 @@ class Incidents:
                    at(inc.resolve_due_original), inc.extensions, inc.extension_reason,
                    at(inc.feedback_due), at(inc.feedback_at), inc.feedback_satisfied,
                    inc.feedback_rating, inc.feedback_comment, inc.closed_reason, inc.central_unit,
-                   inc.central_person, at(inc.central_due), inc.central_by, at(inc.central_at))
+                   inc.central_person, at(inc.central_due), inc.central_by, at(inc.central_at),
+                   inc.case_number, at(inc.restore_device_time), inc.restore_sent_late,
+                   at(inc.resolve_device_time), inc.resolve_sent_late)
             .where(where).order_by(inc.received_at.desc(), inc.id)
             .limit(query.limit).offset(query.offset)).all()
         ids = [row[0] for row in rows]
@@ -164,7 +166,9 @@ class Incidents:
                     select(iu.incident_id, iu.unit_code, iu.unit_name, iu.kind,
                            at(iu.accepted_at), at(iu.arrived_at), at(iu.arrival_due),
                            iu.arrival_distance_m, iu.accepted_by, iu.arrived_by,
-                           iu.arrival_location)
+                           iu.arrival_location, at(iu.arrival_device_time), iu.arrival_sent_late,
+                           iu.arrival_counted_at, iu.arrival_count_reason,
+                           iu.arrival_mock_location)
                     .where(iu.incident_id.in_(ids))
                     .order_by(iu.incident_id, iu.kind.desc(), iu.unit_code)):
                 units.setdefault(row[0], []).append(ListedUnit._make(row[1:]))
@@ -179,9 +183,11 @@ class Incidents:
                            at(cp.reply_due), cp.reply, at(cp.replied_at), cp.replied_by, cp.id)
                     .where(cp.incident_id.in_(ids)).order_by(cp.incident_id, cp.number)):
                 complaints.setdefault(c[0], []).append(model.Complaint(**c._mapping))
-        return [ListedCase._make((*row, tuple(units.get(row[0], ())),
+        tail = len(ListedCase._fields) - ListedCase._fields.index("case_number")
+        return [ListedCase._make((*row[:-tail], tuple(units.get(row[0], ())),
                                   tuple(photos.get(row[0], ())),
-                                  tuple(complaints.get(row[0], ())))) for row in rows], int(total)
+                                  tuple(complaints.get(row[0], ())), *row[-tail:]))
+                for row in rows], int(total)
 
     def open_cases(self, query: IncidentQuery) -> list[OpenCase]:
         """Two Core SELECTs, whatever the number of cases: the cases, then the units of the
@@ -194,7 +200,7 @@ class Incidents:
             select(inc.id, inc.category, inc.status, inc.territory_code, inc.lon, inc.lat,
                    at(inc.received_at), inc.green_channel, inc.round, at(inc.arrival_due),
                    at(inc.restore_due), at(inc.resolve_due), at(inc.restored_at),
-                   at(inc.resolved_at), at(inc.resolve_due_original))
+                   at(inc.resolved_at), at(inc.resolve_due_original), inc.case_number)
             .where(where).order_by(inc.received_at.desc(), inc.id)).all()
         units: dict[str, list[CaseUnit]] = {}
         rows = self.s.execute(
@@ -204,7 +210,8 @@ class Incidents:
             .order_by(iu.incident_id, iu.kind.desc(), iu.unit_code)).all()
         for row in rows:
             units.setdefault(row[0], []).append(CaseUnit._make(row[1:]))
-        return [OpenCase._make((*row, tuple(units.get(row[0], ())))) for row in cases]
+        return [OpenCase._make((*row[:-1], tuple(units.get(row[0], ())), row[-1]))
+                for row in cases]
 
     def _aware(self, column: Any) -> Any:
         """A time column read as the driver gives it on PostgreSQL (an aware `timestamptz`, in
@@ -235,6 +242,10 @@ class Incidents:
             conds.append(self._in_bbox(query.bbox))
         if query.overdue_at is not None:
             conds.append(self._overdue(query.overdue_at))
+        if query.number is not None:
+            conds.append(case_search.by_number(query.number))
+        if query.text:
+            conds.append(case_search.by_text(query.text))
         return and_(true(), *conds)
 
     def facts_between(self, start: datetime, end: datetime, unit: str | None = None

@@ -154,11 +154,20 @@ incidents = Table(
     Column("public_text_at", UTCDateTime, nullable=True),
     # An Open311 client's media_url, kept as text: never fetched.
     Column("media_url", Text, nullable=True),
+    # Read out on the phone, JY311-20261207-0042 (migration 0012; `dispatch.case_numbers`).
+    Column("case_number", String(40), nullable=False),
+    # What the phone said of a restore or resolve sent from its queue (`dispatch.offline`).
+    Column("restore_device_time", UTCDateTime, nullable=True),
+    Column("restore_sent_late", Boolean, nullable=True),
+    Column("resolve_device_time", UTCDateTime, nullable=True),
+    Column("resolve_sent_late", Boolean, nullable=True),
 )
 Index("ix_incidents_unplanned", incidents.c.received_at,
       postgresql_where=incidents.c.timers_planned_at.is_(None),
       sqlite_where=incidents.c.timers_planned_at.is_(None))
 Index("ix_incidents_location", incidents.c.location, postgresql_using="gist")
+# A unique index rather than a constraint, as migration 0012 can add it on SQLite without a copy.
+Index("uq_incidents_case_number", incidents.c.case_number, unique=True)
 
 incident_units = Table(
     "incident_units", metadata,
@@ -174,6 +183,20 @@ incident_units = Table(
     Column("arrival_location", GeometryColumn("POINT"), nullable=True),
     Column("arrival_distance_m", Float, nullable=True),
     Column("arrival_device_time", UTCDateTime, nullable=True),
+    # How the arrival was judged (migration 0012; `dispatch.offline`): marked sent late, counted
+    # at the device's or the upload's time and why, and the phone's mock-location flag.
+    Column("arrival_sent_late", Boolean, nullable=True),
+    Column("arrival_counted_at", String(10), nullable=True),
+    Column("arrival_count_reason", Text, nullable=True),
+    Column("arrival_mock_location", Boolean, nullable=True),
+)
+
+# One row per day (YYYYMMDD in China Standard Time) holding the last case number's sequence
+# handed out that day: taken with one upsert in the report's own transaction (migration 0012).
+case_number_counters = Table(
+    "case_number_counters", metadata,
+    Column("day", String(8), primary_key=True),
+    Column("value", Integer, nullable=False),
 )
 
 # A reporter's complaints about its case, each with command's reply deadline (migration 0008).
@@ -249,6 +272,10 @@ officer_positions = Table(
     Column("accuracy_m", Float, nullable=True),
     Column("recorded_at", UTCDateTime, nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
+    # The phone's mock-location flag (None: not said), and the speed from the officer's previous
+    # fix when it was over the limit: a flagged fix (migration 0012; `dispatch.offline`).
+    Column("mock_location", Boolean, nullable=True),
+    Column("flagged_speed_kmh", Float, nullable=True),
     UniqueConstraint("officer_id", "recorded_at", name="uq_officer_positions_officer_time"),
 )
 
@@ -260,6 +287,7 @@ officer_last_positions = Table(
     Column("accuracy_m", Float, nullable=True),
     Column("recorded_at", UTCDateTime, nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
+    Column("mock_location", Boolean, nullable=True),  # migration 0012
 )
 Index("ix_officer_last_positions_location", officer_last_positions.c.location,
       postgresql_using="gist")

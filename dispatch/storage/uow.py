@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from dispatch import ports
 from dispatch.model import Event
 from dispatch.storage import event_log
+from dispatch.storage.case_numbers import CaseNumbers
+from dispatch.storage.officers import Officers
 from dispatch.storage import live_repositories as live
 from dispatch.storage import reference_repositories as reference
 from dispatch.storage import repositories as r
@@ -34,6 +36,8 @@ class SqlUnitOfWork:
         self.events = live.Events(s)
         self.timers = live.Timers(s)
         self.accountability = live.Accountability(s)
+        self.case_numbers = CaseNumbers(s)
+        self.officers = Officers(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

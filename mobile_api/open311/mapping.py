@@ -2,7 +2,9 @@
 
 - a service is a category (`dispatch.open311.SERVICES`), `metadata: true` where it has
   attributes;
-- a service request is an incident: `status` is `closed` once the case is closed, else `open`;
+- a service request is an incident (`service_request_id` its internal id, and `case_number`, not
+  in the standard, the number people read out): `status` is `closed` once the case is closed,
+  else `open`;
   `expected_datetime` is the resolution deadline; `agency_responsible` the territory's name;
   `status_notes` the latest note (solved, else order restored);
 - the outside system that created a request reads it whole; anyone else reads it as the public
@@ -69,6 +71,8 @@ def request(inc: Incident, service_name: str, whole: bool, scrubber: Scrub) -> d
         description = public_problem(inc, scrubber)
     return {
         "service_request_id": inc.id,
+        # Not the standard's: the number people read out on the phone (`dispatch.case_numbers`).
+        "case_number": inc.case_number,
         "status": open311_status(inc),
         "status_notes": note,
         "service_name": service_name,
@@ -92,7 +96,7 @@ def created(inc: Incident, notice: str | None = None) -> dict[str, Any]:
     """The answer to a POST: created at once, so the id is known (the token is the same id, for
     clients that follow tokens)."""
     return {"service_request_id": inc.id, "token": inc.id, "service_notice": notice,
-            "account_id": None}
+            "account_id": None, "case_number": inc.case_number}
 
 
 def token(inc: Incident) -> dict[str, Any]:

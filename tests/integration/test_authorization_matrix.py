@@ -96,6 +96,9 @@ MATRIX: dict[str, tuple[int | str, ...]] = {
     # Filtering on the case's unit, category and status never widens what a caller may see.
     "list_filtered":  (401, 401, 401, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, SEE),
     # The map of open cases is scoped like the list, filters included.
+    # Searching by case number (`number`, trimmed, any case) or text (`q`) neither.
+    "list_number":    (401, 401, 401, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, SEE),
+    "list_q":         (401, 401, 401, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, SEE),
     "map":            (401, 401, 401, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, SEE),
     "map_filtered":   (401, 401, 401, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, HID, SEE, SEE),
     "show":           (401, 401, 401, 200, 404, 200, 404, 200, 404, 200, 404, 200, 404, 200, 200),
@@ -123,6 +126,9 @@ MATRIX: dict[str, tuple[int | str, ...]] = {
     "stats":          (401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 200, 200, 200, 200, 403),
     # Any officer sends its own positions, whatever the unit.
     "positions":      (401, 401, 401, 403, 403, 202, 202, 202, 202, 403, 403, 403, 403, 403, 403),
+    # The officers' roster (last positions): command every unit's, a dispatcher its own unit's;
+    # listed: the town's officer.
+    "officers":       (401, 401, 401, 403, 403, 403, 403, 403, 403, SEE, HID, HID, HID, SEE, 403),
     # A site owned by demo-reporter: the owner or an administrator registers it.
     "site_create":    (401, 401, 401, 201, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 201),
     "site_green":     (401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 201),
@@ -344,6 +350,24 @@ def list_filtered(env: Env, subject: str) -> Call:
                 listed=inc["id"])
 
 
+def list_number(env: Env, subject: str) -> Call:
+    inc = _case(env)
+    return Call("GET", f"/api/v1/incidents?number=%20{inc['case_number'].lower()}%20",
+                listed=inc["id"])
+
+
+def list_q(env: Env, subject: str) -> Call:
+    inc = _case(env)
+    return Call("GET", "/api/v1/incidents?q=" + inc["case_number"][-9:], listed=inc["id"])
+
+
+def officers(env: Env, subject: str) -> Call:
+    lon, lat = seat()
+    env.post("officer_town", "/api/v1/officers/me/positions", json=[
+        {"lat": lat, "lon": lon, "accuracy_m": 8, "recorded_at": env.clock.now.isoformat()}])
+    return Call("GET", "/api/v1/officers", listed=env.user_id("officer_town"))
+
+
 def map_call(env: Env, subject: str) -> Call:
     return Call("GET", "/api/v1/map/incidents", listed=_case(env)["id"])
 
@@ -533,6 +557,9 @@ SCENARIOS: dict[str, Route] = {
     "report_same_key": Route("POST", "/api/v1/incidents", report_same_key),
     "list": Route("GET", "/api/v1/incidents", list_call),
     "list_filtered": Route("GET", "/api/v1/incidents", list_filtered),
+    "list_number": Route("GET", "/api/v1/incidents", list_number),
+    "list_q": Route("GET", "/api/v1/incidents", list_q),
+    "officers": Route("GET", "/api/v1/officers", officers),
     "map": Route("GET", "/api/v1/map/incidents", map_call),
     "map_filtered": Route("GET", "/api/v1/map/incidents", map_filtered),
     "show": Route("GET", INCIDENT, show),

@@ -57,6 +57,7 @@ def test_a_case_on_the_map_as_geojson(client, login):
                                    "coordinates": [round(lon, 6), round(lat, 6)]}
     p = feature["properties"]
     assert p == {
+        "case_number": "JY311-20261127-0001",  # the day's first case, 10:00 in Jiyuan
         "category": "power_cut", "status": "dispatched", "territory": ZHICHENG,
         "received_at": "2026-11-27T02:00:00Z", "green_channel": False, "reopened": False,
         "units": [{"code": code, "kind": kind, "accepted": False}

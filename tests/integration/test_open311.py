@@ -23,7 +23,8 @@ KEY = "demo-open311-key"
 REQUEST_FIELDS = {"service_request_id", "status", "status_notes", "service_name", "service_code",
                   "description", "agency_responsible", "service_notice", "requested_datetime",
                   "updated_datetime", "expected_datetime", "address", "address_id", "zipcode",
-                  "lat", "long", "media_url"}
+                  "lat", "long", "media_url",
+                  "case_number"}  # not the standard's: the number read out on the phone
 SERVICE_FIELDS = {"service_code", "service_name", "description", "metadata", "type", "keywords",
                   "group"}
 

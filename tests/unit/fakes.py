@@ -17,9 +17,9 @@ re-enabled within one transaction raises its token version by 0 here and by 2 in
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from types import TracebackType
 from typing import Any, Self
@@ -33,6 +33,8 @@ from dispatch.clock import Clock
 from dispatch.context import Context
 from dispatch.locator import TerritoryLocator
 from dispatch.model import Event, Incident, Role, Site, Status, Unit, UnitKind, User
+from dispatch.field_ports import AcceptedCase, FixNote, OfficerStatus
+from dispatch.offline import TrailFix
 from dispatch.ports import BoundarySet, Fix, IdempotencyClaim, TerritoryRow
 from dispatch.ports import IncidentQuery, PeriodQuery
 from dispatch.routing import RoutingTable
@@ -55,6 +57,8 @@ class Position:
     accuracy_m: float | None
     recorded_at: datetime
     received_at: datetime
+    mock_location: bool | None = None
+    flagged_speed_kmh: float | None = None
 
 
 @dataclass
@@ -65,6 +69,7 @@ class LastPosition:
     accuracy_m: float | None
     recorded_at: datetime
     received_at: datetime
+    mock_location: bool | None = None
 
 
 @dataclass
@@ -85,6 +90,7 @@ class State:
     last_seq: int = 0
     timers: list[Timer] = field(default_factory=list)
     overdue: list[OverdueRecord] = field(default_factory=list)
+    case_numbers: dict[date, int] = field(default_factory=dict)
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -92,8 +98,8 @@ class State:
         return self.next_id - 1
 
 
-_ATOMS = (str, int, float, bool, type(None), datetime, timedelta, BaseGeometry, BoundarySet,
-          IdempotencyClaim)
+_ATOMS = (str, int, float, bool, type(None), date, datetime, timedelta, BaseGeometry, BoundarySet,
+          IdempotencyClaim, FixNote)
 
 
 def clone(value: Any, memo: dict[int, Any] | None = None) -> Any:
@@ -292,7 +298,7 @@ class FakeIncidents(_Repo):
         return [] if incident is None else sorted(incident.events, key=_seq)
 
     def search(self, query: IncidentQuery) -> tuple[list[ListedCase], int]:
-        found = [i for i in self.w.incidents.values() if _matches(i, query)]
+        found = [i for i in self.w.incidents.values() if _matches(i, query, self.w)]
         found.sort(key=lambda i: i.id)
         found.sort(key=lambda i: i.received_at, reverse=True)
         return [_listed(i) for i in found[query.offset:query.offset + query.limit]], len(found)
@@ -318,7 +324,7 @@ class FakeIncidents(_Repo):
             i.received_at, i.green_channel, i.round, i.arrival_due, i.restore_due, i.resolve_due,
             i.restored_at, i.resolved_at, i.resolve_due_original,
             tuple(CaseUnit(a.unit_code, a.kind, a.accepted_at, a.arrived_at, a.arrival_due)
-                  for a in i.assignments)) for i in found]
+                  for a in i.assignments), i.case_number) for i in found]
 
     def _between(self, start: datetime, end: datetime) -> list[Incident]:
         found = [i for i in self.w.incidents.values() if start <= i.received_at < end]
@@ -351,11 +357,15 @@ def _listed(i: Incident) -> ListedCase:
         i.central_at,
         tuple(ListedUnit(a.unit_code, a.unit_name, a.kind, a.accepted_at, a.arrived_at,
                          a.arrival_due, a.arrival_distance_m, a.accepted_by, a.arrived_by,
-                         a.arrival_location) for a in i.assignments),
-        tuple(ListedPhoto(p.id, p.content_type, p.size) for p in i.photos), tuple(i.complaints))
+                         a.arrival_location, a.arrival_device_time, a.arrival_sent_late,
+                         a.arrival_counted_at, a.arrival_count_reason, a.arrival_mock_location)
+              for a in i.assignments),
+        tuple(ListedPhoto(p.id, p.content_type, p.size) for p in i.photos), tuple(i.complaints),
+        i.case_number, i.restore_device_time, i.restore_sent_late, i.resolve_device_time,
+        i.resolve_sent_late)
 
 
-def _matches(i: Incident, q: IncidentQuery) -> bool:
+def _matches(i: Incident, q: IncidentQuery, state: State | None = None) -> bool:
     """The filter of the storage's `Incidents.search`, condition by condition."""
     units = i.unit_codes()
     if q.reporter_id is not None and i.reporter_id != q.reporter_id:
@@ -377,7 +387,22 @@ def _matches(i: Incident, q: IncidentQuery) -> bool:
     if q.overdue_at is not None:
         if not i.overdue(q.overdue_at):  # the domain's one definition, as the SQL filter
             return False
+    if q.number is not None and i.case_number != q.number:
+        return False
+    if q.text:
+        return _text_matches(i, q.text, state)
     return True
+
+
+def _text_matches(i: Incident, text: str, state: State | None) -> bool:
+    """`storage.case_search.by_text`: a substring of the number, description, territory, site
+    name or the reporter's names, ignoring case."""
+    site = None if state is None or i.site_id is None else state.sites.get(i.site_id)
+    reporter = None if state is None else state.users.get(i.reporter_id)
+    fields = [i.case_number, i.description, i.territory_name,
+              site.name if site else "", reporter.display_name if reporter else "",
+              reporter.username if reporter else ""]
+    return any(text.lower() in f.lower() for f in fields)
 
 
 class FakeIdempotency(_Repo):
@@ -395,7 +420,10 @@ class FakeIdempotency(_Repo):
 
 
 class FakePositions(_Repo):
-    def add(self, officer: User, points: Sequence[Fix], received_at: datetime) -> int:
+    def add(self, officer: User, points: Sequence[Fix], received_at: datetime,
+            notes: Mapping[datetime, FixNote] | None = None) -> int:
+        notes = notes or {}
+        plain = FixNote()
         fixes = sorted({at: (loc, acc, at) for loc, acc, at in points}.values(),
                        key=lambda p: p[2])
         taken = {(p.officer_id, p.recorded_at) for p in self.w.positions}
@@ -403,14 +431,20 @@ class FakePositions(_Repo):
         for loc, acc, at in fixes:
             if (officer.id, at) in taken:
                 continue
+            note = notes.get(at, plain)
             self.w.positions.append(Position(self.w.new_id(), officer.id, loc, acc, at,
-                                             received_at))
+                                             received_at, note.mock_location,
+                                             note.flagged_speed_kmh))
             stored += 1
-        loc, acc, at = fixes[-1]
+        unflagged = [f for f in fixes if notes.get(f[2], plain).flagged_speed_kmh is None]
+        if not unflagged:
+            return stored
+        loc, acc, at = unflagged[-1]
         old = self.w.last_positions.get(officer.id)
         if old is None or old.recorded_at < at or old.recorded_at > received_at:
             self.w.last_positions[officer.id] = LastPosition(
-                officer.id, officer.unit_code, loc, acc, at, received_at)
+                officer.id, officer.unit_code, loc, acc, at, received_at,
+                notes.get(at, plain).mock_location)
         return stored
 
     def rank(self, unit_codes: Sequence[str], near: Point, since: datetime,
@@ -524,6 +558,52 @@ class FakeAccountability(_Repo):
                       key=lambda r: r.id or 0)
 
 
+class FakeCaseNumbers(_Repo):
+    def take(self, day: date) -> int:
+        self.w.case_numbers[day] = self.w.case_numbers.get(day, 0) + 1
+        return self.w.case_numbers[day]
+
+
+class FakeOfficers(_Repo):
+    def trail(self, officer_id: str, start: datetime, end: datetime) -> list[TrailFix]:
+        mine = sorted((p for p in self.w.positions if p.officer_id == officer_id
+                       and p.flagged_speed_kmh is None), key=lambda p: p.recorded_at)
+        before = [p for p in mine if p.recorded_at < start][-1:]
+        inside = [p for p in mine if start <= p.recorded_at <= end]
+        return [TrailFix(p.recorded_at, p.location.x, p.location.y, p.accuracy_m)
+                for p in before + inside]
+
+    def roster(self, unit_code: str | None) -> list[OfficerStatus]:
+        officers = sorted((u for u in self.w.users.values() if u.role == Role.OFFICER
+                           and u.active and unit_code in (None, u.unit_code)),
+                          key=lambda u: (u.unit_code or "", u.display_name, u.username))
+        out = []
+        for u in officers:
+            last = self.w.last_positions.get(u.id)
+            unit = self.w.units.get(u.unit_code or "")
+            worked = sorted(((a.accepted_at, i) for i in self.w.incidents.values()
+                             for a in i.assignments if a.accepted_by == u.id
+                             and a.accepted_at is not None
+                             and i.status not in (Status.RESOLVED, Status.CLOSED)),
+                            key=lambda x: x[0], reverse=True)
+            case = (AcceptedCase(worked[0][1].id, worked[0][1].case_number,
+                                 str(worked[0][1].status)) if worked else None)
+            out.append(OfficerStatus(
+                u.id, u.username, u.display_name or u.username, u.unit_code,
+                unit.name if unit else None, last.location.x if last else None,
+                last.location.y if last else None, last.accuracy_m if last else None,
+                last.recorded_at if last else None, last.received_at if last else None,
+                last.mock_location if last else None, case))
+        return out
+
+    def ids_of(self, unit_codes: Sequence[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {code: [] for code in unit_codes}
+        for u in sorted(self.w.users.values(), key=lambda u: u.id):
+            if u.role == Role.OFFICER and u.active and u.unit_code in found:
+                found[u.unit_code].append(u.id)
+        return found
+
+
 def _seq(event: Event) -> int:
     assert event.seq is not None
     return event.seq
@@ -545,6 +625,8 @@ class FakeUnitOfWork:
         self.events = FakeEvents(self)
         self.timers = FakeTimers(self)
         self.accountability = FakeAccountability(self)
+        self.case_numbers = FakeCaseNumbers(self)
+        self.officers = FakeOfficers(self)
         self._work: State | None = None
         self._written: list[Event] = []
 

@@ -92,7 +92,8 @@ def test_the_record_judges_each_milestone_and_carries_nothing_personal() -> None
     assert [a["on_time"] for a in case["milestones"]["arrival"]] == [True, False]
     assert case["milestones"]["restore"]["on_time"] is False  # a microsecond late
     assert case["milestones"]["resolve"]["on_time"] is None  # open, not yet due
-    assert set(case) == {"id", "received_at", "category", "category_name", "territory",
+    assert set(case) == {"id", "case_number", "received_at", "category", "category_name",
+                         "territory",
                          "problem", "result", "milestones"}
 
 

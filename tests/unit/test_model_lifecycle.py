@@ -115,7 +115,7 @@ def test_the_snapshot_each_event_carries_is_the_case_right_after_that_change() -
 def test_the_snapshot_of_a_new_case_names_every_field_the_clients_read() -> None:
     inc = _new()
     assert inc.snapshot() == {
-        "id": "case-1", "category": "power_cut", "status": "reported",
+        "id": "case-1", "case_number": "", "category": "power_cut", "status": "reported",
         "description": "no power since noon",
         "location": {"lat": 35.02, "lon": 112.61},
         "territory": {"code": "t", "name": "Territory T"},
@@ -143,15 +143,17 @@ def test_the_snapshot_of_a_worked_case_shows_its_units_and_milestones_in_utc() -
                                   "resolved_at": "2026-11-27T04:00:00Z",
                                   "closed_at": "2026-11-27T05:00:00Z"}
     arrival = "2026-11-27T02:30:00Z"
+    unjudged = {"arrival_device_time": None, "arrival_sent_late": None,
+                "arrival_counted_at": None, "arrival_mock_location": None}
     assert snap["units"] == [
         {"code": "t", "name": "Territory T", "kind": "territory",
          "accepted_at": "2026-11-27T02:05:00Z", "arrived_at": "2026-11-27T02:05:00Z",
-         "arrival_due": arrival, "lead": False},
+         "arrival_due": arrival, "lead": False, **unjudged},
         {"code": "power_supply", "name": "Power", "kind": "department",
          "accepted_at": "2026-11-27T02:03:00Z", "arrived_at": None, "arrival_due": arrival,
-         "lead": False},
+         "lead": False, **unjudged},
         {"code": "water_supply", "name": "Water", "kind": "department",
-         "accepted_at": None, "arrived_at": None, "arrival_due": arrival, "lead": True},
+         "accepted_at": None, "arrived_at": None, "arrival_due": arrival, "lead": True, **unjudged},
     ]
 
 

@@ -25,7 +25,8 @@ def w() -> World:
 
 def test_the_pushed_fix_carries_what_the_map_shows(w: World) -> None:
     officer = w.user("officer")
-    fixes = [(IN_EAST, 8.0, T0 - timedelta(minutes=1)), (IN_WEST, 5.0, T0 - timedelta(minutes=2))]
+    # 9.1 km apart, 3 hours apart: a plausible drive (issue 16 flags a faster one).
+    fixes = [(IN_EAST, 8.0, T0 - timedelta(minutes=1)), (IN_WEST, 5.0, T0 - timedelta(hours=3))]
     assert record_positions(w.ctx, officer, fixes) == 2
     newest_id = max(p.id for p in w.db.state.positions)
     [(user, fix)] = w.rec.pushed
@@ -33,7 +34,8 @@ def test_the_pushed_fix_carries_what_the_map_shows(w: World) -> None:
     assert fix == {
         "seq": newest_id, "officer_id": officer.id, "name": officer.display_name,
         "unit": WEST, "lat": IN_EAST.y, "lon": IN_EAST.x, "accuracy_m": 8.0,
-        "recorded_at": "2026-11-27T01:59:00Z"}
+        "recorded_at": "2026-11-27T01:59:00Z", "last_seen_at": "2026-11-27T01:59:00Z",
+        "mock_location": None, "flagged_speed_kmh": None}
 
 
 def test_the_pushed_seq_grows_with_each_batch_and_is_the_officers_own(w: World) -> None:

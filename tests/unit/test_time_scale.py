@@ -33,12 +33,18 @@ def test_sixty_times_faster_divides_every_clock_of_the_field() -> None:
     assert fast.policy("power_cut", green_channel=True).restore == timedelta(seconds=60)
     assert (fast.feedback_wait, fast.complaint_reply, fast.max_extension) == (
         timedelta(days=3) / 60, timedelta(hours=24) / 60, timedelta(days=30) / 60)
+    # The simulated officers drive 60 times faster: so may their fixes (issue 16).
+    assert fast.offline.max_speed_kmh == 200.0 * 60
 
 
 def test_the_clocks_of_devices_and_accounts_stay_real() -> None:
     base = Settings()
     fast = base.time_scaled(60)
     assert fast.device_time == base.device_time
+    assert (fast.offline.sent_late_after, fast.offline.arrival_window,
+            fast.offline.history_window) == (base.offline.sent_late_after,
+                                             base.offline.arrival_window,
+                                             base.offline.history_window)
     assert fast.position_retention_days == base.position_retention_days
     assert fast.stats_max_span == base.stats_max_span
     assert (fast.checkin_radius_m, fast.checkin_accuracy_cap_m) == (

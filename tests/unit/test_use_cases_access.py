@@ -164,7 +164,8 @@ def test_an_admins_site_is_checked_and_a_refusal_writes_nothing(
 
 def test_an_officer_records_a_batch_once_and_the_newest_fix_is_pushed(w: World) -> None:
     officer = w.user("officer")
-    fixes = [(IN_WEST, 5.0, T0 - timedelta(minutes=2)), (IN_EAST, 8.0, T0 - timedelta(minutes=1))]
+    # 9.1 km in 3 hours: plausible (a jump in one minute would be flagged, issue 16).
+    fixes = [(IN_WEST, 5.0, T0 - timedelta(hours=3)), (IN_EAST, 8.0, T0 - timedelta(minutes=1))]
     assert record_positions(w.ctx, officer, fixes) == 2
     assert record_positions(w.ctx, officer, fixes) == 0  # a phone's retry stores nothing new
     assert len(w.db.state.positions) == 2
