@@ -5,7 +5,13 @@ change of a case goes through a method here (the field work and the supervision 
 which checks the rule, records the change as an `Event` in the incident's log, and raises
 `Conflict` or `ValidationFailed` when the case is not in a state that allows it. The use cases
 (`dispatch.fieldwork`, `dispatch.followup`) decide who may ask and which timers a change needs.
-The small things a case is made of live in `dispatch.entities`, re-exported here.
+The small things a case is made of live in `dispatch.entities`, re-exported here, and its
+live picture in `dispatch.snapshots`.
+
+Why this module is over 400 lines: `Incident` is the aggregate, one class by design: every field
+of a case and every method that changes one, so that the rule "a case changes only through its
+own methods" is kept in one place (`tests/unit/test_model_owns_state.py` holds the modules
+around it to that); what could leave it (types, the snapshot) has left.
 """
 
 from __future__ import annotations

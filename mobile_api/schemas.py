@@ -32,11 +32,69 @@ from shapely.geometry import Point
 from dispatch.limits import (COMPLAINT_MAX_CHARS, DESCRIPTION_MAX_CHARS, ID_MAX_CHARS,
                              NOTE_MAX_CHARS, PUBLIC_TEXT_MAX_CHARS, REASON_MAX_CHARS,
                              WITHHOLD_REASON_MAX_CHARS)
-from dispatch.model import Category, Role, Status, UnitKind
+from dispatch.model import Category, Role, Status
 from geo.crs import to_wgs84
 from mobile_api import characters
 from mobile_api.jsonio import bad_text_path
 from mobile_api.numbers import query_integer
+from mobile_api.answers import (  # re-exported: requests and answers under one name
+    LatLon as LatLon,
+    UnitRef as UnitRef,
+    UnitOut as UnitOut,
+    IncidentUnitOut as IncidentUnitOut,
+    Deadlines as Deadlines,
+    Milestones as Milestones,
+    OverdueOut as OverdueOut,
+    ClockStateName as ClockStateName,
+    MilestoneClockOut as MilestoneClockOut,
+    CaseClocksOut as CaseClocksOut,
+    TimelineEntry as TimelineEntry,
+    PhotoOut as PhotoOut,
+    CentralAssignmentOut as CentralAssignmentOut,
+    ExtensionOut as ExtensionOut,
+    FeedbackOut as FeedbackOut,
+    ComplaintOut as ComplaintOut,
+    PublishedText as PublishedText,
+    PublicTextOut as PublicTextOut,
+    IncidentOut as IncidentOut,
+    UnitStatsOut as UnitStatsOut,
+    StatsOut as StatsOut,
+    IncidentPage as IncidentPage,
+    SiteOut as SiteOut,
+    PositionsAccepted as PositionsAccepted,
+    OfficerCase as OfficerCase,
+    OfficerOut as OfficerOut,
+    OfficersOut as OfficersOut,
+    SiteList as SiteList,
+    UnitsOut as UnitsOut,
+    Position as Position,
+    Polygon as Polygon,
+    MultiPolygon as MultiPolygon,
+    TerritoryProperties as TerritoryProperties,
+    TerritoryFeature as TerritoryFeature,
+    BoundaryCollection as BoundaryCollection,
+    Health as Health,
+    Readiness as Readiness,
+)
+from mobile_api.page_answers import (  # re-exported likewise
+    PublicMilestone as PublicMilestone,
+    PublicArrival as PublicArrival,
+    PublicResolve as PublicResolve,
+    PublicMilestones as PublicMilestones,
+    PublicResult as PublicResult,
+    PublicCase as PublicCase,
+    PublicPeriod as PublicPeriod,
+    PublicCases as PublicCases,
+    WithheldOut as WithheldOut,
+    NextDue as NextDue,
+    MapUnit as MapUnit,
+    MapCaseProperties as MapCaseProperties,
+    PointGeometry as PointGeometry,
+    MapFeature as MapFeature,
+    MapCollection as MapCollection,
+    LabelSet as LabelSet,
+    LabelsOut as LabelsOut,
+)
 
 #: A fix claiming to be worse than this is no position at all (and would widen a check-in).
 ACCURACY_MAX_M = 10_000.0
@@ -313,349 +371,6 @@ class StatsQuery(Strict):
         None, description="default json; csv also by `Accept: text/csv`")
 
 
-# -- responses -----------------------------------------------------------------------------------
-class LatLon(BaseModel):
-    lat: float
-    lon: float
-
-
-class UnitRef(BaseModel):
-    code: str
-    name: str
-
-
-class UnitOut(UnitRef):
-    kind: UnitKind
-
-
-class IncidentUnitOut(UnitOut):
-    lead: bool = False  # the green channel's lead department
-    accepted_at: datetime | None
-    accepted_by: str | None = Field(None, description="the officer who accepted (user id)")
-    arrived_at: datetime | None
-    arrived_by: str | None = Field(None, description="the officer who checked in (user id)")
-    arrival_due: datetime
-    arrival_on_time: bool | None
-    arrival_distance_m: float | None
-    arrival_location: LatLon | None = Field(
-        None, description="the check-in fix (WGS-84), drawn against the site and the radius")
-    arrival_device_time: datetime | None = Field(
-        None, description="the check-in's `recorded_at` (the phone's time), when it sent one")
-    arrival_sent_late: bool | None = Field(
-        None, description="the check-in reached the server more than DISPATCH_SENT_LATE_SECONDS "
-                          "after its device time (null: before this was recorded)")
-    arrival_counted_at: Literal["device", "upload"] | None = Field(
-        None, description="`arrived_at` is the device time (an offline check-in the rules "
-                          "believe) or the upload's (see `arrival_count_reason`)")
-    arrival_count_reason: str | None = None
-    arrival_mock_location: bool | None = Field(
-        None, description="the phone said the check-in's position was mocked (null: not said)")
-
-
-class Deadlines(BaseModel):
-    arrival: datetime
-    restore: datetime
-    resolve: datetime
-
-
-class Milestones(BaseModel):
-    restored_at: datetime | None
-    restored_on_time: bool | None
-    resolved_at: datetime | None
-    resolved_on_time: bool | None = Field(
-        description="judged against the round's FIRST resolve deadline "
-                    "(`extension.original_deadline` when extended): an extension never makes a "
-                    "late solution on time; null while unsolved")
-    closed_at: datetime | None
-    restore_device_time: datetime | None = Field(
-        None, description="the restore's `recorded_at` (it counts at `restored_at`, the "
-                          "server's time)")
-    restore_sent_late: bool | None = None
-    resolve_device_time: datetime | None = Field(
-        None, description="the resolve's `recorded_at` (it counts at `resolved_at`)")
-    resolve_sent_late: bool | None = None
-
-
-class OverdueOut(BaseModel):
-    milestone: str
-    unit: str | None
-    due: datetime
-
-
-ClockStateName = Literal["on_time", "near", "overdue", "restored", "resolved"]
-
-
-class MilestoneClockOut(BaseModel):
-    """One deadline as a page colours it, comparing the instants with its clock: near from
-    `near_at` (included), late strictly after `due`, met at `done_at` (`on_time` then)."""
-
-    milestone: Literal["arrival", "restore", "resolve"]
-    unit: str | None = Field(description="the unit that must arrive; null for restore and "
-                                         "resolve, which the case's units answer for together")
-    due: datetime
-    near_at: datetime = Field(description="when the deadline_near notice fires (the green "
-                                          "channel's or the category's warning before `due`)")
-    done_at: datetime | None
-    on_time: bool | None
-
-
-class CaseClocksOut(BaseModel):
-    """Every deadline of the case (each unit's arrival, then restore, then resolve) and when the
-    case itself changes colour: `overdue` strictly after `due`, else `near` from `near_at`, else
-    `calm` (both null when no unmet deadline colours it: a solved case)."""
-
-    near_at: datetime | None
-    due: datetime | None
-    calm: Literal["on_time", "restored", "resolved"]
-    milestones: list[MilestoneClockOut]
-
-
-class TimelineEntry(BaseModel):
-    seq: int
-    at: datetime
-    type: str
-    actor: str | None
-    data: dict[str, Any]
-
-
-class PhotoOut(BaseModel):
-    id: str
-    content_type: str
-    size: int
-    url: str
-
-
-class CentralAssignmentOut(BaseModel):
-    unit: str
-    person: str
-    due: datetime
-    assigned_by: str | None
-    assigned_at: datetime | None
-
-
-class ExtensionOut(BaseModel):
-    count: int
-    reason: str | None
-    original_deadline: datetime
-    deadline: datetime
-    met_extended_deadline: bool | None = Field(
-        description="whether the solution came by the extended `deadline` (null while "
-                    "unsolved); the on-time answer is `milestones.resolved_on_time`")
-
-
-class FeedbackOut(BaseModel):
-    requested_due: datetime | None
-    at: datetime | None
-    satisfied: bool | None
-    rating: int | None
-    comment: str | None
-
-
-class ComplaintOut(BaseModel):
-    id: int
-    incident_id: str
-    text: str
-    filed_at: datetime
-    reply_due: datetime
-    reply: str | None
-    replied_at: datetime | None
-    replied_on_time: bool | None
-
-
-class PublishedText(BaseModel):
-    problem: str = Field(description="what the disclosure shows: the reviewed problem after "
-                                     "the scrubber, else the category's words")
-    result: str | None = Field(description="the reviewed result after the scrubber, else null "
-                                           "(the status's words are shown)")
-
-
-class PublicTextOut(BaseModel):
-    problem: str | None = Field(description="as the commander reviewed it; null: none")
-    result: str | None
-    reviewed_by: str | None
-    reviewed_at: datetime | None
-    published: PublishedText
-
-
-class IncidentOut(BaseModel):
-    id: str
-    case_number: str = Field(description="read out on the phone: JY311-20261207-0042 (prefix, "
-                                         "day received in China Standard Time, sequence)")
-    category: Category
-    description: str
-    status: Status
-    location: LatLon
-    site_id: str | None
-    green_channel: bool
-    territory: UnitRef
-    boundary_set_id: int
-    units: list[IncidentUnitOut]
-    received_at: datetime
-    deadlines: Deadlines
-    milestones: Milestones
-    clocks: CaseClocksOut
-    overdue: list[OverdueOut]
-    photos: list[PhotoOut]
-    central_assignment: CentralAssignmentOut | None = None
-    extension: ExtensionOut | None = None
-    feedback: FeedbackOut | None = None
-    closed_reason: str | None = None
-    complaints: list[ComplaintOut] = Field(default_factory=list)
-    timeline: list[TimelineEntry] | None = None
-    public_text: PublicTextOut | None = Field(
-        None, description="one case's answer to command only: the text the public disclosure "
-                          "shows, as reviewed and as published (compare with `description`)")
-
-
-class UnitStatsOut(BaseModel):
-    """One unit's figures (dispatch/assessment.py defines each; the CSV and XLSX columns)."""
-
-    rank: int
-    unit: str
-    name: str
-    kind: str
-    cases: int
-    too_few_cases: bool
-    score: float | None
-    response_rate: float | None
-    completion_rate: float | None
-    resolution_rate: float | None
-    satisfaction_rate: float | None
-    arrivals_decided: int
-    arrivals_on_time: int
-    arrival_median_s: float | None
-    arrival_p90_s: float | None
-    restores_decided: int
-    restores_on_time: int
-    restore_rate: float | None
-    restore_median_s: float | None
-    restore_p90_s: float | None
-    resolutions_decided: int
-    resolutions_on_time: int
-    resolve_median_s: float | None
-    resolve_p90_s: float | None
-    closed: int
-    closed_resolved: int
-    overdue_records: int
-    reopenings: int
-    extensions: int
-    complaints: int
-    centrally_assigned: int
-    feedback_answered: int
-    feedback_satisfied: int
-    mean_rating: float | None
-
-
-class StatsOut(BaseModel):
-    period: dict[str, datetime]
-    min_cases: int
-    units: list[UnitStatsOut]
-
-
-class IncidentPage(BaseModel):
-    items: list[IncidentOut]
-    total: int
-    page: int
-    per_page: int
-
-
-class SiteOut(BaseModel):
-    id: str
-    name: str
-    owner_id: str
-    location: LatLon
-    address: str | None
-    green_channel: bool
-    lead_department: str | None
-    created_at: datetime
-
-
-class PositionsAccepted(BaseModel):
-    received: int
-    stored: int
-
-
-class OfficerCase(BaseModel):
-    id: str
-    case_number: str
-    status: Status
-
-
-class OfficerOut(BaseModel):
-    id: str
-    username: str
-    name: str
-    unit: UnitRef | None
-    position: LatLon | None = Field(description="the latest stored position (WGS-84), not "
-                                                "one flagged as too fast")
-    accuracy_m: float | None
-    last_seen_at: datetime | None = Field(description="when that position was taken (its "
-                                                      "device time); null: never sent one")
-    received_at: datetime | None
-    mock_location: bool | None = Field(description="the phone said that position was mocked")
-    case: OfficerCase | None = Field(description="the case the officer accepted and is "
-                                                 "still working (the latest)")
-
-
-class OfficersOut(BaseModel):
-    items: list[OfficerOut]
-    generated_at: datetime
-
-
-class SiteList(BaseModel):
-    items: list[SiteOut]
-
-
-class UnitsOut(BaseModel):
-    items: list[UnitOut]
-    routing: dict[str, list[str]] = Field(description="category -> the codes of its units")
-
-
-Position = tuple[float, float]  # [lon, lat], RFC 7946
-
-
-class Polygon(BaseModel):
-    type: Literal["Polygon"]
-    coordinates: list[list[Position]]
-
-
-class MultiPolygon(BaseModel):
-    type: Literal["MultiPolygon"]
-    coordinates: list[list[list[Position]]]
-
-
-class TerritoryProperties(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    code: str
-    name: str
-
-
-class TerritoryFeature(BaseModel):
-    type: Literal["Feature"]
-    properties: TerritoryProperties
-    geometry: Annotated[Polygon | MultiPolygon, Field(discriminator="type")]
-
-
-class BoundaryCollection(BaseModel):
-    """A GeoJSON FeatureCollection (RFC 7946, WGS-84) with the boundary set's name at the top."""
-
-    type: Literal["FeatureCollection"]
-    features: list[TerritoryFeature]
-    name: str
-    label: str
-    boundary_set_id: int
-
-
-class Health(BaseModel):
-    status: Literal["ok"]
-
-
-class Readiness(BaseModel):
-    status: Literal["ready", "not ready"]
-    checks: dict[str, str] = Field(description="database and, where configured, redis: "
-                                               "`ok` or `error: <kind>`")
-
-
 class PositionsArray(RootModel[Annotated[list[PositionFix], Field(min_length=1, max_length=500)]]):
     """The bare-array form of a positions batch, for the document (the view wraps it)."""
 
@@ -680,133 +395,3 @@ class PublicTextRequest(Strict):
     result: Annotated[FreeText, Field(max_length=PUBLIC_TEXT_MAX_CHARS, description=(
         "the result as the public may read it; empty clears it (the status's words are "
         "published); absent keeps it"))] | None = None
-
-
-class PublicMilestone(BaseModel):
-    due: str
-    on_time: bool | None = Field(description="null while the milestone is still open")
-
-
-class PublicArrival(PublicMilestone):
-    unit: dict[str, str]
-
-
-class PublicResolve(PublicMilestone):
-    extended_to: str | None = Field(
-        description="the extended deadline, if any; the case is judged against `due`")
-
-
-class PublicMilestones(BaseModel):
-    arrival: list[PublicArrival]
-    restore: PublicMilestone
-    resolve: PublicResolve
-
-
-class PublicResult(BaseModel):
-    status: Status
-    status_name: str
-    note: str | None
-    resolved_at: str | None
-    closed_at: str | None
-
-
-class PublicCase(BaseModel):
-    id: str
-    case_number: str
-    received_at: str
-    category: Category
-    category_name: str
-    territory: dict[str, str]
-    problem: str
-    result: PublicResult
-    milestones: PublicMilestones
-
-
-class PublicPeriod(BaseModel):
-    label: str
-    start: str
-    end: str
-
-
-class PublicCases(BaseModel):
-    period: PublicPeriod
-    count: int
-    cases: list[PublicCase]
-
-
-class WithheldOut(BaseModel):
-    id: str
-    withheld_at: str
-    withheld_by: str
-    reason: str
-
-
-# -- the map of open cases -----------------------------------------------------------------------
-class NextDue(BaseModel):
-    at: datetime
-    milestone: Literal["arrival", "restore", "resolve"]
-    unit: str | None = Field(description="the unit that must arrive; null for restore and "
-                                         "resolve, which the case's units answer for together")
-
-
-class MapUnit(BaseModel):
-    """A responsible unit; its arrival's deadline and check-in time are in `clocks`."""
-
-    code: str
-    kind: UnitKind
-    accepted: bool
-
-
-class MapCaseProperties(BaseModel):
-    case_number: str
-    category: Category
-    status: Status
-    territory: str = Field(description="the territory's code")
-    received_at: datetime
-    green_channel: bool
-    reopened: bool = Field(description="sent back by its reporter at least once")
-    units: list[MapUnit]
-    next_due: NextDue | None = Field(description="the earliest unmet deadline")
-    state: ClockStateName = Field(description="the clocks' state at `generated_at`")
-    clocks: CaseClocksOut
-
-
-class PointGeometry(BaseModel):
-    type: Literal["Point"]
-    coordinates: Position
-
-
-class MapFeature(BaseModel):
-    type: Literal["Feature"]
-    id: str
-    geometry: PointGeometry
-    properties: MapCaseProperties
-
-
-class MapCollection(BaseModel):
-    """The open cases as a GeoJSON FeatureCollection (RFC 7946, WGS-84, [lon, lat] to 6
-    decimals); `seq` is the event log's last seq before the read: apply only later events."""
-
-    type: Literal["FeatureCollection"]
-    features: list[MapFeature]
-    seq: int
-    generated_at: datetime
-
-
-class LabelSet(BaseModel):
-    """One language's names, each table keyed by the code the API uses."""
-
-    categories: dict[str, str]
-    statuses: dict[str, str]
-    milestones: dict[str, str]
-    roles: dict[str, str]
-    states: dict[str, str]
-
-
-class LabelsOut(BaseModel):
-    """The label catalogue (dispatch/labels.py): `labels` per language, `default` when a page's
-    language is not among `languages`."""
-
-    default: str
-    languages: list[str]
-    labels: dict[str, LabelSet]
