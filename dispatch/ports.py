@@ -16,7 +16,6 @@ wrote, numbered (`seq`) and in seq order. Objects read through it stay readable 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -27,6 +26,9 @@ from shapely.geometry.base import BaseGeometry
 from dispatch.board import ListedCase, OpenCase
 from dispatch.field_ports import CaseNumberRepository, FixNote, OfficerRepository
 from dispatch.model import Event, Incident, Site, Unit, User
+from dispatch.port_records import (  # re-exported: the ports' vocabulary
+    BoundarySet as BoundarySet, CaseFacts as CaseFacts, IdempotencyClaim as IdempotencyClaim,
+    IncidentQuery as IncidentQuery, PeriodQuery as PeriodQuery)
 from dispatch.timers import OverdueRecord, Timer
 
 # One officer's fix as stored: where, how accurate the device said (metres), when (device time).
@@ -34,94 +36,6 @@ Fix = tuple[Point, float | None, datetime]
 # One territory of a boundary set: code, name, area in WGS-84.
 TerritoryRow = tuple[str, str, BaseGeometry]
 
-
-@dataclass(frozen=True)
-class IncidentQuery:
-    """Who is asking and what they filter on; `None` means no filter."""
-
-    reporter_id: str | None = None
-    visible_to_unit: str | None = None
-    status: Sequence[str] | None = None
-    unit: str | None = None
-    category: str | None = None
-    bbox: tuple[float, float, float, float] | None = None
-    since: datetime | None = None
-    overdue_at: datetime | None = None
-    # A case number, exactly (already trimmed and upper-cased), and a text searched in the
-    # number, the description, the territory, the site and the enterprise (`storage.case_search`).
-    number: str | None = None
-    text: str | None = None
-    limit: int = 50
-    offset: int = 0
-
-
-@dataclass(frozen=True)
-class PeriodQuery:
-    """Cases by when they were received, for publication and outside systems (Open311).
-
-    `start` inclusive, `end` exclusive; `ids`, when given, limits to those cases, `categories` to
-    cases of those; `closed`: True for closed cases only, False for the others; withheld cases
-    only with `include_withheld`.
-    Oldest first, at most `limit` after skipping `offset`.
-    """
-
-    start: datetime | None = None
-    end: datetime | None = None
-    ids: Sequence[str] | None = None
-    categories: Sequence[str] | None = None
-    closed: bool | None = None
-    include_withheld: bool = True
-    limit: int = 1000
-    offset: int = 0
-
-
-@dataclass(frozen=True)
-class BoundarySet:
-    """A version of the territories' boundaries; at most one is active."""
-
-    id: int
-    name: str
-    label: str
-    active: bool
-    created_at: datetime
-    activated_at: datetime | None
-
-
-@dataclass(frozen=True)
-class IdempotencyClaim:
-    """Who used an Idempotency-Key for what: the request it first came with and what it made."""
-
-    user_id: str
-    key: str
-    scope: str
-    request_hash: str
-    resource_id: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class CaseFacts:
-    """What the assessment reads of one case for one of its units (`dispatch.assessment`):
-    plain values, so a month of cases is read without building the cases themselves."""
-
-    incident_id: str
-    unit_code: str
-    received_at: datetime
-    arrival_due: datetime
-    arrived_at: datetime | None
-    restore_due: datetime
-    restored_at: datetime | None
-    resolve_due: datetime  # the round's original deadline, before any extension
-    resolved_at: datetime | None
-    status: str
-    closed_reason: str | None
-    round: int
-    extensions: int
-    complaints: int
-    central_unit: str | None
-    feedback_at: datetime | None
-    feedback_satisfied: bool | None
-    feedback_rating: int | None
 
 
 class UnitRepository(Protocol):
