@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 # China Standard Time, UTC+8 all year (no daylight saving): how every time is shown and every
-# day counted. The one definition for Python (the pages' is server/static/shared/time.js).
+# day counted. The one definition for Python (the pages' is pages/static/shared/time.js).
 CST = timezone(timedelta(hours=8), "CST")
 
 

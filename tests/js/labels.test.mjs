@@ -1,9 +1,9 @@
-// The label catalogue's client (server/static/shared/labels.js) over a document shaped as
+// The label catalogue's client (pages/static/shared/labels.js) over a document shaped as
 // GET /api/v1/labels answers (dispatch/labels.py's `document()`).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { LABELS_URL, labelsFor, loadLabels } from "../../server/static/shared/labels.js";
+import { LABELS_URL, labelsFor, loadLabels } from "../../pages/static/shared/labels.js";
 
 const DOC = {
   default: "zh-CN", languages: ["zh-CN", "en"],

@@ -13,7 +13,7 @@ from dispatch import labels
 from dispatch.board import ClockState
 from dispatch.labels import Name
 from dispatch.model import Category, Milestone, Role, Status
-from server.command import messages
+from pages.command import messages
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -121,9 +121,9 @@ def test_the_command_centers_messages_hold_no_label() -> None:
 def test_the_pages_scripts_and_templates_write_no_word_of_their_own() -> None:
     """Every word a person reads comes from the messages or the label catalogue: no Chinese in
     the scripts or the command center's templates (comments aside)."""
-    files = [*sorted((ROOT / "server/static/shared").glob("*.js")),
-             *sorted((ROOT / "server/command/static").glob("*.js")),
-             *sorted((ROOT / "server/command/templates").glob("*.html"))]
+    files = [*sorted((ROOT / "pages/static/shared").glob("*.js")),
+             *sorted((ROOT / "pages/command/static").glob("*.js")),
+             *sorted((ROOT / "pages/command/templates").glob("*.html"))]
     assert len(files) >= 14
     for path in files:
         text = re.sub(r"/\*.*?\*/|//[^\n]*|\{#.*?#\}", "", path.read_text(encoding="utf-8"),
