@@ -294,6 +294,9 @@ class StatsQuery(Strict):
         "the end of the current month")
     format: Literal["json", "csv", "xlsx"] | None = Field(
         None, description="default json; csv also by `Accept: text/csv`")
+    lang: Literal["zh-CN", "en"] = Field(
+        "zh-CN", description="the language of the CSV's and XLSX's header row (the label "
+        "catalogue's names of the columns); the JSON's keys are the columns' codes")
 
 
 # -- responses -----------------------------------------------------------------------------------
@@ -731,10 +734,12 @@ class LabelSet(BaseModel):
     """One language's names, each table keyed by the code the API uses."""
 
     categories: dict[str, str]
+    descriptions: dict[str, str]  # what each category means
     statuses: dict[str, str]
     milestones: dict[str, str]
     roles: dict[str, str]
     states: dict[str, str]
+    columns: dict[str, str]  # the assessment's, as the exports' header row names them
 
 
 class LabelsOut(BaseModel):

@@ -6,9 +6,10 @@ server (the composition root) > pages (the pages people open) > mobile_api (the 
 dispatch (the domain) > geo; the domain and geo import no web framework, Socket.IO, Redis, rq,
 werkzeug or gevent; only dispatch.storage and server speak SQL; only server reaches
 dispatch.storage; none of them imports bench/ (the benchmarks, a dev tool); simulate/ knows only
-geo (and UTC+8) of the product. (They replace the AST walk this file used to make, which saw the domain's
-imports only.) Cycles between modules are checked here with grimp, which import-linter installs:
-its `acyclic_siblings` contract does not see a cycle through a package's own `__init__`.
+geo (and UTC+8) of the product. (They replace the AST walk this file used to make, which saw the
+domain's imports only.) Cycles between modules are checked here with grimp, which import-linter
+installs: its `acyclic_siblings` contract does not see a cycle through a package's own
+`__init__`.
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ def _package_data() -> set[Path]:
 
 def _needed() -> set[Path]:
     """What the running product opens: whatever a page serves or renders, and the data files."""
-    pages = {p for folder in ("templates", "static") for p in (ROOT / "pages").rglob(f"{folder}/**/*")
+    pages = {p for folder in ("templates", "static")
+             for p in (ROOT / "pages").rglob(f"{folder}/**/*")
              if p.is_file() and "__pycache__" not in p.parts}
     return pages | set((ROOT / "geo" / "data").glob("*.geojson")) | {
         ROOT / "migrations" / "script.py.mako"}
