@@ -46,7 +46,7 @@ def cases_page() -> ResponseReturnValue:
 
 def _render(**context: Any) -> str:
     return render_template("public_cases.html", L=labels.catalogue(LANG), local=local_time,
-                           day=day, verdict=verdict, **context)
+                           day=day, heading=heading, verdict=verdict, **context)
 
 
 def _page(response: Response) -> Response:
@@ -68,6 +68,14 @@ def day(iso: str, shift: int = 0) -> str:
     period whose end is the midnight after it."""
     local = datetime.fromisoformat(iso).astimezone(CST) + timedelta(days=shift)
     return local.strftime("%Y-%m-%d")
+
+
+def heading(label: str) -> str:
+    """A period as the public reads it: `2026-W48` is 2026 年第 48 周, `2026-11` 2026 年 11 月."""
+    year, _, rest = label.partition("-")
+    if rest.startswith("W"):
+        return f"{year} 年第 {int(rest[1:])} 周"
+    return f"{year} 年 {int(rest)} 月"
 
 
 def verdict(on_time: bool | None) -> tuple[str, str]:

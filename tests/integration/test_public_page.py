@@ -56,7 +56,7 @@ def test_every_cell_is_labelled_times_are_china_standard_time_and_words_the_cata
     clock.advance(hours=2)  # restore missed; the department never came
     html = client.get("/public/cases", query_string={"week": WEEK}).get_data(as_text=True)
     heads = re.findall(r'<th scope="col">([^<]*)</th>', html)
-    assert heads == ["受理时间", "类别", "所属镇(街道)", "反映问题", "办理结果", "到场",
+    assert heads == ["受理时间", "类别", "所属镇（街道）", "反映问题", "办理结果", "到场",
                      "恢复秩序", "解决问题"]
     [row] = re.findall(r"<tr>\n(<td.*?)</tr>", html, re.S)
     labels = re.findall(r'<td data-label="([^"]*)"', row)
@@ -67,4 +67,6 @@ def test_every_cell_is_labelled_times_are_china_standard_time_and_words_the_cata
     assert '<span class="verdict on_time">按时</span>' in row  # the town, at 20 minutes
     assert '<span class="verdict overdue">超时</span>' in row  # the department; the restore
     assert '<span class="verdict open">进行中</span>' in row  # resolve: a week to go
-    assert "2026-11-23 至 2026-11-29,北京时间" in html
+    assert "2026 年第 48 周 <span class=\"span\">2026-11-23 至 2026-11-29，北京时间" in html
+    month = client.get("/public/cases", query_string={"month": "2026-11"}).get_data(as_text=True)
+    assert "<h2 id=\"period\">2026 年 11 月 <span" in month
