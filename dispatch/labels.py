@@ -79,7 +79,7 @@ STATES: Mapping[str, Name] = {
 DESCRIPTIONS: Mapping[str, Name] = {
     Category.GATE_BLOCKED: Name("企业和项目建设工地被围门",
                                 "An enterprise's or a project site's gate is blocked"),
-    Category.ROAD_BLOCKED: Name("通往企业和项目建设工地的道路被堵",
+    Category.ROAD_BLOCKED: Name("企业和项目建设工地被堵路",
                                 "The road to an enterprise or a project site is blocked"),
     Category.WATER_CUT: Name("企业和项目建设工地被断水",
                              "An enterprise's or a project site's water supply is cut"),
@@ -139,12 +139,12 @@ SECONDS = Name("秒", "s")  # the unit of the columns whose code ends in `_s`
 
 # Each table with the vocabulary it names, under the key the JSON and `name()` use.
 TABLES: Mapping[str, tuple[Mapping[str, Name], Collection[str]]] = {
-    "categories": (CATEGORIES, Category),
-    "descriptions": (DESCRIPTIONS, Category),
-    "statuses": (STATUSES, Status),
-    "milestones": (MILESTONES, Milestone),
-    "roles": (ROLES, Role),
-    "states": (STATES, ClockState),
+    "categories": (CATEGORIES, tuple(Category)),
+    "descriptions": (DESCRIPTIONS, tuple(Category)),
+    "statuses": (STATUSES, tuple(Status)),
+    "milestones": (MILESTONES, tuple(Milestone)),
+    "roles": (ROLES, tuple(Role)),
+    "states": (STATES, tuple(ClockState)),
     "columns": (COLUMNS, tuple(COLUMNS)),  # held to the assessment's own list as it loads
 }
 

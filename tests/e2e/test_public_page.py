@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, Page
 
 from dispatch.utc import CST
 from tests.e2e.browser import SHOTS, chromium
@@ -48,6 +48,16 @@ def _cases(base: str) -> list[dict]:  # type: ignore[type-arg]
     return made
 
 
+def _listen(page: Page) -> list[str]:
+    """Console errors, uncaught errors (a CSP violation is one) and failed requests."""
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
+            if r.status >= 400 else None)
+    return problems
+
+
 def test_the_public_page_reads_on_a_phone_and_on_a_desktop_with_no_script(stack, browser):
     procs = stack(redis=False)
     base = procs.web("web1", free_port())
@@ -67,11 +77,7 @@ def test_the_public_page_reads_on_a_phone_and_on_a_desktop_with_no_script(stack,
         context = browser.new_context(viewport={"width": width, "height": height},
                                       locale="zh-CN", timezone_id="Europe/Paris")
         page = context.new_page()
-        problems: list[str] = []
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
-                if r.status >= 400 else None)
+        problems = _listen(page)
         response = page.goto(url)
         assert response is not None and response.status == 200
         page.wait_for_load_state("load")
