@@ -125,7 +125,7 @@ COLUMNS: Mapping[str, Name] = {
     "resolve_p90_s": _of(_RESOLVE, "用时 P90", ": p90 time"),
     "closed": _of(STATUSES[Status.CLOSED], "案件数", " cases"),
     "closed_resolved": _of(STATUSES[Status.CLOSED], "且满意或未投诉",
-                           ", satisfied or no complaint"),
+                           ": satisfied or no complaint"),
     "overdue_records": _of(STATES[ClockState.OVERDUE], "记录", " records"),
     "reopenings": _of(STATUSES[Status.REOPENED], "次数", " (times)"),
     "extensions": Name("延期次数", "Extensions"),

@@ -5,6 +5,7 @@ rules; the screenshots land in tests/e2e/screenshots/ (not committed) for a pers
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import subprocess
@@ -416,8 +417,8 @@ def test_the_assessment_panel_ranks_the_units_and_marks_too_few_cases(stack, bro
     path = download.value.path()
     assert download.value.suggested_filename == "units-assessment.csv"
     # Headed in the page's language by the catalogue's names, as the table is.
-    header = open(path, encoding="utf-8-sig").read().splitlines()[0]
-    assert header == ",".join(labels.headers(COLUMNS, "en"))
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        assert next(csv.reader(f)) == labels.headers(COLUMNS, "en")
     assert cp.js("Array.from(document.querySelectorAll('#stats-head th'))"
                  ".map(th => th.textContent)")[:3] == ["Rank", "Unit", "Cases"]
     assert cp.unexpected() == []

@@ -146,7 +146,10 @@ def test_an_exports_header_row_gives_the_seconds_their_unit() -> None:
         "排名", "到场用时中位数 (秒)", "恢复秩序按时率"]
     assert labels.headers(["rank", "resolve_p90_s"], "en") == [
         "Rank", "Solve the problem: p90 time (s)"]
-    assert len(labels.headers(COLUMNS, "en")) == len(set(labels.headers(COLUMNS, "en")))
+    for lang in labels.LANGUAGES:  # distinct, and plain CSV cells (no comma, no quote)
+        names = labels.headers(COLUMNS, lang)
+        assert len(names) == len(set(names)) == len(COLUMNS)
+        assert not [n for n in names if "," in n or '"' in n]
 
 
 # -- the command center names nothing itself ------------------------------------------------------
