@@ -9,6 +9,7 @@ RUN pip install --no-cache-dir uv==0.13.8
 COPY pyproject.toml uv.lock README.md ./
 RUN uv sync --locked --no-install-project
 COPY server server
+COPY pages pages
 COPY dispatch dispatch
 COPY geo geo
 COPY mobile_api mobile_api

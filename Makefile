@@ -48,8 +48,8 @@ services:
 tools:
 	scripts/ensure-tools.sh
 
-## The command center's browser libraries from npm (server/command/package-lock.json) into
-## server/command/static/vendor/, which is committed: `make run` needs no node.
+## The command center's browser libraries from npm (pages/command/package-lock.json) into
+## pages/command/static/vendor/, which is committed: `make run` needs no node.
 assets:
 	scripts/vendor-assets.sh
 

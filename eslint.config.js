@@ -7,7 +7,7 @@ export default [
   { ignores: ["**/vendor/**", "node_modules/**", ".venv/**", ".uv/**", "mutants/**", "build/**"] },
   js.configs.recommended,
   {
-    files: ["server/static/**/*.js", "server/command/static/**/*.js"],
+    files: ["pages/**/*.js"],  // every page's modules (the phone apps' to come too)
     languageOptions: {
       ecmaVersion: 2022,
       sourceType: "module",

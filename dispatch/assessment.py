@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from dispatch import labels
 from dispatch.access import require_role
 from dispatch.clock import late, on_time, resolve_basis
 from dispatch.context import Context, reader
@@ -45,6 +46,7 @@ COLUMNS: tuple[str, ...] = (
     "closed", "closed_resolved", "overdue_records", "reopenings", "extensions", "complaints",
     "centrally_assigned", "feedback_answered", "feedback_satisfied", "mean_rating",
 )
+labels.require("columns", COLUMNS)  # every column named in the catalogue, in this order
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from dispatch import labels
 from dispatch.clock import is_overdue, on_time, resolve_basis
 from dispatch.errors import ValidationFailed
 from dispatch.model import Incident
@@ -26,19 +27,23 @@ from dispatch.utc import iso_utc
 
 FIRST_YEAR, LAST_YEAR = 2000, 2999  # the periods one may ask for
 
-CATEGORY_NAMES = {"gate_blocked": "围门", "road_blocked": "堵路", "water_cut": "断水",
-                  "power_cut": "断电", "other": "其他"}
-STATUS_NAMES = {"reported": "已受理", "dispatched": "已派发", "on_site": "已到场",
-                "restored": "已恢复秩序", "resolved": "已解决", "closed": "已办结",
-                "reopened": "退回重办"}
-
 Scrub = Callable[[str | None], str | None]
 
 
 def public_problem(inc: Incident, scrubber: Scrub) -> str:
     """The reviewed problem, scrubbed; else the category's words."""
     reviewed = scrubber(inc.public_problem) if inc.public_problem else None
-    return reviewed or CATEGORY_NAMES.get(inc.category, inc.category)
+    return reviewed or category_name(inc.category)
+
+
+def category_name(code: str) -> str:
+    """A category as the public reads it: the catalogue's word (zh-CN, the disclosure's
+    language)."""
+    return labels.name("categories", code)
+
+
+def status_name(code: str) -> str:
+    return labels.name("statuses", code)
 
 
 def public_result(inc: Incident, scrubber: Scrub) -> str | None:
@@ -129,12 +134,12 @@ def public_case(incident: Incident, scrubber: Scrub, now: datetime) -> dict[str,
         "case_number": inc.case_number,
         "received_at": iso_utc(inc.received_at),
         "category": inc.category,
-        "category_name": CATEGORY_NAMES.get(inc.category, inc.category),
+        "category_name": category_name(inc.category),
         "territory": {"code": inc.territory_code, "name": inc.territory_name},
         "problem": public_problem(inc, scrubber),
         "result": {
             "status": str(inc.status),
-            "status_name": STATUS_NAMES.get(str(inc.status), str(inc.status)),
+            "status_name": status_name(str(inc.status)),
             "note": public_result(inc, scrubber),
             "resolved_at": iso(inc.resolved_at),
             "closed_at": iso(inc.closed_at),

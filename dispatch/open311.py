@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from shapely.geometry import Point
 
-from dispatch import idempotency, reporting
+from dispatch import idempotency, labels, reporting
 from dispatch.clock import RESOLUTION
 from dispatch.context import Context, reader
 from dispatch.errors import FieldError, NotFound, ValidationFailed
@@ -62,20 +62,23 @@ _BLOCKED_SINCE = Attribute("blocked_since", "堵塞开始", "Since when is it bl
 _CUT_SINCE = Attribute("cut_since", "停供开始", "Since when is the supply cut (free text, "
                        "e.g. 2026-11-27 08:00)? 何时开始停供")
 
-SERVICES: Mapping[str, Service] = {s.code: s for s in (
-    Service(Category.GATE_BLOCKED, "围门 Gate blocked",
-            "An enterprise's or a project site's gate is blocked", "gate, blocked, 围门",
-            (_BLOCKED_SINCE,)),
-    Service(Category.ROAD_BLOCKED, "堵路 Road blocked",
-            "The road to an enterprise or a project site is blocked", "road, blocked, 堵路",
-            (_BLOCKED_SINCE,)),
-    Service(Category.WATER_CUT, "断水 Water cut", "An enterprise's water supply is cut",
-            "water, outage, 断水", (_CUT_SINCE,)),
-    Service(Category.POWER_CUT, "断电 Power cut", "An enterprise's power supply is cut",
-            "power, outage, 断电", (_CUT_SINCE,)),
-    Service(Category.OTHER, "其他 Other disruption",
-            "Another disruption of an enterprise or a project site", "other, 其他"),
-)}
+# Each category's keywords besides its name (the name and the description are the catalogue's).
+_KEYWORDS = {Category.GATE_BLOCKED: "gate, blocked", Category.ROAD_BLOCKED: "road, blocked",
+             Category.WATER_CUT: "water, outage", Category.POWER_CUT: "power, outage",
+             Category.OTHER: "other"}
+_ATTRIBUTES = {Category.GATE_BLOCKED: (_BLOCKED_SINCE,), Category.ROAD_BLOCKED: (_BLOCKED_SINCE,),
+               Category.WATER_CUT: (_CUT_SINCE,), Category.POWER_CUT: (_CUT_SINCE,)}
+
+
+def _bilingual(kind: str, code: str) -> str:
+    """The catalogue's name in Chinese, then in English: Open311's clients read either."""
+    return f"{labels.name(kind, code, 'zh-CN')} {labels.name(kind, code, 'en')}"
+
+
+SERVICES: Mapping[str, Service] = {c: Service(
+    c, _bilingual("categories", c), _bilingual("descriptions", c),
+    f"{_KEYWORDS[c]}, {labels.name('categories', c, 'zh-CN')}", _ATTRIBUTES.get(c, ()))
+    for c in Category}
 
 
 def service(code: str) -> Service:

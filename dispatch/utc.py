@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 # China Standard Time, UTC+8 all year (no daylight saving): how every time is shown and every
 # day counted (the assessment's and the disclosure's periods, the day of a case number). The one
-# definition for Python (the pages' is the shared time.js).
+# definition for Python (the pages' is pages/static/shared/time.js).
 CST = timezone(timedelta(hours=8), "CST")
 
 

@@ -12,5 +12,4 @@ def register(app: Flask) -> None:
     for module in (auth, incidents, supervision, map, officers, sites, units, stats, meta, public,
                    labels):
         app.register_blueprint(module.bp, url_prefix="/api/v1")
-    app.register_blueprint(public.page)  # the public page, outside the API
     app.register_blueprint(open311.bp)  # /open311/v2, for outside systems

@@ -1,4 +1,5 @@
-"""The assessment's rows as CSV and XLSX files: the same rows and columns as the JSON.
+"""The assessment's rows as CSV and XLSX files: the same rows and columns as the JSON, under a
+header row of the columns' names (the label catalogue's, `dispatch.labels.headers`).
 
 CSV starts with a UTF-8 byte-order mark, so spreadsheet programs read the units' Chinese names
 right; an empty cell is a figure that does not exist yet (no case decided). Text drops what XML
@@ -36,19 +37,21 @@ def _xlsx_cell(sheet: Any, value: Any) -> Any:
     return cell
 
 
-def to_csv(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> bytes:
+def to_csv(columns: Sequence[str], header: Sequence[str], rows: Sequence[dict[str, Any]]
+           ) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([_cell(c) for c in columns])
+    writer.writerow([_cell(h) for h in header])
     for row in rows:
         writer.writerow([_cell(row[c]) for c in columns])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def to_xlsx(columns: Sequence[str], rows: Sequence[dict[str, Any]], title: str) -> bytes:
+def to_xlsx(columns: Sequence[str], header: Sequence[str], rows: Sequence[dict[str, Any]],
+            title: str) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title[:31])  # Excel's limit on a sheet's name
-    sheet.append([_xlsx_cell(sheet, c) for c in columns])
+    sheet.append([_xlsx_cell(sheet, h) for h in header])
     for row in rows:
         sheet.append([_xlsx_cell(sheet, row[c]) for c in columns])
     out = io.BytesIO()

@@ -128,10 +128,12 @@ class LabelSet(BaseModel):
     """One language's names, each table keyed by the code the API uses."""
 
     categories: dict[str, str]
+    descriptions: dict[str, str]  # what each category means
     statuses: dict[str, str]
     milestones: dict[str, str]
     roles: dict[str, str]
     states: dict[str, str]
+    columns: dict[str, str]  # the assessment's, as the exports' header row names them
 
 
 class LabelsOut(BaseModel):

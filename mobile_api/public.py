@@ -1,5 +1,6 @@
-"""The public disclosure (受理案件定期公布): a JSON answer and a page, for anyone, no sign-in;
-a commander's review of the text it shows of a case, and the decision to withhold a case.
+"""The public disclosure (受理案件定期公布) as JSON, for anyone, no sign-in; a commander's review
+of the text it shows of a case, and the decision to withhold a case. (The same disclosure as a
+page is `pages/public/`, built on `built` and `conditional` below.)
 
 Both answers are the same for every caller and change only when a case does: they carry
 `Cache-Control: public` (server/http_policy.py's CACHEABLE) and an ETag, and a client that
@@ -10,13 +11,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from datetime import datetime, timedelta
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from dispatch import disclosure, publication
-from dispatch.errors import ValidationFailed
 from dispatch.utc import iso_utc
 from mobile_api import schemas as s
 from mobile_api import serializers
@@ -26,11 +25,6 @@ from mobile_api.tokens import current_user
 from mobile_api.validation import json_body, query_args
 
 bp = Blueprint("public", __name__)
-page = Blueprint("public_page", __name__, template_folder="templates")
-
-# The page runs no script and loads nothing: nothing else may be loaded or framed.
-PAGE_CSP = ("default-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-
 
 # The answers built last, by (kind, period, version): a repeated or conditional request under
 # the same version is served without reading the cases again. Small, per app (one per process,
@@ -40,7 +34,8 @@ KEEP = 32
 Built = OrderedDict[tuple[Hashable, ...], bytes]
 
 
-def _built(kind: str, label: str, build: Callable[[], bytes]) -> bytes:
+def built(kind: str, label: str, build: Callable[[], bytes]) -> bytes:
+    """The answer `build` makes, kept under (kind, label) and the cases' version."""
     cache: Built = current_app.extensions.setdefault(CACHE_KEY, OrderedDict())
     key = (kind, label, *publication.version(dispatch_context()))
     body = cache.get(key)
@@ -51,7 +46,7 @@ def _built(kind: str, label: str, build: Callable[[], bytes]) -> bytes:
     return body
 
 
-def _conditional(response: Response) -> Response:
+def conditional(response: Response) -> Response:
     """An ETag of the body; a request that already holds it gets a 304."""
     response.add_etag()
     response.make_conditional(request)  # in place: status, body and headers
@@ -69,7 +64,7 @@ def cases() -> ResponseReturnValue:
 
     def build() -> bytes:
         return jsonify(publication.published_cases(ctx, period)).get_data()
-    return _conditional(Response(_built("json", period.label, build),
+    return conditional(Response(built("json", period.label, build),
                                  mimetype="application/json"))
 
 
@@ -96,43 +91,3 @@ def public_text(incident_id: str) -> ResponseReturnValue:
                                               body.result)
     out = serializers.public_text_model(publication.public_text(ctx, incident))
     return jsonify(out.model_dump(mode="json"))
-
-
-@page.get("/public/cases")
-def cases_page() -> ResponseReturnValue:
-    """The same disclosure as a page (zh-CN, server-rendered, escaped by Jinja, no script).
-    A bad week or month is said on the page itself, with a 422."""
-    ctx = dispatch_context()
-    week, month = request.args.get("week") or None, request.args.get("month") or None
-    try:
-        period = disclosure.period(week, month, ctx.clock())
-    except ValidationFailed as exc:
-        body = render_template("public_cases.html", error=exc.errors[0].message,
-                               week=week or "", month=month or "", data=None)
-        return _page(Response(body, status=422, mimetype="text/html"))
-
-    def build() -> bytes:
-        return render_template("public_cases.html", error=None, week=week or "",
-                               month=month or "", local=_local, day=_day,
-                               data=publication.published_cases(ctx, period)).encode("utf-8")
-    key = f"{period.label}|{week or ''}|{month or ''}"  # the form echoes what was asked
-    return _page(_conditional(Response(_built("page", key, build), mimetype="text/html")))
-
-
-def _page(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = PAGE_CSP
-    return response
-
-
-def _local(iso: str | None) -> str:
-    """A wire time shown in China Standard Time, as the public reads it."""
-    if iso is None:
-        return ""
-    return datetime.fromisoformat(iso).astimezone(disclosure.CST).strftime("%Y-%m-%d %H:%M")
-
-
-def _day(iso: str, shift: int = 0) -> str:
-    """The day (China Standard Time) of a period's bound; `shift=-1` for the last day of a
-    period whose end is the midnight after it."""
-    local = datetime.fromisoformat(iso).astimezone(disclosure.CST) + timedelta(days=shift)
-    return local.strftime("%Y-%m-%d")

@@ -369,6 +369,9 @@ class StatsQuery(Strict):
         "the end of the current month")
     format: Literal["json", "csv", "xlsx"] | None = Field(
         None, description="default json; csv also by `Accept: text/csv`")
+    lang: Literal["zh-CN", "en"] = Field(
+        "zh-CN", description="the language of the CSV's and XLSX's header row (the label "
+        "catalogue's names of the columns); the JSON's keys are the columns' codes")
 
 
 class PositionsArray(RootModel[Annotated[list[PositionFix], Field(min_length=1, max_length=500)]]):

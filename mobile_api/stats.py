@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from dispatch import assessment
+from dispatch import assessment, labels
 from dispatch.utc import CST, iso_utc
 from mobile_api import schemas as s
 from mobile_api.context import dispatch_context
@@ -33,7 +33,7 @@ def _format(asked: str | None) -> str:
 @doc("Per-unit assessment for a period: on-time rates, times, overdue records, reopenings, "
      "extensions, complaints, central assignments, satisfaction and the four 12345 rates; "
      "ranked; a dispatcher gets its own unit, command every unit. JSON, or CSV / XLSX with "
-     "the same figures", query=s.StatsQuery,
+     "the same figures under a header row of the columns' names in `lang`", query=s.StatsQuery,
      response=s.StatsOut, roles="dispatcher, commander",
      content_type=("application/json", "text/csv", XLSX))
 def units() -> ResponseReturnValue:
@@ -48,10 +48,11 @@ def units() -> ResponseReturnValue:
                        min_cases=ctx.settings.stats_min_cases, units=rows)
     name = (f"units-{when.start.astimezone(CST):%Y%m%d}-"
             f"{when.end.astimezone(CST):%Y%m%d}")
+    header = labels.headers(assessment.COLUMNS, q.lang)
     if fmt == "csv":
-        body, mimetype = to_csv(assessment.COLUMNS, rows), "text/csv"
+        body, mimetype = to_csv(assessment.COLUMNS, header, rows), "text/csv"
     else:
-        body, mimetype = to_xlsx(assessment.COLUMNS, rows, "units"), XLSX
+        body, mimetype = to_xlsx(assessment.COLUMNS, header, rows, "units"), XLSX
     out = Response(body, mimetype=mimetype)
     if mimetype == "text/csv":
         out.headers["Content-Type"] = "text/csv; charset=utf-8"

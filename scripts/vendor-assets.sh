@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The command center's browser libraries, installed from npm at the versions of
-# server/command/package-lock.json (`npm ci`) and copied into server/command/static/vendor/, which
+# pages/command/package-lock.json (`npm ci`) and copied into pages/command/static/vendor/, which
 # is committed: `make run` and the city's offline intranet need no node and no CDN. Run it (or
 # `make assets`) after changing package.json, then commit package-lock.json and static/vendor/.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-cmd="$here/server/command"
+cmd="$here/pages/command"
 out="$cmd/static/vendor"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

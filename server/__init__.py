@@ -12,24 +12,29 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from flask import Flask
 
+    from pages.settings import PageSettings
+    from server.config import Config
+
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """The web app: routes, the `/live` namespace and the commands, on a web process's Context."""
     from flask import Flask
 
     import mobile_api
+    import pages
     from mobile_api import jsonio
     from dispatch.storage.orm import on_user_change
     from mobile_api.context import install
     from mobile_api.user_cache import UserCache
     from server import config as cfgmod
-    from server import (admission, command, compression, health, http_policy, intake, live,
-                        problems, realtime, throttle)
+    from server import (admission, compression, health, http_policy, intake, live, problems,
+                        realtime, throttle)
     from server.bootstrap import Process, bootstrap
     from server.cli import register_cli
     from server.extensions import socketio
 
-    app = Flask(__name__, instance_relative_config=True)
+    # No static folder of its own: every page serves its files from `pages/`.
+    app = Flask(__name__, instance_relative_config=True, static_folder=None)
     cfg = cfgmod.load(config)
     instance = cfgmod.instance_path(cfg)
     cfgmod.install(app, cfg)  # read back typed: cfgmod.of(app), cfgmod.current()
@@ -54,7 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     intake.register(app)
     app.register_blueprint(health.bp)
     mobile_api.register(app)
-    command.register(app)  # before the throttle, which limits its sign-in form too
+    pages.register(app, page_settings(cfg))  # before the throttle: it limits the sign-in form too
     throttle.install(app, cfg)  # sign-in limits; the client address behind trusted proxies
     register_cli(app)
     socketio.init_app(app, async_mode=cfg.ASYNC_MODE, message_queue=cfg.REDIS_URL or None,
@@ -62,6 +67,27 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     live.register(socketio)
     http_policy.register(app)  # last: its middleware wraps Socket.IO's too
     return app
+
+
+# What the pages read of the configuration: each PageSettings field from its Config setting.
+PAGE_SETTINGS = {"tile_url": "TILE_URL", "tile_datum": "TILE_DATUM",
+                 "checkin_radius_m": "CHECKIN_RADIUS_M",
+                 "checkin_accuracy_cap_m": "CHECKIN_ACCURACY_CAP_M",
+                 "session_ttl_s": "TOKEN_TTL_SECONDS",
+                 "page_token_ttl_s": "COMMAND_TOKEN_TTL_SECONDS",
+                 "cookie_secure": "SESSION_COOKIE_SECURE"}
+
+
+def page_settings(cfg: Config) -> PageSettings:
+    """The pages' settings from the configuration; a value the pages cannot use stops the start
+    with a ConfigError naming its variable."""
+    from pages.settings import PageSettings, Refused
+    from server.config import ConfigError, env_name
+
+    try:
+        return PageSettings(**{field: getattr(cfg, name) for field, name in PAGE_SETTINGS.items()})
+    except Refused as exc:
+        raise ConfigError(f"{env_name(PAGE_SETTINGS[exc.field])} {exc.why}") from None
 
 
 def start_web_loops(app: Flask, keep_clocks: bool) -> None:

@@ -13,10 +13,8 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
-
-CST = timezone(timedelta(hours=8), "CST")
 
 
 def parse_time(value: str | None) -> datetime | None:

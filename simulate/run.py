@@ -14,11 +14,12 @@ from typing import Any
 
 from shapely.ops import unary_union
 
+from dispatch.utc import CST
 from geo.crs import wgs84_to_gcj02
 from simulate import scenario
 from simulate.agents import Officer, Run, Scheduler, SimClock
 from simulate.client import Api, ApiError
-from simulate.ledger import CST, Ledger, Summary, parse_time, summarize
+from simulate.ledger import Ledger, Summary, parse_time, summarize
 
 REPORTERS = ("demo-reporter", "demo-reporter-2")
 # A deadline past without its overdue notice is waited for this long before the run ends anyway.

@@ -56,9 +56,14 @@ def statements(engine: Any) -> Iterator[list[str]]:
 
 
 def reconfigure(app: Any, monkeypatch: Any, **changes: Any) -> None:
-    """The app's configuration (frozen, as in production) with `changes`, for one test."""
+    """The app's configuration (frozen, as in production) with `changes`, for one test; the
+    pages' settings derived from it again, as `create_app` derives them."""
+    from pages import settings as page_settings
     from server import config as cfgmod
-    monkeypatch.setitem(app.extensions, cfgmod.KEY, cfgmod.of(app).model_copy(update=changes))
+    from server import page_settings as derive
+    cfg = cfgmod.of(app).model_copy(update=changes)
+    monkeypatch.setitem(app.extensions, cfgmod.KEY, cfg)
+    monkeypatch.setitem(app.extensions, page_settings.KEY, derive(cfg))
 
 
 def resettle(app: Any, monkeypatch: Any, **changes: Any) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from dispatch.disclosure import STATUS_NAMES, Scrub, public_problem, public_result
+from dispatch.disclosure import Scrub, public_problem, public_result, status_name
 from dispatch.model import Incident
 from dispatch.open311 import Service, open311_status
 from dispatch.utc import iso_utc
@@ -67,7 +67,7 @@ def request(inc: Incident, service_name: str, whole: bool, scrubber: Scrub) -> d
     if whole:
         note, description = inc.resolve_note or inc.restore_note or None, inc.description
     else:
-        note = public_result(inc, scrubber) or STATUS_NAMES.get(str(inc.status), str(inc.status))
+        note = public_result(inc, scrubber) or status_name(str(inc.status))
         description = public_problem(inc, scrubber)
     return {
         "service_request_id": inc.id,

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from shapely.geometry import Point
 
-from dispatch.disclosure import CST
+from dispatch.utc import CST
 from dispatch.errors import ValidationFailed
 from dispatch.limits import (ATTRIBUTE_MAX_CHARS, DESCRIPTION_MAX_CHARS, ID_MAX_CHARS,
                              MEDIA_URL_MAX_CHARS)

@@ -5,6 +5,7 @@ rules; the screenshots land in tests/e2e/screenshots/ (not committed) for a pers
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import subprocess
@@ -17,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
+from dispatch import labels
+from dispatch.assessment import COLUMNS
 from geo.crs import wgs84_to_gcj02
 from tests.e2e.browser import CommandPage, chromium
 from tests.e2e.procs import PY, ROOT, auth, free_port, wait_for
@@ -413,7 +416,11 @@ def test_the_assessment_panel_ranks_the_units_and_marks_too_few_cases(stack, bro
         cp.page.click("#stats-csv")
     path = download.value.path()
     assert download.value.suggested_filename == "units-assessment.csv"
-    assert open(path, encoding="utf-8-sig").read().splitlines()[0].startswith("rank,unit")
+    # Headed in the page's language by the catalogue's names, as the table is.
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        assert next(csv.reader(f)) == labels.headers(COLUMNS, "en")
+    assert cp.js("Array.from(document.querySelectorAll('#stats-head th'))"
+                 ".map(th => th.textContent)")[:3] == ["Rank", "Unit", "Cases"]
     assert cp.unexpected() == []
     cp.close()
 

@@ -141,11 +141,10 @@ MATRIX: dict[str, tuple[int | str, ...]] = {
     "healthz":        (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "readyz":         (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "openapi":        (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
-    # Flask's static route: no static files are shipped, so nothing is served to anyone.
-    "static":         (404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
     # The public disclosure, JSON and page: anyone; a commander alone withholds a case.
     "public_cases":   (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "public_page":    (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "public_static":  (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "withhold":       (401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403),
     "public_text":    (401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403),
     # Open311: an outside system's api_key, not a bearer token, is what counts; reads need none.
@@ -585,9 +584,10 @@ SCENARIOS: dict[str, Route] = {
     "healthz": Route("GET", "/healthz", _get("/healthz")),
     "readyz": Route("GET", "/readyz", _get("/readyz")),
     "openapi": Route("GET", "/api/v1/openapi.json", _get("/api/v1/openapi.json")),
-    "static": Route("GET", "/static/<path:filename>", _get("/static/nothing-here.txt")),
     "public_cases": Route("GET", "/api/v1/public/cases", _get("/api/v1/public/cases")),
     "public_page": Route("GET", "/public/cases", _get("/public/cases?week=2026-W48")),
+    "public_static": Route("GET", "/public/static/<path:filename>",
+                           _get("/public/static/public.css")),
     "withhold": Route("POST", f"{INCIDENT}/withhold", withhold),
     "public_text": Route("POST", f"{INCIDENT}/public-text", public_text),
     "o311_discovery": Route("GET", f"{O311}/discovery.{FMT}", _get(f"{O311}/discovery.xml")),
@@ -612,7 +612,8 @@ SCENARIOS: dict[str, Route] = {
                             _get("/command/static/main.js")),
     "favicon": Route("GET", "/favicon.ico", _get("/favicon.ico")),
     "labels": Route("GET", "/api/v1/labels", _get("/api/v1/labels")),
-    "shared_static": Route("GET", "/static/<path:filename>", _get("/static/shared/live.js")),
+    "shared_static": Route("GET", "/static/shared/<path:filename>",
+                           _get("/static/shared/live.js")),
 }
 
 # What a call may change: every state change of a case writes an event; the rest write rows.

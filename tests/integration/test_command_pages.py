@@ -11,8 +11,8 @@ import pytest
 
 from mobile_api import tokens
 from server import config as cfgmod
-from server.command import messages
-from server.command.csp import tile_origin
+from pages.command import messages
+from pages.settings import tile_origin
 from tests.helpers import reconfigure
 
 ZHICHENG = "419001102"

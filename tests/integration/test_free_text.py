@@ -22,6 +22,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from dispatch.assessment import COLUMNS
 from dispatch.storage import tables as t
 from tests.helpers import ZHICHENG, count_rows, location, report, seat
 
@@ -317,7 +318,8 @@ def test_stored_control_characters_and_formulas_never_reach_the_exports(client, 
         head = login("demo-commander")
         r = client.get("/api/v1/stats/units?format=csv", headers=head)
         assert r.status_code == 200, r.data[:300]
-        rows = list(csv.DictReader(io.StringIO(r.data.decode("utf-8-sig"))))
+        _, *lines = csv.reader(io.StringIO(r.data.decode("utf-8-sig")))  # under the names' row
+        rows = [dict(zip(COLUMNS, line, strict=True)) for line in lines]
         [row] = [x for x in rows if x["unit"] == "'" + code]
         assert row["name"] == "'" + '=HYPERLINK("http://x","点我")' + CLEAN
         assert row["kind"] == "'+1"
@@ -325,10 +327,9 @@ def test_stored_control_characters_and_formulas_never_reach_the_exports(client, 
         x = client.get("/api/v1/stats/units?format=xlsx", headers=head)
         assert x.status_code == 200, x.data[:300]
         sheet = load_workbook(io.BytesIO(x.data)).active
-        header, *lines = list(sheet.iter_rows())
-        columns = [c.value for c in header]
-        [cells] = [dict(zip(columns, line, strict=True)) for line in lines
-                   if line[columns.index("unit")].value == code]
+        _, *lines = list(sheet.iter_rows())
+        [cells] = [dict(zip(COLUMNS, line, strict=True)) for line in lines
+                   if line[COLUMNS.index("unit")].value == code]
         assert cells["name"].value == '=HYPERLINK("http://x","点我")' + CLEAN
         assert cells["name"].data_type == "s" and cells["kind"].value == "+1"
     finally:

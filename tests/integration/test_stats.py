@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from dispatch import deadlines
+from dispatch import deadlines, labels
 from dispatch.assessment import COLUMNS
 from tests.conftest import START
 from tests.helpers import KEJING, ZHICHENG, location, report, seat
@@ -167,7 +167,10 @@ def test_the_assessment_agrees_with_a_hand_count_and_ranks_the_units(seeded, cli
 
 
 def _csv_rows(data: bytes) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    """The CSV's rows keyed by column code (its header row names the columns; see below)."""
+    header, *lines = csv.reader(io.StringIO(data.decode("utf-8-sig")))
+    assert header == labels.headers(COLUMNS)
+    return [dict(zip(COLUMNS, line, strict=True)) for line in lines]
 
 
 def _cell(value: Any) -> str:
@@ -199,15 +202,33 @@ def test_csv_and_xlsx_carry_the_same_figures_as_the_json(seeded, client, login):
     from_csv = _csv_rows(r.data)
     negotiated = client.get(URL + PERIOD, headers={**head, "Accept": "text/csv"})
     assert negotiated.mimetype == "text/csv" and _csv_rows(negotiated.data) == from_csv
-    assert list(from_csv[0]) == list(COLUMNS)  # in the documented order
+    assert set(rows[0]) == set(COLUMNS)  # (the header row holds them in the documented order)
     assert from_csv == [{k: _cell(v) for k, v in row.items()} for row in rows]
 
     x = client.get(URL + PERIOD + "&format=xlsx", headers=head)
     assert x.status_code == 200 and x.mimetype.endswith("spreadsheetml.sheet")
     sheet = load_workbook(io.BytesIO(x.data)).active
     table = [list(r) for r in sheet.iter_rows(values_only=True, max_col=len(COLUMNS))]
-    assert table[0] == list(COLUMNS)
-    assert [dict(zip(table[0], line, strict=True)) for line in table[1:]] == rows
+    assert table[0] == labels.headers(COLUMNS)
+    assert [dict(zip(COLUMNS, line, strict=True)) for line in table[1:]] == rows
+
+
+def test_the_exports_header_row_names_the_columns_in_the_language_asked(seeded, client, login):
+    """The catalogue's names (a column naming a milestone says the milestone's name), Chinese by
+    default; the JSON keeps the codes. A language the catalogue does not speak is a 422."""
+    head = login("demo-commander")
+    zh = client.get(URL + PERIOD + "&format=csv", headers=head).data.decode("utf-8-sig")
+    en = client.get(URL + PERIOD + "&format=csv&lang=en", headers=head).data.decode("utf-8-sig")
+    assert zh.splitlines()[0].startswith("排名,单位代码,单位,单位类型,案件数,")
+    assert "到场按时数,到场用时中位数 (秒)," in zh.splitlines()[0]
+    assert "恢复秩序按时率" in zh.splitlines()[0] and "退回重办次数" in zh.splitlines()[0]
+    assert en.splitlines()[0].startswith("Rank,Unit code,Unit,Unit kind,Cases,")
+    assert zh.splitlines()[1:] == en.splitlines()[1:]  # the same figures
+    x = client.get(URL + PERIOD + "&format=xlsx&lang=en", headers=head)
+    sheet = load_workbook(io.BytesIO(x.data)).active
+    assert [c.value for c in next(sheet.iter_rows())][:2] == ["Rank", "Unit code"]
+    bad = client.get(URL + PERIOD + "&format=csv&lang=fr", headers=head)
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "lang"
 
 
 def test_a_dispatcher_sees_its_unit_only_and_other_roles_are_refused(seeded, client, login):

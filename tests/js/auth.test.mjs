@@ -1,9 +1,9 @@
-// Tokens for a page's scripts (server/static/shared/auth.js): kept, renewed at 80 % of their
+// Tokens for a page's scripts (pages/static/shared/auth.js): kept, renewed at 80 % of their
 // life, asked for once however many calls wait, and obtained again once after a 401.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { createAuth } from "../../server/static/shared/auth.js";
+import { createAuth } from "../../pages/static/shared/auth.js";
 
 function source() {
   const s = { issued: 0, now: 0 };

@@ -1,10 +1,10 @@
-// A clock's colour from the server's instants (server/command/static/clocks.js), at each
+// A clock's colour from the server's instants (pages/command/static/clocks.js), at each
 // instant, a millisecond before and after: the page compares, the server decides.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { caseState, milestoneState, nextChange, nextDue, parseClocks, unitClocks }
-  from "../../server/command/static/clocks.js";
+  from "../../pages/command/static/clocks.js";
 
 const Z = (s) => Date.parse(s);
 // As the server sends them (dispatch/board.py's instants_json): a power cut at 02:00 with two

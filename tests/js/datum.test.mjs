@@ -1,9 +1,9 @@
-// The tiles' datum shift (server/static/shared/datum.js) against geo/crs.py's wgs84_to_gcj02:
+// The tiles' datum shift (pages/static/shared/datum.js) against geo/crs.py's wgs84_to_gcj02:
 // these answers were printed by that module, to the last digit.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { displayer, inChina, wgs84ToGcj02 } from "../../server/static/shared/datum.js";
+import { displayer, inChina, wgs84ToGcj02 } from "../../pages/static/shared/datum.js";
 
 const PYTHON = [
   [[112.5, 35.1], [112.50615075382557, 35.0993497510822]],

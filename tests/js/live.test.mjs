@@ -1,9 +1,9 @@
-// The /live link's ordering (server/static/shared/live.js's createSequencer): once each, in seq
+// The /live link's ordering (pages/static/shared/live.js's createSequencer): once each, in seq
 // order, with what arrives during a resync held back and applied after it.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { createSequencer } from "../../server/static/shared/live.js";
+import { createSequencer } from "../../pages/static/shared/live.js";
 
 function recorder(seq = 0) {
   const applied = [];

@@ -1,10 +1,10 @@
-// The command center's cases and view without the DOM (server/command/static/state.js): one
+// The command center's cases and view without the DOM (pages/command/static/state.js): one
 // shape from the map's feature and from an incident, the store, the filters, the URL fragment.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { createCases, fromFeature, fromIncident, readView, visible, writeView }
-  from "../../server/command/static/state.js";
+  from "../../pages/command/static/state.js";
 
 const CLOCKS = {
   near_at: "2026-11-27T02:20:00Z", due: "2026-11-27T02:30:00Z", calm: "on_time",

@@ -1,10 +1,10 @@
-// China Standard Time, once for the pages (server/static/shared/time.js): UTC+8 whatever the
+// China Standard Time, once for the pages (pages/static/shared/time.js): UTC+8 whatever the
 // machine's zone (the tests run in UTC and in Asia/Shanghai alike), and the countdown's text.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { CST_OFFSET_MS, countdown, cst, cstClock, cstDate, cstShort, instant }
-  from "../../server/static/shared/time.js";
+  from "../../pages/static/shared/time.js";
 
 test("UTC+8, with no daylight saving", () => {
   assert.equal(CST_OFFSET_MS, 8 * 3600 * 1000);

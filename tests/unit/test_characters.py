@@ -182,13 +182,14 @@ HOSTILE_ROW = {"rank": 1, "unit": "@zz", "kind": "-1+2\x01", "score": -0.5,
 
 
 def test_csv_neutralizes_formulas_and_drops_control_characters():
-    rows = list(csv.reader(io.StringIO(to_csv(COLUMNS, [HOSTILE_ROW]).decode("utf-8-sig"))))
+    data = to_csv(COLUMNS, COLUMNS, [HOSTILE_ROW])
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows == [list(COLUMNS), ["1", "'@zz", '\'=HYPERLINK("http://x","点")', "'-1+2",
                                     "-0.5"]]
 
 
 def test_xlsx_opens_and_holds_text_as_text_never_a_formula():
-    sheet = load_workbook(io.BytesIO(to_xlsx(COLUMNS, [HOSTILE_ROW], "units"))).active
+    sheet = load_workbook(io.BytesIO(to_xlsx(COLUMNS, COLUMNS, [HOSTILE_ROW], "units"))).active
     header, row = list(sheet.iter_rows())
     assert [c.value for c in header] == list(COLUMNS)
     assert [c.value for c in row] == [1, "@zz", '=HYPERLINK("http://x","点")', "-1+2", -0.5]

@@ -156,7 +156,7 @@ def test_no_module_looks_the_context_up_by_its_key():
     """Only mobile_api/context.py names the key; everyone else asks the typed accessor."""
     lookup = re.compile(r"extensions\s*(\[|\.get\(|\.setdefault\()")
     offenders = [str(path.relative_to(ROOT))
-                 for package in ("server", "mobile_api")
+                 for package in ("server", "pages", "mobile_api")
                  for path in sorted((ROOT / package).rglob("*.py"))
                  if path != ROOT / "mobile_api" / "context.py"
                  and any(lookup.search(line) and "dispatch" in line

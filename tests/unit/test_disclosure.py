@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from shapely.geometry import Point
 
-from dispatch.utc import iso_utc
-from dispatch.disclosure import CST, period, public_case
+from dispatch.utc import CST, iso_utc
+from dispatch.disclosure import period, public_case
 from dispatch.errors import ValidationFailed
 from dispatch.model import Assignment, Incident
 from dispatch.scrubbing import NAME_MARK, PHONE_MARK, Scrubber

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from dispatch import labels
+from dispatch.assessment import COLUMNS
 from dispatch.board import ClockState
 from dispatch.labels import Name
 from dispatch.model import Category, Milestone, Role, Status
-from server.command import messages
+from pages.command import messages
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -105,6 +106,52 @@ def test_the_refusal_says_what_to_name() -> None:
     assert str(blank.value) == "labels: milestones ['arrival'] need a name in both languages"
 
 
+def test_each_category_is_described_in_the_source_documents_words() -> None:
+    """7.2: 企业和项目建设工地发生围门堵路、断水断电等事件: Open311's service descriptions."""
+    for code in Category:
+        zh = labels.name("descriptions", code)
+        assert zh.startswith("企业和项目建设工地"), zh
+        if code != Category.OTHER:
+            assert labels.name("categories", code) in zh
+        assert labels.name("descriptions", code, "en").endswith(("blocked", "cut", "site"))
+
+
+def test_the_columns_are_the_assessments_in_its_order_or_the_catalogue_refuses() -> None:
+    labels.require("columns", COLUMNS)  # what dispatch/assessment.py does as it loads
+    with pytest.raises(RuntimeError, match="in that order"):
+        labels.require("columns", tuple(reversed(COLUMNS)))
+    with pytest.raises(RuntimeError, match=r"missing \['lunch_breaks'\]"):
+        labels.require("columns", (*COLUMNS, "lunch_breaks"))
+    with pytest.raises(RuntimeError, match=r"unknown \['mean_rating'\]"):
+        labels.require("columns", COLUMNS[:-1])
+
+
+@pytest.mark.parametrize("lang", labels.LANGUAGES)
+def test_a_column_naming_a_milestone_a_status_or_a_state_is_built_of_its_name(lang: str) -> None:
+    names = labels.catalogue(lang)
+    milestone = {"arrival": "arrival", "arrivals": "arrival", "restore": "restore",
+                 "restores": "restore", "resolve": "resolve", "resolutions": "resolve"}
+    for code, title in names["columns"].items():
+        first = code.split("_")[0]
+        if first in milestone:
+            assert title.startswith(names["milestones"][milestone[first]]), code
+    assert names["columns"]["overdue_records"].startswith(names["states"]["overdue"])
+    assert names["columns"]["reopenings"].startswith(names["statuses"]["reopened"])
+    assert names["columns"]["closed"].startswith(names["statuses"]["closed"])
+    assert names["columns"]["centrally_assigned"].startswith(names["roles"]["commander"])
+
+
+def test_an_exports_header_row_gives_the_seconds_their_unit() -> None:
+    assert labels.headers(["rank", "arrival_median_s", "restore_rate"]) == [
+        "排名", "到场用时中位数 (秒)", "恢复秩序按时率"]
+    assert labels.headers(["rank", "resolve_p90_s"], "en") == [
+        "Rank", "Solve the problem: p90 time (s)"]
+    for lang in labels.LANGUAGES:  # distinct, and plain CSV cells (no comma, no quote)
+        names = labels.headers(COLUMNS, lang)
+        assert len(names) == len(set(names)) == len(COLUMNS)
+        assert not [n for n in names if "," in n or '"' in n]
+
+
 # -- the command center names nothing itself ------------------------------------------------------
 CJK = re.compile(r"[\u3400-\u9fff]")
 LABEL_KEYS = re.compile(r"^(cat|status|state|role)\.|^ms\.(arrival|restore|resolve)$")
@@ -113,17 +160,20 @@ LABEL_KEYS = re.compile(r"^(cat|status|state|role)\.|^ms\.(arrival|restore|resol
 def test_the_command_centers_messages_hold_no_label() -> None:
     for lang in messages.LANGUAGES:
         assert [k for k in messages.catalogue(lang) if LABEL_KEYS.match(k)] == []
-    # Nor the words the catalogue replaced.
+    # Nor the words the catalogue replaced, nor a column's name of its own.
     words = set(messages.catalogue("zh-CN").values())
     assert not words & {"堵门", "停水", "停电", "已上报", "已恢复", "已重开", "重开"}
+    assert not [k for k in messages.catalogue("en") if k.startswith("stats.") and k[6:] in (
+        "rank", "unit", "cases", "arrival", "restore", "resolve", "resolution", "satisfaction",
+        "median", "p90", "overdue", "score")]
 
 
 def test_the_pages_scripts_and_templates_write_no_word_of_their_own() -> None:
     """Every word a person reads comes from the messages or the label catalogue: no Chinese in
     the scripts or the command center's templates (comments aside)."""
-    files = [*sorted((ROOT / "server/static/shared").glob("*.js")),
-             *sorted((ROOT / "server/command/static").glob("*.js")),
-             *sorted((ROOT / "server/command/templates").glob("*.html"))]
+    files = [*sorted((ROOT / "pages/static/shared").glob("*.js")),
+             *sorted((ROOT / "pages/command/static").glob("*.js")),
+             *sorted((ROOT / "pages/command/templates").glob("*.html"))]
     assert len(files) >= 14
     for path in files:
         text = re.sub(r"/\*.*?\*/|//[^\n]*|\{#.*?#\}", "", path.read_text(encoding="utf-8"),

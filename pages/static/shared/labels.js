@@ -1,11 +1,11 @@
 /* The label catalogue's client. The names a person reads for categories, statuses, milestones,
- * roles and clock states come from the server's one catalogue (dispatch/labels.py, served at
+ * roles, clock states and the assessment's columns come from the server's one catalogue (dispatch/labels.py, served at
  * GET /api/v1/labels in every language), never from a page's own copy: one word per thing on
  * every page. `labelsFor` is pure (tests/js/labels.test.mjs); `loadLabels` fetches. */
 
 export const LABELS_URL = "/api/v1/labels";
-const KINDS = { category: "categories", status: "statuses", milestone: "milestones",
-                role: "roles", state: "states" };
+const KINDS = { category: "categories", description: "descriptions", status: "statuses",
+                milestone: "milestones", role: "roles", state: "states", column: "columns" };
 
 /** Lookups in one language (the catalogue's default when it does not speak `lang`): e.g.
  * `labels.category("water_cut")`; a code the catalogue does not know reads as itself.

@@ -25,7 +25,7 @@ from dispatch.errors import Unauthorized
 from dispatch.model import User
 from mobile_api import tokens
 from mobile_api.context import dispatch_context
-from server import config as cfgmod
+from pages import settings
 
 COOKIE = "jy_command"
 csrf = CSRFProtect()
@@ -35,7 +35,7 @@ class TLSAwareSessionInterface(SecureCookieSessionInterface):
     """`Secure` on the cookie whenever the browser reached us over TLS, not only by config."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
-        return cfgmod.of(app).SESSION_COOKIE_SECURE or _secure(request)
+        return settings.of(app).cookie_secure or _secure(request)
 
 
 def _secure(req: Request) -> bool:
@@ -46,13 +46,14 @@ def _secure(req: Request) -> bool:
 
 
 def install(app: Flask) -> None:
+    ttl = settings.of(app).session_ttl_s
     app.config.update(
         SESSION_COOKIE_NAME=COOKIE, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_PATH="/",
-        PERMANENT_SESSION_LIFETIME=cfgmod.of(app).TOKEN_TTL_SECONDS,
+        PERMANENT_SESSION_LIFETIME=ttl,
         # Checked by the command blueprint itself (csrf.protect()), never on the bearer API.
         WTF_CSRF_CHECK_DEFAULT=False,
-        WTF_CSRF_TIME_LIMIT=cfgmod.of(app).TOKEN_TTL_SECONDS,
+        WTF_CSRF_TIME_LIMIT=ttl,
     )
     app.session_interface = TLSAwareSessionInterface()
     csrf.init_app(app)
@@ -92,13 +93,13 @@ def sign_out(user: User | None) -> None:
 
 
 def token_ttl() -> int:
-    return cfgmod.current().COMMAND_TOKEN_TTL_SECONDS
+    return settings.current().page_token_ttl_s
 
 
 def page_config() -> dict[str, Any]:
-    cfg = cfgmod.current()
-    return {"tile_url": cfg.TILE_URL or None,
-            "tile_datum": cfg.TILE_DATUM,
-            "checkin_radius_m": cfg.CHECKIN_RADIUS_M,
-            "checkin_accuracy_cap_m": cfg.CHECKIN_ACCURACY_CAP_M,
-            "token_ttl_s": token_ttl()}
+    cfg = settings.current()
+    return {"tile_url": cfg.tile_url or None,
+            "tile_datum": cfg.tile_datum,
+            "checkin_radius_m": cfg.checkin_radius_m,
+            "checkin_accuracy_cap_m": cfg.checkin_accuracy_cap_m,
+            "token_ttl_s": cfg.page_token_ttl_s}

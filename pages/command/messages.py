@@ -1,8 +1,8 @@
 """The pages' words in zh-CN (the default) and English: the sentences, headings and buttons of
 the command center, shared by the templates and (embedded in the page as JSON) by the scripts.
-The names of things (categories, statuses, milestones, roles, clock states) are not here: they
-come from the one label catalogue, `dispatch/labels.py`. A key missing in one language is a test
-failure, not a blank on screen."""
+The names of things (categories, statuses, milestones, roles, clock states, the assessment's
+columns) are not here: they come from the one label catalogue, `dispatch/labels.py`. A key
+missing in one language is a test failure, not a blank on screen."""
 
 from __future__ import annotations
 
@@ -29,13 +29,9 @@ _ZH: dict[str, str] = {
     "detail.description": "描述", "detail.received": "接报时间", "detail.territory": "属地",
     "alert.overdue": "超时告警", "alert.dismiss": "知道了",
     "map.demo": "演示边界（非官方）", "map.officers": "执勤人员",
-    "stats.from": "从", "stats.to": "至", "stats.load": "查询", "stats.unit": "单位",
-    "stats.cases": "案件数", "stats.arrival": "到场按时率", "stats.restore": "恢复按时率",
-    "stats.resolve": "解决按时率", "stats.median": "到场中位数", "stats.p90": "到场 P90",
-    "stats.overdue": "超时记录", "stats.satisfaction": "满意度",
+    "stats.from": "从", "stats.to": "至", "stats.load": "查询",
     "stats.too_few": "案件过少，不参与排名",
     "stats.unavailable": "考核数据暂不可用", "stats.csv": "下载 CSV", "stats.xlsx": "下载 Excel",
-    "stats.rank": "排名", "stats.resolution": "解决率", "stats.score": "综合得分",
     "event.reported": "上报", "event.dispatched": "派发", "event.offered": "推送任务",
     "event.offer_unanswered": "无人接单", "event.accepted": "接单", "event.arrived": "到场签到",
     "event.restored": "恢复秩序", "event.resolved": "解决问题", "event.reopened": "退回重办",
@@ -65,14 +61,10 @@ _EN: dict[str, str] = {
     "detail.territory": "Territory",
     "alert.overdue": "Overdue", "alert.dismiss": "Dismiss",
     "map.demo": "demo boundaries (not official)", "map.officers": "Officers",
-    "stats.from": "From", "stats.to": "To", "stats.load": "Show", "stats.unit": "Unit",
-    "stats.cases": "Cases", "stats.arrival": "Arrival on time", "stats.restore": "Restore on time",
-    "stats.resolve": "Resolve on time", "stats.median": "Arrival median",
-    "stats.p90": "Arrival p90", "stats.overdue": "Overdue records",
-    "stats.satisfaction": "Satisfaction", "stats.too_few": "too few cases, not ranked",
+    "stats.from": "From", "stats.to": "To", "stats.load": "Show",
+    "stats.too_few": "too few cases, not ranked",
     "stats.unavailable": "The assessment is not available", "stats.csv": "Download CSV",
-    "stats.xlsx": "Download Excel", "stats.rank": "Rank",
-    "stats.resolution": "Resolution rate", "stats.score": "Score",
+    "stats.xlsx": "Download Excel",
     "event.reported": "Reported", "event.dispatched": "Dispatched", "event.offered": "Task offered",
     "event.offer_unanswered": "Offer unanswered", "event.accepted": "Accepted",
     "event.arrived": "Checked in", "event.restored": "Order restored",

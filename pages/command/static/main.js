@@ -66,7 +66,7 @@ const layers = createMapLayers({ boot, t, labels, show, onOpen: openDetail });
 const board = createBoard({ t, labels, unitName, onOpen: openDetail });
 const detail = createDetail({ boot, t, labels, auth, show, unitName, officerNames, onClose: closeDetail });
 const alerts = createAlerts({ t, labels, caseOf: (id) => cases.get(id), unitName, onOpen: openDetail, counts });
-const assessment = createAssessment({ t, auth, unitName });
+const assessment = createAssessment({ t, labels, auth, unitName });
 
 // ---- drawing, batched into one animation frame ------------------------------------------------
 const dirty = new Set();

@@ -6,26 +6,14 @@ CSP does not govern, so `style-src` needs no 'unsafe-inline' either."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import request
 
-from server import config as cfgmod
-
-
-def tile_origin(url: str) -> str | None:
-    parts = urlsplit(url.replace("{s}", "a"))
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    host = parts.netloc
-    if "{s}" in url:  # Leaflet's subdomains
-        host = "*." + host.split(".", 1)[1] if "." in host else host
-    return f"{parts.scheme}://{host}"
+from pages import settings
 
 
 def content_security_policy() -> str:
     images = ["'self'", "data:", "blob:"]
-    origin = tile_origin(cfgmod.current().TILE_URL)
+    origin = settings.tile_origin(settings.current().tile_url)
     if origin:
         images.append(origin)
     socket = ("wss://" if request.is_secure else "ws://") + request.host

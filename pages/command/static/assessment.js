@@ -12,18 +12,17 @@ const DAY_MS = 86400e3;
 function pct(x) { return typeof x === "number" ? Math.round(x * 1000) / 10 + " %" : "—"; }
 function mins(x) { return typeof x === "number" ? Math.round(x / 6) / 10 + " min" : "—"; }
 
-// The ranked table's columns: [message key, the row's field, its format].
+// The ranked table's columns after the rank and the unit: [the row's field, its format]; each
+// headed by the column's name in the label catalogue, as the CSV and XLSX head it.
 const COLUMNS = [
-  ["stats.cases", "cases", String], ["stats.arrival", "response_rate", pct],
-  ["stats.restore", "restore_rate", pct], ["stats.resolve", "completion_rate", pct],
-  ["stats.resolution", "resolution_rate", pct], ["stats.satisfaction", "satisfaction_rate", pct],
-  ["stats.median", "arrival_median_s", mins], ["stats.p90", "arrival_p90_s", mins],
-  ["stats.overdue", "overdue_records", String], ["stats.score", "score", pct],
+  ["cases", String], ["response_rate", pct], ["restore_rate", pct], ["completion_rate", pct],
+  ["resolution_rate", pct], ["satisfaction_rate", pct], ["arrival_median_s", mins],
+  ["arrival_p90_s", mins], ["overdue_records", String], ["score", pct],
 ];
-const CHART_RATES = [["stats.arrival", "response_rate", "#1c7ed6"], ["stats.restore", "restore_rate", "#2f9e44"],
-                     ["stats.resolve", "completion_rate", "#f08c00"], ["stats.satisfaction", "satisfaction_rate", "#ae3ec9"]];
+const CHART_RATES = [["response_rate", "#1c7ed6"], ["restore_rate", "#2f9e44"],
+                     ["completion_rate", "#f08c00"], ["satisfaction_rate", "#ae3ec9"]];
 
-export function createAssessment({ t, auth, unitName }) {
+export function createAssessment({ t, labels, auth, unitName }) {
   const message = document.getElementById("stats-message");
   let chart = null, loaded = false;
 
@@ -37,7 +36,7 @@ export function createAssessment({ t, auth, unitName }) {
 
   function draw(rows) {
     const head = el("tr");
-    ["stats.rank", "stats.unit", ...COLUMNS.map((c) => c[0])].forEach((k) => head.appendChild(el("th", "", t(k))));
+    ["rank", "name", ...COLUMNS.map((c) => c[0])].forEach((k) => head.appendChild(el("th", "", labels.column(k))));
     document.getElementById("stats-head").replaceChildren(head);
     const frag = document.createDocumentFragment();
     rows.forEach((r) => {
@@ -47,7 +46,7 @@ export function createAssessment({ t, auth, unitName }) {
       const name = el("td", "", r.name || unitName(r.unit));
       if (r.too_few_cases) name.appendChild(el("span", "mark", t("stats.too_few")));
       row.appendChild(name);
-      COLUMNS.forEach(([, field, format]) => {
+      COLUMNS.forEach(([field, format]) => {
         const v = r[field];
         row.appendChild(el("td", "", v === null || v === undefined ? "—" : format(v)));
       });
@@ -57,8 +56,8 @@ export function createAssessment({ t, auth, unitName }) {
     const ranked = rows.filter((r) => !r.too_few_cases);
     const data = {
       labels: ranked.map((r) => r.name || r.unit),
-      datasets: CHART_RATES.map(([key, field, colour]) => ({
-        label: t(key), backgroundColor: colour,
+      datasets: CHART_RATES.map(([field, colour]) => ({
+        label: labels.column(field), backgroundColor: colour,
         data: ranked.map((r) => (typeof r[field] === "number" ? Math.round(r[field] * 1000) / 10 : null)),
       })),
     };
@@ -88,6 +87,7 @@ export function createAssessment({ t, auth, unitName }) {
       ev.preventDefault();
       const q = range();
       q.set("format", format);
+      q.set("lang", labels.lang);  // the header row in the page's language
       try {
         const r = await auth.api("/api/v1/stats/units?" + q.toString());
         if (!r.ok) throw new Error(String(r.status));

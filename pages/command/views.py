@@ -19,9 +19,9 @@ from mobile_api import tokens
 from mobile_api.context import dispatch_context
 from mobile_api.schemas import TokenRequest
 from mobile_api.validation import validate
-from server.command import messages
-from server.command import session as web
-from server.command.csp import content_security_policy
+from pages.command import messages
+from pages.command import session as web
+from pages.command.csp import content_security_policy
 
 bp = Blueprint("command", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static")

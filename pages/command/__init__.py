@@ -11,22 +11,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from server import config as cfgmod
-from server.command import views
-
-
-DATUMS = ("wgs84", "gcj02")
+from pages.command import views
 
 
 def register(app: Flask) -> None:
-    from server.command import session
-    from server.command.csp import tile_origin
+    from pages.command import session
 
-    datum, tiles = cfgmod.of(app).TILE_DATUM, cfgmod.of(app).TILE_URL
-    if datum not in DATUMS:
-        raise ValueError(f"DISPATCH_TILE_DATUM must be wgs84 or gcj02, not {datum!r}")
-    if tiles and tile_origin(tiles) is None:
-        raise ValueError(f"DISPATCH_TILE_URL must be an http(s) URL, not {tiles!r}")
     session.install(app)
     app.register_blueprint(views.bp, url_prefix="/command")
     app.add_url_rule("/favicon.ico", "favicon", views.favicon)
