@@ -13,13 +13,13 @@ const CLOCKS = {
 };
 const FEATURE = {
   type: "Feature", id: "c1", geometry: { type: "Point", coordinates: [112.55, 35.05] },
-  properties: { category: "power_cut", status: "dispatched", territory: "town",
+  properties: { case_number: "JY311-20261127-0001", category: "power_cut", status: "dispatched", territory: "town",
                 received_at: "2026-11-27T02:00:00Z", green_channel: true,
                 units: [{ code: "town", kind: "territory", accepted: true }, { code: "power", kind: "department", accepted: false }],
                 state: "on_time", clocks: CLOCKS },
 };
 const INCIDENT = {
-  id: "c1", category: "power_cut", status: "dispatched", description: "停电",
+  id: "c1", case_number: "JY311-20261127-0001", category: "power_cut", status: "dispatched", description: "停电",
   location: { lat: 35.05, lon: 112.55 }, territory: { code: "town", name: "Town" },
   received_at: "2026-11-27T02:00:00Z", green_channel: true,
   units: [{ code: "town", name: "Town", accepted_at: "2026-11-27T02:01:00Z" }, { code: "power", name: "Power", accepted_at: null }],
@@ -33,6 +33,13 @@ test("a feature and an incident make the same case", () => {
   assert.deepEqual(a.units, [{ code: "town", name: "Town", accepted: true }, { code: "power", name: "Power", accepted: false }]);
   assert.equal(a.clocks.due, Date.parse("2026-11-27T02:30:00Z"));
   assert.equal(a.green, true);
+});
+
+test("a case is named by its case number, the short id only while it has none", () => {
+  assert.equal(fromFeature(FEATURE).number, "JY311-20261127-0001");
+  assert.equal(fromIncident(INCIDENT).number, "JY311-20261127-0001");
+  const bare = { ...INCIDENT, id: "0123456789abcdef", case_number: undefined };
+  assert.equal(fromIncident(bare).number, "01234567");
 });
 
 test("a unit not named yet shows its code", () => {

@@ -54,7 +54,7 @@ export function createBoard({ t, labels, unitName, onOpen, limit = BOARD_ROWS })
     title.appendChild(document.createTextNode(" " + labels.category(c.category) + " · " + c.territory));
     what.appendChild(title);
     what.appendChild(el("div", "case-sub",
-                        labels.status(c.status) + " · " + cst(c.receivedAt) + " · " + c.id.slice(0, 8)));
+                        labels.status(c.status) + " · " + cst(c.receivedAt) + " · " + c.number));
     tr.appendChild(what);
 
     const next = nextDue(c.clocks), when = el("td");

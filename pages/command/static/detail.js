@@ -123,7 +123,7 @@ export function createDetail({ boot, t, labels, auth, show, unitName, officerNam
   function draw(inc) {
     panel.dataset.status = "200";
     panel.dataset.id = inc.id;
-    document.getElementById("detail-id").textContent = inc.id.slice(0, 8);
+    document.getElementById("detail-id").textContent = inc.case_number || inc.id.slice(0, 8);
     const dl = document.getElementById("detail-facts");
     dl.replaceChildren();
     fact(dl, "filter.category", labels.category(inc.category));

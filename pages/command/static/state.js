@@ -15,7 +15,8 @@ function unitOfIncident(u) {
 /** A case from an incident (API.md's, or the `incident` of a live event). */
 export function fromIncident(inc) {
   return {
-    id: inc.id, lat: inc.location.lat, lon: inc.location.lon, category: inc.category,
+    id: inc.id, number: inc.case_number || inc.id.slice(0, 8),
+    lat: inc.location.lat, lon: inc.location.lon, category: inc.category,
     status: inc.status, description: inc.description || "",
     territory: inc.territory ? inc.territory.name || inc.territory.code : "",
     territoryCode: inc.territory ? inc.territory.code : null,
@@ -30,7 +31,8 @@ export function fromFeature(f, unitNames = {}) {
   const p = f.properties || {}, c = f.geometry.coordinates;
   const code = p.territory;
   return {
-    id: f.id, lat: c[1], lon: c[0], category: p.category, status: p.status, description: "",
+    id: f.id, number: p.case_number || String(f.id).slice(0, 8),
+    lat: c[1], lon: c[0], category: p.category, status: p.status, description: "",
     territory: unitNames[code] || code || "", territoryCode: code,
     receivedAt: p.received_at, green: Boolean(p.green_channel),
     units: (p.units || []).map((u) => ({ code: u.code, name: unitNames[u.code] || u.code,
