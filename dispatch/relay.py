@@ -73,8 +73,7 @@ class Relay:
                 self._flush_locked()
                 return
             for event in events:
-                self._emit(socket_event(event), payload(event, self._settings),
-                           list(event.audience))
+                self._send(event)
             self._pushed.update(seqs)
 
     def flush(self) -> int:
@@ -105,12 +104,22 @@ class Relay:
         """One event that cannot be sent (say, it will not encode) is logged and passed over:
         it must not hold back every event after it."""
         try:
-            self._emit(socket_event(event), payload(event, self._settings),
-                           list(event.audience))
+            self._send(event)
         except ValueError:
-            log.exception("event %s could not be sent; passed over", event.seq)
+            log.exception("event %s could not be sent; passed over", event.seq,
+                          extra=_ids(event))
             return 0
         return 1
+
+    def _send(self, event: Event) -> None:
+        self._emit(socket_event(event), payload(event, self._settings), list(event.audience))
+        # One line per event pushed, naming the request that caused it: ids only.
+        log.info("pushed %s", event.type, extra=_ids(event))
+
+
+def _ids(event: Event) -> dict[str, Any]:
+    return {"seq": event.seq, "incident_id": event.incident_id, "event_type": str(event.type),
+            "request_id": event.request_id, "rooms": len(event.audience)}
 
 
 def replay(uow_factory: Callable[[], UnitOfWork], rooms: Sequence[str], since_seq: Any,
