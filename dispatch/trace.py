@@ -21,7 +21,7 @@ _current: ContextVar[str | None] = ContextVar("request_id", default=None)
 # What an incoming X-Request-Id may be to be kept: 1-64 of the characters a header, a log line
 # and a URL carry unchanged. Anything else (longer, spaces, quotes, non-ASCII) is replaced.
 MAX_LENGTH = 64
-_SANE = re.compile(r"[A-Za-z0-9._:@/+=-]{1,%d}" % MAX_LENGTH)
+_SANE = re.compile(r"[A-Za-z0-9._:@/+=-]{1,%d}" % MAX_LENGTH)  # noqa: UP031 - a regex's braces
 
 
 def current() -> str | None:
@@ -33,9 +33,9 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-def sane(given: str | None) -> str | None:
+def sane(given: object) -> str | None:
     """`given` if it may be used as a request id, else None."""
-    if given is not None and _SANE.fullmatch(given):
+    if isinstance(given, str) and _SANE.fullmatch(given):
         return given
     return None
 

@@ -30,7 +30,7 @@ from dispatch.storage.database import make_engine, make_session_factory
 from dispatch.storage.uow import SqlUnitOfWork
 from server import config as cfgmod
 from server.config import Config
-from server import passwords, realtime
+from server import metrics, passwords, realtime
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,7 @@ def bootstrap(cfg: Config, instance: Path, process: Process = Process.CLI,
         password_hasher=hasher,
         password_verifier=verifier,
         engine=engine,
+        timers_fired=metrics.timers_fired,
     )
 
 

@@ -62,6 +62,15 @@ def _sid() -> str:
     return sid
 
 
+def connected_by_role() -> dict[str, int]:
+    """This process's connected sockets by role (the metrics' `jiyuan311_sockets`)."""
+    counts: dict[str, int] = {}
+    for client in list(_clients.values()):
+        role = str(client.user.role)
+        counts[role] = counts.get(role, 0) + 1
+    return counts
+
+
 def recheck_idle(socketio: SocketIO) -> int:
     """Close the sockets whose user was disabled, revoked or moved, or whose token expired, even
     if they never send anything: they would otherwise go on hearing their rooms. One read of
