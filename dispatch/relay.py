@@ -54,6 +54,21 @@ class Relay:
         self.watermark: int | None = None
         self._pushed: set[int] = set()  # pushed from memory, ahead of the tail
 
+    @property
+    def sent_seq(self) -> int | None:
+        """The last seq sent to this process's clients: the tail's watermark, or past it the
+        events pushed from memory (always the seqs right after it). None before `start`.
+        Read without the lock, so that a scrape never waits for a tail that hangs."""
+        watermark = self.watermark
+        if watermark is None:
+            return None
+        for _ in range(3):
+            try:
+                return max([watermark, *tuple(self._pushed)])
+            except RuntimeError:  # the set changed while it was read (threads): read again
+                continue
+        return watermark
+
     def start(self) -> None:
         """From now on: clients connecting later ask `resync` for anything older."""
         with self._uow() as uow:

@@ -112,8 +112,9 @@ def sample(ctx: Context, sockets: Callable[[], dict[str, int]] | None = None) ->
         counts = sockets()
         for role in ROLES:
             SOCKETS.labels(role).set(counts.get(role, 0))
-    if ctx.relay is not None and ctx.relay.watermark is not None:
-        RELAYED.labels("web").set(ctx.relay.watermark)
+    sent = ctx.relay.sent_seq if ctx.relay is not None else None
+    if sent is not None:
+        RELAYED.labels("web").set(sent)
     pool = getattr(ctx.engine, "pool", None)
     if pool is not None and hasattr(pool, "checkedout"):
         POOL_OUT.set(pool.checkedout())
@@ -121,15 +122,20 @@ def sample(ctx: Context, sockets: Callable[[], dict[str, int]] | None = None) ->
 
 
 # -- who may read them ---------------------------------------------------------------------------
+# Named, not `ipaddress`'s is_private (which also holds the documentation and reserved ranges).
+INTERNAL = tuple(ipaddress.ip_network(n) for n in (
+    "127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"))
+
+
 def internal(address: str | None) -> bool:
-    """Loopback and private networks (10/8, 172.16/12, 192.168/16, fc00::/7, link-local...)."""
+    """Loopback and the private networks (RFC 1918, IPv6 unique local addresses)."""
     try:
         ip = ipaddress.ip_address((address or "").split("%", 1)[0])
     except ValueError:
         return False
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return ip.is_loopback or (ip.is_private and not ip.is_unspecified)
+    return any(ip in network for network in INTERNAL)
 
 
 def refusal(address: str | None, authorization: str | None, token: str | None

@@ -57,6 +57,11 @@ class Figures:
         self._lock = threading.Lock()
         self._kept: tuple[float, list[GaugeMetricFamily]] | None = None
 
+    def forget(self) -> None:
+        """The next scrape reads afresh (tests)."""
+        with self._lock:
+            self._kept = None
+
     def collect(self, relayed: float | None) -> list[GaugeMetricFamily]:
         """The families of one scrape; `relayed`: the lowest seq the relays sent, if any."""
         out = list(self._cached())
