@@ -13,7 +13,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from dispatch import deadlines
 from dispatch.storage import tables as t
 from server.channels import NAMESPACE
-from tests.conftest import make_test_app
 from tests.helpers import KEJING, ZHICHENG, count_rows, report
 
 COMMANDER = "demo-commander"
