@@ -102,8 +102,8 @@ last_swept: list[float | None] = [None]  # time.time() of this process's last go
 
 
 def swept(process: str) -> None:
-    last_swept[0] = time.time()
-    SWEEP.labels(process).set(last_swept[0])
+    now = last_swept[0] = time.time()
+    SWEEP.labels(process).set(now)
 
 
 def sample(ctx: Context, sockets: Callable[[], dict[str, int]] | None = None) -> None:
@@ -180,14 +180,14 @@ class Exposition:
         folder = multiprocess_dir()
         if folder:
             counted = CollectorRegistry()
-            multiprocess.MultiProcessCollector(counted, folder)
+            multiprocess.MultiProcessCollector(counted, folder)  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
         else:
             counted = REGISTRY
         families = list(counted.collect())
         relayed = next((s.value for f in families if f.name == "jiyuan311_relay_seq"
                         for s in f.samples), None)
         families.extend(self.figures.collect(relayed))
-        return generate_latest(_Families(families))  # type: ignore[arg-type]  # collect() is all it reads
+        return generate_latest(_Families(families))
 
 
 bp = Blueprint("metrics", __name__)

@@ -117,8 +117,8 @@ class Figures:
         for case in cases:
             state = str(case_instants(case, self.ctx.settings).state(now))
             by_case[(case.status, state)] += 1
-            for unit in case.units:
-                by_unit[(unit.code, state)] += 1
+            for assigned in case.units:
+                by_unit[(assigned.code, state)] += 1
         opened = GaugeMetricFamily("jiyuan311_open_cases", "open cases (any status but closed) "
                                    "by status and clock state, as the map judges them",
                                    labels=["status", "state"])
@@ -126,8 +126,8 @@ class Figures:
             opened.add_metric([status, state], n)
         units = GaugeMetricFamily("jiyuan311_unit_open_cases", "open cases each unit answers "
                                   "for, by the case's clock state", labels=["unit", "state"])
-        for (unit, state), n in sorted(by_unit.items()):
-            units.add_metric([unit, state], n)
+        for (code, state), n in sorted(by_unit.items()):
+            units.add_metric([code, state], n)
         states = Counter[str]()
         for (_, state), n in by_case.items():
             states[state] += n
@@ -151,7 +151,8 @@ class Figures:
         queue = Queue(QUEUE, connection=redis.Redis.from_url(url, socket_timeout=2,
                                                              socket_connect_timeout=1))
         counts = {"queued": queue.count,
-                  "scheduled": ScheduledJobRegistry(queue=queue).count,
+                  # rq's registries are untyped (their constructors take no annotations)
+                  "scheduled": ScheduledJobRegistry(queue=queue).count,  # type: ignore[no-untyped-call]  # see above
                   "started": StartedJobRegistry(queue=queue).count,
                   "failed": FailedJobRegistry(queue=queue).count}
         jobs = GaugeMetricFamily("jiyuan311_rq_jobs", "timer jobs in RQ, by state",
