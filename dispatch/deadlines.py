@@ -124,7 +124,8 @@ def _fire_all(ctx: Context, uow: UnitOfWork, due: list[timers.Timer]) -> None:
     commit_and_publish(ctx, uow, timers=uow.timers.next_pending(list(cases)))
     ctx.timers_fired(lateness)
     # Ids only: the request that planned each timer follows it into this line and its events.
-    log.info("fired %d timers", len(due), extra={"timers": [
+    log.info("fired %d timers: %s", len(due), ", ".join(x.outcome or "" for x in due), extra={
+        "timers": [
         {"id": x.id, "incident_id": x.incident_id, "kind": str(x.kind), "outcome": x.outcome,
          "planned_by": x.request_id} for x in due]})
 
