@@ -24,7 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from mobile_api.user_cache import UserCache
     from server import config as cfgmod
     from server import (admission, command, compression, health, http_policy, intake, live,
-                        logs, metrics, problems, realtime, throttle)
+                        metrics_web, problems, realtime, request_log, throttle)
     from server.bootstrap import Process, bootstrap
     from server.cli import register_cli
     from server.extensions import socketio
@@ -49,8 +49,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         on_user_change(realtime.user_change_publisher(cfg.REDIS_URL))
 
     problems.register(app)
-    logs.install(app)  # the request's id and its log line (their hooks go first)
-    metrics.install(app, mobile_api.context.of(app), cfg, live.connected_by_role)
+    request_log.install(app)  # the request's id and its log line (their hooks go first)
+    metrics_web.install(app, mobile_api.context.of(app), cfg, live.connected_by_role)
     # First of the request hooks: a request past capacity is refused before any other work.
     admission.install(app, cfg.ADMISSION_LIMIT, cfg.ADMISSION_QUEUE, cfg.ADMISSION_WAIT_SECONDS)
     intake.register(app)

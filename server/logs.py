@@ -8,7 +8,8 @@ belongs to, and no personal data.
 - Every line has `time` (UTC, ms), `level`, `logger`, `message`, `process` (web, worker,
   scheduler...), `pid` and `request_id` (the request or job it runs for: `dispatch.trace`), and
   the ids a caller passed with `extra=` (`seq`, `incident_id`, `event_type`, `timers`...).
-- `install(app)`: each HTTP request gets an id (its `X-Request-Id` when sane: 1-64 letters,
+- `server.request_log.install(app)` (the web process's; this module imports no Flask): each HTTP
+  request gets an id (its `X-Request-Id` when sane: 1-64 letters,
   digits and `._:@/+=-`; else a new one), returned in the answer's `X-Request-Id`, bound for
   everything the request does (its events and timers carry it: migration 0013), and one line when
   it ends: method, route (the URL rule, never the query), status and milliseconds.
@@ -20,20 +21,15 @@ query strings. Messages name ids; SQL errors are logged without their parameters
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import sys
-import time
 from datetime import UTC, datetime
 from typing import Any
-
-from flask import Flask, Response, g, request
 
 from dispatch import trace
 from server.config import Config
 
-REQUEST_ID_HEADER = "X-Request-Id"
 # The attributes every LogRecord has: anything else on a record came from `extra=`.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message", "asctime", "request_id", "taskName"}
@@ -97,38 +93,3 @@ def configure(cfg: Config, process: str, json_by_default: bool) -> None:
         for old in list(logger.handlers):
             logger.removeHandler(old)
         logger.propagate = True
-
-
-# -- the request id of an HTTP request --------------------------------------------------------
-def install(app: Flask) -> None:
-    """The request's id, bound first of every hook (the admission gate's wait included) and
-    returned in the answer; one line per request when it ends."""
-    app.before_request_funcs.setdefault(None, []).insert(0, _start)
-    app.after_request(_answer)
-    app.teardown_request(_end)
-
-
-def _start() -> None:
-    rid = trace.sane(request.headers.get(REQUEST_ID_HEADER)) or trace.new_id()
-    g.request_id, g.request_started = rid, time.perf_counter()
-    g.request_trace = trace.bind(rid)
-
-
-def _answer(response: Response) -> Response:
-    rid = g.get("request_id")
-    if rid:
-        response.headers[REQUEST_ID_HEADER] = rid
-        started = g.get("request_started", time.perf_counter())
-        rule = request.url_rule.rule if request.url_rule is not None else None
-        logging.getLogger("server.requests").info(
-            "%s %s %s", request.method, rule or "(no route)", response.status_code, extra={
-                "method": request.method, "route": rule, "status": response.status_code,
-                "ms": round((time.perf_counter() - started) * 1000, 1)})
-    return response
-
-
-def _end(_exc: BaseException | None) -> None:
-    token = g.pop("request_trace", None)
-    if token is not None:
-        with contextlib.suppress(ValueError):  # made in another context: the next binds anew
-            trace.unbind(token)

@@ -23,11 +23,12 @@ and the scheduler never join that folder (they drop the variable first): each se
 figures on `DISPATCH_OPS_PORT` (`server.ops_http`), which works when they run in other
 containers or on other machines.
 
-Access: with `DISPATCH_METRICS_TOKEN` set, `Authorization: Bearer <token>` is required (from
-anywhere); without it, only loopback and private addresses are served. The address is the
-client's as the trusted proxies report it (`DISPATCH_TRUSTED_PROXY_HOPS`, werkzeug's ProxyFix):
-behind the load balancer every connection comes from a private address, so the peer alone would
-open the metrics to the internet.
+The web process's route and request hooks are `server.metrics_web` (this module imports no
+Flask: the worker and the scheduler load it). Access: with `DISPATCH_METRICS_TOKEN` set,
+`Authorization: Bearer <token>` is required (from anywhere); without it, only loopback and
+private addresses are served. The address is the client's as the trusted proxies report it
+(`DISPATCH_TRUSTED_PROXY_HOPS`, werkzeug's ProxyFix): behind the load balancer every connection
+comes from a private address, so the peer alone would open the metrics to the internet.
 """
 
 from __future__ import annotations
@@ -39,8 +40,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, g, request
-from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge,
+from prometheus_client import (REGISTRY, CollectorRegistry, Counter, Gauge,
                                Histogram, generate_latest, multiprocess)
 from prometheus_client.registry import Collector
 
@@ -51,9 +51,7 @@ from server import metrics_scrape
 from server.config import Config
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-KEY = "metrics"  # of `app.extensions`
 ROLES = tuple(str(role) for role in Role)
-SIGNIN_ENDPOINTS = ("auth.token", "command.sign_in")
 
 REQUESTS = Counter("jiyuan311_http_requests", "HTTP requests answered, by route (the URL rule), "
                    "method and status", ["route", "method", "status"])
@@ -188,44 +186,3 @@ class Exposition:
                         for s in f.samples), None)
         families.extend(self.figures.collect(relayed))
         return generate_latest(_Families(families))
-
-
-bp = Blueprint("metrics", __name__)
-
-
-@bp.get("/metrics")
-def metrics_view() -> Response:
-    from server import config as cfgmod
-    cfg = cfgmod.current()
-    refused = refusal(request.remote_addr, request.headers.get("Authorization"),
-                      cfg.METRICS_TOKEN)
-    if refused is not None:
-        raise refused
-    body = current_app.extensions[KEY].render()
-    return Response(body, content_type=CONTENT_TYPE_LATEST)
-
-
-def install(app: Flask, ctx: Context, cfg: Config,
-            sockets: Callable[[], dict[str, int]] | None = None) -> None:
-    """`/metrics`, and the requests' figures: timed from the first request hook (the admission
-    gate's wait included) to the answer."""
-    app.extensions[KEY] = Exposition(ctx, cfg, sockets)
-    app.register_blueprint(bp)
-    app.before_request_funcs.setdefault(None, []).insert(0, _started)
-    app.after_request(_answered)
-
-
-def _started() -> None:
-    g.metrics_started = time.perf_counter()
-
-
-def _answered(response: Response) -> Response:
-    rule = request.url_rule.rule if request.url_rule is not None else "(none)"
-    status = response.status_code
-    REQUESTS.labels(rule, request.method, str(status)).inc()
-    started = g.get("metrics_started")
-    if started is not None:
-        LATENCY.labels(rule, request.method).observe(time.perf_counter() - started)
-    if status in (401, 429) and request.endpoint in SIGNIN_ENDPOINTS:
-        SIGNIN_REFUSALS.labels(str(status)).inc()
-    return response
