@@ -107,3 +107,28 @@ def test_two_workers_report_as_one_and_the_scheduler_beats(stack, tmp_path: Path
     wait_for(lambda: not list(folder.glob(f"gauge_live*_{dead}.db")), 30, "its gauges dropped")
     wait_for(lambda: samples(f"{base}/metrics").get(pool) == 20, 30, "the new worker's pool")
     assert samples(f"{base}/metrics")[key] >= before + 30  # counters keep the dead's count
+
+
+def test_the_load_balancer_keeps_metrics_inside_and_names_each_request(stack, tmp_path: Path
+                                                                       ) -> None:
+    from tests.e2e.test_load_balancer import start_lb
+
+    procs = stack()
+    web = free_port()
+    direct = procs.web("web1", web)
+    base = start_lb(procs, tmp_path, [web])
+    # /metrics: the replica answers the internal network; the public entrance does not.
+    assert requests.get(f"{direct}/metrics", timeout=5).status_code == 200
+    outside = requests.get(f"{base}/metrics", timeout=5)
+    assert outside.status_code == 404
+    assert outside.headers["Content-Type"] == "application/problem+json"
+    assert b"jiyuan311" not in outside.content
+    # The request id: the client's kept, else nginx's own; the same in nginx's and the app's log.
+    kept = requests.get(f"{base}/healthz", timeout=5, headers={"X-Request-Id": "lb-trace-7"})
+    assert kept.headers["X-Request-Id"] == "lb-trace-7"
+    made = requests.get(f"{base}/api/v1/units", timeout=5).headers["X-Request-Id"]
+    assert len(made) == 32 and int(made, 16) >= 0
+    wait_for(lambda: f"rid={made}" in procs.log("lb"), 10, "nginx to log the id")
+    app_lines = [json.loads(x) for x in procs.log("web1").splitlines() if x.startswith("{")]
+    assert any(x.get("request_id") == made and x.get("route") == "/api/v1/units"
+               for x in app_lines)

@@ -174,3 +174,22 @@ def test_no_personal_data_is_logged(app, client, login, ctx, clock, captured):  
     assert len(lines(captured)) >= 10 and inc["id"] in text  # it did log, by id
     for secret in (DESCRIPTION, "三号门", PHONE, "13987654321", COMPLAINT, "王建国", "已疏通"):
         assert secret not in text, secret
+
+
+def test_a_socket_request_gets_an_id_of_its_own(app, client, login, ctx):  # type: ignore[no-untyped-def]
+    from server.channels import NAMESPACE
+    from server.extensions import socketio
+
+    inc = report(client, login("demo-reporter")).get_json()
+    officer = socketio.test_client(app, namespace=NAMESPACE, auth={
+        "token": login(f"officer-{ZHICHENG}")["Authorization"].split()[1]})
+    try:
+        answer = officer.emit("task.accept", {"incident_id": inc["id"]}, namespace=NAMESPACE,
+                              callback=True)
+    finally:
+        officer.disconnect(namespace=NAMESPACE)
+    assert answer["ok"], answer
+    with ctx.engine.connect() as conn:
+        ids = dict(conn.execute(sa.select(t.events.c.type, t.events.c.request_id).where(
+            t.events.c.incident_id == inc["id"])).all())
+    assert len(ids["accepted"]) == 32 and ids["accepted"] != ids["reported"]
