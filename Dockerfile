@@ -24,6 +24,8 @@ RUN useradd --system --home /app app \
 USER app
 EXPOSE 5000
 # One gevent worker per process; gunicorn's default of 1,000 connections would cap the officers
-# a process can hold (connection 1,001 waits in the backlog).
-CMD ["gunicorn", "-k", "geventwebsocket.gunicorn.workers.GeventWebSocketWorker", "-w", "1", \
+# a process can hold (connection 1,001 waits in the backlog). server/gunicorn_conf.py: the
+# metrics' multi-process folder (PROMETHEUS_MULTIPROC_DIR) and its hooks.
+CMD ["gunicorn", "-c", "python:server.gunicorn_conf", \
+     "-k", "geventwebsocket.gunicorn.workers.GeventWebSocketWorker", "-w", "1", \
      "--worker-connections", "10000", "--bind", "0.0.0.0:5000", "server.wsgi:create()"]

@@ -39,6 +39,10 @@ def no_position(user: User, fix: dict[str, Any]) -> None:
     """A process that serves no live map."""
 
 
+def no_observation(fired: Sequence[tuple[str, float]]) -> None:
+    """A process that keeps no metrics."""
+
+
 @dataclass(frozen=True)
 class Context:
     uow: Callable[[], UnitOfWork]
@@ -62,6 +66,9 @@ class Context:
     engine: Any = None
     # The outbox relay of a process that serves sockets (None elsewhere): its loops start it.
     relay: Relay | None = None
+    # Called after a batch of timers committed with each one's (kind, seconds late): the
+    # metrics' histogram of lateness (server/metrics.py).
+    timers_fired: Callable[[Sequence[tuple[str, float]]], None] = no_observation
     # The scrubber of the names on record, kept while they stay (`dispatch.publication`).
     names: NameBook = field(default_factory=NameBook)
     # Alerts to people whose app is closed (`dispatch.notify`): None tells nobody.

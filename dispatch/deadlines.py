@@ -105,6 +105,7 @@ def _fire_all(ctx: Context, uow: UnitOfWork, due: list[timers.Timer]) -> None:
     new = {id(r) for r in uow.accountability.add_new(
         [f.record for f in proposed.values() if f.record is not None])}
 
+    lateness = [(str(x.kind), (now - x.due_at).total_seconds()) for x in due]
     follow_ups: list[timers.Timer] = []
     for timer in ordered:
         incident = cases[timer.incident_id]
@@ -116,11 +117,30 @@ def _fire_all(ctx: Context, uow: UnitOfWork, due: list[timers.Timer]) -> None:
             continue
         if result.record is not None and id(result.record) in new:
             timers.announce_overdue(incident, result.record)
+        _caused_by(timer.request_id, incident, result.follow_up or [])
         follow_ups.extend(_repeat_in_place(timer, result, now))
     uow.timers.save(due)
     uow.timers.add_all(follow_ups)
     commit_and_publish(ctx, uow, timers=uow.timers.next_pending(list(cases)))
-    log.info("fired %d timers: %s", len(due), ", ".join(t.outcome or "" for t in due))
+    ctx.timers_fired(lateness)
+    # Ids only: the request that planned each timer follows it into this line and its events.
+    log.info("fired %d timers: %s", len(due), ", ".join(x.outcome or "" for x in due), extra={
+        "timers": [
+        {"id": x.id, "incident_id": x.incident_id, "kind": str(x.kind), "outcome": x.outcome,
+         "planned_by": x.request_id} for x in due]})
+
+
+def _caused_by(request_id: str | None, incident: Incident,
+               follow_ups: list[timers.Timer]) -> None:
+    """What a timer writes (the case's new events, its follow-up timers) is the work of the
+    request that planned it: its id goes with them (dispatch/trace.py)."""
+    if request_id is None:
+        return
+    for event in incident.events:
+        if event.seq is None and event.request_id is None:
+            event.request_id = request_id
+    for follow in follow_ups:
+        follow.request_id = follow.request_id or request_id
 
 
 def _repeat_in_place(timer: timers.Timer, result: timers.Fired, now: datetime

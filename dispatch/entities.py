@@ -113,6 +113,9 @@ class Event:
     # The incident as it was right after this change, so a push or a replay needs no join and
     # shows what the change produced.
     snapshot: dict[str, Any] = field(default_factory=dict)
+    # The request (or job) that caused it (dispatch/trace.py): written with it, named in the
+    # relay's log line when it is pushed. An id only.
+    request_id: str | None = field(default=None, compare=False)
     # Creation order within this process, so events written in one flush keep the order they
     # happened in; not stored.
     ordinal: int = field(default_factory=itertools.count().__next__, compare=False, repr=False)

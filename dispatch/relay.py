@@ -54,6 +54,21 @@ class Relay:
         self.watermark: int | None = None
         self._pushed: set[int] = set()  # pushed from memory, ahead of the tail
 
+    @property
+    def sent_seq(self) -> int | None:
+        """The last seq sent to this process's clients: the tail's watermark, or past it the
+        events pushed from memory (always the seqs right after it). None before `start`.
+        Read without the lock, so that a scrape never waits for a tail that hangs."""
+        watermark = self.watermark
+        if watermark is None:
+            return None
+        for _ in range(3):
+            try:
+                return max([watermark, *tuple(self._pushed)])
+            except RuntimeError:  # the set changed while it was read (threads): read again
+                continue
+        return watermark
+
     def start(self) -> None:
         """From now on: clients connecting later ask `resync` for anything older."""
         with self._uow() as uow:
@@ -73,8 +88,7 @@ class Relay:
                 self._flush_locked()
                 return
             for event in events:
-                self._emit(socket_event(event), payload(event, self._settings),
-                           list(event.audience))
+                self._send(event)
             self._pushed.update(seqs)
 
     def flush(self) -> int:
@@ -105,12 +119,22 @@ class Relay:
         """One event that cannot be sent (say, it will not encode) is logged and passed over:
         it must not hold back every event after it."""
         try:
-            self._emit(socket_event(event), payload(event, self._settings),
-                           list(event.audience))
+            self._send(event)
         except ValueError:
-            log.exception("event %s could not be sent; passed over", event.seq)
+            log.exception("event %s could not be sent; passed over", event.seq,
+                          extra=_ids(event))
             return 0
         return 1
+
+    def _send(self, event: Event) -> None:
+        self._emit(socket_event(event), payload(event, self._settings), list(event.audience))
+        # One line per event pushed, naming the request that caused it: ids only.
+        log.info("pushed %s", event.type, extra=_ids(event))
+
+
+def _ids(event: Event) -> dict[str, Any]:
+    return {"seq": event.seq, "incident_id": event.incident_id, "event_type": str(event.type),
+            "request_id": event.request_id, "rooms": len(event.audience)}
 
 
 def replay(uow_factory: Callable[[], UnitOfWork], rooms: Sequence[str], since_seq: Any,

@@ -51,6 +51,8 @@ class Timer:
     # The complaint whose reply this timer watches (numbered from 1 on the case); 0 for the
     # units' clocks. Part of the key: two complaints may fall due at the same instant.
     complaint: int = 0
+    # The request that planned it (dispatch/trace.py): its events and log lines name it.
+    request_id: str | None = None
 
 
 @dataclass

@@ -41,17 +41,26 @@ cleanup() {
   done
   kill -KILL "${pids[@]}" 2>/dev/null || true
   wait || true
+  rm -rf "${metrics_root:-}"
 }
 trap cleanup INT TERM EXIT
 
+# Metrics (README, "Operations"): each gunicorn its own multi-process folder, scraped at its own
+# port's /metrics; the worker and the scheduler serve theirs, and their probes, on their own port.
+metrics_root=$(mktemp -d "${TMPDIR:-/tmp}/jiyuan311-cluster-metrics.XXXXXX")
 for port in $WEB_PORTS; do
-  "$BIN/python" -m gunicorn -k geventwebsocket.gunicorn.workers.GeventWebSocketWorker -w 1 \
+  PROMETHEUS_MULTIPROC_DIR="$metrics_root/web-$port" \
+  "$BIN/python" -m gunicorn -c python:server.gunicorn_conf \
+    -k geventwebsocket.gunicorn.workers.GeventWebSocketWorker -w 1 \
     --worker-connections 10000 --no-control-socket -b "127.0.0.1:$port" --graceful-timeout 5 \
     'server.wsgi:create()' &
   pids+=($!)
 done
-"$BIN/python" -m server.worker & pids+=($!)
-"$BIN/python" -m server.scheduler & pids+=($!)
-echo "cluster up: web on ports $WEB_PORTS, one worker, one scheduler (Ctrl-C stops)"
+WORKER_OPS_PORT=${WORKER_OPS_PORT:-9101}
+SCHEDULER_OPS_PORT=${SCHEDULER_OPS_PORT:-9102}
+DISPATCH_OPS_PORT=$WORKER_OPS_PORT "$BIN/python" -m server.worker & pids+=($!)
+DISPATCH_OPS_PORT=$SCHEDULER_OPS_PORT "$BIN/python" -m server.scheduler & pids+=($!)
+echo "cluster up: web on ports $WEB_PORTS, one worker (ops port $WORKER_OPS_PORT), one" \
+  "scheduler (ops port $SCHEDULER_OPS_PORT) (Ctrl-C stops)"
 wait -n "${pids[@]}"
 echo "a process of the cluster exited; stopping the rest" >&2

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The tools the tests drive besides the services: chromium (the command center's browser tests) and
+# The tools the tests drive besides the services: chromium (the command center's browser tests),
 # nginx, the load balancer of docker-compose.yml
-# (its config is checked with `nginx -t` and run in front of two web processes). Installed from
+# (its config is checked with `nginx -t` and run in front of two web processes), and promtool
+# (Debian's prometheus package: the alert rules and the scrape config of deploy/ are checked). Installed from
 # Debian's packages when missing (as root); the smallest flavour where there is one. No container
 # engine: the compose file is checked against the Compose Specification's schema when none is here.
 set -euo pipefail
@@ -39,3 +40,17 @@ if ! fc-list 2>/dev/null | grep -qi -e wqy -e "noto sans cjk"; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fonts-wqy-microhei >/dev/null
 fi
 say "CJK font: ok"
+
+# promtool, from Debian's prometheus package (the server itself is not run: policy-rc.d, where
+# the image has one, keeps the package from starting it; otherwise it is stopped at once).
+if ! command -v promtool >/dev/null; then
+  command -v apt-get >/dev/null || die "apt-get is not available to install prometheus (promtool)"
+  [ "$(id -u)" = 0 ] || die "need root to install prometheus (promtool)"
+  say "installing prometheus (for promtool)"
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null
+  if [ -x /etc/init.d/prometheus ] && [ ! -x /usr/sbin/policy-rc.d ]; then
+    /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+  fi
+fi
+say "promtool: ok"

@@ -27,8 +27,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from mobile_api.context import install
     from mobile_api.user_cache import UserCache
     from server import config as cfgmod
-    from server import (admission, compression, health, http_policy, intake, live, problems,
-                        realtime, throttle)
+    from server import (admission, compression, health, http_policy, intake, live, metrics_web,
+                        problems, realtime, request_log, throttle)
     from server.bootstrap import Process, bootstrap
     from server.cli import register_cli
     from server.extensions import socketio
@@ -54,6 +54,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         on_user_change(realtime.user_change_publisher(cfg.REDIS_URL))
 
     problems.register(app)
+    request_log.install(app)  # the request's id and its log line (their hooks go first)
+    metrics_web.install(app, mobile_api.context.of(app), cfg, live.connected_by_role)
     # First of the request hooks: a request past capacity is refused before any other work.
     admission.install(app, cfg.ADMISSION_LIMIT, cfg.ADMISSION_QUEUE, cfg.ADMISSION_WAIT_SECONDS)
     intake.register(app)

@@ -32,7 +32,7 @@ from dispatch.storage.database import make_engine, make_session_factory
 from dispatch.storage.uow import SqlUnitOfWork
 from server import config as cfgmod
 from server.config import Config
-from server import passwords, realtime
+from server import metrics, passwords, realtime
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,7 @@ def bootstrap(cfg: Config, instance: Path, process: Process = Process.CLI,
         engine=engine,
         # The seam for SMS, WeCom or an official account (`dispatch.notify`): logs for now.
         notifier=LogNotifier(),
+        timers_fired=metrics.timers_fired,
     )
 
 

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic.config import JsonDict
@@ -202,6 +202,24 @@ class Config(BaseSettings):
         "queue trades refusals for latency")
     ADMISSION_WAIT_SECONDS: float = _setting(5.0, "the longest wait in that queue before the "
                                              "same 503")
+    LOG_FORMAT: Literal["auto", "json", "text"] = _setting(
+        "auto", "`json`: one JSON object per line (time, level, logger, message, request_id and "
+        "ids); `text`: plain lines; `auto`: JSON in gunicorn's web processes, the worker and the "
+        "scheduler, text in `make run` and the commands")
+    LOG_LEVEL: str = _setting("INFO", "the root logger's level (`DEBUG`, `INFO`, `WARNING`...)")
+    METRICS_TOKEN: str | None = _setting(
+        None, "`/metrics` is then served to `Authorization: Bearer <token>` only, from any "
+        "address; unset, to loopback and private addresses only (the client address behind "
+        "`DISPATCH_TRUSTED_PROXY_HOPS` proxies)", "unset (internal network only)")
+    METRICS_CACHE_SECONDS: float = _setting(
+        5.0, "the figures `/metrics` reads from the database and Redis at a scrape (open cases, "
+        "timer backlog, the log's last seq, the job queue) are reused this long (0: read at "
+        "every scrape)")
+    OPS_PORT: int = _setting(
+        0, "the worker's and the scheduler's own HTTP port for `/metrics`, `/healthz` and "
+        "`/readyz` (the scheduler's readiness includes its last sweep); 0: none", "0 (off)")
+    OPS_HOST: str = _setting("127.0.0.1", "the address that port listens on (`0.0.0.0` in a "
+                             "container)")
     TESTING: bool = _setting(False, "Flask's testing mode (the suite's apps)")
     CLOCK: Callable[[], datetime] | None = _setting(
         None, "the tests' clock: a callable returning an aware UTC datetime")

@@ -24,13 +24,14 @@ from typing import Any
 import redis
 from redis.exceptions import RedisError
 
-from dispatch import deadlines
+from dispatch import deadlines, trace
 from dispatch.context import Context, no_position, no_publish, no_schedule
 from dispatch.model import Event, User
 from dispatch.relay import Relay
 from dispatch.settings import Settings
 from dispatch.storage.database import warm
 from dispatch.timers import Timer
+from server import metrics
 from server.channels import NAMESPACE, QUEUE, USERS_CHANNEL, WAKE_CHANNEL
 from server.config import Config
 
@@ -61,9 +62,14 @@ def rq_scheduler(url: str) -> Callable[[Sequence[Timer]], None]:
             with queue.connection.pipeline() as pipe:
                 for incident_id, t in earliest.items():
                     job_id = f"timers-{incident_id}-{int(t.due_at.timestamp() * 1000)}"
+                    # The job names the request that planned the timer (server.jobs binds it).
                     queue.enqueue_at(t.due_at, "server.jobs.fire_incident_timers", incident_id,
                                      job_id=job_id, result_ttl=600, failure_ttl=86400,
+                                     meta={"request_id": t.request_id or trace.current()},
                                      pipeline=pipe)
+                    log.info("scheduled timer job %s", job_id, extra={
+                        "incident_id": incident_id, "job_id": job_id,
+                        "request_id": t.request_id or trace.current()})
                 pipe.execute()
         except RedisError as exc:  # the sweep fires them from the database instead
             log.warning("could not schedule %d timers in RQ: %s", len(timers), exc)
@@ -173,15 +179,18 @@ def start_web_loops(ctx: Context, cfg: Config, socketio: Any, keep_clocks: bool,
     if relay is None:
         raise RuntimeError("a web process's Context has a relay (bootstrap with Process.WEB)")
     interval = cfg.SWEEP_SECONDS
+    from server.live import connected_by_role  # the web process's alone: not the worker's
     relay.start()
     warm(ctx.engine, 5)
     socketio.start_background_task(_every, interval, socketio.sleep, relay.flush, "relay tail")
+    socketio.start_background_task(_every, interval, socketio.sleep,
+                                   lambda: metrics.sample(ctx, connected_by_role), "metrics")
     if cfg.REDIS_URL:
         socketio.start_background_task(_listen_for_wakeups, cfg.REDIS_URL, relay,
                                        socketio.sleep, forget_users)
     if keep_clocks:
         socketio.start_background_task(_every, interval, socketio.sleep,
-                                       lambda: sweep(ctx), "clock sweep")
+                                       lambda: sweep(ctx, "web"), "clock sweep")
     socketio.start_background_task(_every, cfg.SOCKET_RECHECK_SECONDS,
                                    socketio.sleep, recheck_sockets, "socket re-check")
 
@@ -223,11 +232,19 @@ SWEEP_SLICE = 500  # timers fired between two looks for unplanned cases (under a
 _last_purge: list[float | None] = [None]  # monotonic time of the last purge in this process
 
 
-def sweep(ctx: Context) -> None:
-    """Plan what was left unplanned, fire what is due, keep positions within their retention.
+def sweep(ctx: Context, process: str = "scheduler") -> None:
+    """Plan what was left unplanned, fire what is due, keep positions within their retention;
+    then the heartbeat (`jiyuan311_sweep_last_success_timestamp_seconds`).
 
     A backlog (a scheduler back from an outage) is drained in slices, planning in between: a
-    case whose timers were never stored waits for one slice (about a second), not the drain."""
+    case whose timers were never stored waits for one slice (about a second), not the drain.
+    A round has a request id of its own ("sweep-..."): the timers it plans carry it."""
+    with trace.bound(f"sweep-{trace.new_id()[:16]}"):
+        _sweep(ctx)
+    metrics.swept(process)
+
+
+def _sweep(ctx: Context) -> None:
     while True:
         deadlines.plan_unplanned(ctx)
         if deadlines.fire_due_timers(ctx, most=SWEEP_SLICE) < SWEEP_SLICE:
@@ -241,7 +258,7 @@ def sweep(ctx: Context) -> None:
 
 
 def sweep_forever(ctx: Context, interval: float, stop: threading.Event) -> None:
-    _every(interval, stop.wait, lambda: sweep(ctx), "clock sweep", stop)
+    _every(interval, stop.wait, lambda: sweep(ctx, "scheduler"), "clock sweep", stop)
 
 
 def tune_gc() -> None:

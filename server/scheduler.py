@@ -3,29 +3,39 @@
     python -m server.scheduler       # needs DATABASE_URL; REDIS_URL for the message queue
 
 Every DISPATCH_SWEEP_SECONDS it fires due timers from the database, so a lost Redis or a dead
-worker delays a notice by at most one interval. Several may run at once (SKIP LOCKED). It builds
-no web app: its Context comes from the configuration, and after a commit it wakes the web
-processes (a Redis note) and hands new timers to RQ.
+worker delays a notice by at most one interval. With DISPATCH_OPS_PORT set it serves
+/healthz, /readyz (its heartbeat: the last sweep's end) and /metrics (server/ops_http.py).
+Several may run at once (SKIP LOCKED). It builds no web app: its Context comes from the
+configuration, and after a commit it wakes the web processes (a Redis note) and hands new timers
+to RQ.
 """
 
 from __future__ import annotations
 
-import logging
-import signal
-import sys
-import threading
+import os
 
-from server.bootstrap import Process, for_process
-from server.config import ConfigError
-from server.realtime import sweep_forever
+# Its own figures on DISPATCH_OPS_PORT, never gunicorn's shared folder (server/metrics.py): the
+# variable goes before prometheus_client is imported, which reads it once.
+os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+
+import logging  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+
+from server import logs, ops_http  # noqa: E402
+from server.bootstrap import Process, for_process  # noqa: E402
+from server.config import ConfigError  # noqa: E402
+from server.realtime import sweep_forever  # noqa: E402
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         cfg, ctx = for_process(Process.SCHEDULER)
     except ConfigError as exc:  # one line naming the variable, not a traceback
         sys.exit(f"configuration: {exc}")
+    logs.configure(cfg, "scheduler", json_by_default=True)
+    ops_http.serve(ctx, cfg, scheduler=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

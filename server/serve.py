@@ -16,7 +16,7 @@ from typing import Any  # noqa: E402
 
 def main() -> None:
     from server import config as cfgmod
-    from server import create_app, start_web_loops
+    from server import create_app, logs, start_web_loops
     from server.cli import prepare_database
     from server.extensions import socketio
     from server.realtime import tune_gc
@@ -24,8 +24,8 @@ def main() -> None:
     if os.environ.get("DATABASE_URL", "").startswith("postgres"):
         from psycogreen.gevent import patch_psycopg
         patch_psycopg()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
+        logs.configure(cfgmod.load(), "web", json_by_default=False)  # text unless told
         app = create_app()
     except cfgmod.ConfigError as exc:  # one line naming the variable, not a traceback
         sys.exit(f"configuration: {exc}")

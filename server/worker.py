@@ -5,24 +5,30 @@
 It builds no web app: its Context comes from the configuration (`bootstrap.for_process`). After
 a job commits events it wakes the web processes (a Redis note; their relays push the events),
 and it hands the incident's next timer to RQ. Jobs run in this process (SimpleWorker), so the
-database pool is made once.
+database pool is made once. With DISPATCH_OPS_PORT set it serves /healthz, /readyz and
+/metrics (server/ops_http.py).
 """
 
 from __future__ import annotations
 
-import logging
-import sys
-from collections.abc import Mapping
-from typing import Any
+import os
 
-import redis
-from rq import Queue, SimpleWorker
+# Its own figures on DISPATCH_OPS_PORT, never gunicorn's shared folder (server/metrics.py): the
+# variable goes before prometheus_client is imported, which reads it once.
+os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
 
-from dispatch.context import Context
-from server import jobs
-from server.bootstrap import Process, for_process
-from server.channels import QUEUE
-from server.config import Config, ConfigError
+import sys  # noqa: E402
+from collections.abc import Mapping  # noqa: E402
+from typing import Any  # noqa: E402
+
+import redis  # noqa: E402
+from rq import Queue, SimpleWorker  # noqa: E402
+
+from dispatch.context import Context  # noqa: E402
+from server import jobs, logs, ops_http  # noqa: E402
+from server.bootstrap import Process, for_process  # noqa: E402
+from server.channels import QUEUE  # noqa: E402
+from server.config import Config, ConfigError  # noqa: E402
 
 
 def prepare(overrides: Mapping[str, Any] | None = None) -> tuple[Config, Context]:
@@ -33,17 +39,19 @@ def prepare(overrides: Mapping[str, Any] | None = None) -> tuple[Config, Context
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        cfg, _ = prepare()
+        cfg, ctx = prepare()
     except ConfigError as exc:  # one line naming the variable, not a traceback
         sys.exit(f"configuration: {exc}")
+    logs.configure(cfg, "worker", json_by_default=True)
+    ops_http.serve(ctx, cfg, scheduler=False)
     url = cfg.REDIS_URL
     if not url:
         sys.exit("REDIS_URL is required for the worker; without it `make run` fires timers itself")
     connection = redis.Redis.from_url(url)
     worker = SimpleWorker([Queue(QUEUE, connection=connection)], connection=connection)
-    worker.work(with_scheduler=True, logging_level="INFO")
+    # RQ's lines go through our handler (logs.configure): it adds none of its own.
+    worker.work(with_scheduler=True, logging_level=cfg.LOG_LEVEL.upper())
 
 
 if __name__ == "__main__":

@@ -17,10 +17,11 @@ def create() -> Flask:
     from psycogreen.gevent import patch_psycopg
 
     from server import config as cfgmod
-    from server import create_app, start_web_loops
+    from server import create_app, logs, start_web_loops
     from server.realtime import tune_gc
 
     patch_psycopg()
+    logs.configure(cfgmod.load(), "web", json_by_default=True)
     app = create_app()
     start_web_loops(app, keep_clocks=not cfgmod.of(app).REDIS_URL)
     tune_gc()

@@ -31,7 +31,7 @@ def make_engine(url: str) -> Engine:
         if path and path != ":memory:" and not path.startswith("file:"):
             private_sqlite_file(Path(path))
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
-                               json_serializer=strict_json)
+                               json_serializer=strict_json, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # No pre-ping: it costs a round trip per checkout on the hot path. A connection the server
@@ -43,8 +43,10 @@ def make_engine(url: str) -> Engine:
     # seconds is better answered 503 (server/problems.py) than left waiting half a minute; the
     # admission gate (server/admission.py) keeps requests within the pool, with room to spare for
     # sockets and the background loops.
+    # hide_parameters: an SQL error in the log names no value (descriptions, phone numbers).
     return create_engine(url, json_serializer=strict_json, pool_size=10, max_overflow=10,
-                         pool_timeout=5, pool_recycle=1800, pool_use_lifo=True)
+                         pool_timeout=5, pool_recycle=1800, pool_use_lifo=True,
+                         hide_parameters=True)
 
 
 def private_sqlite_file(path: Path) -> None:

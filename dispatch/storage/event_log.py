@@ -25,7 +25,7 @@ import psycopg2.extensions
 from sqlalchemy import insert, text, update
 from sqlalchemy.orm import Session
 
-from dispatch import model
+from dispatch import model, trace
 from dispatch.storage import tables as t
 
 _TRACKED = "event_log.incidents"
@@ -83,6 +83,9 @@ def write_pending(session: Session) -> list[model.Event]:
         return []
     if any(ev.incident_id is None for ev in events):
         raise ValueError("an incident event must name its incident")
+    caused_by = trace.current()
+    for ev in events:  # a timer's events were given the request that planned it
+        ev.request_id = ev.request_id or caused_by
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         last = conn.execute(_APPEND_PG, {
@@ -115,7 +118,7 @@ def _number(events: list[model.Event], last: int) -> None:
 def _row(ev: model.Event, ordinal: int | None = None) -> dict[str, Any]:
     row = {"seq": ev.seq, "incident_id": ev.incident_id, "type": str(ev.type), "at": ev.at,
            "actor_id": ev.actor_id, "data": ev.data, "audience": ev.audience,
-           "snapshot": ev.snapshot}
+           "snapshot": ev.snapshot, "request_id": ev.request_id}
     if ordinal is not None:  # PostgreSQL: numbered in the statement, the time as text
         row["ord"] = ordinal
         row["at"] = ev.at.astimezone(UTC).isoformat()
@@ -133,12 +136,13 @@ _APPEND_PG = text("""
 WITH counter AS (
     UPDATE event_counter SET value = value + :n WHERE id = 1 RETURNING value
 ), written AS (
-    INSERT INTO events (seq, incident_id, type, at, actor_id, data, audience, snapshot)
+    INSERT INTO events (seq, incident_id, type, at, actor_id, data, audience, snapshot,
+                        request_id)
     SELECT counter.value - :n + e.ord, e.incident_id, e.type, e.at, e.actor_id, e.data,
-           e.audience, e.snapshot
+           e.audience, e.snapshot, e.request_id
     FROM counter, json_to_recordset(CAST(:events AS json)) AS e(
         ord int, incident_id text, type text, at timestamptz, actor_id text, data json,
-        audience json, snapshot json)
+        audience json, snapshot json, request_id text)
 ), heard AS (
     INSERT INTO event_audience (room, seq)
     SELECT r.room, counter.value - :n + r.ord

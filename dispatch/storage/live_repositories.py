@@ -16,7 +16,7 @@ from sqlalchemy import cast as cast_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, lazyload
 
-from dispatch import model
+from dispatch import model, trace
 from dispatch.field_ports import FixNote
 from dispatch.storage import tables as t
 from dispatch.storage.repositories import upsert, write_lock
@@ -215,12 +215,16 @@ class Timers:
         the database); a timer planned twice (the same deadline, say an arrival still awaited
         when a new round is planned) is stored once, and the earlier row carries on."""
         if items:
+            caused_by = trace.current()
+            for x in items:  # kept on them too: their RQ job names it (server.realtime)
+                x.request_id = x.request_id or caused_by
             # The rows in the statement (VALUES (...), (...)): one round trip, where a list of
             # parameters went through psycopg2's executemany, row by row on the client.
             self.s.execute(upsert(self.s)(t.timers).values([
                 {"incident_id": x.incident_id, "unit_code": x.unit_code, "kind": str(x.kind),
                  "milestone": str(x.milestone), "attempt": x.attempt, "deadline": x.deadline,
-                 "due_at": x.due_at, "round": x.round, "complaint": x.complaint}
+                 "due_at": x.due_at, "round": x.round, "complaint": x.complaint,
+                 "request_id": x.request_id}
                 for x in items]).on_conflict_do_nothing())
 
     def unplanned_incidents(self, limit: int) -> list[model.Incident]:

@@ -236,6 +236,8 @@ events = Table(
     Column("data", JSON, nullable=False),
     Column("audience", JSON, nullable=False),
     Column("snapshot", JSON, nullable=False, default=dict),
+    # The request (or job) that wrote it (dispatch/trace.py; migration 0014): an id, for logs.
+    Column("request_id", String(64), nullable=True),
 )
 
 # Who may hear each event: one row per room, so a resync is one indexed range scan per room.
@@ -309,6 +311,8 @@ timers = Table(
     Column("round", Integer, nullable=False, default=0, server_default="0"),
     # The complaint whose reply the timer watches (0: a unit's clock; migration 0011).
     Column("complaint", Integer, nullable=False, default=0, server_default="0"),
+    # The request that planned it (dispatch/trace.py; migration 0014), named when it fires.
+    Column("request_id", String(64), nullable=True),
     # Keyed by the deadline watched: a moved deadline gets timers of its own.
     UniqueConstraint("incident_id", "unit_code", "kind", "milestone", "attempt", "deadline",
                      "complaint", name="uq_timers_once"),

@@ -17,8 +17,10 @@ from tests.e2e.test_live_dispatch import ZHICHENG_OFFICER, post_report
 def test_make_cluster_serves_one_set_of_clients_from_two_processes(tmp_path):
     db = f"dispatch_cluster_{uuid.uuid4().hex[:8]}"
     redis_port, web1, web2 = free_port(), free_port(), free_port()
+    worker_ops, scheduler_ops = free_port(), free_port()
     env = {**os.environ, "DATABASE_URL": f"{ADMIN_URL.rsplit('/', 1)[0]}/{db}",
            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "WEB_PORTS": f"{web1} {web2}",
+           "WORKER_OPS_PORT": str(worker_ops), "SCHEDULER_OPS_PORT": str(scheduler_ops),
            "DISPATCH_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
     side = Processes(tmp_path, env)
     side.redis(redis_port)
@@ -34,6 +36,11 @@ def test_make_cluster_serves_one_set_of_clients_from_two_processes(tmp_path):
         inc = post_report(b, auth(b, "demo-reporter"))
         officer.wait("task.offered", lambda d: d["incident_id"] == inc["id"], timeout=5)
         officer.disconnect()
+        # Each gunicorn its own metrics; the worker and the scheduler their ops ports.
+        for url in (f"{a}/metrics", f"{b}/metrics", f"http://127.0.0.1:{worker_ops}/metrics"):
+            wait_for(lambda u=url: _answers(u), 30, url)
+        wait_for(lambda: _answers(f"http://127.0.0.1:{scheduler_ops}/readyz"), 30,
+                 "the scheduler ready on its heartbeat")
         text = (tmp_path / "cluster.log").read_text()
         assert "cluster up" in text and "sweeping every" in text
     finally:

@@ -140,6 +140,9 @@ MATRIX: dict[str, tuple[int | str, ...]] = {
     # Public: a token, even a forged one or a disabled user's, changes nothing.
     "healthz":        (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "readyz":         (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    # Not by token but by address (the suite's client is loopback; DISPATCH_METRICS_TOKEN
+    # aside): tests/integration/test_metrics.py holds the addresses and the token.
+    "metrics":        (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "openapi":        (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     # The public disclosure, JSON and page: anyone; a commander alone withholds a case.
     "public_cases":   (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
@@ -583,6 +586,7 @@ SCENARIOS: dict[str, Route] = {
     "boundaries": Route("GET", "/api/v1/units/boundaries", _get("/api/v1/units/boundaries")),
     "healthz": Route("GET", "/healthz", _get("/healthz")),
     "readyz": Route("GET", "/readyz", _get("/readyz")),
+    "metrics": Route("GET", "/metrics", _get("/metrics")),
     "openapi": Route("GET", "/api/v1/openapi.json", _get("/api/v1/openapi.json")),
     "public_cases": Route("GET", "/api/v1/public/cases", _get("/api/v1/public/cases")),
     "public_page": Route("GET", "/public/cases", _get("/public/cases?week=2026-W48")),
