@@ -46,10 +46,12 @@ TOKEN_TTL = 12 * 3600
 INSERT_INCIDENT = text("""
 INSERT INTO bare_incidents (id, category, description, status, location, lon, lat,
     location_accuracy_m, reported_crs, reporter_id, green_channel, territory_code,
-    territory_name, boundary_set_id, received_at, arrival_due, restore_due, resolve_due, round)
+    territory_name, boundary_set_id, received_at, arrival_due, restore_due, resolve_due, round,
+    case_number)
 SELECT :id, :category, :description, 'dispatched', ST_SetSRID(ST_MakePoint(:lon, :lat), 4326),
     :lon, :lat, :accuracy, 'wgs84', :uid, false, tb.code, tb.name, tb.set_id, :now,
-    :now + interval '30 minutes', :now + interval '1 hour', :now + interval '7 days', 0
+    :now + interval '30 minutes', :now + interval '1 hour', :now + interval '7 days', 0,
+    'BARE-' || :id
 FROM territory_boundaries tb JOIN boundary_sets bs ON bs.id = tb.set_id AND bs.active
 WHERE ST_Contains(tb.geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
 LIMIT 1

@@ -100,6 +100,8 @@ def clone_cases(stack: Stack, db: str, n: int, first_s: float, last_s: float,
             cols.append(name)
             if (table == "incidents" and name == "id") or name == "incident_id":
                 exprs.append("m.id")
+            elif table == "incidents" and name == "case_number":  # unique: one per clone
+                exprs.append("'BENCH-' || m.id")
             elif table == "incidents" and name == "location":
                 exprs.append(f"ST_Translate({src}.location, m.dx, m.dy)")
             elif table == "incidents" and name == "lon":
