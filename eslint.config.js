@@ -7,7 +7,7 @@ export default [
   { ignores: ["**/vendor/**", "node_modules/**", ".venv/**", ".uv/**", "mutants/**", "build/**"] },
   js.configs.recommended,
   {
-    files: ["server/static/**/*.js", "server/command/static/**/*.js"],
+    files: ["server/static/**/*.js", "server/command/static/**/*.js", "pages/**/static/**/*.js"],
     languageOptions: {
       ecmaVersion: 2022,
       sourceType: "module",
@@ -15,6 +15,11 @@ export default [
       // that use them, with a /* global */ comment: nothing else may reach them.
       globals: { ...globals.browser },
     },
+  },
+  {
+    // The phone apps' service worker and what it imports run in a worker's global scope.
+    files: ["server/static/shared/sw*.js"],
+    languageOptions: { globals: { ...globals.serviceworker } },
   },
   {
     files: ["tests/js/**/*.mjs", "eslint.config.js"],
