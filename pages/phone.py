@@ -35,6 +35,7 @@ from flask import (Blueprint, Flask, Response, abort, render_template, request, 
 from flask.typing import ResponseReturnValue
 
 VERSION_CHARS = 12
+IMMUTABLE = "public, max-age=31536000, immutable"
 SHELL_SUFFIXES = (".js", ".css", ".svg", ".png")  # what a shell folder serves (not its notes)
 _IMPORT = re.compile(r'^import \{ flushInWorker \} from "\./swsync\.js";$', re.M)
 _SHELL = re.compile(r"^const SHELL = \{.*\};.*$", re.M)
@@ -147,7 +148,7 @@ class PhoneApp:
                 f"{self.name}.html", asset=self.asset, boot=self.boot(),
                 manifest=url_for(f"phone_{self.name}.manifest"),
                 **(page_context() if page_context else {})), mimetype="text/html")
-            out.headers["Cache-Control"] = "no-cache"
+            out.headers["Cache-Control"] = "no-store"
             return out
 
         @bp.get(self.prefix)
@@ -159,8 +160,9 @@ class PhoneApp:
             body = dict(self.manifest, start_url=self.prefix + "/", scope=self.prefix + "/",
                         id=self.prefix + "/")
             body["icons"] = [dict(i, src=self.asset(i["src"])) for i in body.get("icons", [])]
-            out = Response(json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json")
-            out.headers["Cache-Control"] = "no-cache"
+            out = Response(json.dumps(body, ensure_ascii=False),
+                           mimetype="application/manifest+json")
+            out.headers["Cache-Control"] = "no-store"
             return out
 
         @bp.get(f"{self.prefix}/sw.js")
@@ -178,8 +180,8 @@ class PhoneApp:
             out = send_file(path, mimetype=kind, conditional=True, etag=True, max_age=0)
             # The current version's files never change under their url; an old version's url
             # gets today's file, which must not be kept.
-            out.headers["Cache-Control"] = ("public, max-age=31536000, immutable"
-                                            if version == self.shell.version() else "no-cache")
+            out.headers["Cache-Control"] = (IMMUTABLE if version == self.shell.version()
+                                            else "no-store")
             return out
 
         return bp
@@ -200,7 +202,7 @@ class PhoneApp:
                     else f'import {{ flushInWorker }} from "{base}shared/swsync.js";')
             text = _IMPORT.sub(lambda _m: line, text, 1)
         out = Response(text, mimetype="text/javascript")
-        out.headers["Cache-Control"] = "no-cache"
+        out.headers["Cache-Control"] = "no-store"
         return out
 
 

@@ -20,8 +20,10 @@ const CACHE = PREFIX + SHELL.version;
 const PAGE_TIMEOUT_MS = 4000;
 
 self.addEventListener("install", (event) => {
+  // The page fresh from the server; the versioned files from the HTTP cache when the page has
+  // just loaded them (their url changes with their bytes, so a cached copy is the right one).
   event.waitUntil(caches.open(CACHE)
-    .then((c) => c.addAll([SHELL.page, ...SHELL.urls].map((u) => new Request(u, { cache: "reload" }))))
+    .then((c) => c.addAll([new Request(SHELL.page, { cache: "no-store" }), ...SHELL.urls]))
     .then(() => self.skipWaiting()));
 });
 
