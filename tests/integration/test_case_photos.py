@@ -5,6 +5,7 @@ it and one past it), and a refusal that writes nothing (no row, no file)."""
 from __future__ import annotations
 
 import io
+import random
 import threading
 import time
 
@@ -51,6 +52,20 @@ def test_the_reporter_adds_a_photo_and_a_retry_with_its_key_adds_none(client, lo
     assert other.status_code == 422
     assert other.get_json()["errors"][0]["field"] == "Idempotency-Key"
     assert count_rows(ctx, t.photos) == 1
+
+
+def test_a_phone_sized_photo_is_taken_past_the_json_body_limit(client, login, ctx):
+    """A photo as the apps send it (up to 400 KB, far above the 64 KB of a JSON body) goes
+    through: the route has the photos' limit, as a report with photos has."""
+    noise = Image.frombytes("RGB", (640, 480), bytes(random.Random(1).randbytes(640 * 480 * 3)))
+    buf = io.BytesIO()
+    noise.save(buf, "JPEG", quality=90)
+    assert 200_000 < len(buf.getvalue()) <= 400_000
+    reporter = login("demo-reporter")
+    inc = report(client, reporter).get_json()
+    r = _add(client, reporter, inc["id"], buf.getvalue())
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["photos"][0]["size"] == len(buf.getvalue())
 
 
 @pytest.mark.parametrize(("username", "status"), [

@@ -80,6 +80,11 @@ export function createCasesView({ t, labels, auth, kv, online }) {
     dl.lastChild.id = "case-number";
     row(t("case.received"), cst(c.received_at));
     row(t("case.where"), c.territory ? c.territory.name : "");
+    if (c.deadlines) {
+      row(t("case.deadlines"), [["arrival", c.deadlines.arrival], ["restore", c.deadlines.restore],
+                                ["resolve", c.deadlines.resolve]]
+        .map(([m, at]) => `${labels.milestone(m)} ${cstShort(at)}`).join(" · "));
+    }
     root.append(dl, el("p", "", c.description));
 
     const units = el("div", "box");
@@ -170,9 +175,10 @@ export function createCasesView({ t, labels, auth, kv, online }) {
   }
 
   function complaints(c) {
-    const box = el("div", "box");
+    const box = el("details", "box");
     box.id = "complaints";
-    box.append(el("h3", "", t("case.complaint.title")));
+    box.open = Boolean(c.complaints && c.complaints.length);
+    box.append(el("summary", "", t("case.complaint.title")));
     for (const k of c.complaints || []) {
       box.append(el("p", "", t("case.complaint.item", { n: k.id, text: k.text })));
       box.append(el("p", "muted", k.reply ? t("case.complaint.reply", { text: k.reply })

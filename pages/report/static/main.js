@@ -62,7 +62,7 @@ const signIn = createSignIn({ t, session, onSignedIn: () => { location.hash = "#
 
 function showOnly(id) {
   for (const s of document.querySelectorAll(".screen")) s.hidden = s.id !== id;
-  $("tabs").hidden = id === "screen-signin";
+  $("tabs").hidden = id === "screen-signin" || id === "screen-where";
   $("tab-report").classList.toggle("on", id === "screen-home" || id === "screen-where");
   $("tab-cases").classList.toggle("on", id === "screen-cases" || id === "screen-case");
   scrollTo(0, 0);
@@ -74,18 +74,18 @@ function showSignIn() {
   document.body.dataset.ready = "1";
 }
 
+/** The label catalogue: the copy kept from the last start when there is one (the screen is
+ * usable at once, offline too), refreshed from the server for the next start; else fetched. */
 async function loadLabels(kv) {
-  try {
-    const r = await fetch(LABELS_URL, { credentials: "omit" });
+  const fetched = fetch(LABELS_URL, { credentials: "omit" }).then(async (r) => {
     if (!r.ok) throw new Error(String(r.status));
     const doc = await r.json();
-    kv.set("labels", doc).catch(() => {});
-    return labelsFor(doc, lang);
-  } catch {
-    const doc = await kv.get("labels");
-    if (!doc) throw new Error("no labels");
-    return labelsFor(doc, lang);
-  }
+    await kv.set("labels", doc).catch(() => {});
+    return doc;
+  });
+  const kept = await kv.get("labels");
+  if (kept) { fetched.catch(() => {}); return labelsFor(kept, lang); }
+  return labelsFor(await fetched, lang);
 }
 
 let started = false;
@@ -124,7 +124,7 @@ async function start() {
 
   // The category buttons: the catalogue's names, in its order.
   const box = $("categories");
-  box.replaceChildren(...labels.codes("categories").map((code) => {
+  box.replaceChildren(...inOrder(labels.codes("categories")).map((code) => {
     const b = el("button", "cat", labels.category(code));
     b.type = "button";
     b.dataset.category = code;
@@ -136,6 +136,8 @@ async function start() {
   $("done-cases").addEventListener("click", () => { location.hash = "#/cases"; });
   $("case-back").addEventListener("click", () => { location.hash = "#/cases"; });
   $("signout").addEventListener("click", async () => {
+    const waiting = (await data.outbox.list()).length;
+    if (waiting && !confirm(t("signout.unsent", { n: waiting }))) return;
     sender.stop();
     if (live) live.socket.disconnect();
     const heard = await session.signOut({ keepCache: (name) => name.startsWith(`jy311-shell-${APP}-`) });
@@ -179,12 +181,20 @@ async function start() {
     state.live = live.counts;
   }
   state.outbox = data.outbox;
-  await cases.load();
-  route();
+  await route();
   document.body.dataset.ready = "1";
+  cases.load().then(() => cases.renderList());
 }
 
 let routes = null;
+
+// The buttons' order on the screen (the catalogue names them; its JSON comes with sorted keys):
+// the four the city's rule names, as its document lists them, then any other, "other" last.
+const ORDER = ["gate_blocked", "road_blocked", "water_cut", "power_cut"];
+function inOrder(codes) {
+  const rank = (c) => (ORDER.includes(c) ? ORDER.indexOf(c) : c === "other" ? 99 : 50);
+  return [...codes].sort((a, b) => rank(a) - rank(b));
+}
 
 async function route() {
   if (routes === null) return;

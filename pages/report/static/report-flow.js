@@ -13,6 +13,8 @@
 import { el } from "../shared/dom.js";
 import { resizePhoto } from "../shared/photos.js";
 import { wgs84ToGcj02 } from "../shared/datum.js";
+import { cstShort } from "../shared/time.js";
+import { caseNumber } from "./case-text.js";
 import { NEARBY_M, bboxAround, gcj02ToWgs84, within } from "./geo.js";
 import { createPositionMap } from "./position-map.js";
 
@@ -178,7 +180,8 @@ export function createReportFlow({ t, labels, auth, kv, outbox, base, online, on
     list.replaceChildren();
     for (const { c, d } of found) {
       const li = el("li");
-      li.append(el("span", "", `${labels.status(c.status)} · ${Math.round(d)} m · ${c.description}`));
+      li.append(el("span", "", `${caseNumber(c)} · ${labels.status(c.status)} · ${Math.round(d)} m · ` +
+                               `${cstShort(c.received_at)} · ${c.description}`));
       const follow = el("button", "", t("dup.follow"));
       follow.type = "button";
       follow.dataset.follow = c.id;

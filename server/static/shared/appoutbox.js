@@ -8,6 +8,8 @@
 import { createOutbox } from "./outbox.js";
 import { hasIndexedDB, idbKv, idbOutboxStore, memoryKv, memoryStore, openDb, userDbName } from "./storage.js";
 
+const REQUEST_TIMEOUT_MS = 30e3, UPLOAD_TIMEOUT_MS = 120e3;
+
 /** `api(url, init)`: auth.js's (the bearer token added; once more after a 401). */
 export function sender(api) {
   return async function send(item) {
@@ -23,7 +25,11 @@ export function sender(api) {
       headers["Content-Type"] = "application/json";
       body = JSON.stringify(item.json);
     }
-    const r = await api(item.url, { method: item.method, headers, body });
+    // A request that hangs (one bar of signal) must not hold the queue for ever: it is given
+    // up after a while and tried again under the same key.
+    const signal = typeof AbortSignal.timeout === "function"
+      ? AbortSignal.timeout(item.parts ? UPLOAD_TIMEOUT_MS : REQUEST_TIMEOUT_MS) : undefined;
+    const r = await api(item.url, { method: item.method, headers, body, signal });
     let answer = null;
     const type = r.headers.get("Content-Type") || "";
     if (type.includes("json")) { try { answer = await r.json(); } catch { answer = null; } }
@@ -36,7 +42,7 @@ export function webLock(name, locks = globalThis.navigator && globalThis.navigat
 }
 
 /** {outbox, kv, persistent}: `persistent` is false when IndexedDB is missing (memory only). */
-export async function openUserData({ app, userId, api, onChange, onAuth }) {
+export async function openUserData({ app, userId, api, onChange, onAuth, onDone }) {
   const name = userDbName(app, userId);
   let store, kv, persistent = hasIndexedDB();
   if (persistent) {
@@ -49,6 +55,6 @@ export async function openUserData({ app, userId, api, onChange, onAuth }) {
     }
   }
   if (!persistent) { store = memoryStore(); kv = memoryKv(); }
-  const outbox = createOutbox({ store, send: sender(api), lock: webLock(name), onChange, onAuth });
+  const outbox = createOutbox({ store, send: sender(api), lock: webLock(name), onChange, onAuth, onDone });
   return { outbox, kv, persistent };
 }

@@ -53,10 +53,12 @@ export function randomKey(c = globalThis.crypto) {
  * `store`: storage.js's outbox store. `send(item)` resolves to {status, retryAfter, body}
  * (status 0 when no answer came). `lock(fn)`: runs fn alone across the app's tabs and its
  * service worker (navigator.locks where it exists). `onChange()` after every change;
- * `onAuth()` when the server wants a sign-in.
+ * `onAuth()` when the server wants a sign-in; `onDone(item, body)` when the server took an item
+ * (its answer: e.g. the new case), after it left the store.
  */
 export function createOutbox({ store, send, now = () => Date.now(), makeKey = randomKey,
-                               lock = (fn) => fn(), onChange = () => {}, onAuth = () => {} }) {
+                               lock = (fn) => fn(), onChange = () => {}, onAuth = () => {},
+                               onDone = () => {} }) {
   let running = null;
 
   function fresh(action) {
@@ -87,6 +89,7 @@ export function createOutbox({ store, send, now = () => Date.now(), makeKey = ra
         await store.put({ ...k, parent: null, url: k.url.split(PARENT).join(encodeURIComponent(newId)) });
       }
       await store.delete(item.id);
+      onDone(item, body);
       return "done";
     }
     if (verdict === "failed") {
