@@ -9,6 +9,7 @@ import io
 import random
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -390,5 +391,102 @@ def test_budgets_first_load_on_fast_3g_and_the_repeat_load_from_the_cache(stack,
             total += len(r.raw.read())
         print(f"the whole shell precached (Leaflet included, loaded when the map opens): "
               f"{len(shell)} files, {total / 1000:.1f} KB compressed")
+    finally:
+        phone.close()
+
+
+def _post(base: str, headers: dict[str, str], path: str, **body: Any) -> dict[str, Any]:
+    r = requests.post(f"{base}/api/v1/incidents/{path}", headers=headers, json=body, timeout=10)
+    assert r.status_code in (200, 201), r.text
+    return dict(r.json())
+
+
+def test_my_case_follows_live_through_extension_restore_resolve_feedback_redo_and_a_complaint(
+        stack, pw):
+    procs = stack()
+    base = procs.web("web1", free_port())
+    phone = Phone(pw, base, "report", LAT, LON)
+    try:
+        phone.goto()
+        phone.sign_in("demo-reporter")
+        _report(phone, "power_cut", "整片停电")
+        phone.page.wait_for_selector("#done-title[data-state=sent]", timeout=10_000)
+        case = cases_of(base, api_token(base, "demo-reporter"))[0]
+        phone.page.goto(f"{phone.url}#/case/{case['id']}")
+        phone.ready()
+        phone.page.wait_for_selector("#case-number")
+        officer, dispatcher = (api_token(base, f"officer-{ZHICHENG}"),
+                               api_token(base, "dispatcher-power_supply"))
+        until = requests.get(f"{base}/api/v1/incidents/{case['id']}", headers=officer,
+                             timeout=10).json()["deadlines"]["resolve"]
+        later = (datetime.fromisoformat(until.replace("Z", "+00:00")) + timedelta(days=3))
+        _post(base, dispatcher, f"{case['id']}/extend", reason="等待变压器备件",
+              until=later.isoformat())
+        phone.wait("document.querySelector('#case-extension') && "
+                   "document.querySelector('#case-extension').textContent.includes('等待变压器备件')")
+        _post(base, officer, f"{case['id']}/accept")
+        _post(base, officer, f"{case['id']}/check-in",
+              location={"lat": LAT, "lon": LON, "accuracy_m": 8.0})
+        _post(base, officer, f"{case['id']}/restore", note="临时线路已通电")
+        _post(base, officer, f"{case['id']}/resolve", note="变压器已更换")
+        phone.page.wait_for_selector("#feedback-no", timeout=10_000)
+        phone.shot("report-case-feedback")
+        phone.page.click("#feedback-no")
+        phone.page.click("#feedback [data-rating='2']")
+        phone.page.click("#feedback-send")
+        phone.wait("document.querySelector('#feedback p') && "
+                   "document.querySelector('#feedback p').textContent.includes('不满意')")
+        after = requests.get(f"{base}/api/v1/incidents/{case['id']}",
+                             headers=api_token(base, "demo-reporter"), timeout=10).json()
+        assert after["status"] == "reopened" and after["feedback"]["satisfied"] is False
+        assert after["feedback"]["rating"] == 2
+
+        phone.page.click("#complaints summary")
+        phone.page.fill("#complaints textarea", "处理太慢，已经停了一整天")
+        phone.page.click("#complaints button")
+        phone.wait("document.querySelector('#complaints').textContent.includes('投诉 1')")
+        phone.shot("report-case-complaint")
+        after = requests.get(f"{base}/api/v1/incidents/{case['id']}",
+                             headers=api_token(base, "demo-reporter"), timeout=10).json()
+        assert [c["text"] for c in after["complaints"]] == ["处理太慢，已经停了一整天"]
+
+        phone.page.click("#lang")  # the same screen in English, after a reload
+        phone.ready()
+        phone.page.wait_for_selector("#case-number")
+        assert phone.text("#tab-cases") == "My cases"
+        phone.shot("report-case-en")
+        assert phone.problems == []
+    finally:
+        phone.close()
+
+
+def test_inside_wechat_without_offline_storage_the_app_runs_as_plain_h5_with_gcj02(stack, pw):
+    """WeChat's browser: its user agent, no service worker, no IndexedDB, and `wx.getLocation`
+    giving GCJ-02. The app says what it cannot do, and the report carries the datum."""
+    from geo.crs import wgs84_to_gcj02
+
+    procs = stack()
+    base = procs.web("web1", free_port())
+    glon, glat = wgs84_to_gcj02(LON, LAT)
+    stub = f"""
+        delete Navigator.prototype.serviceWorker;
+        Object.defineProperty(window, 'indexedDB', {{ value: undefined }});
+        window.wx = {{ getLocation: (o) => setTimeout(() => o.success(
+            {{ latitude: {glat}, longitude: {glon}, accuracy: 30 }}), 50) }};"""
+    phone = Phone(pw, base, "report", 0.0, 0.0, user_agent=(
+        "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/120.0 Mobile Safari/537.36 MicroMessenger/8.0.47"))
+    phone.context.add_init_script(stub)
+    try:
+        phone.goto()
+        assert "微信" in phone.text("#banner")
+        phone.sign_in("demo-reporter")
+        _report(phone, "road_blocked", "路口被堵")
+        phone.page.wait_for_selector("#done-title[data-state=sent]", timeout=10_000)
+        phone.shot("report-h5-wechat")
+        case = cases_of(base, api_token(base, "demo-reporter"))[0]
+        # The server converted it: the stored WGS-84 point is where the phone really was.
+        assert abs(case["location"]["lat"] - LAT) < 2e-5 and abs(case["location"]["lon"] - LON) < 2e-5
+        assert case["territory"]["code"] == ZHICHENG
     finally:
         phone.close()

@@ -30,6 +30,25 @@ export function createCasesView({ t, labels, auth, kv, online }) {
 
   function persist() { kv.set("cases", [...cases.values()]).catch(() => {}); }
 
+  /** A live event's snapshot (compact: no photos, extension, feedback or complaints): merged
+   * into what we have at once, then the whole case read again from the API. */
+  const pending = new Map();
+  function heard(snap) {
+    const known = cases.get(snap.id);
+    if (known) {
+      const units = new Map((known.units || []).map((u) => [u.code, u]));
+      upsert({ ...known, ...snap, milestones: { ...known.milestones, ...snap.milestones },
+               units: (snap.units || []).map((u) => ({ ...(units.get(u.code) || {}), ...u })) });
+    } else {
+      upsert(snap);
+    }
+    if (!online() || pending.has(snap.id)) return;
+    pending.set(snap.id, setTimeout(async () => {
+      pending.delete(snap.id);
+      try { upsert(await auth.apiJson("/api/v1/incidents/" + encodeURIComponent(snap.id))); } catch { /* next event */ }
+    }, 250));
+  }
+
   function upsert(c) {
     const known = cases.get(c.id);
     // A list item has no timeline; a snapshot does not carry one either: keep what we had.
@@ -219,5 +238,5 @@ export function createCasesView({ t, labels, auth, kv, online }) {
     }
   }
 
-  return { load, upsert, renderList, open, close: () => { openId = null; }, has: (id) => cases.has(id) };
+  return { load, upsert, heard, renderList, open, close: () => { openId = null; }, has: (id) => cases.has(id) };
 }

@@ -170,7 +170,7 @@ async function start() {
   let live = null;
   const seq = Number(await data.kv.get("seq")) || 0;
   const sequencer = createSequencer({ seq, apply: (name, ev) => {
-    if (ev.incident) cases.upsert(ev.incident);
+    if (ev.incident) cases.heard(ev.incident);
     data.kv.set("seq", sequencer.lastSeq()).catch(() => {});
   } });
   if (typeof io !== "undefined") {

@@ -65,7 +65,7 @@ export function createPositionMap({ el, base, onMove }) {
       } else {
         marker.setLatLng([lat, lon]);
       }
-      const zoom = accuracyM && accuracyM > 300 ? 14 : 16;
+      const zoom = accuracyM && accuracyM > 300 ? 13 : 15;
       map.setView([lat, lon], zoom);
       map.invalidateSize();
     },
