@@ -76,7 +76,8 @@ def test_a_power_cut_reported_in_three_taps_from_zhicheng_is_the_servers_case(st
         phone.shot("report-home")
         # The catalogue's words, the rule's four first, "other" last; never a location prompt
         # on load: the page asked for no position before the clerk's tap.
-        names = phone.js("[...document.querySelectorAll('#categories button')].map(b => b.textContent)")
+        names = phone.js("[...document.querySelectorAll('#categories button')]"
+                         ".map(b => b.textContent)")
         assert names == ["围门", "堵路", "断水", "断电", "其他"]
         _report(phone, "power_cut", "生产线停了", shots="report")
         phone.page.wait_for_selector("#done-title[data-state=sent]", timeout=10_000)
@@ -252,8 +253,9 @@ def test_must_never_show_one_enterprises_cases_to_another_sign_out_wipes_the_pho
         phone.page.unroute("**/api/v1/incidents")
         user = phone.js("window.reporterApp.user")
         token = phone.js("""new Promise(ok => { const r = indexedDB.open('jy311-report');
-            r.onsuccess = () => { const g = r.result.transaction('kv').objectStore('kv').get('session');
-            g.onsuccess = () => ok(g.result.token); }; })""")
+            r.onsuccess = () => {
+              const g = r.result.transaction('kv').objectStore('kv').get('session');
+              g.onsuccess = () => ok(g.result.token); }; })""")
         assert f"jy311-report-u-{user}" in phone.databases()
 
         phone.page.goto(phone.url + "#/")  # home, the draft kept
@@ -274,7 +276,8 @@ def test_must_never_show_one_enterprises_cases_to_another_sign_out_wipes_the_pho
         assert phone.js("document.querySelectorAll('#case-list li[data-id]').length") == 0
         assert first["id"] not in phone.page.content()
         assert phone.outbox() == []
-        assert phone.databases() == ["jy311-report", f"jy311-report-u-{phone.js('window.reporterApp.user')}"]
+        second = phone.js("window.reporterApp.user")
+        assert phone.databases() == ["jy311-report", f"jy311-report-u-{second}"]
         phone.page.goto(phone.url + "#/where")  # no draft to resume: home
         phone.ready()
         phone.page.wait_for_selector("#screen-home:not([hidden])")
@@ -486,7 +489,8 @@ def test_inside_wechat_without_offline_storage_the_app_runs_as_plain_h5_with_gcj
         phone.shot("report-h5-wechat")
         case = cases_of(base, api_token(base, "demo-reporter"))[0]
         # The server converted it: the stored WGS-84 point is where the phone really was.
-        assert abs(case["location"]["lat"] - LAT) < 2e-5 and abs(case["location"]["lon"] - LON) < 2e-5
+        assert abs(case["location"]["lat"] - LAT) < 2e-5
+        assert abs(case["location"]["lon"] - LON) < 2e-5
         assert case["territory"]["code"] == ZHICHENG
     finally:
         phone.close()
