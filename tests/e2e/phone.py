@@ -117,7 +117,7 @@ class Phone:
         return sorted(d["name"] for d in self.js("indexedDB.databases()"))
 
     def outbox(self) -> list[dict[str, Any]]:
-        return list(self.js("window.reporterApp.outbox.list()"))
+        return list(self.js("window.phoneApp.outbox.list()"))
 
     def shot(self, name: str) -> Path:
         SHOTS.mkdir(exist_ok=True)

@@ -495,3 +495,41 @@ def test_inside_wechat_without_offline_storage_the_app_runs_as_plain_h5_with_gcj
         assert case["territory"]["code"] == ZHICHENG
     finally:
         phone.close()
+
+
+def test_background_sync_sends_the_queue_with_the_app_closed(stack, pw):
+    """Chromium's Background Sync: the service worker itself sends what was queued, with no page
+    of the app open (the sync event dispatched through DevTools, as going online fires none)."""
+    procs = stack()
+    base = procs.web("web1", free_port())
+    phone = Phone(pw, base, "report", LAT, LON)
+    headers = api_token(base, "demo-reporter")
+    try:
+        phone.goto()
+        phone.sign_in("demo-reporter")
+        phone.controlled()
+        # The page's own requests are refused for now (the worker's are not routed here).
+        phone.page.route("**/api/v1/incidents", lambda route: route.fulfill(
+            status=503, headers={"Retry-After": "600"}, body="")
+            if route.request.method == "POST" else route.fallback())
+        _report(phone, "power_cut", "夜间停电")
+        assert [x["state"] for x in phone.outbox()] == ["queued"]
+        phone.page.close()  # the app is closed
+        blank = phone.context.new_page()
+        cdp = phone.context.new_cdp_session(blank)
+        registrations: list[dict[str, Any]] = []
+        cdp.on("ServiceWorker.workerRegistrationUpdated",
+               lambda e: registrations.extend(e["registrations"]))
+        cdp.send("ServiceWorker.enable")
+        deadline = time.monotonic() + 10
+        while not registrations and time.monotonic() < deadline:
+            blank.wait_for_timeout(100)
+        reg = next(r for r in registrations if r["scopeURL"].endswith("/m/report/"))
+        assert cases_of(base, headers) == []
+        cdp.send("ServiceWorker.dispatchSyncEvent", {"origin": base, "registrationId":
+                                                     reg["registrationId"], "tag": "outbox",
+                                                     "lastChance": False})
+        wait_cases(base, headers, 1, timeout=15)
+        assert [c["description"] for c in cases_of(base, headers)] == ["夜间停电"]
+    finally:
+        phone.close()

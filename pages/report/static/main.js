@@ -32,7 +32,7 @@ const $ = (id) => document.getElementById(id);
 const has = features();
 const online = () => navigator.onLine !== false;
 const state = { user: null, lastQueued: null, sentCase: null };
-window.reporterApp = state;  // for the tests: what the page holds, never read by the page
+window.reporterApp = window.phoneApp = state;  // for the tests: what the page holds; never read by it
 
 document.documentElement.lang = lang;
 document.title = t("app.title");
