@@ -17,6 +17,11 @@ export default [
     },
   },
   {
+    // The phone apps' service worker and what it imports run in a worker's global scope.
+    files: ["pages/static/shared/sw*.js"],
+    languageOptions: { globals: { ...globals.serviceworker } },
+  },
+  {
     files: ["tests/js/**/*.mjs", "eslint.config.js"],
     languageOptions: { ecmaVersion: 2022, sourceType: "module", globals: { ...globals.node } },
   },

@@ -25,3 +25,6 @@ MEDIA_URL_MAX_CHARS = 2000
 ATTRIBUTE_MAX_CHARS = 200
 # An identifier or code a client names: a unit, a site, a person, a category, a case.
 ID_MAX_CHARS = 64
+# Photos a case may hold in all: those of the report and those added later (by its reporter, or
+# by an officer or dispatcher of its units), one request at a time.
+PHOTOS_PER_CASE_MAX = 20

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request, send_file
 from flask.typing import ResponseReturnValue
 
-from dispatch import fieldwork, publication, queries, reporting
+from dispatch import case_photos, fieldwork, publication, queries, reporting
 from dispatch.context import Context
 from dispatch.errors import BadRequest, FieldError
 from dispatch.model import Incident, Role
@@ -119,6 +119,21 @@ def photo(incident_id: str, photo_id: str) -> ResponseReturnValue:
     out.headers["Cache-Control"] = "private, no-store"
     out.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return out
+
+
+@bp.post("/incidents/<incident_id>/photos")
+@doc("Add photos to a case (multipart `photos`, as a report's): the phone apps send a report's "
+     "photos after it, each from its own queue item; an officer adds the site's",
+     response=s.IncidentOut, status=201, roles="reporter, officer, dispatcher", multipart=True,
+     idempotent=True, errors=(404, 413), also={200: "an Idempotency-Key replay: nothing added"})
+def add_photos(incident_id: str) -> ResponseReturnValue:
+    ctx = _ctx()
+    if request.mimetype != "multipart/form-data":
+        raise BadRequest("photos are sent as multipart/form-data `photos` parts",
+                         [FieldError("photos", "send multipart/form-data")])
+    uploads = read_photos(request.files.getlist("photos"), ctx.settings)
+    incident, added = case_photos.add_photos(ctx, current_user(), incident_id, uploads, _key())
+    return _one(incident, 201 if added else 200)
 
 
 @bp.post("/incidents/<incident_id>/accept")

@@ -107,6 +107,9 @@ class Components:
         return {"$ref": REF.format(model=model.__name__)}
 
 
+PHOTO_FILES = {"type": "array", "items": {"type": "string", "format": "binary"}}
+
+
 def _operation(rule: Any, meta: dict[str, Any], components: Components) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": meta["summary"], "operationId": rule.endpoint}
     if meta["roles"]:
@@ -129,6 +132,9 @@ def _operation(rule: Any, meta: dict[str, Any], components: Components) -> dict[
     if meta["body"] is not None:
         op["requestBody"] = {"required": True, "content": _body(meta, components)}
         problems.add(400)  # malformed JSON
+    elif meta["multipart"]:  # photos alone, no JSON part
+        op["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "properties": {"photos": PHOTO_FILES}, "required": ["photos"]}}}}
     if meta["idempotent"]:
         problems.add(400)  # a malformed key (422: a key reused for another request)
     if not meta["public"]:
@@ -161,8 +167,7 @@ def _body(meta: dict[str, Any], components: Components) -> dict[str, Any]:
         content["multipart/form-data"] = {"schema": {
             "type": "object",
             "properties": {"payload": {"type": "string", "description": "the JSON body, as text"},
-                           "photos": {"type": "array",
-                                      "items": {"type": "string", "format": "binary"}}},
+                           "photos": PHOTO_FILES},
             "required": ["payload"]}}
     return content
 

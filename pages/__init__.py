@@ -4,8 +4,9 @@
 - `public/`: the public disclosure page (`/public/cases`), for anyone, with no script;
 - `static/shared/`: the ES modules every page with a script imports (`/static/shared/...`):
   sign-in and token renewal, the `/live` link, the label catalogue, UTC+8, the tiles' datum;
-- next, the phone apps: `report/` (reporters) and `officer/` (field officers), on the same
-  shared layer and the same settings.
+- `report/`: the reporter's phone app (`/m/report/`), an installable web app on the same
+  shared layer (its phone modules: `static/shared/PHONE.md`); next, `officer/` for field
+  officers.
 
 A page shows what the API and the label catalogue (`dispatch/labels.py`) say; it holds no rule.
 The pages import the API's layer (`mobile_api`) and the domain, never the composition root

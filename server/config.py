@@ -184,6 +184,11 @@ class Config(BaseSettings):
                                        "(see *Compression*)")
     COMMAND_TOKEN_TTL_SECONDS: int = _setting(600, "lifetime of the bearer tokens the command "
                                               "center's pages get from their session")
+    PHONE_SW_KILL: bool = _setting(False, "the phone apps' kill switch: their service worker "
+                                   "url answers a worker that unregisters itself and empties "
+                                   "their caches, and the pages register none")
+    PHONE_RELEASE: str = _setting("", "a deploy's name, mixed into the phone apps' shell "
+                                  "version (the files' hash changes it anyway)", "none")
     SESSION_COOKIE_SECURE: bool = _setting(False, "always mark the pages' session cookie "
                                            "`Secure` (it is anyway when the request came over TLS)")
     TILE_URL: str = _setting("", "a tile layer under the command map, `…/{z}/{x}/{y}.png` "

@@ -15,7 +15,7 @@ from dispatch.errors import FieldError, PayloadTooLarge, ValidationFailed
 from mobile_api.jsonio import text_problem
 from server import config as cfgmod
 
-MULTIPART_ROUTES = frozenset({"incidents.create"})  # the report with its photos
+MULTIPART_ROUTES = frozenset({"incidents.create", "incidents.add_photos"})  # reports, photos
 
 
 def register(app: Flask) -> None:

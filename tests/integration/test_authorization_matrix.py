@@ -176,6 +176,14 @@ MATRIX: dict[str, tuple[int | str, ...]] = {
     "favicon":        (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "labels":         (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "shared_static":  (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    # Photos added to a case after it: its reporter, or an officer or dispatcher of its units.
+    "add_photos":     (401, 401, 401, 201, 404, 201, 404, 201, 404, 201, 404, 201, 404, 403, 403),
+    # The reporter's phone app: static, public files (its data come from the API, by token).
+    "report_app":     (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "report_app_bare": (308, 308, 308, 308, 308, 308, 308, 308, 308, 308, 308, 308, 308, 308, 308),
+    "report_manifest": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "report_worker":  (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "report_shell":   (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
 }
 # fmt: on
 
@@ -401,6 +409,12 @@ def photo_elsewhere(env: Env, subject: str) -> Call:
     return Call("GET", f"/api/v1/incidents/{other}/photos/{photo_id}")
 
 
+def add_photos(env: Env, subject: str) -> Call:
+    return Call("POST", f"/api/v1/incidents/{_case(env)['id']}/photos",
+                data={"photos": [(io.BytesIO(_png()), "a.png")]},
+                effect=lambda body: len(body["photos"]) == 1, writes=True)
+
+
 def accept(env: Env, subject: str) -> Call:
     return Call("POST", f"/api/v1/incidents/{_case(env)['id']}/accept",
                 effect=lambda body: any(u["accepted_at"] for u in body["units"]), writes=True)
@@ -618,6 +632,14 @@ SCENARIOS: dict[str, Route] = {
     "labels": Route("GET", "/api/v1/labels", _get("/api/v1/labels")),
     "shared_static": Route("GET", "/static/shared/<path:filename>",
                            _get("/static/shared/live.js")),
+    "add_photos": Route("POST", f"{INCIDENT}/photos", add_photos),
+    "report_app": Route("GET", "/m/report/", _get("/m/report/")),
+    "report_app_bare": Route("GET", "/m/report", _get("/m/report")),
+    "report_manifest": Route("GET", "/m/report/manifest.webmanifest",
+                             _get("/m/report/manifest.webmanifest")),
+    "report_worker": Route("GET", "/m/report/sw.js", _get("/m/report/sw.js")),
+    "report_shell": Route("GET", "/m/report/v/<version>/<path:tail>",
+                          _get("/m/report/v/any/shared/outbox.js")),
 }
 
 # What a call may change: every state change of a case writes an event; the rest write rows.

@@ -32,6 +32,7 @@ DECLARED = {
     ("post", "/api/v1/incidents"): {200, 201, 403} | WITH_BODY | PROTECTED,
     ("get", INCIDENT): {200, 404} | PROTECTED,
     ("get", INCIDENT + "/photos/{photo_id}"): {200, 404} | PROTECTED,
+    ("post", INCIDENT + "/photos"): {200, 201, 403, 404} | WITH_BODY | PROTECTED,
     ("post", INCIDENT + "/accept"): {200, 403, 404, 409} | PROTECTED,
     ("post", INCIDENT + "/check-in"): {200, 403, 404, 409} | WITH_BODY | PROTECTED,
     ("post", INCIDENT + "/restore"): {200, 403, 404, 409} | WITH_BODY | PROTECTED,

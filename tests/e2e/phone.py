@@ -1,0 +1,149 @@
+"""A phone for the phone apps' end-to-end tests: Debian's Chromium (through tests/e2e/browser.py's
+launcher settings) at 390x844, touch, zh-CN, Asia/Shanghai, a geolocation, service workers
+allowed; a persistent profile when a test closes the browser and opens it again. It records the
+console's errors, and it cuts the network with `offline(True)`, which Playwright applies to the
+page and to its service worker (routes abort every request meanwhile, the worker's too)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+from playwright.sync_api import BrowserContext, Page, Playwright
+
+from tests.e2e.browser import CHROMIUM, SHOTS
+
+VIEWPORT = {"width": 390, "height": 844}
+# DevTools' "Fast 3G": 1.44 Mbps down, 675 kbps up, 562.5 ms of latency (bytes per second).
+FAST_3G = {"offline": False, "latency": 562.5, "downloadThroughput": 1.44e6 / 8,
+           "uploadThroughput": 675e3 / 8}
+
+
+def context_options(lat: float, lon: float, **more: Any) -> dict[str, Any]:
+    return dict(viewport=VIEWPORT, device_scale_factor=2, is_mobile=True, has_touch=True,
+                locale="zh-CN", timezone_id="Asia/Shanghai", service_workers="allow",
+                geolocation={"latitude": lat, "longitude": lon, "accuracy": 12},
+                permissions=["geolocation"], **more)
+
+
+class Phone:
+    """One phone (a browser context) on an app's url."""
+
+    def __init__(self, pw: Playwright, base: str, app: str, lat: float, lon: float,
+                 profile: Path | None = None, **more: Any) -> None:
+        self.pw, self.base, self.app, self.profile = pw, base, app, profile
+        self.url = f"{base}/m/{app}/"
+        self.where = (lat, lon)
+        self.more = more
+        self.problems: list[str] = []
+        self._offline = False
+        self.open()
+
+    def open(self) -> None:
+        options = context_options(*self.where, **self.more)
+        if self.profile is not None:
+            self.context: BrowserContext = self.pw.chromium.launch_persistent_context(
+                str(self.profile), executable_path=CHROMIUM, headless=True,
+                args=["--no-sandbox"], **options)
+            self.browser = None
+        else:
+            self.browser = self.pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                                   args=["--no-sandbox"])
+            self.context = self.browser.new_context(**options)
+        if self._offline:
+            self.context.route("**/*", self._route)
+        self.context.set_offline(self._offline)
+        self.page: Page = (self.context.pages[0] if self.context.pages
+                           else self.context.new_page())
+        self.page.on("console", lambda m: self.problems.append(m.text)
+                     if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.problems.append(str(e)))
+
+    def _route(self, route: Any) -> None:
+        if self._offline:
+            route.abort("internetdisconnected")
+        else:
+            route.fallback()
+
+    def offline(self, yes: bool) -> None:
+        """Cuts (or gives back) the network. Routing only while offline: Playwright's routing
+        of a request whose body is a Blob kept in IndexedDB never completes (seen with 1.65)."""
+        if yes and not self._offline:
+            self.context.route("**/*", self._route)
+        if not yes and self._offline:
+            self.context.unroute("**/*", self._route)
+        self._offline = yes
+        self.context.set_offline(yes)
+
+    def close(self) -> None:
+        self.context.close()
+        if self.browser is not None:
+            self.browser.close()
+
+    # -- the app ----------------------------------------------------------------------------------
+    def goto(self, fragment: str = "") -> None:
+        self.page.goto(self.url + fragment)
+        self.ready()
+
+    def ready(self, timeout_ms: float = 20_000) -> None:
+        self.page.wait_for_selector("body[data-ready='1']", state="attached", timeout=timeout_ms)
+
+    def sign_in(self, username: str, password: str = "demo") -> None:
+        self.page.fill("#username", username)
+        self.page.fill("#password", password)
+        self.page.click("#signin-submit")
+        self.page.wait_for_selector("#categories button", timeout=20_000)
+
+    def controlled(self, timeout_ms: float = 20_000) -> None:
+        """Waits until a service worker is active and controls the page."""
+        self.wait("navigator.serviceWorker && navigator.serviceWorker.controller",
+                  timeout_ms=timeout_ms)
+
+    def js(self, expression: str, arg: Any = None) -> Any:
+        return self.page.evaluate(expression, arg)
+
+    def wait(self, expression: str, arg: Any = None, timeout_ms: float = 10_000) -> Any:
+        """Waits until `expression` (which may use `arg`) is truthy; a function, not a string to
+        evaluate, since the page's CSP forbids eval."""
+        return self.page.wait_for_function(f"(arg) => ({expression})", arg=arg,
+                                           timeout=timeout_ms)
+
+    def text(self, selector: str) -> str:
+        return self.page.text_content(selector) or ""
+
+    def databases(self) -> list[str]:
+        return sorted(d["name"] for d in self.js("indexedDB.databases()"))
+
+    def outbox(self) -> list[dict[str, Any]]:
+        return list(self.js("window.phoneApp.outbox.list()"))
+
+    def shot(self, name: str) -> Path:
+        SHOTS.mkdir(exist_ok=True)
+        path = SHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path))
+        return path
+
+
+def api_token(base: str, username: str) -> dict[str, str]:
+    r = requests.post(f"{base}/api/v1/auth/token", json={"username": username, "password": "demo"},
+                      timeout=10)
+    r.raise_for_status()
+    return {"Authorization": "Bearer " + r.json()["access_token"]}
+
+
+def cases_of(base: str, headers: dict[str, str]) -> list[dict[str, Any]]:
+    r = requests.get(f"{base}/api/v1/incidents?per_page=100", headers=headers, timeout=10)
+    r.raise_for_status()
+    return list(r.json()["items"])
+
+
+def wait_cases(base: str, headers: dict[str, str], n: int, timeout: float) -> float:
+    """Seconds until the user has at least `n` cases on the server."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if len(cases_of(base, headers)) >= n:
+            return time.monotonic() - start
+        time.sleep(0.1)
+    raise AssertionError(f"{n} cases did not reach the server within {timeout} s")
