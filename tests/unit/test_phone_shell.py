@@ -26,7 +26,7 @@ def _tree(tmp_path: Path) -> tuple[Path, PhoneSettings]:
     (app / "templates" / "demo.html").write_text("<p>{{ asset('app/main.js') }}</p>")
     (shared / "a.js").write_text("export const a = 1;\n")
     (shared / "NOTES.md").write_text("not served")
-    real = Path(__file__).resolve().parents[2] / "server" / "static" / "shared"
+    real = Path(__file__).resolve().parents[2] / "pages" / "static" / "shared"
     for name in ("sw.js", "swkill.js"):
         (shared / name).write_text((real / name).read_text())
     (vendor / "lib" / "lib.js").write_text("var lib;\n")
