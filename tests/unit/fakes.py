@@ -583,8 +583,8 @@ class FakeUnitOfWork:
         self._write_events()
         w = self.work
         for incident_id, incident in w.incidents.items():
-            before = self.db.state.incidents.get(incident_id)
-            if before is not None and incident_id not in self.locked and incident != before:
+            committed = self.db.state.incidents.get(incident_id)
+            if committed is not None and incident_id not in self.locked and incident != committed:
                 raise FakeIntegrityError(f"incident {incident_id} was changed without its row "
                                          "lock: read it with for_update=True")
         for user in w.users.values():  # the storage revokes tokens on any change of `active`
