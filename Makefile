@@ -77,11 +77,11 @@ bench-quick:
 	$(MAKE) bench QUICK=1
 
 ## Mutation testing (docs/mutation-testing.md): mutmut over the rule modules on the unit tests,
-## from scratch (about 15 minutes); fails when a module or the total is below a 90 % kill rate;
-## rewrites docs/mutation-baseline.json. Not part of `make test`.
+## from scratch (about 15 minutes; MODULES="dispatch/followup.py geo/*" for some only); fails
+## when a module or the total is below a 90 % kill rate; rewrites docs/mutation-baseline.json.
 mutate: $(VENV)/.test
 	$(SYNC) --extra test --extra mutate || $(STALE)
-	$(BIN)/python -m scripts.mutate_changed --all --min 90
+	$(BIN)/python -m scripts.mutate_changed $(if $(MODULES),--only $(MODULES),--all) --min 90
 
 ## The same, only over the rule modules whose source or unit tests changed since the committed
 ## baseline (everything when the fake or a conftest did); the others keep its figures. In CI.

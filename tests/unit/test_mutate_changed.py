@@ -29,17 +29,17 @@ def _baseline(**changes: Entry) -> Baseline:
 
 
 def test_nothing_is_mutated_again_when_nothing_changed() -> None:
-    assert select(TREE, _baseline()) == {}
+    assert select(TREE, _baseline(), 90.0) == {}
 
 
 def test_a_changed_source_re_runs_that_module_alone() -> None:
     tree = Tree(TREE.shared, TREE.sources | {"dispatch/b.py": "b2"}, TREE.tests)
-    assert select(tree, _baseline()) == {"dispatch/b.py": "its source changed"}
+    assert select(tree, _baseline(), 90.0) == {"dispatch/b.py": "its source changed"}
 
 
 def test_a_changed_test_file_re_runs_every_module_it_reaches() -> None:
     tree = Tree(TREE.shared, TREE.sources, TREE.tests | {"tests/unit/test_ab.py": "tab2"})
-    assert select(tree, _baseline()) == {
+    assert select(tree, _baseline(), 90.0) == {
         "dispatch/a.py": "its tests changed: tests/unit/test_ab.py",
         "dispatch/b.py": "its tests changed: tests/unit/test_ab.py"}
 
@@ -47,20 +47,32 @@ def test_a_changed_test_file_re_runs_every_module_it_reaches() -> None:
 def test_a_removed_test_file_re_runs_its_modules_and_a_new_one_nothing() -> None:
     tests = {k: v for k, v in TREE.tests.items() if k != "tests/unit/test_c.py"}
     tree = Tree(TREE.shared, TREE.sources, tests | {"tests/unit/test_new.py": "n1"})
-    assert select(tree, _baseline()) == {"geo/c.py": "its tests changed: tests/unit/test_c.py"}
+    assert select(tree, _baseline(), 90.0) == {
+        "geo/c.py": "its tests changed: tests/unit/test_c.py"}
 
 
 def test_a_module_new_to_the_baseline_is_mutated_and_a_gone_one_forgotten() -> None:
     tree = Tree(TREE.shared, TREE.sources | {"dispatch/d.py": "d1"}, TREE.tests)
     baseline = _baseline(**{"dispatch/gone.py": _entry("g1", {})})
-    assert select(tree, baseline) == {"dispatch/d.py": "not in the baseline"}
+    assert select(tree, baseline, 90.0) == {"dispatch/d.py": "not in the baseline"}
+
+
+def test_a_module_below_the_minimum_is_mutated_again_whatever_changed() -> None:
+    at = _entry("c1", {"tests/unit/test_c.py": "tc1"}, 100, 90)
+    below = _entry("c1", {"tests/unit/test_c.py": "tc1"}, 100, 89)
+    empty = _entry("c1", {}, 0, 0)
+    assert select(TREE, _baseline(**{"geo/c.py": at}), 90.0) == {}
+    assert select(TREE, _baseline(**{"geo/c.py": empty}), 90.0) == {}
+    assert select(TREE, _baseline(**{"geo/c.py": below}), 90.0) == {
+        "geo/c.py": "below the minimum in the baseline"}
+    assert select(TREE, _baseline(**{"geo/c.py": below}), 89.0) == {}
 
 
 def test_a_changed_fake_or_conftest_or_no_baseline_re_runs_everything() -> None:
     every = list(TREE.sources)
-    assert list(select(TREE, None)) == every
-    assert set(select(TREE, None).values()) == {"no baseline"}
-    changed = select(Tree("s2", TREE.sources, TREE.tests), _baseline())
+    assert list(select(TREE, None, 90.0)) == every
+    assert set(select(TREE, None, 90.0).values()) == {"no baseline"}
+    changed = select(Tree("s2", TREE.sources, TREE.tests), _baseline(), 90.0)
     assert list(changed) == every
     assert all("tests/unit/fakes.py" in why for why in changed.values())
 
