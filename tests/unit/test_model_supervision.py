@@ -134,6 +134,17 @@ def test_feedback_is_taken_only_on_a_solved_case(status: Status) -> None:
     assert _state(inc) == before
 
 
+@pytest.mark.parametrize("status", [Status.DISPATCHED, Status.RESTORED, Status.CLOSED,
+                                    Status.REOPENED])
+def test_only_a_solved_case_is_closed(status: Status) -> None:
+    inc = _in(status)
+    before = _state(inc)
+    with pytest.raises(Conflict) as refused:
+        inc.close(SOLVED_AT, None, "no_feedback")
+    assert str(refused.value) == f"incident is {status}; only a solved incident can be closed"
+    assert _state(inc) == before
+
+
 # -- extensions (延期) ---------------------------------------------------------------------------
 
 def test_an_extension_moves_the_deadline_keeps_the_original_and_tells_everyone() -> None:
