@@ -3,11 +3,14 @@ the tree's hashes and the committed baseline; and how the figures are judged."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from scripts import mutate_changed
 from scripts.mutate_changed import Baseline, Entry, Tree, dotted, judge, read_tree, select
+
 
 def _entry(source: str, tests: dict[str, str], mutants: int = 10, killed: int = 9) -> Entry:
     return Entry(source=source, tests=tests, mutants=mutants, killed=killed,
@@ -68,18 +71,18 @@ def test_a_module_below_the_minimum_is_mutated_again_whatever_changed() -> None:
     assert select(TREE, _baseline(**{"geo/c.py": below}), 89.0) == {}
 
 
-def test_a_changed_fake_or_conftest_or_no_baseline_re_runs_everything() -> None:
+def test_a_changed_conftest_or_no_baseline_re_runs_everything() -> None:
     every = list(TREE.sources)
     assert list(select(TREE, None, 90.0)) == every
     assert set(select(TREE, None, 90.0).values()) == {"no baseline"}
     changed = select(Tree("s2", TREE.sources, TREE.tests), _baseline(), 90.0)
     assert list(changed) == every
-    assert all("tests/unit/fakes.py" in why for why in changed.values())
+    assert all("tests/conftest.py" in why for why in changed.values())
 
 
-def test_the_shared_hash_follows_the_fake_and_the_mutmut_table(tmp_path: Path) -> None:
-    for name in ("pyproject.toml", "tests/unit/fakes.py", "tests/unit/test_x.py",
-                 "dispatch/a.py", "dispatch/storage/sql.py"):
+def test_the_shared_hash_follows_the_conftest_and_the_mutmut_table(tmp_path: Path) -> None:
+    for name in ("pyproject.toml", "tests/conftest.py", "tests/unit/fakes.py",
+                 "tests/unit/test_x.py", "dispatch/a.py", "dispatch/storage/sql.py"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x = 1\n")
     (tmp_path / "pyproject.toml").write_text(
@@ -89,8 +92,9 @@ def test_the_shared_hash_follows_the_fake_and_the_mutmut_table(tmp_path: Path) -
     assert list(first.sources) == ["dispatch/a.py"]
     assert list(first.tests) == ["tests/unit/fakes.py", "tests/unit/test_x.py"]
     (tmp_path / "tests/unit/test_x.py").write_text("x = 2\n")
+    (tmp_path / "tests/unit/fakes.py").write_text("x = 2\n")  # a test file of its users
     assert read_tree(tmp_path).shared == first.shared
-    (tmp_path / "tests/unit/fakes.py").write_text("x = 2\n")
+    (tmp_path / "tests/conftest.py").write_text("x = 2\n")
     second = read_tree(tmp_path)
     assert second.shared != first.shared
     with open(tmp_path / "pyproject.toml", "a") as f:
@@ -109,3 +113,21 @@ def test_every_module_must_reach_the_minimum(capsys: pytest.CaptureFixture[str])
     assert not judge(at | {"c.py": _entry("c", {}, 100, 89)}, set(), 90.0)
     below = [ln.split()[0] for ln in capsys.readouterr().out.splitlines() if ln.endswith("BELOW")]
     assert below == ["c.py"]
+
+
+def test_a_module_s_tests_are_those_mutmut_ran_and_the_fake_if_they_use_it(tmp_path: Path
+                                                                           ) -> None:
+    unit = tmp_path / "tests" / "unit"
+    unit.mkdir(parents=True)
+    (unit / "test_geo.py").write_text("from geo import crs\n")
+    (unit / "test_rules.py").write_text("from tests.unit.fakes import new_world\n")
+    (tmp_path / "mutants").mkdir()
+    (tmp_path / "mutants" / "mutmut-stats.json").write_text(json.dumps({
+        "tests_by_mangled_function_name": {
+            "geo.crs.x_to_wgs84": ["tests/unit/test_geo.py::test_a[1]"],
+            "dispatch.model.xǁIncidentǁextend": ["tests/unit/test_rules.py::test_b",
+                                                 "tests/unit/test_geo.py::test_c"]}}))
+    assert mutate_changed.tests_by_module(tmp_path) == {
+        "geo.crs": {"tests/unit/test_geo.py"},
+        "dispatch.model": {"tests/unit/test_rules.py", "tests/unit/test_geo.py",
+                           "tests/unit/fakes.py"}}
