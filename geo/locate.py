@@ -34,8 +34,7 @@ class TerritoryIndex:
         self._tree = shapely.STRtree(self._geoms)
         # rank[i] = position of codes[i] in sorted order, so "smallest code" is an integer min.
         order = sorted(range(len(codes)), key=codes.__getitem__)
-        self._rank = np.empty(len(codes), dtype=np.int64)
-        self._rank[order] = np.arange(len(codes), dtype=np.int64)
+        self._rank = np.argsort(order)  # the inverse permutation of `order`
         self._by_rank: tuple[str, ...] = tuple(codes[i] for i in order)
 
     @classmethod
@@ -62,10 +61,7 @@ class TerritoryIndex:
         self, lons: Sequence[float] | npt.ArrayLike, lats: Sequence[float] | npt.ArrayLike
     ) -> list[str | None]:
         """Vectorised locate over parallel lon/lat sequences, same tie rule as locate."""
-        points = shapely.points(
-            np.asarray(lons, dtype=np.float64), np.asarray(lats, dtype=np.float64)
-        )
-        points = np.atleast_1d(points)
+        points = np.atleast_1d(shapely.points(lons, lats))  # as float64, whatever is given
         point_idx, tree_idx = self._tree.query(points, predicate="covered_by")
         none = np.iinfo(np.int64).max
         best = np.full(len(points), none, dtype=np.int64)

@@ -40,8 +40,8 @@ def geometry_to_wgs84(geom: BaseGeometry, crs: str) -> BaseGeometry:
     transformer = _transformer_to_wgs84(crs)
 
     def _convert(coords: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        out = np.array(coords, dtype=np.float64, copy=True)
-        out[:, 0], out[:, 1] = transformer.transform(out[:, 0], out[:, 1])
+        out = coords.copy()  # shapely's float64 array; the copy keeps any z
+        out[:, 0], out[:, 1] = transformer.transform(coords[:, 0], coords[:, 1])
         return out
 
     result: BaseGeometry = shapely.transform(geom, _convert, include_z=None)

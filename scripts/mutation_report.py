@@ -55,6 +55,20 @@ def mutated_files(root: Path) -> list[Path]:
     return files
 
 
+def module_codes(root: Path, rel: Path) -> dict[str, int | None] | None:
+    """mutmut's exit code per mutant of one mutated file; None before `mutmut run`."""
+    meta = root / "mutants" / (str(rel) + ".meta")
+    if not meta.exists():
+        return None
+    codes: dict[str, int | None] = json.loads(meta.read_text("utf-8"))["exit_code_by_key"]
+    return codes
+
+
+def counted_and_killed(c: Counter[str]) -> tuple[int, int]:
+    """The mutants judged (skipped and unchecked ones left out) and those killed."""
+    return sum(c.values()) - c["skipped"] - c["not checked"], c["killed"]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=Path("."))
@@ -65,11 +79,10 @@ def main(argv: list[str] | None = None) -> int:
 
     rows, total, survivors = [], Counter[str](), []
     for rel in mutated_files(args.root):
-        meta = args.root / "mutants" / (str(rel) + ".meta")
-        if not meta.exists():
+        codes = module_codes(args.root, rel)
+        if codes is None:
             print(f"no results for {rel}: run `mutmut run` first", file=sys.stderr)
             return 2
-        codes = json.loads(meta.read_text("utf-8"))["exit_code_by_key"]
         counts = Counter(outcome(c) for c in codes.values())
         survivors += [f"{name}: {outcome(c)}" for name, c in sorted(codes.items())
                       if outcome(c) in ("survived", "no tests", "suspicious")]
@@ -77,9 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         total.update(counts)
 
     def line(name: str, c: Counter[str]) -> str:
-        counted = sum(c.values()) - c["skipped"] - c["not checked"]
+        counted, killed = counted_and_killed(c)
         missed = c["survived"] + c["no tests"] + c["suspicious"]
-        rate = 100.0 * c["killed"] / counted if counted else 100.0
+        rate = 100.0 * killed / counted if counted else 100.0
         return (f"{name:<32} {counted:>7} {c['killed']:>7} {missed:>9} {c['no tests']:>9}"
                 f" {rate:>7.1f}%")
 
@@ -97,8 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\nsurvivors (`mutmut show NAME` prints the change):")
         print("\n".join("  " + s for s in survivors))
 
-    counted = sum(total.values()) - total["skipped"] - total["not checked"]
-    rate = 100.0 * total["killed"] / counted if counted else 100.0
+    counted, killed = counted_and_killed(total)
+    rate = 100.0 * killed / counted if counted else 100.0
     if args.min is not None and rate < args.min:
         print(f"kill rate {rate:.1f}% is below {args.min:g}%", file=sys.stderr)
         return 1

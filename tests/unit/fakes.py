@@ -9,8 +9,11 @@ objects read through a unit of work stay readable, detached, after it. `commit()
 events from one counter, last, like the storage's, and returns them in seq order.
 The unique keys the storage relies on are kept: one idempotency claim per (user, key), one fix
 per (officer, time), one timer per (incident, unit, kind, milestone, attempt, deadline), one
-overdue record per (incident, unit, milestone, deadline), one user per username. Row locks are
-not needed: the tests run one transaction at a time. Not modelled: an account disabled and
+overdue record per (incident, unit, milestone, deadline), one user per username. The tests run
+one transaction at a time, so a row lock has nothing to wait for; but `commit()` refuses a case
+changed in a transaction that did not read it `for_update` (the storage's row lock), so a use
+case that forgets the lock fails its unit tests rather than losing a concurrent update. Not
+modelled: an account disabled and
 re-enabled within one transaction raises its token version by 0 here and by 2 in storage.
 """
 
@@ -283,9 +286,12 @@ class FakeIncidents(_Repo):
         self.w.incidents[incident.id] = incident
 
     def get(self, incident_id: str, for_update: bool = False) -> Incident | None:
+        if for_update:
+            self._uow.locked.add(incident_id)
         return self.w.incidents.get(incident_id)
 
     def mark_timers_planned(self, incident_id: str, at: datetime) -> bool:
+        self._uow.locked.add(incident_id)  # one conditional UPDATE in storage: atomic as it is
         incident = self.w.incidents.get(incident_id)
         if incident is None or incident.timers_planned_at is not None:
             return False
@@ -506,7 +512,9 @@ class FakeTimers(_Repo):
 
     def unplanned_incidents(self, limit: int) -> list[Incident]:
         found = [i for i in self.w.incidents.values() if i.timers_planned_at is None]
-        return sorted(found, key=lambda i: i.received_at)[:limit]
+        chosen = sorted(found, key=lambda i: i.received_at)[:limit]
+        self._uow.locked.update(i.id for i in chosen)  # FOR UPDATE SKIP LOCKED in storage
+        return chosen
 
     def claim_due(self, now: datetime, limit: int, incident_id: str | None = None
                   ) -> list[Timer]:
@@ -527,6 +535,7 @@ class FakeTimers(_Repo):
         """Nothing to do: claimed timers are this transaction's working rows."""
 
     def lock_cases(self, incident_ids: Sequence[str]) -> list[Incident]:
+        self._uow.locked.update(incident_ids)
         return [self.w.incidents[i] for i in sorted(set(incident_ids))]
 
 
@@ -629,6 +638,7 @@ class FakeUnitOfWork:
         self.officers = FakeOfficers(self)
         self._work: State | None = None
         self._written: list[Event] = []
+        self.locked: set[str] = set()  # the cases read `for_update` in this transaction
 
     @property
     def work(self) -> State:
@@ -637,7 +647,7 @@ class FakeUnitOfWork:
         return self._work
 
     def __enter__(self) -> Self:
-        self._work, self._written = clone(self.db.state), []
+        self._work, self._written, self.locked = clone(self.db.state), [], set()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -670,6 +680,11 @@ class FakeUnitOfWork:
         self.flush()
         self._write_events()
         w = self.work
+        for incident_id, incident in w.incidents.items():
+            committed = self.db.state.incidents.get(incident_id)
+            if committed is not None and incident_id not in self.locked and incident != committed:
+                raise FakeIntegrityError(f"incident {incident_id} was changed without its row "
+                                         "lock: read it with for_update=True")
         for user in w.users.values():  # the storage revokes tokens on any change of `active`
             before = self.db.state.users.get(user.id)
             if (before is not None and before.active != user.active
@@ -681,7 +696,7 @@ class FakeUnitOfWork:
         return written
 
     def rollback(self) -> None:
-        self._work, self._written = clone(self.db.state), []
+        self._work, self._written, self.locked = clone(self.db.state), [], set()
 
 
 def _satisfies_the_port(db: FakeDatabase) -> ports.UnitOfWork:

@@ -71,6 +71,8 @@ def test_iso_utc_does_not_depend_on_the_servers_time_zone(
     time.tzset()
     try:
         assert iso_utc(NOW) == "2026-11-27T02:00:00Z"
+        eight = timezone(timedelta(hours=8))  # converted to UTC, not to the server's zone
+        assert iso_utc(datetime(2026, 11, 27, 10, 0, tzinfo=eight)) == "2026-11-27T02:00:00Z"
     finally:
         monkeypatch.undo()
         time.tzset()

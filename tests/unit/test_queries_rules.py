@@ -140,7 +140,7 @@ def test_the_reporter_reads_its_case_with_the_events_addressed_to_it(w: World) -
 def test_a_dispatcher_sees_the_events_of_its_dispatch_room(w: World) -> None:
     incident = _case(w)
     with w.db.uow() as uow:
-        case = uow.incidents.get(incident.id)
+        case = uow.incidents.get(incident.id, for_update=True)
         assert case is not None
         case.events.append(type(case.events[0])(
             type="offer_unanswered", at=T0, actor_id=None, data={"unit": WEST},

@@ -108,6 +108,8 @@ def test_routing_names_territory_departments_and_lead_once_each() -> None:
     uow = _routing_uow({"water_cut": ["water", "t1"]})
     got = routing.responsible_units(uow, "t1", "water_cut", "power")
     assert [u.code for u in got] == ["t1", "water", "power"]
+    assert [(u.name, u.kind) for u in got] == [("Town", "territory"), ("Water", "department"),
+                                               ("Power", "department")]
     assert [u.code for u in routing.responsible_units(uow, "t1", "other", None)] == ["t1"]
     assert [u.code for u in routing.responsible_units(uow, "t1", "other", "")] == ["t1"]
     with pytest.raises(ServiceUnavailable, match="nowhere"):

@@ -248,7 +248,7 @@ def test_planning_marks_the_case_planned_at_the_clocks_time_and_schedules_what_i
 
 def _unplan(w: World, incident: Incident) -> None:
     with w.db.uow() as uow:
-        stored = uow.incidents.get(incident.id)
+        stored = uow.incidents.get(incident.id, for_update=True)
         assert stored is not None
         stored.timers_planned_at = None
         uow.commit()

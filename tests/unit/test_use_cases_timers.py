@@ -47,7 +47,7 @@ def test_a_report_plans_every_units_timers_once(w: World) -> None:
 def test_a_sweep_plans_a_case_whose_process_died_before_planning(w: World) -> None:
     incident = _case(w)
     with w.db.uow() as uow:  # as if the process had died between the commit and the plan
-        stored = uow.incidents.get(incident.id)
+        stored = uow.incidents.get(incident.id, for_update=True)
         assert stored is not None
         stored.timers_planned_at = None
         uow.commit()
