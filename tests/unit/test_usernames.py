@@ -12,6 +12,7 @@ from dispatch.errors import Unauthorized
 from dispatch.identity import authenticate, deactivate_user
 from dispatch.usernames import MAX_LENGTH, normalize, problem
 from tests.unit.fakes import World, new_world
+from tests.unit.ids import ascii_id
 
 SPELLINGS_OF_NAME = [
     "name", " name", "name ", "name\t", "\tname\n", "\u3000name", "name\u00a0", "\u2003name",
@@ -20,7 +21,8 @@ SPELLINGS_OF_NAME = [
 ]
 
 
-@pytest.mark.parametrize("spelling", SPELLINGS_OF_NAME, ids=[repr(s) for s in SPELLINGS_OF_NAME])
+@pytest.mark.parametrize("spelling", SPELLINGS_OF_NAME,
+                         ids=[ascii_id(s) for s in SPELLINGS_OF_NAME])
 def test_every_spelling_of_a_name_is_the_name(spelling: str) -> None:
     assert normalize(spelling) == "name"
 
