@@ -59,6 +59,14 @@ def test_a_new_name_is_1_to_100_characters_without_control_characters() -> None:
     assert problem(normalize("na\x00me")) and problem(normalize("na\x07me"))
 
 
+def test_a_refused_name_says_why() -> None:
+    """The words the commands print (`create-user`, `open311-key`)."""
+    assert problem("") == "is empty once its spaces are removed"
+    assert problem("x" * (MAX_LENGTH + 1)) == "is longer than 100 characters once normalized"
+    assert problem("na\x00me") == "holds a control character"
+    assert problem("na\ud800me") == "holds a control character"  # a lone surrogate (Cs)
+
+
 @pytest.fixture
 def w() -> World:
     return new_world()
