@@ -126,7 +126,7 @@ def test_the_scrubber_knows_every_user_s_and_site_s_names(w: World) -> None:
     assert publication.scrubber(w.ctx) is scrub  # kept while the names and the minute stay
 
 
-# -- what a commander reads of a case's public text --------------------------------------------------
+# -- what a commander reads of a case's public text ------------------------------------------------
 def test_the_public_text_says_who_reviewed_it_when_and_what_goes_out(w: World) -> None:
     _add_names(w)
     inc = _case_at(w, w.clock.now)
@@ -139,7 +139,7 @@ def test_the_public_text_says_who_reviewed_it_when_and_what_goes_out(w: World) -
         published_result=f"{NAME_MARK}确认")
 
 
-# -- a commander's review: refusals, word for word ---------------------------------------------------
+# -- a commander's review: refusals, word for word -------------------------------------------------
 def test_a_review_refused_says_why_by_field(w: World) -> None:
     inc, commander = _case_at(w, w.clock.now), w.user("commander")
     published = len(w.rec.published)
@@ -176,7 +176,7 @@ def test_a_review_is_published_once_committed_and_a_repeat_publishes_nothing(w: 
     assert len(w.rec.published) == published + 1
 
 
-# -- withholding ------------------------------------------------------------------------------------
+# -- withholding -----------------------------------------------------------------------------------
 def test_a_withholding_refused_says_why(w: World) -> None:
     inc, commander = _case_at(w, w.clock.now), w.user("commander")
     for reason, message in ((" \n", "say why the case is withheld"),
