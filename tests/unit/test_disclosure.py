@@ -16,7 +16,7 @@ from dispatch.scrubbing import NAME_MARK, PHONE_MARK, Scrubber
 
 NONE = Scrubber()
 
-# -- periods ---------------------------------------------------------------------------------------
+# -- periods -------------------------------------------------------------------------------------
 def _utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
@@ -62,7 +62,7 @@ def test_periods_at_the_limits_are_accepted(week: str | None, month: str | None)
     assert p.end > p.start
 
 
-# -- the published record --------------------------------------------------------------------------
+# -- the published record ------------------------------------------------------------------------
 T0 = _utc(2026, 11, 27, 2)
 
 
