@@ -129,3 +129,89 @@ def test_the_reviewed_text_is_published_and_still_scrubbed() -> None:
     inc.public_problem = inc.public_result = None  # cleared: the category's words again
     case = public_case(inc, Scrubber(["张三"]), now=T0)
     assert case["problem"] == "堵路" and case["result"]["note"] is None
+
+
+# -- every field of the record, and the refusals word for word -------------------------------------
+def test_the_whole_record_of_a_solved_case() -> None:
+    inc = _incident()
+    inc.id = "c1"
+    inc.status = "closed"
+    inc.resolved_at = T0 + timedelta(days=2)
+    inc.closed_at = T0 + timedelta(days=3)
+    inc.public_result = "已疏通"
+    case = public_case(inc, NONE, now=T0 + timedelta(days=9))
+    assert case == {
+        "id": "c1", "received_at": "2026-11-27T02:00:00Z", "category": "road_blocked",
+        "category_name": "堵路", "territory": {"code": "419001102", "name": "轵城镇"},
+        "problem": "堵路",
+        "result": {"status": "closed", "status_name": "已办结", "note": "已疏通",
+                   "resolved_at": "2026-11-29T02:00:00Z", "closed_at": "2026-11-30T02:00:00Z"},
+        "milestones": {
+            "arrival": [
+                {"unit": {"code": "419001102", "name": "轵城镇", "kind": "territory"},
+                 "due": "2026-11-27T02:30:00Z", "on_time": True},
+                {"unit": {"code": "traffic_police", "name": "交警", "kind": "department"},
+                 "due": "2026-11-27T02:30:00Z", "on_time": False}],
+            "restore": {"due": "2026-11-27T03:00:00Z", "on_time": False},
+            "resolve": {"due": "2026-12-04T02:00:00Z", "extended_to": None, "on_time": True},
+        },
+    }
+
+
+def test_an_open_case_has_no_times_of_its_result_yet() -> None:
+    inc = _incident()
+    result = public_case(inc, NONE, now=T0)["result"]
+    assert (result["resolved_at"], result["closed_at"]) == (None, None)
+
+
+def test_an_unknown_category_or_status_reads_as_its_code() -> None:
+    inc = _incident()
+    inc.category, inc.status = "landslide", "frozen"
+    case = public_case(inc, NONE, now=T0)
+    assert (case["category_name"], case["problem"]) == ("landslide", "landslide")
+    assert case["result"]["status_name"] == "frozen"
+
+
+def test_a_text_the_scrubber_empties_falls_back_to_the_category_s_words() -> None:
+    inc = _incident()
+    inc.public_problem, inc.public_result = "张三", "张三"
+    case = public_case(inc, lambda text: "", now=T0)
+    assert (case["problem"], case["result"]["note"]) == ("堵路", None)
+    seen: list[str | None] = []
+    public_case(inc, lambda text: seen.append(text) or text, now=T0)
+    assert seen == ["张三", "张三"]  # each reviewed text passes the scrubber
+
+
+@pytest.mark.parametrize(("week", "month", "field", "message"), [
+    ("2026-W48", "2026-11", "week", "give a week or a month, not both"),
+    ("2026W48", None, "week", "an ISO week such as 2026-W48"),
+    ("2026-W54", None, "week", "2026 has no week 54"),
+    ("1999-W52", None, "week", "the year is 2000 to 2999"),
+    (None, "2026-1", "month", "a month such as 2026-11"),
+    (None, "2026-13", "month", "the month is 01 to 12"),
+    (None, "3000-01", "month", "the year is 2000 to 2999"),
+])
+def test_a_refused_period_says_why(week: str | None, month: str | None, field: str,
+                                   message: str) -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        period(week, month, _utc(2026, 11, 27))
+    assert [(e.field, e.message) for e in exc.value.errors] == [(field, message)]
+
+
+@pytest.mark.parametrize(("week", "month", "start", "end"), [
+    ("2026-W01", None, _utc(2025, 12, 28, 16), _utc(2026, 1, 4, 16)),
+    ("2026-W53", None, _utc(2026, 12, 27, 16), _utc(2027, 1, 3, 16)),
+    (None, "2026-01", _utc(2025, 12, 31, 16), _utc(2026, 1, 31, 16)),
+    (None, "2026-02", _utc(2026, 1, 31, 16), _utc(2026, 2, 28, 16)),
+    (None, "2026-11", _utc(2026, 10, 31, 16), _utc(2026, 11, 30, 16)),
+])
+def test_a_period_s_instants_and_label(week: str | None, month: str | None, start: datetime,
+                                       end: datetime) -> None:
+    p = period(week, month, _utc(2026, 11, 27))
+    assert (p.label, p.start, p.end) == (week or month, start, end)
+
+
+def test_the_default_week_is_read_in_china_standard_time() -> None:
+    # Monday 30 November 00:30 in Jiyuan is still Sunday in UTC: the last complete week is W48.
+    p = period(None, None, datetime(2026, 11, 29, 16, 30, tzinfo=UTC))
+    assert (p.label, p.start, p.end) == ("2026-W48", _utc(2026, 11, 22, 16), _utc(2026, 11, 29, 16))

@@ -12,6 +12,7 @@ from dispatch.errors import Unauthorized
 from dispatch.identity import authenticate, deactivate_user
 from dispatch.usernames import MAX_LENGTH, normalize, problem
 from tests.unit.fakes import World, new_world
+from tests.unit.ids import ascii_id
 
 SPELLINGS_OF_NAME = [
     "name", " name", "name ", "name\t", "\tname\n", "\u3000name", "name\u00a0", "\u2003name",
@@ -20,7 +21,8 @@ SPELLINGS_OF_NAME = [
 ]
 
 
-@pytest.mark.parametrize("spelling", SPELLINGS_OF_NAME, ids=[repr(s) for s in SPELLINGS_OF_NAME])
+@pytest.mark.parametrize("spelling", SPELLINGS_OF_NAME,
+                         ids=[ascii_id(s) for s in SPELLINGS_OF_NAME])
 def test_every_spelling_of_a_name_is_the_name(spelling: str) -> None:
     assert normalize(spelling) == "name"
 
@@ -55,6 +57,14 @@ def test_a_new_name_is_1_to_100_characters_without_control_characters() -> None:
     assert problem("a") is None and problem("x" * MAX_LENGTH) is None
     assert problem("") and problem("x" * (MAX_LENGTH + 1))
     assert problem(normalize("na\x00me")) and problem(normalize("na\x07me"))
+
+
+def test_a_refused_name_says_why() -> None:
+    """The words the commands print (`create-user`, `open311-key`)."""
+    assert problem("") == "is empty once its spaces are removed"
+    assert problem("x" * (MAX_LENGTH + 1)) == "is longer than 100 characters once normalized"
+    assert problem("na\x00me") == "holds a control character"
+    assert problem("na\ud800me") == "holds a control character"  # a lone surrogate (Cs)
 
 
 @pytest.fixture
