@@ -141,7 +141,8 @@ def test_the_whole_record_of_a_solved_case() -> None:
     inc.public_result = "已疏通"
     case = public_case(inc, NONE, now=T0 + timedelta(days=9))
     assert case == {
-        "id": "c1", "received_at": "2026-11-27T02:00:00Z", "category": "road_blocked",
+        "id": "c1", "case_number": "", "received_at": "2026-11-27T02:00:00Z",
+        "category": "road_blocked",
         "category_name": "堵路", "territory": {"code": "419001102", "name": "轵城镇"},
         "problem": "堵路",
         "result": {"status": "closed", "status_name": "已办结", "note": "已疏通",

@@ -91,7 +91,7 @@ def test_a_system_name_of_2_to_64_of_its_characters_is_accepted(w: World, name: 
     assert systems.issue_key(w.ctx, name, _hasher)[1] is True
 
 
-@pytest.mark.parametrize("name", ["a", "a" * 65, "-ab", ".ab", "City", "城市", "a b", ""])
+@pytest.mark.parametrize("name", ["a", "a" * 65, "-ab", ".ab", "城市", "a b", ""])
 def test_any_other_name_is_refused_saying_what_a_name_is(w: World, name: str) -> None:
     before = w.db.snapshot()
     with pytest.raises(ValidationFailed) as refused:
