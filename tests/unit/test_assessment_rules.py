@@ -212,3 +212,64 @@ def test_the_use_case_ranks_by_the_minimum_in_the_settings(w: World) -> None:
     w0 = new_world(stats_min_cases=0)
     rows = assessment.stats_by_unit(w0.ctx, w0.user("commander"), period)
     assert not any(r["too_few_cases"] for r in rows)
+
+
+def test_a_closed_case_is_resolved_when_closed_satisfied_or_without_a_complaint() -> None:
+    closed = [_facts(T, status="closed", closed_reason="satisfied", complaints=2),
+              _facts(T, status="closed", closed_reason="unsatisfied", complaints=1),
+              _facts(T, status="closed", closed_reason="unsatisfied", complaints=3),
+              _facts(T, status="closed", closed_reason="timeout"),
+              _facts(T, status="resolved", closed_reason=None)]  # not closed: not counted
+    [row] = assessment.unit_rows([U1], closed, {}, NOW, min_cases=1)
+    assert (row["closed"], row["closed_resolved"], row["resolution_rate"]) == (4, 2, 0.5)
+
+
+def test_the_score_and_the_mean_rating_are_rounded_to_four_places() -> None:
+    later = NOW + DAY  # a resolve deadline not yet passed: undecided
+    answered = dict(feedback_at=T, feedback_satisfied=False)
+    facts = [_facts(T, arrived=MIN, resolve_due=later, feedback_rating=5, **answered),
+             _facts(T, resolve_due=later, feedback_rating=4, **answered),
+             _facts(T, resolve_due=later, feedback_rating=4, **answered),
+             _facts(T, resolved=DAY), _facts(T, resolved=8 * DAY)]
+    [row] = assessment.unit_rows([U1], facts, {}, NOW, min_cases=1)
+    assert (row["response_rate"], row["completion_rate"]) == (0.2, 0.5)  # 1 of 5, 1 of 2
+    assert (row["satisfaction_rate"], row["resolution_rate"]) == (0.0, None)
+    assert row["score"] == 0.2333  # (0.2 + 0.5 + 0.0) / 3, not 0.23333
+    assert row["mean_rating"] == 4.3333  # (5 + 4 + 4) / 3, not 4.33333
+
+
+def test_a_score_of_zero_ranks_below_any_higher_score() -> None:
+    missed = [_facts(T, "u1")]  # every deadline passed unmet: 0.0
+    half = [_facts(T, "u2", arrived=MIN), _facts(T, "u2")]  # 0.5 on arrival and 0.0 after
+    rows = assessment.unit_rows([U1, U2], missed + half, {}, NOW, min_cases=1)
+    assert [(r["unit"], r["score"]) for r in rows] == [("u2", 0.25), ("u1", 0.0)]
+
+
+def test_a_commander_attached_to_a_unit_still_sees_every_unit(w: World) -> None:
+    commander = replace(w.user("commander"), unit_code=WEST)
+    rows = assessment.stats_by_unit(w.ctx, commander, assessment.month_of(w.clock()))
+    assert len(rows) == 5
+
+
+def test_a_dispatcher_s_figures_are_read_for_its_unit_alone(
+        w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[tuple[str, object]] = []
+    with w.db.uow() as uow:
+        repo = type(uow.incidents)
+    facts, overdue = repo.facts_between, repo.overdue_between
+
+    def facts_spy(self: object, start: datetime, end: datetime, unit: str | None = None
+                  ) -> list[CaseFacts]:
+        asked.append(("facts", unit))
+        return facts(self, start, end, unit)  # type: ignore[arg-type]
+
+    def overdue_spy(self: object, start: datetime, end: datetime, unit: str | None = None
+                    ) -> dict[str, int]:
+        asked.append(("overdue", unit))
+        return overdue(self, start, end, unit)  # type: ignore[arg-type]
+    monkeypatch.setattr(repo, "facts_between", facts_spy)
+    monkeypatch.setattr(repo, "overdue_between", overdue_spy)
+    period = assessment.month_of(w.clock())
+    assessment.stats_by_unit(w.ctx, w.user("dispatcher"), period)
+    assessment.stats_by_unit(w.ctx, w.user("commander"), period)
+    assert asked == [("facts", WEST), ("overdue", WEST), ("facts", None), ("overdue", None)]

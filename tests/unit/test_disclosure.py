@@ -216,3 +216,10 @@ def test_the_default_week_is_read_in_china_standard_time() -> None:
     # Monday 30 November 00:30 in Jiyuan is still Sunday in UTC: the last complete week is W48.
     p = period(None, None, datetime(2026, 11, 29, 16, 30, tzinfo=UTC))
     assert (p.label, p.start, p.end) == ("2026-W48", _utc(2026, 11, 22, 16), _utc(2026, 11, 29, 16))
+
+
+def test_a_restore_at_its_deadline_is_published_on_time() -> None:
+    inc = _incident()
+    inc.restored_at = inc.restore_due
+    case = public_case(inc, NONE, now=T0 + timedelta(days=1))
+    assert case["milestones"]["restore"] == {"due": "2026-11-27T03:00:00Z", "on_time": True}

@@ -18,7 +18,7 @@ from dispatch.fieldwork import check_in, resolve, restore
 from dispatch.model import Incident, Status, User
 from dispatch.ports import IncidentQuery, PeriodQuery
 from dispatch.reporting import NewReport, report_incident
-from tests.unit.fakes import IN_WEST, T0, World, new_world
+from tests.unit.fakes import IN_WEST, T0, FakeUnitOfWork, World, new_world
 
 DAY = timedelta(days=1)
 
@@ -114,6 +114,24 @@ def test_a_media_url_lost_after_the_report_is_logged_and_told(
                               "link again with your next contact")
     assert [r.getMessage() for r in caplog.records] == [
         f"the media_url of service request {created.incident.id} was not kept"]
+
+
+def test_a_media_url_is_kept_under_the_case_s_lock(w: World) -> None:
+    inc = open311.create_request(w.ctx, _system(w), _request()).incident
+    reads: list[tuple[str, bool]] = []
+
+    def uow() -> FakeUnitOfWork:
+        unit = FakeUnitOfWork(w.db)
+        get = unit.incidents.get
+
+        def locked_get(incident_id: str, for_update: bool = False) -> Incident | None:
+            reads.append((incident_id, for_update))
+            return get(incident_id, for_update)
+        unit.incidents.get = locked_get  # type: ignore[method-assign]
+        return unit
+    kept = open311._keep_media_url(replace(w.ctx, uow=uow), inc.id, "https://x/2")
+    assert reads == [(inc.id, True)] and kept.media_url == "https://x/2"
+    assert w.incident(inc.id).media_url == "https://x/2"
 
 
 def test_keeping_a_media_url_needs_the_case(w: World) -> None:

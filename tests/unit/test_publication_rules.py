@@ -5,7 +5,9 @@ tests/unit/test_disclosure.py; the review's main path tests/unit/test_public_tex
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from shapely.geometry import Point
@@ -13,9 +15,12 @@ from shapely.geometry import Point
 from dispatch import disclosure, publication
 from dispatch.errors import Conflict, NotFound, ValidationFailed
 from dispatch.model import Incident, Site, User
+from dispatch.ports import PeriodQuery
 from dispatch.reporting import NewReport, report_incident
 from dispatch.scrubbing import NAME_MARK
-from tests.unit.fakes import IN_WEST, World, new_world
+from tests.unit.fakes import (
+    IN_WEST, FakeDatabase, FakeIncidents, FakeUnitOfWork, World, new_world,
+)
 
 # 2026-W48 in China Standard Time: Monday 23 November 00:00 to Monday 30 November 00:00.
 W48 = disclosure.period("2026-W48", None, datetime(2026, 11, 27, tzinfo=UTC))
@@ -79,6 +84,47 @@ def test_each_published_case_is_judged_at_the_clock_s_time_and_scrubbed_of_every
     w.clock.advance(microseconds=1)
     [case] = publication.published_cases(w.ctx, W48)["cases"]
     assert case["milestones"]["arrival"][0]["on_time"] is False  # missed just after
+
+
+class _Recording(FakeIncidents):
+    """What the use cases ask the store: each read of a case (and whether under its lock), and
+    each query of a period."""
+
+    asked: list[object] = []
+
+    def get(self, incident_id: str, for_update: bool = False) -> Incident | None:
+        self.asked.append((incident_id, for_update))
+        return super().get(incident_id, for_update)
+
+    def received_between(self, query: PeriodQuery) -> list[Incident]:
+        self.asked.append(query)
+        return super().received_between(query)
+
+
+def _recording(db: FakeDatabase) -> FakeUnitOfWork:
+    uow = FakeUnitOfWork(db)
+    uow.incidents = _Recording(uow)
+    return uow
+
+
+def _recorded(w: World) -> World:
+    _Recording.asked = []
+    return replace(w, ctx=replace(w.ctx, uow=partial(_recording, w.db),
+                                  read=partial(_recording, w.db)))
+
+
+def test_the_store_is_asked_for_every_case_of_the_period_not_withheld(w: World) -> None:
+    publication.published_cases(_recorded(w).ctx, W48)
+    assert _Recording.asked == [PeriodQuery(start=START, end=END, include_withheld=False,
+                                            limit=publication.MAX_CASES)]
+
+
+def test_a_review_and_a_withholding_read_the_case_under_its_lock(w: World) -> None:
+    inc = _case_at(w, w.clock.now)
+    recorded = _recorded(w)
+    publication.review_public_text(recorded.ctx, w.user("commander"), inc.id, "厂区停电", None)
+    publication.withhold(recorded.ctx, w.user("commander"), inc.id, "隐私")
+    assert _Recording.asked == [(inc.id, True), (inc.id, True)]
 
 
 def test_an_empty_period_publishes_nothing(w: World) -> None:
@@ -209,3 +255,14 @@ def test_a_withholding_keeps_the_reason_without_its_spaces_and_publishes_once(w:
     other = _case_at(w, w.clock.now)
     publication.withhold(w.ctx, commander, other.id, " " + "x" * 500 + " ")
     assert w.incident(other.id).withheld_reason == "x" * 500
+
+
+def test_a_review_of_one_field_keeps_the_other_as_reviewed(w: World) -> None:
+    inc, commander = _case_at(w, w.clock.now), w.user("commander")
+    publication.review_public_text(w.ctx, commander, inc.id, "厂区停电", "已恢复供电")
+    publication.review_public_text(w.ctx, commander, inc.id, "厂区断电", None)
+    stored = w.incident(inc.id)
+    assert (stored.public_problem, stored.public_result) == ("厂区断电", "已恢复供电")
+    publication.review_public_text(w.ctx, commander, inc.id, None, "供电恢复")
+    stored = w.incident(inc.id)
+    assert (stored.public_problem, stored.public_result) == ("厂区断电", "供电恢复")
