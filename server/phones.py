@@ -11,7 +11,7 @@ import pages
 from pages.phone import PhoneSettings
 from server.config import Config
 
-PAGES = Path(pages.__file__).resolve().parent
+PAGES = Path(pages.__path__[0])  # the package's folder, wherever it is installed
 
 
 def phone_settings(cfg: Config) -> PhoneSettings:

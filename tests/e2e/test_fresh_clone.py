@@ -15,6 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 BOUNDARIES = Path("geo") / "data" / "jiyuan_demo_boundaries.geojson"
 # A path into the shared folder beside the checkout, however it is spelt.
 SHARED_PATH = re.compile(r"\.\.[/\\]+shared\b|\bshared[/\\]+data\b")
+# An ES module importing its app's own `shared/` modules by URL (`import x from "../shared/a.js"`,
+# or `import "../shared/a.js"`): the browser asks the server for it; no folder is read.
+ES_IMPORT_TEXT = (r"(?:import|export)\b[^\n\"']*?(?:\bfrom\s+)?[\"']\.\./shared/[\w.-]+\.js[\"'];?")
+ES_IMPORT = re.compile(r"\s*" + ES_IMPORT_TEXT + r"\s*$")
 
 
 def git(*args: str, cwd: Path = ROOT) -> str:
@@ -93,12 +97,15 @@ def _reads_shared(path: Path) -> list[str]:
     text = path.read_text(errors="replace")
     if path.suffix == ".py":
         strings = _python_paths(text)
-        hits = [s for s in strings if SHARED_PATH.search(s)]
-        if "shared" in strings and re.search(r"\.parent\b|\bparents\[|\.\.", text):
+        hits = [s for s in strings if SHARED_PATH.search(s) and not ES_IMPORT.match(s)]
+        bare = re.sub(ES_IMPORT_TEXT, "", text)
+        if "shared" in strings and re.search(r"\.parent\b|\bparents\[|[\"']\.\.[\"'/\\]", bare):
             hits.append('"shared" joined to a parent folder')
         return hits
+    # A page's ES module importing its app's own `shared/` modules by URL reads no folder.
     return [line for line in text.splitlines()
-            if SHARED_PATH.search(line) and not line.lstrip().startswith(("#", "//"))]
+            if SHARED_PATH.search(line) and not line.lstrip().startswith(("#", "//"))
+            and not (path.suffix in (".js", ".mjs") and ES_IMPORT.match(line))]
 
 
 def test_no_tracked_file_outside_the_docs_reads_shared() -> None:

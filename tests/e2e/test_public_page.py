@@ -109,7 +109,7 @@ def test_the_public_page_reads_on_a_phone_and_on_a_desktop_with_no_script(stack,
             assert head <= 1
             label = page.evaluate("getComputedStyle(document.querySelector('.cases td'), "
                                   "'::before').content")
-            assert label == '"受理时间"'
+            assert label == '"案件编号"'
         else:  # a table with its heads
             assert display == "table-row" and head > 10
         assert shown_time in page.text_content("table.cases")

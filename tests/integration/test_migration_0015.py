@@ -51,7 +51,7 @@ def test_migrations_0014_0015_keep_the_log_and_guard_it_and_go_back(store, tmp_p
                 location=Point(112.6, 35.0), lon=112.6, lat=35.0, reported_crs="wgs84",
                 reporter_id="r1", green_channel=False, territory_code="u1", territory_name="U",
                 boundary_set_id=1, received_at=now, arrival_due=now, restore_due=now,
-                resolve_due=now, round=0, extensions=0))
+                resolve_due=now, round=0, extensions=0, case_number="JY311-20261127-0001"))
             conn.execute(sa.insert(_as_of_0013(t.events)).values(
                 seq=1, incident_id="i1", type="reported", at=now, actor_id="r1", data={},
                 audience=["command"], snapshot={}))

@@ -9,6 +9,8 @@ import json
 import re
 from pathlib import Path
 
+import pages
+
 import pytest
 from flask import Flask
 
@@ -26,7 +28,7 @@ def _tree(tmp_path: Path) -> tuple[Path, PhoneSettings]:
     (app / "templates" / "demo.html").write_text("<p>{{ asset('app/main.js') }}</p>")
     (shared / "a.js").write_text("export const a = 1;\n")
     (shared / "NOTES.md").write_text("not served")
-    real = Path(__file__).resolve().parents[2] / "pages" / "static" / "shared"
+    real = Path(pages.__path__[0]) / "static" / "shared"
     for name in ("sw.js", "swkill.js"):
         (shared / name).write_text((real / name).read_text())
     (vendor / "lib" / "lib.js").write_text("var lib;\n")
