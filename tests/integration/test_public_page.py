@@ -56,8 +56,8 @@ def test_every_cell_is_labelled_times_are_china_standard_time_and_words_the_cata
     clock.advance(hours=2)  # restore missed; the department never came
     html = client.get("/public/cases", query_string={"week": WEEK}).get_data(as_text=True)
     heads = re.findall(r'<th scope="col">([^<]*)</th>', html)
-    assert heads == ["案件编号", "受理时间", "类别", "所属镇（街道）", "反映问题", "办理结果", "到场",
-                     "恢复秩序", "解决问题"]
+    assert heads == ["案件编号", "受理时间", "类别", "所属镇（街道）", "反映问题", "办理结果",
+                     "到场", "恢复秩序", "解决问题"]
     [row] = re.findall(r"<tr>\n(<td.*?)</tr>", html, re.S)
     labels = re.findall(r'<td data-label="([^"]*)"', row)
     assert labels == heads  # the card's label of each cell is its column's head
