@@ -11,7 +11,7 @@ import { el } from "../shared/dom.js";
 import { pickLang, translatePage, translator } from "../shared/i18n.js";
 import { LABELS_URL, labelsFor } from "../shared/labels.js";
 import { connectLive, createSequencer } from "../shared/live.js";
-import { features, installWorker } from "../shared/pwa.js";
+import { features, installWorker, retireWorker } from "../shared/pwa.js";
 import { appDbName, hasIndexedDB, idbKv, memoryKv, openDb } from "../shared/storage.js";
 import { keepSending } from "../shared/sync.js";
 import { caseNumber } from "./case-text.js";
@@ -54,7 +54,8 @@ const drawNet = () => { $("net").hidden = online(); };
 addEventListener("online", drawNet);
 addEventListener("offline", drawNet);
 drawNet();
-if (!boot.worker_off) installWorker(boot.worker, boot.scope).then((how) => { state.worker = how; });
+if (boot.worker_off) retireWorker(boot.app, boot.scope);
+else installWorker(boot.worker, boot.scope).then((how) => { state.worker = how; });
 
 const appKv = hasIndexedDB() ? await openDb(appDbName(APP)).then(idbKv, () => memoryKv()) : memoryKv();
 const session = createAppSession({ app: APP, kv: appKv, roles: ["reporter"], onSignedOut: () => showSignIn() });

@@ -38,3 +38,18 @@ export async function installWorker(url, scope, nav = navigator) {
     }
   }
 }
+
+/** The kill switch, done by the page as well as by the self-unregistering worker: the page
+ * unregisters `scope`'s worker and deletes `app`'s shell caches, so that a dying worker's late
+ * write cannot leave a stale copy of the app behind. */
+export async function retireWorker(app, scope, g = globalThis) {
+  const nav = g.navigator || {};
+  if ("serviceWorker" in nav) {
+    const regs = await nav.serviceWorker.getRegistrations().catch(() => []);
+    await Promise.all(regs.filter((r) => r.scope.endsWith(scope)).map((r) => r.unregister()));
+  }
+  if (g.caches) {
+    const names = await g.caches.keys();
+    await Promise.all(names.filter((n) => n.startsWith(`jy311-shell-${app}-`)).map((n) => g.caches.delete(n)));
+  }
+}

@@ -35,7 +35,11 @@ self.addEventListener("activate", (event) => {
 
 function pageFirstFromNetwork(request) {
   const network = fetch(request).then((r) => {
-    if (r.ok) { const copy = r.clone(); caches.open(CACHE).then((c) => c.put(SHELL.page, copy)); }
+    // Only into a cache that still exists: a worker being retired must not re-create one.
+    if (r.ok) {
+      const copy = r.clone();
+      caches.has(CACHE).then((has) => has && caches.open(CACHE).then((c) => c.put(SHELL.page, copy)));
+    }
     return r;
   });
   const late = new Promise((resolve) => setTimeout(resolve, PAGE_TIMEOUT_MS));
