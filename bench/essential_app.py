@@ -39,7 +39,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -175,10 +175,12 @@ def create(clock: Callable[[], datetime] | None = None, patch_gevent: bool = Tru
             return _problem(422, "body", "a JSON object")
         category, description, loc = body.get("category"), body.get("description", ""), \
             body.get("location")
-        if category not in categories:
+        if not isinstance(category, str) or category not in categories:
             return _problem(422, "category", "unknown category")
         if not isinstance(description, str) or len(description) > 2000:
             return _problem(422, "description", "text up to 2,000 characters")
+        if not isinstance(loc, dict):
+            return _problem(422, "location", "lat and lon in degrees")
         try:
             lon, lat = float(loc["lon"]), float(loc["lat"])
             accuracy = None if loc.get("accuracy_m") is None else float(loc["accuracy_m"])
@@ -287,7 +289,7 @@ def _timers(codes: list[str], now: datetime, due: dict[str, datetime], policy: A
 
 def _picture(case_id: str, number: str, category: str, description: str, lon: float,
              lat: float, place: Any, now: datetime, due: tuple[datetime, datetime, datetime],
-             units: list[Any]) -> dict[str, Any]:
+             units: Sequence[Any]) -> dict[str, Any]:
     """The case as a live client sees it (dispatch/snapshots.py's fields), once dispatched."""
     return {
         "id": case_id, "case_number": number, "category": category, "status": "dispatched",

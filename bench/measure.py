@@ -168,6 +168,21 @@ class Ctx:
     product: Server
     bare: Server
     results: dict[str, Any] = field(default_factory=dict)
+    cases: int = 5000
+    _essential: Server | None = None
+
+    def essential(self) -> Server:
+        """The essential-work baseline (bench/essential_app.py), started at first use on a copy
+        of the template with the same open cases as the main copy: it writes the product's own
+        tables, which the product's rows must not see."""
+        if self._essential is None:
+            from bench.seeding import clone_cases, on_duty
+
+            db = self.stack.create_db("essential", template=self.template)
+            clone_cases(self.stack, db, self.cases, -1800, 0, 0.0)
+            on_duty(self.stack, db)
+            self._essential = self.stack.essential(db)
+        return self._essential
 
 
 def idle_after(server: Server, limit: float = 15.0) -> float:
