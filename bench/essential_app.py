@@ -43,6 +43,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg2.extensions
 from flask import Flask, Response, request
 from flask_socketio import SocketIO, join_room
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -194,7 +195,7 @@ def create(clock: Callable[[], datetime] | None = None, patch_gevent: bool = Tru
         policy = settings.policy(category)
         arrival, restore, resolve = now + policy.arrival, now + policy.restore, \
             now + policy.resolve
-        with engine.begin() as conn:
+        with engine.begin() as conn:  # committed explicitly below
             user = user_of(conn, token)
             if user is None:
                 return _problem(401, "Authorization", "a valid access token")
@@ -216,30 +217,41 @@ def create(clock: Callable[[], datetime] | None = None, patch_gevent: bool = Tru
             for found in ranked.values():
                 found.sort(key=lambda o: o["distance_m"])
             day = (now + CST).date()
-            seq = conn.execute(CASE_NUMBER, {"day": f"{day:%Y%m%d}"}).scalar_one()
-            number = f"{settings.case_number_prefix}-{day:%Y%m%d}-{seq:04d}"
-            conn.execute(INSERT_CASE, {
-                "id": case_id, "category": category, "description": description, "lon": lon,
-                "lat": lat, "accuracy": accuracy, "uid": user.id, "territory": place.territory,
-                "territory_name": place.territory_name, "set_id": place.set_id, "now": now,
-                "arrival": arrival, "restore": restore, "resolve": resolve, "number": number})
-            conn.execute(INSERT_UNITS, {"id": case_id, "arrival": arrival, "units": json.dumps(
-                [{"code": u.code, "name": u.name, "kind": u.kind} for u in units])})
-            conn.execute(INSERT_TIMERS, {"id": case_id, "request": request_id,
-                                         "timers": json.dumps(_timers(
-                                             codes, now, {"arrival": arrival,
-                                                          "restore": restore,
+            units_json = json.dumps([{"code": u.code, "name": u.name, "kind": u.kind}
+                                     for u in units])
+            timers_json = json.dumps(_timers(codes, now, {"arrival": arrival, "restore": restore,
                                                           "resolve": resolve},
-                                             policy, settings.offer_timeout))})
-            case = _picture(case_id, number, category, description, lon, lat, place, now,
-                            (arrival, restore, resolve), units)
-            events = _events(case, user.id, codes, ranked)
-            last = conn.execute(APPEND_EVENTS, {
-                "n": len(events), "id": case_id, "now": now, "request": request_id,
-                "events": json.dumps([{**e, "ord": i} for i, e in enumerate(events, 1)]),
-                "rooms": json.dumps([{"room": room, "ord": i}
-                                     for i, e in enumerate(events, 1) for room in e["audience"]]),
-            }).scalar_one()
+                                             policy, settings.offer_timeout))
+            # The day's counter and the log's counter are hot rows: from taking the first to
+            # COMMIT the statements run without yielding to other greenlets, as the product's
+            # event log does (holding a row across a yield makes every writer wait for the
+            # worker's other work too).
+            wait = psycopg2.extensions.get_wait_callback()
+            psycopg2.extensions.set_wait_callback(None)
+            try:
+                seq = conn.execute(CASE_NUMBER, {"day": f"{day:%Y%m%d}"}).scalar_one()
+                number = f"{settings.case_number_prefix}-{day:%Y%m%d}-{seq:04d}"
+                conn.execute(INSERT_CASE, {
+                    "id": case_id, "category": category, "description": description,
+                    "lon": lon, "lat": lat, "accuracy": accuracy, "uid": user.id,
+                    "territory": place.territory, "territory_name": place.territory_name,
+                    "set_id": place.set_id, "now": now, "arrival": arrival, "restore": restore,
+                    "resolve": resolve, "number": number})
+                conn.execute(INSERT_UNITS, {"id": case_id, "arrival": arrival, "units": units_json})
+                conn.execute(INSERT_TIMERS, {"id": case_id, "request": request_id,
+                                             "timers": timers_json})
+                case = _picture(case_id, number, category, description, lon, lat, place, now,
+                                (arrival, restore, resolve), units)
+                events = _events(case, user.id, codes, ranked)
+                last = conn.execute(APPEND_EVENTS, {
+                    "n": len(events), "id": case_id, "now": now, "request": request_id,
+                    "events": json.dumps([{**e, "ord": i} for i, e in enumerate(events, 1)]),
+                    "rooms": json.dumps([{"room": room, "ord": i} for i, e in
+                                         enumerate(events, 1) for room in e["audience"]]),
+                }).scalar_one()
+                conn.commit()
+            finally:
+                psycopg2.extensions.set_wait_callback(wait)
         clocks = _clocks(case, policy)
         for i, e in enumerate(events):
             socketio.emit(SOCKET_EVENT[e["type"]], {
