@@ -9,7 +9,8 @@
 It starts everything it measures in the production shape (bench/README.md): a private PostGIS
 database seeded with `python -m server seed-demo`, a private redis-server, the product's web
 process as deployed (gunicorn, one GeventWebSocketWorker; two for the two-process row), the bare
-baseline (bench/bare_app.py) served the same way on the same database, the timer firing in a
+baseline (bench/bare_app.py) served the same way on the same database, the essential-work
+baseline of a report (bench/essential_app.py) on a copy with the same cases, the timer firing in a
 process of its own (bench/fire_timers.py), and the load generator in processes of its own
 (bench/loadgen.py). Product and bare passes alternate (A B A B), and each figure is the median
 over the pairs.
