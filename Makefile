@@ -71,8 +71,8 @@ test: $(VENV)/.test services tools
 cluster: $(VENV)/.base services
 	scripts/cluster.sh
 
-## Benchmarks (bench/README.md): every hot path against a bare baseline in the same run, one table
-## (stdout, bench/RESULTS.md, bench/results/*.json); about 20 minutes. QUICK=1: under 2 minutes,
+## Benchmarks (bench/README.md): every hot path against its baseline in the same run, one table
+## (stdout, bench/RESULTS.md, bench/results/*.json); about 30 minutes. QUICK=1: under 2 minutes,
 ## correctness only (every 201 has its row and its timers, no 5xx, no time-out); BENCH_ARGS passes
 ## options (--only ROW, --repeat N, --py-spy).
 bench: $(VENV)/.test services

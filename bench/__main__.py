@@ -9,7 +9,8 @@
 It starts everything it measures in the production shape (bench/README.md): a private PostGIS
 database seeded with `python -m server seed-demo`, a private redis-server, the product's web
 process as deployed (gunicorn, one GeventWebSocketWorker; two for the two-process row), the bare
-baseline (bench/bare_app.py) served the same way on the same database, the timer firing in a
+baseline (bench/bare_app.py) served the same way on the same database, the essential-work
+baseline of a report (bench/essential_app.py) on a copy with the same cases, the timer firing in a
 process of its own (bench/fire_timers.py), and the load generator in processes of its own
 (bench/loadgen.py). Product and bare passes alternate (A B A B), and each figure is the median
 over the pairs.
@@ -38,7 +39,7 @@ from bench.measure import Ctx, Row
 from bench.processes import BENCH, RESULTS, ROOT, log, raise_nofile, start_redis
 from bench.report import machine, table, write_markdown
 from bench.rows import ROWS
-from bench.seeding import clone_cases, seed_template
+from bench.seeding import clone_cases, on_duty, seed_template
 from bench.stack import Stack
 
 
@@ -92,14 +93,19 @@ def main() -> int:
         main_db = stack.create_db("main", template=template)
         # 5,000 open cases received over the last 30 minutes, fired up to now: the map's, the
         # list's and the ingest rows' database.
-        clone_cases(stack, main_db, 5000 if not args.quick else 500, -1800, 0, 0.0)
-        ctx = Ctx(stack, template, main_db, stack.product(main_db), stack.bare(main_db))
+        cases = 5000 if not args.quick else 500
+        clone_cases(stack, main_db, cases, -1800, 0, 0.0)
+        on_duty(stack, main_db)
+        ctx = Ctx(stack, template, main_db, stack.product(main_db), stack.bare(main_db),
+                  cases=cases)
         for key, fn in ROWS.items():
             if args.only and key not in args.only:
                 continue
             if key == "push":  # its own servers: ours must not hold the machine meanwhile
                 stack.stop(ctx.product)
                 stack.stop(ctx.bare)
+                if ctx._essential is not None:
+                    stack.stop(ctx._essential)
             log(f"row {key}")
             t_row = time.monotonic()
             try:

@@ -20,8 +20,8 @@ Flask + SQLAlchemy Core, no ORM, no domain, no events pushed, no Redis:
   and a total, serialised with the same fields as the product's list (no timeline).
 - `POST /positions`: authenticate, insert a batch of fixes into `bare_positions` (ON CONFLICT DO
   NOTHING) and upsert the officer's last position, one transaction -> 202.
-- Socket.IO `/live`, event `position` (one fix, acknowledged): the same insert for one fix; the
-  token is checked once, at connect.
+- Socket.IO `/live`, events `position` (one fix) and `positions` (`{positions: [...]}`), each
+  acknowledged: the same insert as `POST /positions`; the token is checked once, at connect.
 - `GET /healthz`.
 """
 
@@ -274,5 +274,13 @@ def create() -> Flask:
         with engine.begin() as conn:
             stored = store_positions(conn, user, [payload])
         return {"ok": True, "stored": stored}
+
+    @socketio.on("positions", namespace=NAMESPACE)
+    def positions_batch(payload: dict[str, Any]) -> dict[str, Any]:
+        user = sessions[request.sid]  # type: ignore[attr-defined]  # Flask-SocketIO adds sid
+        fixes = payload["positions"]
+        with engine.begin() as conn:
+            stored = store_positions(conn, user, fixes)
+        return {"ok": True, "received": len(fixes), "stored": stored}
 
     return app

@@ -172,8 +172,8 @@ async def _main(spec: dict[str, Any]) -> dict[str, Any]:
 
 async def _sockets(spec: dict[str, Any], res: dict[str, Any], bodies: _Bodies,
                    count: Any) -> None:
-    """Closed loop over Socket.IO: each client emits `position` with one fix and waits for the
-    acknowledgement."""
+    """Closed loop over Socket.IO: each client emits `positions` with a batch (or `position`
+    with one fix, `single`) and waits for the acknowledgement."""
     import socketio
 
     tokens = spec["tokens"]
@@ -192,7 +192,8 @@ async def _sockets(spec: dict[str, Any], res: dict[str, Any], bodies: _Bodies,
             t = time.monotonic()
             res["sent"] += 1
             try:
-                answer = await sio.call("position", fix, namespace="/live",
+                answer = await sio.call("position" if spec.get("single") else "positions",
+                                        fix, namespace="/live",
                                         timeout=spec.get("timeout", 10.0))
             except Exception as exc:  # noqa: BLE001 - a time-out or a dropped socket, counted
                 res["timeouts"] += 1

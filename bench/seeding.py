@@ -26,6 +26,52 @@ CREATE TABLE bare_timers (LIKE timers INCLUDING DEFAULTS INCLUDING INDEXES);
 """
 
 
+# The field: officers on duty across the city, each unit's own in its territory (departments'
+# anywhere in it), so that a report's KNN ranks real candidates and the storm row has sockets.
+FIELD_OFFICERS = """
+INSERT INTO users (id, username, password_hash, role, unit_code, display_name, active,
+                   token_version)
+SELECT md5('bench-officer-' || g), 'bench-officer-' || g,
+       (SELECT password_hash FROM users WHERE username = 'demo-reporter'), 'officer',
+       u.code, u.name || ' 外勤 ' || g, true, 0
+FROM generate_series(0, %(n)s - 1) g
+JOIN (SELECT code, name, row_number() OVER (ORDER BY code) - 1 AS k, count(*) OVER () AS c
+      FROM units) u ON u.k = g %% u.c;
+INSERT INTO officer_last_positions (officer_id, unit_code, location, accuracy_m, recorded_at,
+                                    received_at)
+SELECT o.id, o.unit_code,
+       (ST_Dump(ST_GeneratePoints(coalesce(tb.geom, (SELECT ST_Union(geom)
+            FROM territory_boundaries t JOIN boundary_sets s ON s.id = t.set_id AND s.active)),
+            1, abs(hashtext(o.id)) + 1))).geom, 10, now(), now()
+FROM users o LEFT JOIN (territory_boundaries tb JOIN boundary_sets bs
+     ON bs.id = tb.set_id AND bs.active) ON tb.code = o.unit_code
+WHERE o.username LIKE 'bench-officer-%%';
+ANALYZE users; ANALYZE officer_last_positions;
+"""
+
+
+def seed_field(stack: Stack, db: str, n: int) -> None:
+    """`n` officers (`bench-officer-<k>`, spread over the units) with a fix in their unit's
+    territory, and a token each (`stack.field_officers`: token, unit, id), signed as the
+    product signs."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    from bench.stack import SECRET
+
+    stack.sql(db, FIELD_OFFICERS, {"n": n})
+    signer = URLSafeTimedSerializer(SECRET, salt="access-token")
+    rows = stack.sql(db, "SELECT id, unit_code FROM users "
+                         "WHERE username LIKE 'bench-officer-%' ORDER BY username")
+    stack.field_officers = [(signer.dumps({"uid": uid, "ver": 0}), unit, uid)
+                            for uid, unit in rows]
+
+
+def on_duty(stack: Stack, db: str) -> None:
+    """Every officer's last fix made now: on duty for the next 30 minutes (the product's
+    window), so the KNN of each report has its candidates whenever the row runs."""
+    stack.sql(db, "UPDATE officer_last_positions SET recorded_at = now(), received_at = now()")
+
+
 def token(port: int, username: str) -> str:
     status, body = http_request(port, "POST", "/api/v1/auth/token",
                                 {"username": username, "password": "demo"})
@@ -47,6 +93,7 @@ def seed_template(stack: Stack) -> str:
     if seed.returncode != 0:
         raise RuntimeError(f"seed-demo failed:\n{seed.stdout[-2000:]}\n{seed.stderr[-3000:]}")
     stack.sql(tpl, BARE_TABLES)
+    seed_field(stack, tpl, 500 if not stack.args.quick else 60)
     server = stack.product(tpl)
     try:
         for user in ("demo-reporter", "demo-reporter-2", "demo-commander",

@@ -72,6 +72,8 @@ class Stack:
     problems: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
     profiles: list[str] = field(default_factory=list)
+    # The field officers of the template (bench/seeding.py): (token, unit code, user id).
+    field_officers: list[tuple[str, str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.procs = Processes(self.workdir)
@@ -117,6 +119,10 @@ class Stack:
     def bare(self, db: str, workers: int = 1) -> Server:
         return self.gunicorn(f"bare-{db[-6:]}-w{workers}", "bench.bare_app:create()", db,
                              workers, [])
+
+    def essential(self, db: str, workers: int = 1) -> Server:
+        return self.gunicorn(f"essential-{db[-6:]}-w{workers}", "bench.essential_app:create()",
+                             db, workers, [])
 
     def stop(self, server: Server) -> None:
         self.procs.stop(server.proc)

@@ -27,7 +27,7 @@ from dispatch.positions import record_positions
 from dispatch.relay import replay
 from mobile_api import tokens
 from mobile_api.context import dispatch_context
-from mobile_api.schemas import PositionFix
+from mobile_api.schemas import PositionFix, PositionsBatch
 from mobile_api.validation import validate
 from server import live_payloads as payloads
 from server.channels import NAMESPACE
@@ -200,6 +200,20 @@ def register(socketio: SocketIO) -> None:
                                   [(fix.wgs84_point(), fix.accuracy_m, fix.recorded_at)],
                                   fields=["recorded_at"], mock=[fix.mock_location])
         return {"ok": True, "stored": stored}
+
+    @socketio.on("positions", namespace=NAMESPACE)
+    @answer
+    def positions(client: _Client, *args: Any) -> dict[str, Any]:
+        """A batch of fixes in one message, as `POST /api/v1/officers/me/positions` takes it
+        (`{positions: [...]}`): one transaction and one acknowledgement for up to 500 fixes."""
+        if client.user.role != Role.OFFICER:
+            raise Forbidden("positions are sent by officers")
+        batch = validate(PositionsBatch, payloads.one_object(args))
+        stored = record_positions(dispatch_context(), client.user,
+                                  [(p.wgs84_point(), p.accuracy_m, p.recorded_at)
+                                   for p in batch.positions],
+                                  mock=[p.mock_location for p in batch.positions])
+        return {"ok": True, "received": len(batch.positions), "stored": stored}
 
     @socketio.on("resync", namespace=NAMESPACE)
     @answer

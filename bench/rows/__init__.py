@@ -12,6 +12,7 @@ from bench.rows.ingest import row_ingest_closed, row_ingest_open, row_ingest_two
 from bench.rows.positions import row_positions_http, row_positions_socket
 from bench.rows.push import row_push
 from bench.rows.reads import row_list, row_map
+from bench.rows.storm import row_storm
 from bench.rows.timers import row_backlog, row_timers_burst, row_timers_lateness
 
 # In this order: the map and the list read the 5,000 open cases before the ingest rows add
@@ -22,5 +23,5 @@ ROWS: dict[str, Callable[[Ctx], Row]] = {
     "ingest_two": row_ingest_two, "positions_http": row_positions_http,
     "positions_socket": row_positions_socket, "timers_burst": row_timers_burst,
     "timers_lateness": row_timers_lateness, "backlog": row_backlog,
-    "ingest_open": row_ingest_open, "push": row_push,
+    "ingest_open": row_ingest_open, "storm": row_storm, "push": row_push,
 }

@@ -1,5 +1,5 @@
 """The positions rows: `positions_http` (batches of 50 fixes, 16 clients in a closed loop) and
-`positions_socket` (the socket's `position` event, which takes one fix)."""
+`positions_socket` (the socket's `positions` event, batches of 50 as over HTTP)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from bench.stack import UNITS
 
 
 def positions_row(c: Ctx, socket: bool) -> Row:
-    how = "over the socket (`position`: one fix per message)" if socket else \
+    how = "over the socket (`positions`), batches of 50" if socket else \
         "over HTTP, batches of 50"
     row = Row("positions_socket" if socket else "positions_http", f"positions {how}",
               "≥ 3,000 positions/s, ≥ 0.4× bare")
@@ -23,8 +23,8 @@ def positions_row(c: Ctx, socket: bool) -> Row:
             path = ("/positions" if which == "bare" else "/api/v1/officers/me/positions")
             out = load(c.stack, server, "" if socket else path,
                        mode="socket" if socket else "closed", concurrency=16, procs=2,
-                       tokens=officers, body="positions", batch=1 if socket else 50,
-                       single=socket, seconds=secs(c.stack, 15, 2),
+                       tokens=officers, body="positions", batch=50,
+                       seconds=secs(c.stack, 15, 2),
                        ok_status="ok" if socket else "202")
             out.pop("latencies_ms")
             out.pop("ids", None)
@@ -34,14 +34,13 @@ def positions_row(c: Ctx, socket: bool) -> Row:
                 f"{out['items_per_s']} positions/s, p99 {out['p99_ms']} ms")
     p, b = med(prod, "items_per_s") or 0.0, med(bare, "items_per_s") or 0.0
     row.product = (f"{p:.0f} positions/s, p99 {fmt_ms(med(prod, 'p99_ms'))}, "
-                   f"{med(prod, 'server_cpu_ms_per_op')} ms CPU per "
-                   f"{'fix' if socket else 'batch'}")
+                   f"{med(prod, 'server_cpu_ms_per_op')} ms CPU per batch")
     row.baseline = f"{b:.0f} positions/s, p99 {fmt_ms(med(bare, 'p99_ms'))}"
     row.ratio = f"{p / b:.2f}×" if b else ""
     judge(c.stack, row, p >= 3000 and bool(b) and p / b >= 0.4)
     if socket:
-        row.note = ("the socket's `position` event takes one fix (server/live.py), so this row "
-                    "sends single fixes: 16 clients, each waits for its acknowledgement")
+        row.note = ("the socket's `positions` event (a batch, as over HTTP): 16 connected "
+                    "officers, each waits for its acknowledgement")
     row.data = {"product": prod, "bare": bare}
     return row
 

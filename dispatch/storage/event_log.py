@@ -73,6 +73,34 @@ def without_yielding(session: Session) -> Iterator[None]:
         psycopg2.extensions.set_wait_callback(callback)
 
 
+_HELD = "event_log.held_callback"
+
+
+def hold_until_end(session: Session) -> None:
+    """From now until this transaction ends (`release`), run its statements without yielding:
+    for a transaction that just locked a hot row (the day's case-number counter).
+
+    Measured (`make bench`, ingest_closed): a report held the day's counter across its flush and
+    the timers' insert, each a round trip after which the greenlet waited for the worker's other
+    requests; every report of the day queued on the row for the sum, and one web process served
+    half of what its CPU allowed. The rest of such a transaction is a few round trips on the
+    local network and no other wait (no Redis, no file but a report's own photos)."""
+    if session.get_bind().dialect.name != "postgresql" or _HELD in session.info:
+        return
+    callback = psycopg2.extensions.get_wait_callback()
+    if callback is None:
+        return
+    session.info[_HELD] = callback
+    psycopg2.extensions.set_wait_callback(None)
+
+
+def release(session: Session) -> None:
+    """The transaction ended (committed, rolled back or closed): yield again."""
+    callback = session.info.pop(_HELD, None)
+    if callback is not None:
+        psycopg2.extensions.set_wait_callback(callback)
+
+
 def write_pending(session: Session) -> list[model.Event]:
     """Number and insert the events recorded since the last commit; returns them in seq order.
 

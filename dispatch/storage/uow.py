@@ -44,7 +44,10 @@ class SqlUnitOfWork:
                  tb: TracebackType | None) -> None:
         # close() rolls back whatever was not committed and detaches the objects *without*
         # expiring them, so callers can still read what the use case returned.
-        self.session.close()
+        try:
+            self.session.close()
+        finally:
+            event_log.release(self.session)
 
     def commit(self) -> list[Event]:
         """Commit; returns the events of the log this transaction wrote, in seq order.
@@ -52,17 +55,23 @@ class SqlUnitOfWork:
         Everything else is flushed first; the events are numbered and written last, so the log's
         counter row is held only for those statements and the COMMIT (see `event_log`).
         """
-        self.session.flush()
-        if not event_log.pending(self.session):
-            self.session.commit()
-            return []
-        with event_log.without_yielding(self.session):
-            written = event_log.write_pending(self.session)
-            self.session.commit()
-        return written
+        try:
+            self.session.flush()
+            if not event_log.pending(self.session):
+                self.session.commit()
+                return []
+            with event_log.without_yielding(self.session):
+                written = event_log.write_pending(self.session)
+                self.session.commit()
+            return written
+        finally:
+            event_log.release(self.session)
 
     def rollback(self) -> None:
-        self.session.rollback()
+        try:
+            self.session.rollback()
+        finally:
+            event_log.release(self.session)
 
     def flush(self) -> None:
         self.session.flush()

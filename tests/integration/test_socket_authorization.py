@@ -88,6 +88,8 @@ EVENTS: dict[str, tuple[int | str, ...]] = {
     "task.accept": (REF, REF, 401, 403, 404, OK,  404, OK,  404, 403, 404, 403, 404, 403, 403),
     # A fix at the site, now: any officer.
     "position":    (REF, REF, 401, 403, 403, OK,  OK,  OK,  OK,  403, 403, 403, 403, 403, 403),
+    # A batch of fixes, as over HTTP: any officer.
+    "positions":   (REF, REF, 401, 403, 403, OK,  OK,  OK,  OK,  403, 403, 403, 403, 403, 403),
     # Everyone may resync; what comes back is checked in test_each_subject_hears_its_rooms.
     "resync":      (REF, REF, 401, OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK,  OK),
 }
@@ -248,10 +250,10 @@ def _request(live: Live, event: str) -> dict[str, Any]:
     """The payload of an event, in a state where it would be accepted."""
     if event == "task.accept":
         return {"incident_id": live.case()}
-    if event == "position":
+    if event in ("position", "positions"):
         lon, lat = seat()
-        return {"lat": lat, "lon": lon, "accuracy_m": 8,
-                "recorded_at": live.clock.now.isoformat()}
+        fix = {"lat": lat, "lon": lon, "accuracy_m": 8, "recorded_at": live.clock.now.isoformat()}
+        return fix if event == "position" else {"positions": [fix]}
     live.case()
     return {"since_seq": 0}
 
