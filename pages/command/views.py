@@ -91,7 +91,7 @@ def page() -> ResponseReturnValue:
         "command.html", lang=lang, t=messages.catalogue(lang), L=labels.catalogue(lang), user=user,
         boot={"lang": lang, "messages": messages.catalogue(lang), "role": user.role,
               "unit": user.unit_code, "user": user.display_name or user.username,
-              "csrf": generate_csrf(), "may": actions.allowed(user.role),
+              "csrf": generate_csrf(), "may": actions.allowed(user.role), "user_id": user.id,
               **web.page_config()})
 
 
