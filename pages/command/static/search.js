@@ -58,7 +58,8 @@ export function createSearch({ t, labels, auth, onFound, onOpen }) {
 
   input.addEventListener("input", () => {
     clearTimeout(timer);
-    timer = setTimeout(() => { onChange(); run(input.value.trim()); }, WAIT_MS);
+    onChange();
+    timer = setTimeout(() => run(input.value.trim()), WAIT_MS);
   });
   input.addEventListener("keydown", async (ev) => {
     if (ev.key === "Escape") { input.value = ""; onChange(); run(""); return; }
