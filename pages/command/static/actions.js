@@ -194,6 +194,7 @@ export function createActions({ boot, t, auth, unitName, officerNames, onDone })
       const keep = s.value;
       s.replaceChildren(...open.map((c) => { const o = el("option", "", "#" + c.id + " " + c.text.slice(0, 30)); o.value = String(c.id); return o; }));
       if (open.some((c) => String(c.id) === keep)) s.value = keep;
+      forms.reply.hidden = open.length === 0;  // nothing awaits a reply
     }
   }
 
