@@ -39,7 +39,7 @@ _ZH: dict[str, str] = {
     "event.extended": "延期",
     # Acting, finding and attention (issue 17).
     "board.page": "第 {first}-{last} 件，共 {total} 件（先列最需处理的）",
-    "board.prev": "上一页", "board.next": "下一页",
+    "board.prev_page": "上一页", "board.next_page": "下一页",
     "search.placeholder": "案件编号、企业或地点、描述、属地", "search.found": "找到 {n} 件",
     "search.first": "（显示前 {n} 件）", "filter.town": "属地", "filter.mine": "待我处理",
     "alert.count": "{n} 条超时告警", "alert.dismiss_all": "全部知道了",
@@ -94,7 +94,7 @@ _EN: dict[str, str] = {
     "event.overdue": "Overdue", "event.closed": "Closed", "event.extended": "Extended",
     # Acting, finding and attention (issue 17).
     "board.page": "cases {first}-{last} of {total}, what needs attention first",
-    "board.prev": "Previous", "board.next": "Next",
+    "board.prev_page": "Previous", "board.next_page": "Next",
     "search.placeholder": "case number, enterprise or site, description, territory",
     "search.found": "{n} found", "search.first": "(the first {n} shown)",
     "filter.town": "Town", "filter.mine": "Waiting on me",

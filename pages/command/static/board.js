@@ -103,6 +103,7 @@ export function createBoard({ t, labels, unitName, onOpen, limit = BOARD_ROWS })
       if (!tr) { tr = row(c, now, c.id === view.caseId); rows.set(c.id, tr); }
       tr.classList.toggle("selected", c.id === view.caseId);
       tr.classList.toggle("pinned", pins.has(c.id));
+      tr.firstChild.firstChild.dataset.new = pins.has(c.id) ? t("new.badge") : "";
       tr.dataset.attention = attention(c, now, pins);
       if (tr === current) current = current.nextSibling;
       else body.insertBefore(tr, current);
