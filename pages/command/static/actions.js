@@ -9,27 +9,10 @@
 
 import { el } from "/static/shared/dom.js";
 import { CST_OFFSET_MS, cst } from "/static/shared/time.js";
+import { fromLocalInput, problemText, toLocalInput } from "./forms.js";
 
-/** An instant as a datetime-local input's value, in China Standard Time. */
-export function toLocalInput(ms) {
-  return new Date(ms + CST_OFFSET_MS).toISOString().slice(0, 16);
-}
-
-/** A datetime-local input's value, read in China Standard Time, as an ISO instant. */
-export function fromLocalInput(value) {
-  return value ? value + ":00+08:00" : "";
-}
-
-/** The words of a problem+json answer: its detail (or title) and each field's message. */
-export function problemText(status, problem) {
-  const p = problem || {};
-  const parts = [String(p.detail || p.title || status)];
-  (p.errors || []).forEach((e) => {
-    const line = (e.field ? e.field + ": " : "") + (e.message || "");
-    if (line && !parts.includes(line) && line !== p.detail) parts.push(line);
-  });
-  return parts.join(" — ");
-}
+const toLocal = (ms) => toLocalInput(ms, CST_OFFSET_MS);
+const fromLocal = (value) => fromLocalInput(value, CST_OFFSET_MS);
 
 export function createActions({ boot, t, auth, unitName, officerNames, onDone }) {
   const box = document.getElementById("detail-actions");
@@ -120,22 +103,22 @@ export function createActions({ boot, t, auth, unitName, officerNames, onDone })
         const unit = field(f, "filter.unit", select("unit", unitOptions()));
         const person = field(f, "act.person", select("person", []));
         const due = field(f, "act.due", input("due", "datetime-local"));
-        due.value = toLocalInput(Date.now() + 2 * 3600e3);
+        due.value = toLocal(Date.now() + 2 * 3600e3);
         const people = async () => {
           const list = (await officers()).filter((o) => o.unit && o.unit.code === unit.value);
           person.replaceChildren(...list.map((o) => { const x = el("option", "", o.name || o.username || o.id); x.value = o.id; return x; }));
         };
         unit.addEventListener("change", people);
         people();
-        return () => [base() + "/assign", { unit: unit.value, person: person.value, due: fromLocalInput(due.value) }];
+        return () => [base() + "/assign", { unit: unit.value, person: person.value, due: fromLocal(due.value) }];
       });
     }
     if (may.extend) {
       form("extend", (f) => {
         const until = field(f, "act.until", input("until", "datetime-local"));
-        until.value = toLocalInput(due0 + 24 * 3600e3);
+        until.value = toLocal(due0 + 24 * 3600e3);
         const reason = field(f, "act.reason", input("reason"));
-        return () => [base() + "/extend", { until: fromLocalInput(until.value), reason: reason.value }];
+        return () => [base() + "/extend", { until: fromLocal(until.value), reason: reason.value }];
       });
     }
     if (may.remind) {
