@@ -113,7 +113,8 @@ _EN: dict[str, str] = {
     "act.reminded": "Reminded", "act.complaint_n": "Complaint", "act.awaiting": "awaiting reply",
     "event.reminded": "Reminded", "event.centrally_assigned": "Assigned centrally",
     "event.withheld": "Withheld", "event.complained": "Complaint",
-    "event.complaint_replied": "Complaint answered", "event.complaint_overdue": "Complaint reply late",
+    "event.complaint_replied": "Complaint answered",
+    "event.complaint_overdue": "Complaint reply late",
     "event.feedback_requested": "Feedback asked", "event.feedback_given": "Feedback given",
     "event.public_text_reviewed": "Public text reviewed",
 }

@@ -123,20 +123,20 @@ def test_an_assignment_and_an_extension_made_on_the_page_are_seen_live_by_anothe
     commander.page.select_option("#act-assign select[name=unit]", ZHICHENG)
     commander.wait("() => Array.from(document.querySelectorAll("
                    "'#act-assign select[name=person] option')).some(o => o.textContent)")
-    person = commander.js("document.querySelector('#act-assign select[name=person]').selectedOptions[0]"
-                          ".textContent")
+    person = commander.js("document.querySelector('#act-assign select[name=person]')"
+                          ".selectedOptions[0].textContent")
     commander.page.click("#act-assign button[type=submit]")
     commander.wait("() => document.querySelector('#act-assign .answer').classList.contains('ok')")
-    watcher.wait("() => document.querySelector('#detail-supervision li[data-what=\"act.assigned\"]')"
-                 " !== null", timeout_ms=5000)
+    watcher.wait("() => document.querySelector("
+                 "'#detail-supervision li[data-what=\"act.assigned\"]') !== null", timeout_ms=5000)
     assert person in _supervision(watcher) and "轵城镇" in _supervision(watcher)
 
     # The dispatcher extends with a reason; the other operator sees it live.
     dispatcher.page.fill("#act-extend input[name=reason]", "等待变压器到货")
     dispatcher.page.click("#act-extend button[type=submit]")
     dispatcher.wait("() => document.querySelector('#act-extend .answer').classList.contains('ok')")
-    watcher.wait("() => document.querySelector('#detail-supervision li[data-what=\"act.extended\"]')"
-                 " !== null", timeout_ms=5000)
+    watcher.wait("() => document.querySelector("
+                 "'#detail-supervision li[data-what=\"act.extended\"]') !== null", timeout_ms=5000)
     assert "等待变压器到货" in _supervision(watcher)
     # A reminder to the unit: the timeline of the other page says so.
     commander.page.select_option("#act-remind select[name=unit]", "power_supply")
@@ -164,12 +164,14 @@ def test_an_assignment_and_an_extension_made_on_the_page_are_seen_live_by_anothe
                                                                          json.dumps(current)))
     dispatcher.page.fill("#act-extend input[name=reason]", "再等等")
     dispatcher.page.click("#act-extend button[type=submit]")
-    dispatcher.wait("() => document.querySelector('#act-extend .answer').classList.contains('problem')")
+    dispatcher.wait("() => document.querySelector('#act-extend .answer')"
+                    ".classList.contains('problem')")
     shown = dispatcher.page.text_content("#act-extend .answer")
     assert message in shown and "until" in shown
     # And a withholding without a reason: the server's 422, as it came.
     commander.page.click("#act-withhold button[type=submit]")
-    commander.wait("() => document.querySelector('#act-withhold .answer').classList.contains('problem')")
+    commander.wait("() => document.querySelector('#act-withhold .answer')"
+                   ".classList.contains('problem')")
     assert "reason" in commander.page.text_content("#act-withhold .answer")
     dispatcher.shot("act-refused", "#detail")
     for cp in (commander, watcher, dispatcher):
@@ -212,10 +214,11 @@ def test_a_new_report_is_pinned_and_chimed_among_500_open_cases_and_every_case_i
     cp.page.click("#detail-close")
     cp.wait("id => !window.commandCenter.pinnedIds().includes(id)", inc["id"])
     # Every case is reachable: page 3 holds the last 102.
-    seen = set(cp.js("Array.from(document.querySelectorAll('#board-rows > tr')).map(r => r.dataset.id)"))
-    for _ in range(2):
+    seen = set(cp.js("Array.from(document.querySelectorAll('#board-rows > tr'))"
+                     ".map(r => r.dataset.id)"))
+    for page in (2, 3):
         cp.page.click("#board-next")
-        cp.wait("n => document.getElementById('board-box').dataset.page === String(n)", _ + 2)
+        cp.wait("n => document.getElementById('board-box').dataset.page === String(n)", page)
         seen |= set(cp.js("Array.from(document.querySelectorAll('#board-rows > tr'))"
                           ".map(r => r.dataset.id)"))
     assert len(seen) == 502
