@@ -138,13 +138,21 @@ def test_an_assignment_and_an_extension_made_on_the_page_are_seen_live_by_anothe
     watcher.wait("() => document.querySelector("
                  "'#detail-supervision li[data-what=\"act.extended\"]') !== null", timeout_ms=5000)
     assert "等待变压器到货" in _supervision(watcher)
-    # A reminder to the unit: the timeline of the other page says so.
-    commander.page.select_option("#act-remind select[name=unit]", "power_supply")
+    # A reminder to the unit: the other operator's timeline says so, and the unit's dispatcher
+    # gets it as an alert with command's request.
+    commander.page.select_option("#act-remind select[name=unit]", ZHICHENG)
     commander.page.fill("#act-remind input[name=note]", "请十分钟内到场")
     commander.page.click("#act-remind button[type=submit]")
     watcher.wait("() => document.getElementById('detail-timeline').textContent.includes('催办')",
                  timeout_ms=5000)
     assert "请十分钟内到场" in _supervision(watcher)
+    dispatcher.wait("id => document.querySelector(`#alerts .alert[data-incident='${id}']`) "
+                    "!== null", inc["id"], timeout_ms=5000)
+    reminder = dispatcher.page.text_content("#alerts .alert")
+    assert "指挥中心催办" in reminder and "请十分钟内到场" in reminder
+    assert inc["case_number"] in reminder
+    dispatcher.shot("act-reminder-to-the-unit")
+    dispatcher.page.click("#alerts-dismiss-all")
     watcher.shot("act-seen-live")
     commander.shot("act-commander-forms", "#detail")
 
@@ -243,7 +251,7 @@ def test_overdue_alerts_are_grouped_per_case_with_a_count_and_dismissed_all_at_o
     assert cp.js(f"document.querySelector(\"{group}\").dataset.count") == "2"
     assert "×2" in cp.page.text_content(group)
     assert road["case_number"] in cp.page.text_content(group)
-    assert "4 条超时告警" in cp.page.text_content("#alerts .alerts-head")
+    assert "4 条告警" in cp.page.text_content("#alerts .alerts-head")
     assert cp.js("window.commandCenter.state.beeps") == 4
     cp.shot("act-alerts-grouped")
     cp.page.click("#alerts-dismiss-all")

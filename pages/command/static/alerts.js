@@ -1,6 +1,7 @@
 /* Overdue alerts, grouped per case (alertgroups.js): each `incident.overdue` adds to its case's
  * alert, which shows how many deadlines of the case were missed (×3) and which; one beep per
- * notice (sound.js, which the operator may switch off); "dismiss all" clears them. A notice is
+ * notice (sound.js, which the operator may switch off); "dismiss all" clears them. A unit's
+ * dispatcher also sees command's reminders (`incident.reminded`) there, with their request. A notice is
  * raised once: not again when time passes, nor when a reconnection's resync replays the log, nor
  * after a reload (what was alerted is remembered for the browser tab's session). */
 
@@ -8,12 +9,12 @@ import { el } from "/static/shared/dom.js";
 import { cst } from "/static/shared/time.js";
 import { alertKey, groupAlerts } from "./alertgroups.js";
 
-const REMEMBERED = "overdue-alerted", KEEP = 500;
+const REMEMBERED = "overdue-alerted", KEEP = 500, REMINDER = "reminder";
 
 export function createAlerts({ t, labels, caseOf, unitName, onOpen, counts, sound }) {
   const box = document.getElementById("alerts");
   const alerted = new Set(JSON.parse(sessionStorage.getItem(REMEMBERED) || "[]"));
-  let shown = [];  // the alerts on screen: {incidentId, unit, milestone, at}
+  let shown = [];  // the alerts on screen: {incidentId, unit, milestone, at, note?}
 
   function draw() {
     box.replaceChildren();
@@ -30,13 +31,15 @@ export function createAlerts({ t, labels, caseOf, unitName, onOpen, counts, soun
       const alert = el("div", "alert");
       alert.dataset.incident = g.incidentId;
       alert.dataset.count = String(g.count);
-      const head = el("strong", "", t("alert.overdue") + (c ? " · " + c.number : ""));
+      const late = g.items.some((a) => a.milestone !== REMINDER);
+      const head = el("strong", "", t(late ? "alert.overdue" : "alert.reminded") + (c ? " · " + c.number : ""));
       if (g.count > 1) head.appendChild(el("span", "alert-count", "×" + g.count));
       alert.appendChild(head);
       if (c) alert.appendChild(el("div", "", labels.category(c.category) + " · " + c.territory));
       const list = el("ul", "alert-items");
-      g.items.forEach((a) => list.appendChild(el("li", "", labels.milestone(a.milestone) + " · " +
-                                                  unitName(a.unit) + " · " + cst(a.at))));
+      g.items.forEach((a) => list.appendChild(el("li", "", (a.milestone === REMINDER
+        ? t("act.reminded") + (a.note ? " · " + a.note : "") : labels.milestone(a.milestone)) +
+        " · " + unitName(a.unit) + " · " + cst(a.at))));
       alert.appendChild(list);
       const open = el("button", "", t("detail.title"));
       open.addEventListener("click", () => onOpen(g.incidentId));
@@ -64,5 +67,16 @@ export function createAlerts({ t, labels, caseOf, unitName, onOpen, counts, soun
     sound.play("overdue");
   }
 
-  return { overdue, redraw: draw, groups: () => groupAlerts(shown) };
+  /** An `incident.reminded` event's data (command reminded this unit), once. */
+  function reminded(d) {
+    const key = "remind|" + d.seq;
+    if (alerted.has(key)) return;
+    alerted.add(key);
+    sessionStorage.setItem(REMEMBERED, JSON.stringify(Array.from(alerted).slice(-KEEP)));
+    shown.push({ incidentId: d.incident_id, unit: d.data.unit, milestone: REMINDER, at: d.at,
+                 note: d.data.note || "" });
+    draw();
+  }
+
+  return { overdue, reminded, redraw: draw, groups: () => groupAlerts(shown) };
 }

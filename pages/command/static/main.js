@@ -235,6 +235,7 @@ function apply(name, d) {
   if (d.type === "reported" && d.incident_id && !chimed.has(d.incident_id)) newReport(d);
   if (d.incident && d.incident.id) upsert(fromIncident(d.incident));
   if (name === "incident.overdue") alerts.overdue(d);
+  if (name === "incident.reminded" && boot.role === "dispatcher") alerts.reminded(d);
   if (detail.currentId() === d.incident_id) detail.refresh();
 }
 
