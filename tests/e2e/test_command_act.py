@@ -182,6 +182,15 @@ def test_an_assignment_and_an_extension_made_on_the_page_are_seen_live_by_anothe
                    ".classList.contains('problem')")
     assert "reason" in commander.page.text_content("#act-withhold .answer")
     dispatcher.shot("act-refused", "#detail")
+    # "Waiting on me" is a dispatcher's filter: its unit has not accepted this case yet.
+    assert commander.js("document.getElementById('f-mine')") is None
+    dispatcher.page.click("#detail-close")
+    dispatcher.page.check("#f-mine")
+    dispatcher.wait("() => location.hash.includes('mine=1') && "
+                    "document.getElementById('board-box').dataset.count === '1'")
+    requests.post(f"{base}/api/v1/incidents/{inc['id']}/accept", timeout=10,
+                  headers=auth(base, f"officer-{ZHICHENG}")).raise_for_status()
+    dispatcher.wait("() => document.getElementById('board-box').dataset.count === '0'")
     for cp in (commander, watcher, dispatcher):
         assert cp.unexpected("422 ") == []
         cp.close()
