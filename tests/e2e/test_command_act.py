@@ -242,6 +242,11 @@ def test_a_new_report_is_pinned_and_chimed_among_500_open_cases_and_every_case_i
     assert "第 401-502 件，共 502 件" in cp.page.text_content("#board-more")
     assert "page=3" in cp.js("location.hash")
     cp.shot("act-board-page-3")
+    # A reload shows the same page.
+    cp.page.reload()
+    cp.page.wait_for_selector("body[data-ready='1']", state="attached")
+    cp.wait("() => document.getElementById('board-box').dataset.page === '3' && "
+            "document.querySelectorAll('#board-rows > tr').length === 102")
     assert cp.unexpected() == []
     cp.close()
 

@@ -88,8 +88,6 @@ const alerts = createAlerts({ t, labels, caseOf: (id) => cases.get(id), unitName
                              counts, sound });
 const search = createSearch({ t, labels, auth, onOpen: openDetail, onFound: (ids) => {
   found = ids;
-  view.page = 1;
-  saveView();
   everything();
 } });
 const assessment = createAssessment({ t, labels, auth, unitName });
@@ -252,7 +250,9 @@ function newReport(d) {
 }
 
 function searched(text) {
+  if (text === view.q) return;
   view.q = text;
+  view.page = 1;  // a new search starts on its first page; a reload keeps the page
   saveView();
 }
 
