@@ -153,6 +153,21 @@ def test_an_assignment_and_an_extension_made_on_the_page_are_seen_live_by_anothe
     assert inc["case_number"] in reminder
     dispatcher.shot("act-reminder-to-the-unit")
     dispatcher.page.click("#alerts-dismiss-all")
+    # The reporter complains; command replies on the page; the other operator sees the reply.
+    requests.post(f"{base}/api/v1/incidents/{inc['id']}/complaints", timeout=10,
+                  headers=auth(base, "demo-reporter"), json={"text": "一个小时了还没人来"}
+                  ).raise_for_status()
+    commander.wait("() => !document.getElementById('act-reply').hidden", timeout_ms=5000)
+    commander.page.fill("#act-reply input[name=reply]", "已督促供电所立即到场")
+    commander.page.click("#act-reply button[type=submit]")
+    watcher.wait("() => document.getElementById('detail-supervision').textContent"
+                 ".includes('已督促供电所立即到场')", timeout_ms=5000)
+    commander.wait("() => document.getElementById('act-reply').hidden")  # none awaits a reply
+    # Withheld from the public disclosure with a reason, seen by the other operator.
+    commander.page.fill("#act-withhold input[name=reason]", "涉及企业商业秘密")
+    commander.page.click("#act-withhold button[type=submit]")
+    watcher.wait("() => document.getElementById('detail-supervision').textContent"
+                 ".includes('涉及企业商业秘密')", timeout_ms=5000)
     watcher.shot("act-seen-live")
     commander.shot("act-commander-forms", "#detail")
 

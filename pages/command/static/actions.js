@@ -40,6 +40,7 @@ export function createActions({ boot, t, auth, unitName, officerNames, onDone })
       if (r.ok) {
         out.className = "answer ok";
         out.textContent = t("act.done");
+        form.querySelectorAll("input[type=text]").forEach((i) => { i.value = ""; });
         onDone(current.id);
       } else {
         let problem = null;
