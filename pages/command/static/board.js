@@ -101,10 +101,14 @@ export function createBoard({ t, labels, unitName, onOpen, limit = BOARD_ROWS })
     ordered.slice(pg.start, pg.end).forEach((c) => {
       let tr = rows.get(c.id);
       if (!tr) { tr = row(c, now, c.id === view.caseId); rows.set(c.id, tr); }
-      tr.classList.toggle("selected", c.id === view.caseId);
-      tr.classList.toggle("pinned", pins.has(c.id));
-      tr.firstChild.firstChild.dataset.new = pins.has(c.id) ? t("new.badge") : "";
-      tr.dataset.attention = attention(c, now, pins);
+      // Only what changed is written: an attribute set again still costs the row a restyle.
+      const pin = pins.has(c.id), why = attention(c, now, pins);
+      if (tr.classList.contains("selected") !== (c.id === view.caseId)) tr.classList.toggle("selected");
+      if (tr.classList.contains("pinned") !== pin) {
+        tr.classList.toggle("pinned", pin);
+        tr.firstChild.firstChild.dataset.new = pin ? t("new.badge") : "";
+      }
+      if (tr.dataset.attention !== why) tr.dataset.attention = why;
       if (tr === current) current = current.nextSibling;
       else body.insertBefore(tr, current);
     });
