@@ -38,6 +38,8 @@ class EventType(StrEnum):
     CENTRALLY_ASSIGNED = "centrally_assigned"
     WITHHELD = "withheld"
     PUBLIC_TEXT_REVIEWED = "public_text_reviewed"
+    # Command's reminder to a unit (催办, issue 17): heard by the unit, and by command.
+    REMINDED = "reminded"
 
 
 # -- rooms: the Socket.IO rooms, and the keys of the replay's audience index -------------------
@@ -107,6 +109,9 @@ CATALOGUE: Mapping[EventType, Spec] = {
     EventType.WITHHELD: Spec((Hearer.COMMAND,), UPDATED),
     # The text a commander reviewed for the public disclosure: command's work, for command.
     EventType.PUBLIC_TEXT_REVIEWED: Spec((Hearer.COMMAND,), UPDATED),
+    # A reminder goes to the unit's room (its officers and dispatchers) and to command, so every
+    # operator's page shows it was sent.
+    EventType.REMINDED: Spec((Hearer.UNIT, Hearer.COMMAND), "incident.reminded"),
 }
 _missing = set(EventType) - set(CATALOGUE)
 if _missing:  # pragma: no cover - a programming error caught at import

@@ -381,6 +381,17 @@ class Incident:
                     person=person.id, person_name=person.display_name or person.username,
                     due=iso_utc(due))
 
+    def remind(self, unit_code: str, commander_id: str, at: datetime, note: str) -> None:
+        """Command reminds a responsible unit of the case (催办): recorded, and heard live by the
+        unit's room and command. Nothing of the case changes; a case solved or closed has
+        nothing left to remind of."""
+        if self.status in (Status.RESOLVED, Status.CLOSED):
+            raise Conflict(f"incident is {self.status}; a solved case has nothing to remind of")
+        if self.assignment(unit_code) is None:
+            raise ValidationFailed.on("unit", f"{unit_code} is not a responsible unit of this "
+                                      f"case ({', '.join(self.unit_codes())})")
+        self.record(EventType.REMINDED, at, commander_id, unit=unit_code, note=note.strip())
+
     def withhold(self, actor_id: str, at: datetime, reason: str) -> bool:
         """Keep the case out of the public disclosure; the reason stays on record (the case's
         columns and its log). Returns False for a repeat with the same reason; a different

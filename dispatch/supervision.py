@@ -111,3 +111,14 @@ def assign_centrally(ctx: Context, user: User, incident_id: str, unit: str, pers
         incident.assign_centrally(unit, uow.users.get(person_id), due, user.id, ctx.clock())
         commit_and_publish(ctx, uow)
         return incident
+
+
+def remind(ctx: Context, user: User, incident_id: str, unit: str, note: str = "") -> Incident:
+    """Command reminds a responsible unit of a case (催办): an event on the unit's room, at the
+    context's time, on record in the case's timeline."""
+    with ctx.uow() as uow:
+        incident = visible(user, uow.incidents.get(incident_id, for_update=True), incident_id)
+        require_role(user, Role.COMMANDER)
+        incident.remind(unit, user.id, ctx.clock(), note)
+        commit_and_publish(ctx, uow)
+        return incident

@@ -3,10 +3,14 @@ assignment. Thin: parse, call one use case (`dispatch.supervision`), serialize."
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
+from pydantic import Field
 
 from dispatch import supervision
+from dispatch.limits import ID_MAX_CHARS, NOTE_MAX_CHARS
 from dispatch.model import Incident
 from mobile_api import schemas as s
 from mobile_api import serializers
@@ -16,6 +20,15 @@ from mobile_api.tokens import current_user
 from mobile_api.validation import json_body
 
 bp = Blueprint("supervision", __name__)
+
+
+class RemindRequest(s.Strict):
+    """The reminder's body, beside its only route (mobile_api/schemas.py is at its size)."""
+
+    unit: Annotated[s.OneLine, Field(min_length=1, max_length=ID_MAX_CHARS,
+                                     description="a responsible unit of the case")]
+    note: Annotated[s.FreeText, Field(max_length=NOTE_MAX_CHARS,
+                                      description="what command asks of the unit")] = ""
 
 
 def _one(incident: Incident) -> ResponseReturnValue:
@@ -71,3 +84,13 @@ def assign(incident_id: str) -> ResponseReturnValue:
     body = json_body(s.AssignRequest)
     return _one(supervision.assign_centrally(dispatch_context(), current_user(), incident_id,
                                              body.unit, body.person, body.due))
+
+
+@bp.post("/incidents/<incident_id>/remind")
+@doc("Remind a responsible unit of the case (催办): `incident.reminded` on `/live` to the unit's "
+     "room and command, and a line in the timeline", body=RemindRequest, response=s.IncidentOut,
+     roles="commander", errors=(404, 409))
+def remind(incident_id: str) -> ResponseReturnValue:
+    body = json_body(RemindRequest)
+    return _one(supervision.remind(dispatch_context(), current_user(), incident_id, body.unit,
+                                   body.note))

@@ -19,7 +19,7 @@ from mobile_api import tokens
 from mobile_api.context import dispatch_context
 from mobile_api.schemas import TokenRequest
 from mobile_api.validation import validate
-from pages.command import messages
+from pages.command import actions, messages
 from pages.command import session as web
 from pages.command.csp import content_security_policy
 
@@ -91,7 +91,8 @@ def page() -> ResponseReturnValue:
         "command.html", lang=lang, t=messages.catalogue(lang), L=labels.catalogue(lang), user=user,
         boot={"lang": lang, "messages": messages.catalogue(lang), "role": user.role,
               "unit": user.unit_code, "user": user.display_name or user.username,
-              "csrf": generate_csrf(), **web.page_config()})
+              "csrf": generate_csrf(), "may": actions.allowed(user.role), "user_id": user.id,
+              **web.page_config()})
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])

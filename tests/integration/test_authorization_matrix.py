@@ -122,6 +122,8 @@ MATRIX: dict[str, tuple[int | str, ...]] = {
     "complain":       (401, 401, 401, 201, 404, 403, 404, 403, 404, 403, 404, 403, 404, 403, 403),
     "reply":          (401, 401, 401, 403, 404, 403, 404, 403, 404, 403, 404, 403, 404, 200, 403),
     "assign":         (401, 401, 401, 403, 404, 403, 404, 403, 404, 403, 404, 403, 404, 200, 403),
+    # Command reminds a responsible unit (issue 17): an event to the unit's room.
+    "remind":         (401, 401, 401, 403, 404, 403, 404, 403, 404, 403, 404, 403, 404, 200, 403),
     # The assessment: a dispatcher its own unit, command every unit.
     "stats":          (401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 200, 200, 200, 200, 403),
     # Any officer sends its own positions, whatever the unit.
@@ -475,6 +477,13 @@ def assign(env: Env, subject: str) -> Call:
                 effect=lambda body: body["central_assignment"]["unit"] == ZHICHENG, writes=True)
 
 
+def remind(env: Env, subject: str) -> Call:
+    inc = _case(env)
+    return Call("POST", f"/api/v1/incidents/{inc['id']}/remind",
+                json={"unit": ZHICHENG, "note": "请尽快到场"},
+                effect=lambda body: body["id"] == inc["id"], writes=True)
+
+
 def stats(env: Env, subject: str) -> Call:
     _case(env)
     return Call("GET", "/api/v1/stats/units", effect=lambda body: len(body["units"]) >= 1)
@@ -591,6 +600,7 @@ SCENARIOS: dict[str, Route] = {
     "complain": Route("POST", f"{INCIDENT}/complaints", complain),
     "reply": Route("POST", f"{INCIDENT}/complaints/<number>/reply", reply),
     "assign": Route("POST", f"{INCIDENT}/assign", assign),
+    "remind": Route("POST", f"{INCIDENT}/remind", remind),
     "stats": Route("GET", "/api/v1/stats/units", stats),
     "positions": Route("POST", "/api/v1/officers/me/positions", positions),
     "site_create": Route("POST", "/api/v1/sites", site_create),

@@ -43,6 +43,7 @@ DECLARED = {
     ("post", INCIDENT + "/complaints/{number}/reply"): {200, 403, 404, 409} | WITH_BODY
     | PROTECTED,
     ("post", INCIDENT + "/assign"): {200, 403, 404, 409} | WITH_BODY | PROTECTED,
+    ("post", INCIDENT + "/remind"): {200, 403, 404, 409} | WITH_BODY | PROTECTED,
     ("get", "/api/v1/stats/units"): {200, 403} | PROTECTED,
     ("post", "/api/v1/officers/me/positions"): {202, 403} | WITH_BODY | PROTECTED,
     ("get", "/api/v1/officers"): {200, 403} | PROTECTED,

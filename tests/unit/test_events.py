@@ -39,6 +39,7 @@ TABLE: dict[str, tuple[list[str], str]] = {
     "centrally_assigned": (EVERYONE, "incident.updated"),
     "withheld": (["command"], "incident.updated"),
     "public_text_reviewed": (["command"], "incident.updated"),
+    "reminded": (["unit:power_supply", "command"], "incident.reminded"),
 }
 
 

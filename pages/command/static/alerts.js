@@ -1,58 +1,82 @@
-/* Overdue alerts: each `incident.overdue` raises a visible alert with a beep (WebAudio), once:
- * not again when time passes, nor when a reconnection's resync replays the log, nor after a
- * reload (what was alerted is remembered for the browser tab's session). Dismissable. */
+/* Overdue alerts, grouped per case (alertgroups.js): each `incident.overdue` adds to its case's
+ * alert, which shows how many deadlines of the case were missed (×3) and which; one beep per
+ * notice (sound.js, which the operator may switch off); "dismiss all" clears them. A unit's
+ * dispatcher also sees command's reminders (`incident.reminded`) there, with their request. A notice is
+ * raised once: not again when time passes, nor when a reconnection's resync replays the log, nor
+ * after a reload (what was alerted is remembered for the browser tab's session). */
 
 import { el } from "/static/shared/dom.js";
 import { cst } from "/static/shared/time.js";
+import { alertKey, groupAlerts } from "./alertgroups.js";
 
-const REMEMBERED = "overdue-alerted", KEEP = 500;
+const REMEMBERED = "overdue-alerted", KEEP = 500, REMINDER = "reminder";
 
-export function createAlerts({ t, labels, caseOf, unitName, onOpen, counts }) {
+export function createAlerts({ t, labels, caseOf, unitName, onOpen, counts, sound }) {
   const box = document.getElementById("alerts");
   const alerted = new Set(JSON.parse(sessionStorage.getItem(REMEMBERED) || "[]"));
-  let audio = null;
+  let shown = [];  // the alerts on screen: {incidentId, unit, milestone, at, note?}
 
-  function beep() {
-    try {
-      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
-      const osc = audio.createOscillator(), gain = audio.createGain();
-      osc.type = "square";
-      osc.frequency.value = 880;
-      gain.gain.value = 0.08;
-      osc.connect(gain);
-      gain.connect(audio.destination);
-      osc.start();
-      osc.stop(audio.currentTime + 0.35);
-      counts.beeps += 1;
-    } catch {
-      // No audio device: the visible alert stays.
-    }
+  function draw() {
+    box.replaceChildren();
+    if (!shown.length) return;
+    const all = el("div", "alerts-head");
+    all.appendChild(el("span", "", t("alert.count").replace("{n}", shown.length)));
+    const clear = el("button", "dismiss-all", t("alert.dismiss_all"));
+    clear.id = "alerts-dismiss-all";
+    clear.addEventListener("click", () => { shown = []; draw(); });
+    all.appendChild(clear);
+    box.appendChild(all);
+    groupAlerts(shown).forEach((g) => {
+      const c = caseOf(g.incidentId);
+      const alert = el("div", "alert");
+      alert.dataset.incident = g.incidentId;
+      alert.dataset.count = String(g.count);
+      const late = g.items.some((a) => a.milestone !== REMINDER);
+      const head = el("strong", "", t(late ? "alert.overdue" : "alert.reminded") + (c ? " · " + c.number : ""));
+      if (g.count > 1) head.appendChild(el("span", "alert-count", "×" + g.count));
+      alert.appendChild(head);
+      if (c) alert.appendChild(el("div", "", labels.category(c.category) + " · " + c.territory));
+      const list = el("ul", "alert-items");
+      g.items.forEach((a) => list.appendChild(el("li", "", (a.milestone === REMINDER
+        ? t("act.reminded") + (a.note ? " · " + a.note : "") : labels.milestone(a.milestone)) +
+        " · " + unitName(a.unit) + " · " + cst(a.at))));
+      alert.appendChild(list);
+      const open = el("button", "", t("detail.title"));
+      open.addEventListener("click", () => onOpen(g.incidentId));
+      const dismiss = el("button", "dismiss", t("alert.dismiss"));
+      dismiss.addEventListener("click", () => {
+        shown = shown.filter((a) => a.incidentId !== g.incidentId);
+        draw();
+      });
+      alert.appendChild(open);
+      alert.appendChild(document.createTextNode(" "));
+      alert.appendChild(dismiss);
+      box.appendChild(alert);
+    });
   }
 
   /** An `incident.overdue` event's data. */
   function overdue(d) {
-    const key = [d.incident_id, d.data.unit, d.data.milestone, d.data.due].join("|");
+    const key = alertKey(d);
     if (alerted.has(key)) return;
     alerted.add(key);
     sessionStorage.setItem(REMEMBERED, JSON.stringify(Array.from(alerted).slice(-KEEP)));
-    const c = caseOf(d.incident_id);
-    const alert = el("div", "alert");
-    alert.dataset.incident = d.incident_id;
-    alert.appendChild(el("strong", "", t("alert.overdue") + " · " + labels.milestone(d.data.milestone)));
-    alert.appendChild(el("div", "", (c ? labels.category(c.category) + " · " + c.territory + " · " : "") +
-                                    unitName(d.data.unit)));
-    alert.appendChild(el("div", "case-sub", cst(d.at) + " (UTC+8)"));
-    const open = el("button", "", t("detail.title"));
-    open.addEventListener("click", () => onOpen(d.incident_id));
-    const dismiss = el("button", "dismiss", t("alert.dismiss"));
-    dismiss.addEventListener("click", () => alert.remove());
-    alert.appendChild(open);
-    alert.appendChild(document.createTextNode(" "));
-    alert.appendChild(dismiss);
-    box.appendChild(alert);
+    shown.push({ incidentId: d.incident_id, unit: d.data.unit, milestone: d.data.milestone, at: d.at });
     counts.alerts += 1;
-    beep();
+    draw();
+    sound.play("overdue");
   }
 
-  return { overdue };
+  /** An `incident.reminded` event's data (command reminded this unit), once. */
+  function reminded(d) {
+    const key = "remind|" + d.seq;
+    if (alerted.has(key)) return;
+    alerted.add(key);
+    sessionStorage.setItem(REMEMBERED, JSON.stringify(Array.from(alerted).slice(-KEEP)));
+    shown.push({ incidentId: d.incident_id, unit: d.data.unit, milestone: REMINDER, at: d.at,
+                 note: d.data.note || "" });
+    draw();
+  }
+
+  return { overdue, reminded, redraw: draw, groups: () => groupAlerts(shown) };
 }

@@ -1,4 +1,6 @@
-/* The board: the open cases the filters let through, sorted by their next deadline, each with
+/* The board: the open cases the filters let through, in the order of what needs attention
+ * (attention.js: a new report pinned on top, overdue, near, new, unaccepted, then by the next
+ * deadline), in pages of 200 that reach every case, each named by its case number, with
  * its units' three clocks (arrival, restore, resolve) and a live countdown. A row is rebuilt only
  * when its case changed (`invalidate`) and the board is put in order by moving rows, not by
  * rebuilding it, so 10 events a second stay cheap; every second `tick` moves the countdowns and
@@ -7,9 +9,10 @@
 import { el } from "/static/shared/dom.js";
 import { countdown, cst, cstClock } from "/static/shared/time.js";
 import { caseState, milestoneState, nextDue, unitClocks } from "./clocks.js";
+import { PAGE_SIZE, attention, orderByAttention, pageOf } from "./attention.js";
 import { visible } from "./state.js";
 
-export const BOARD_ROWS = 200;
+export const BOARD_ROWS = PAGE_SIZE;
 
 /** A clock's cell: "done 10:32" once met; else a countdown that `tick` keeps moving, with the
  * instants it is coloured by in data-due and data-near. */
@@ -51,10 +54,11 @@ export function createBoard({ t, labels, unitName, onOpen, limit = BOARD_ROWS })
     const what = el("td");
     const title = el("div", "case-title");
     title.appendChild(el("span", "badge state-" + state, labels.state(state)));
+    title.appendChild(el("span", "case-number", " " + c.number));
     title.appendChild(document.createTextNode(" " + labels.category(c.category) + " · " + c.territory));
     what.appendChild(title);
     what.appendChild(el("div", "case-sub",
-                        labels.status(c.status) + " · " + cst(c.receivedAt) + " · " + c.number));
+                        labels.status(c.status) + " · " + cst(c.receivedAt)));
     tr.appendChild(what);
 
     const next = nextDue(c.clocks), when = el("td");
@@ -85,29 +89,42 @@ export function createBoard({ t, labels, unitName, onOpen, limit = BOARD_ROWS })
     return tr;
   }
 
-  /** The board for these cases and this view at `now`. */
-  function render(cases, view, now) {
+  /** The board for these cases and this view at `now`; `pass` narrows it further (town, mine,
+   * search), `pinned` are the new reports nobody here opened yet (by when they came). */
+  function render(cases, view, now, { pass = () => true, pinned = new Map() } = {}) {
     const list = [];
-    for (const c of cases) {
-      if (!visible(c, view, now)) continue;
-      const next = nextDue(c.clocks);
-      list.push({ c, due: next ? next.due : Infinity });
-    }
-    list.sort((a, b) => a.due - b.due || (a.c.receivedAt < b.c.receivedAt ? -1 : 1));
+    for (const c of cases) if (visible(c, view, now) && pass(c)) list.push(c);
+    const pins = new Set(pinned.keys());
+    const ordered = orderByAttention(list, now, pins, pinned);
+    const pg = pageOf(ordered.length, view.page, limit);
     let current = body.firstChild;
-    list.slice(0, limit).forEach(({ c }) => {
+    ordered.slice(pg.start, pg.end).forEach((c) => {
       let tr = rows.get(c.id);
       if (!tr) { tr = row(c, now, c.id === view.caseId); rows.set(c.id, tr); }
-      tr.classList.toggle("selected", c.id === view.caseId);
+      // Only what changed is written: an attribute set again still costs the row a restyle.
+      const pin = pins.has(c.id), why = attention(c, now, pins);
+      if (tr.classList.contains("selected") !== (c.id === view.caseId)) tr.classList.toggle("selected");
+      if (tr.classList.contains("pinned") !== pin) {
+        tr.classList.toggle("pinned", pin);
+        tr.firstChild.firstChild.dataset.new = pin ? t("new.badge") : "";
+      }
+      if (tr.dataset.attention !== why) tr.dataset.attention = why;
       if (tr === current) current = current.nextSibling;
       else body.insertBefore(tr, current);
     });
     while (current) { const next = current.nextSibling; body.removeChild(current); current = next; }
     document.getElementById("board-empty").hidden = list.length > 0;
     const more = document.getElementById("board-more");
-    more.hidden = list.length <= limit;
-    more.textContent = t("board.more").replace("{shown}", limit).replace("{total}", list.length);
-    document.getElementById("board-box").dataset.count = String(list.length);
+    document.getElementById("board-pager").hidden = pg.pages <= 1;
+    more.textContent = t("board.page").replace("{first}", pg.first).replace("{last}", pg.end)
+                                      .replace("{total}", list.length);
+    document.getElementById("board-prev").disabled = pg.page <= 1;
+    document.getElementById("board-next").disabled = pg.page >= pg.pages;
+    const box = document.getElementById("board-box");
+    box.dataset.count = String(list.length);
+    box.dataset.page = String(pg.page);
+    box.dataset.pages = String(pg.pages);
+    return pg;
   }
 
   body.addEventListener("click", (ev) => {

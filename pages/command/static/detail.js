@@ -12,7 +12,8 @@ import { fromIncident } from "./state.js";
 
 /* global L */
 
-export function createDetail({ boot, t, labels, auth, show, unitName, officerNames, onClose }) {
+export function createDetail({ boot, t, labels, auth, show, unitName, officerNames, onClose,
+                               onDrawn = () => {} }) {
   const panel = document.getElementById("detail");
   let current = null, detailMap = null, layer = null, photoUrls = [];
 
@@ -142,6 +143,7 @@ export function createDetail({ boot, t, labels, auth, show, unitName, officerNam
     drawMap(inc);
     photos(inc);
     timeline(inc);
+    onDrawn(inc);
   }
 
   async function refresh() {

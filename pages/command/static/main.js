@@ -11,13 +11,17 @@ import { el } from "/static/shared/dom.js";
 import { loadLabels } from "/static/shared/labels.js";
 import { connectLive, createSequencer } from "/static/shared/live.js";
 import { cst } from "/static/shared/time.js";
+import { createActions } from "./actions.js";
 import { createAlerts } from "./alerts.js";
 import { createAssessment } from "./assessment.js";
 import { createBoard, tickClocks } from "./board.js";
 import { caseState } from "./clocks.js";
 import { createDetail } from "./detail.js";
 import { createMapLayers } from "./map-layers.js";
-import { HIDDEN_STATUS, createCases, fromFeature, fromIncident, readView, visible, writeView } from "./state.js";
+import { createSearch } from "./search.js";
+import { createSound } from "./sound.js";
+import { HIDDEN_STATUS, createCases, fromFeature, fromIncident, visible } from "./state.js";
+import { passes, readFullView, writeFullView } from "./urlstate.js";
 
 /* global io */
 
@@ -25,7 +29,7 @@ const boot = JSON.parse(document.getElementById("boot").textContent);
 const T = boot.messages;
 const t = (key) => (Object.hasOwn(T, key) ? T[key] : key);
 const banner = document.getElementById("live-banner"), dot = document.getElementById("live-status");
-const counts = { applied: 0, alerts: 0, beeps: 0 };
+const counts = { applied: 0, alerts: 0, beeps: 0, chimes: 0 };
 const unitNames = {}, officerNames = {};
 const unitName = (code) => unitNames[code] || code;
 let downSince = null;
@@ -59,13 +63,33 @@ try {
   throw e;
 }
 
-const view = readView(location.hash);
+const view = readFullView(location.hash);
+const me = { unit: boot.unit, userId: boot.user_id };
+let found = null;  // the ids the search found, or null: no search
+const pass = (c) => passes(c, view, me, found);
+// New reports pinned on top until opened here (id -> when it came), and those already sounded:
+// kept for the tab's session, so a reload or a resync's replay neither unpins nor sounds again.
+const pinned = new Map(JSON.parse(sessionStorage.getItem("new-pinned") || "[]"));
+const chimed = new Set(JSON.parse(sessionStorage.getItem("new-chimed") || "[]"));
+const keepPins = () => {
+  sessionStorage.setItem("new-pinned", JSON.stringify(Array.from(pinned)));
+  sessionStorage.setItem("new-chimed", JSON.stringify(Array.from(chimed).slice(-500)));
+};
 const cases = createCases();
 const show = displayer(boot.tile_datum);
 const layers = createMapLayers({ boot, t, labels, show, onOpen: openDetail });
 const board = createBoard({ t, labels, unitName, onOpen: openDetail });
-const detail = createDetail({ boot, t, labels, auth, show, unitName, officerNames, onClose: closeDetail });
-const alerts = createAlerts({ t, labels, caseOf: (id) => cases.get(id), unitName, onOpen: openDetail, counts });
+const actions = createActions({ boot, t, auth, unitName, officerNames, onDone: () => detail.refresh() });
+const detail = createDetail({ boot, t, labels, auth, show, unitName, officerNames, onClose: closeDetail,
+                              onDrawn: (inc) => actions.draw(inc) });
+const sound = createSound({ t, counts, switchBox: document.getElementById("sound-switch"),
+                            note: document.getElementById("sound-note") });
+const alerts = createAlerts({ t, labels, caseOf: (id) => cases.get(id), unitName, onOpen: openDetail,
+                             counts, sound });
+const search = createSearch({ t, labels, auth, onOpen: openDetail, onFound: (ids) => {
+  found = ids;
+  everything();
+} });
 const assessment = createAssessment({ t, labels, auth, unitName });
 
 // ---- drawing, batched into one animation frame ------------------------------------------------
@@ -82,11 +106,11 @@ function render() {
   dirty.forEach((id) => {
     board.invalidate(id);
     const c = cases.get(id);
-    if (c) layers.placeCase(c, caseState(c.clocks, now), visible(c, view, now));
+    if (c) layers.placeCase(c, caseState(c.clocks, now), visible(c, view, now) && pass(c));
     else layers.removeCase(id);
   });
   dirty.clear();
-  if (boardDirty) { board.render(cases.values(), view, now); boardDirty = false; }
+  if (boardDirty) { board.render(cases.values(), view, now, { pass, pinned }); boardDirty = false; }
 }
 
 function changed(id) {
@@ -118,10 +142,11 @@ setInterval(() => {
 
 // ---- the view in the URL -----------------------------------------------------------------------
 function saveView() {
-  history.replaceState(null, "", location.pathname + location.search + writeView(view));
+  history.replaceState(null, "", location.pathname + location.search + writeFullView(view));
 }
 
 function openDetail(id) {
+  if (pinned.delete(id)) { keepPins(); changed(id); }
   view.caseId = id;
   saveView();
   boardDirty = true;
@@ -133,6 +158,7 @@ function closeDetail() {
   view.caseId = "";
   saveView();
   detail.close();
+  actions.clear();
   boardDirty = true;
   schedule();
 }
@@ -151,16 +177,20 @@ function fillSelect(id, codes, name) {
   codes.forEach((code) => { const o = el("option", "", name(code)); o.value = code; sel.appendChild(o); });
 }
 
-const FILTERS = { "f-unit": "unit", "f-category": "category", "f-status": "status" };
+const FILTERS = { "f-unit": "unit", "f-category": "category", "f-status": "status", "f-town": "town" };
+const mineBox = document.getElementById("f-mine");  // a dispatcher's only
 
 function viewToForm() {
   for (const [id, key] of Object.entries(FILTERS)) document.getElementById(id).value = view[key];
   document.getElementById("f-overdue").checked = view.overdue;
+  if (mineBox) mineBox.checked = view.mine;
 }
 
 function formToView() {
   for (const [id, key] of Object.entries(FILTERS)) view[key] = document.getElementById(id).value;
   view.overdue = document.getElementById("f-overdue").checked;
+  view.mine = Boolean(mineBox && mineBox.checked);
+  view.page = 1;
   saveView();
   everything();
 }
@@ -171,8 +201,20 @@ document.querySelectorAll(".tabs button").forEach((b) => {
 fillSelect("f-category", labels.codes("categories"), labels.category);
 fillSelect("f-status", labels.codes("statuses").filter((s) => s !== HIDDEN_STATUS), labels.status);
 [...Object.keys(FILTERS), "f-overdue"].forEach((id) => document.getElementById(id).addEventListener("change", formToView));
+if (mineBox) mineBox.addEventListener("change", formToView);
+[["board-prev", -1], ["board-next", 1]].forEach(([id, step]) => {
+  document.getElementById(id).addEventListener("click", () => {
+    view.page = Math.max(1, view.page + step);
+    saveView();
+    boardDirty = true;
+    schedule();
+    document.getElementById("board-box").scrollTop = 0;
+  });
+});
 window.addEventListener("hashchange", () => {
-  Object.assign(view, readView(location.hash));
+  const was = view.q;
+  Object.assign(view, readFullView(location.hash));
+  if (view.q !== was) search.start(view.q, searched);
   viewToForm();
   showTab();
   everything();
@@ -188,9 +230,30 @@ function apply(name, d) {
     return;
   }
   counts.applied += 1;
+  if (d.type === "reported" && d.incident_id && !chimed.has(d.incident_id)) newReport(d);
   if (d.incident && d.incident.id) upsert(fromIncident(d.incident));
   if (name === "incident.overdue") alerts.overdue(d);
+  if (name === "incident.reminded" && boot.role === "dispatcher") alerts.reminded(d);
   if (detail.currentId() === d.incident_id) detail.refresh();
+}
+
+/* A new report: pinned on top of the board until someone here opens it, flashing, and one
+ * chime (not the overdue beep). */
+function newReport(d) {
+  chimed.add(d.incident_id);
+  pinned.set(d.incident_id, Date.parse(d.at) || Date.now());
+  keepPins();
+  sound.play("report");
+  if (view.page !== 1) { view.page = 1; saveView(); }
+  boardDirty = true;
+  schedule();
+}
+
+function searched(text) {
+  if (text === view.q) return;
+  view.q = text;
+  view.page = 1;  // a new search starts on its first page; a reload keeps the page
+  saveView();
 }
 
 const sequencer = createSequencer({ apply });
@@ -203,12 +266,18 @@ async function loadUnits() {
   const sel = document.getElementById("f-unit");
   j.items.forEach((u) => {
     unitNames[u.code] = u.name;
+    if (u.kind === "territory") {
+      const town = el("option", "", u.name);
+      town.value = u.code;
+      document.getElementById("f-town").appendChild(town);
+    }
     if (boot.role === "dispatcher" && u.code !== boot.unit) return;
     const o = el("option", "", u.name);
     o.value = u.code;
     sel.appendChild(o);
   });
   sel.value = view.unit;
+  document.getElementById("f-town").value = view.town;
 }
 
 /* Every open case we may see, in one read, with the log's seq at that read: live events at or
@@ -222,7 +291,8 @@ async function loadCases() {
 // What the tests (and a curious operator's console) can read.
 const state = {
   get applied() { return counts.applied; }, get alerts() { return counts.alerts; },
-  get beeps() { return counts.beeps; }, get connects() { return live.counts.connects; },
+  get beeps() { return counts.beeps; }, get chimes() { return counts.chimes; },
+  get connects() { return live.counts.connects; },
   get resyncs() { return live.counts.resyncs; }, ready: false,
 };
 window.commandCenter = {
@@ -234,6 +304,9 @@ window.commandCenter = {
   hasMarker: layers.hasMarker, markerPoint: layers.markerPoint, rawPoint: layers.rawPoint,
   focus: layers.focus, zoom: layers.zoom, officerIds: layers.officerIds,
   socket: live.socket,
+  pinnedIds: () => Array.from(pinned.keys()),
+  alertGroups: () => alerts.groups(),
+  soundBlocked: () => sound.blocked(),
 };
 
 viewToForm();
@@ -241,6 +314,7 @@ showTab();
 try {
   await Promise.all([loadUnits(), auth.apiJson("/api/v1/units/boundaries").then((fc) => layers.addBoundaries(fc, unitNames))]);
   await loadCases();
+  search.start(view.q, searched);
   state.ready = true;
   document.body.dataset.ready = "1";
   live.start();

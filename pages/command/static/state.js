@@ -22,6 +22,7 @@ export function fromIncident(inc) {
     territoryCode: inc.territory ? inc.territory.code : null,
     receivedAt: inc.received_at, green: Boolean(inc.green_channel),
     units: (inc.units || []).map(unitOfIncident),
+    central: inc.central_assignment || null,
     clocks: parseClocks(inc.clocks),
   };
 }
@@ -37,6 +38,7 @@ export function fromFeature(f, unitNames = {}) {
     receivedAt: p.received_at, green: Boolean(p.green_channel),
     units: (p.units || []).map((u) => ({ code: u.code, name: unitNames[u.code] || u.code,
                                          accepted: Boolean(u.accepted) })),
+    central: p.central_assignment || null,
     clocks: parseClocks(p.clocks),
   };
 }
