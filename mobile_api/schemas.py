@@ -191,6 +191,9 @@ class TokenOut(BaseModel):
     expires_in: int
     role: Role
     user_id: str
+    unit_code: str | None = Field(
+        None, description="the user's unit (an officer's or a dispatcher's): the phone app "
+                          "shows the unit's tasks by it")
 
 
 class IncidentCreate(Strict):
