@@ -65,7 +65,7 @@ def mine(c: dict[str, Any], code: str = ZHICHENG) -> dict[str, Any]:
 
 def open_task(phone: Phone, case_id: str) -> None:
     phone.page.click(f"#task-list li[data-id='{case_id}'] a")
-    phone.page.wait_for_selector(f"#task-detail .detail[data-id='{case_id}']")
+    phone.page.wait_for_selector(f"#task-head .detail[data-id='{case_id}']")
 
 
 def locate(phone: Phone, lat: float, lon: float, accuracy: float = 12) -> str:
@@ -153,7 +153,7 @@ def test_a_power_cut_in_zhicheng_reaches_the_officer_live_who_accepts_and_checks
         verdict = officer.text("#checkin-verdict")
         assert "1000 米" in verdict and "不能签到" in verdict, verdict
         assert officer.text("#checkin-distance") == "1000 米"
-        assert officer.text("#checkin-radius").startswith("200 米")
+        assert officer.text("#checkin-radius") == "212 米（200 米 + 定位精度）"
         assert officer.js("document.querySelector('#checkin-send').hidden")
         officer.shot("officer-checkin-far")
         assert mine(case(base, cid))["arrived_at"] is None

@@ -141,7 +141,13 @@ async function start() {
                              { onResult: () => redraw() });
   taskView = createTaskView({ t, labels, unitCode: state.unit, outbox: data.outbox, rule: boot.checkin,
                               tracker, kick: () => sender.kick() });
-  $("tasks-unit").textContent = t("tasks.unit", { unit: state.unit || "" });
+  // The unit's name as people say it (the catalogue of units; kept for offline starts).
+  const drawUnit = (name) => { $("tasks-unit").textContent = t("tasks.unit", { unit: name || state.unit || "" }); };
+  drawUnit(await data.kv.get("unit_name"));
+  auth.apiJson("/api/v1/units").then((ans) => {
+    const u = ans.items.find((x) => x.code === state.unit);
+    if (u) { drawUnit(u.name); data.kv.set("unit_name", u.name).catch(() => {}); }
+  }).catch(() => { /* offline: the kept name, or the code */ });
 
   // The cases: the last list kept on the phone first (usable offline at once), then the server's.
   for (const c of (await data.kv.get("cases")) || []) state.cases.set(c.id, c);

@@ -11,6 +11,7 @@
  * count is held back on the page with the distance; the server judges again, and its answer
  * (arrived at, or its reason) is shown after. */
 
+import { wgs84ToGcj02 } from "../shared/datum.js";
 import { el } from "../shared/dom.js";
 import { resizePhoto } from "../shared/photos.js";
 import { cst, cstShort } from "../shared/time.js";
@@ -64,12 +65,15 @@ export function createTaskView({ t, labels, unitCode, outbox, rule, kick, tracke
     if (!current) return;
     const c = current, u = mine(c, unitCode);
     const items = (await outbox.list()).filter((x) => caseOf(x) === c.id);
+    const head = el("div", "detail");
+    head.dataset.id = c.id;
+    head.dataset.stage = stage(c, unitCode) || "";
+    head.append(el("h2", "", `${labels.category(c.category)} · ${caseNumber(c)}`),
+                el("p", "stage-line", `${t("stage." + (stage(c, unitCode) || "offered"))} · ${labels.status(c.status)}`));
+    $("task-head").replaceChildren(head);
     const detail = $("task-detail");
     detail.replaceChildren();
     const root = el("div", "detail");
-    root.dataset.id = c.id;
-    root.dataset.stage = stage(c, unitCode) || "";
-    root.append(el("h2", "", `${labels.category(c.category)} · ${labels.status(c.status)}`));
     const dl = el("dl");
     const row = (k, v, id) => { dl.append(el("dt", "", k), el("dd", "", v)); if (id) dl.lastChild.id = id; };
     row(t("task.number"), caseNumber(c), "task-number");
@@ -85,7 +89,7 @@ export function createTaskView({ t, labels, unitCode, outbox, rule, kick, tracke
     g.id = "nav-geo";
     a.id = "nav-amap";
     g.href = geoLink(c.location.lat, c.location.lon, label);
-    a.href = amapLink(c.location.lat, c.location.lon, label);
+    a.href = amapLink(c.location.lat, c.location.lon, label, wgs84ToGcj02);
     a.target = "_blank";
     a.rel = "noopener";
     nav.append(g, a);
@@ -128,14 +132,6 @@ export function createTaskView({ t, labels, unitCode, outbox, rule, kick, tracke
       s.dataset.state = x.state;
       return s;
     }));
-    const queued = items.filter((x) => x.state === "queued" && x.kind !== "photo").map((x) => x.kind);
-    const next = nextAction(c, unitCode, queued);
-    const button = $("act");
-    button.hidden = next === null || !$("note").hidden;
-    button.dataset.action = next || "";
-    if (next) button.textContent = t("action." + next);
-    $("act-none").hidden = next !== null || queued.length > 0;
-
     // The check-in's answer: the server's refusal of a queued check-in is on its item.
     if (checkinItem !== null) {
       const it = items.find((x) => x.id === checkinItem);
@@ -144,7 +140,16 @@ export function createTaskView({ t, labels, unitCode, outbox, rule, kick, tracke
     const out = $("checkin-answer");
     out.textContent = answer ? answer.text : "";
     out.dataset.state = answer ? answer.state : "";
-    if (answer && !$("checkin").hidden && answer.state !== "queued") $("checkin-send").hidden = true;
+    if (answer && answer.state !== "refused") $("checkin").hidden = true;  // queued or arrived: the answer says it
+    if (answer && answer.state === "refused") $("checkin-send").hidden = true;
+    const queued = items.filter((x) => x.state === "queued" && x.kind !== "photo").map((x) => x.kind);
+    const next = nextAction(c, unitCode, queued);
+    const button = $("act");
+    button.hidden = next === null || !$("note").hidden || (next === "check-in" && !$("checkin").hidden);
+    button.dataset.action = next || "";
+    if (next) button.textContent = t("action." + next);
+    $("act-none").hidden = next !== null || queued.length > 0;
+
   }
 
   async function act() {
@@ -152,6 +157,7 @@ export function createTaskView({ t, labels, unitCode, outbox, rule, kick, tracke
     if (!c || !kind) return;
     if (kind === "check-in") {
       $("checkin").hidden = false;
+      $("act").hidden = true;
       $("checkin").scrollIntoView({ block: "start" });
       return;
     }
@@ -179,13 +185,14 @@ export function createTaskView({ t, labels, unitCode, outbox, rule, kick, tracke
       $("checkin-figures").hidden = false;
       $("checkin-distance").textContent = t("checkin.metres", { m: v.distance_m });
       $("checkin-accuracy").textContent = "± " + t("checkin.metres", { m: v.accuracy_m });
-      $("checkin-radius").textContent = t("checkin.radius_value", { r: v.radius_m, cap: Math.round(rule.accuracy_cap_m), limit: v.limit_m });
+      $("checkin-radius").textContent = t("checkin.radius_value", { r: v.radius_m, limit: v.limit_m });
       status.dataset.ok = v.ok ? "1" : "0";
       status.dataset.why = v.why || "";
       status.textContent = v.ok ? t("checkin.ok")
         : v.why === "far" ? t("checkin.far", { d: v.distance_m, limit: v.limit_m })
           : t("checkin.stale", { s: Math.round((Date.now() - Date.parse(fix.recorded_at)) / 1000) });
       $("checkin-send").hidden = !v.ok;
+      (v.ok ? $("checkin-send") : status).scrollIntoView({ block: "center" });
     }, (err) => {
       status.dataset.ok = "0";
       status.textContent = t("checkin.denied", { reason: err.message || err.code });
