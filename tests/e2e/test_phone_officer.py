@@ -177,3 +177,142 @@ def test_a_power_cut_in_zhicheng_reaches_the_officer_live_who_accepts_and_checks
     finally:
         officer.close()
         reporter.close()
+
+
+def _events(c: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [e for e in c.get("timeline", []) if e.get("type") == kind]
+
+
+def test_must_never_lose_an_officers_action_offline_check_in_and_restore_survive_reload_and_a_closed_browser_and_go_once_in_order_sent_late(  # noqa: E501
+        stack, pw, tmp_path):
+    """Offline: the check-in and the restore are queued with their device times, survive a
+    reload and a closed browser, and reach the server once each, in order, after the position
+    backlog (newest fix first, then the rest, no fix twice); the arrival counts at the phone's
+    time, marked sent late, and the page says so."""
+    procs = stack(DISPATCH_SENT_LATE_SECONDS="2")
+    base = procs.web("web1", free_port())
+    the_case = report(base, description="变电箱冒烟")
+    cid = the_case["id"]
+    here = north(LAT, 100)
+    phone = Phone(pw, base, "officer", here, LON, profile=tmp_path / "profile")
+    positions: list[list[str]] = []  # each batch the server took, by device time, in order
+    posts: list[str] = []            # what reached the server, in order
+
+    def heard(response: Any) -> None:
+        url, method = response.url, response.request.method
+        if method != "POST" or "/api/v1/" not in url or response.status >= 300:
+            return
+        if url.endswith("/officers/me/positions"):
+            positions.append([p["recorded_at"] for p in response.request.post_data_json
+                              ["positions"]])
+            posts.append("positions")
+        else:
+            posts.append(url.rsplit("/", 1)[1])
+
+    try:
+        phone.goto()
+        sign_in(phone)
+        phone.controlled()
+        phone.page.wait_for_selector(f"#task-list li[data-id='{cid}']")
+        open_task(phone, cid)
+        phone.page.click("#act")  # accept, online
+        phone.wait("document.querySelector('#act').dataset.action === 'check-in'")
+        phone.page.wait_for_selector("#track:not([hidden])")
+        phone.wait("window.officerApp.tracker.state().sent.length > 0")  # the first fix went
+        phone.context.on("response", heard)  # the page's requests and its service worker's
+
+        phone.offline(True)
+        phone.page.wait_for_selector("#net:not([hidden])")
+        # The officer walks about near the site, off the network: each fix 30+ m from the last
+        # is kept on the phone.
+        for metres in (160, 130, 100 - 30, 100):
+            phone.context.set_geolocation({"latitude": north(LAT, metres), "longitude": LON,
+                                           "accuracy": 12})
+            phone.page.wait_for_timeout(1200)
+        phone.wait("window.officerApp.tracker.state().buffer.length >= 4")
+        phone.shot("officer-offline-tracking")
+
+        phone.page.click("#act")
+        assert locate(phone, here, LON) == "1"
+        phone.page.click("#checkin-send")
+        phone.page.wait_for_selector("#checkin-answer[data-state=queued]")
+        # Written before the page said anything, and said as queued: never as arrived.
+        assert "排队待发送" in phone.text("#checkin-answer")
+        assert "服务器已确认" not in phone.text("#screen-task")
+        phone.wait("document.querySelector('#act').dataset.action === 'restore'")
+        phone.page.click("#act")
+        phone.page.fill("#note-text", "临时线路已通电")
+        phone.shot("officer-restore-note")
+        phone.page.click("#note-send")
+        phone.page.wait_for_selector("#task-pending span[data-kind=restore][data-state=queued]")
+        phone.shot("officer-offline-queued")
+        queued = phone.outbox()
+        assert [(x["kind"], x["state"]) for x in queued] == [("check-in", "queued"),
+                                                            ("restore", "queued")]
+        keys = [x["key"] for x in queued]
+        device_time = queued[0]["json"]["recorded_at"]
+        trail = phone.js("window.officerApp.tracker.state().buffer.map(f => f.recorded_at)")
+        assert len(trail) >= 4
+        assert mine(case(base, cid))["arrived_at"] is None
+
+        phone.page.reload()  # offline: the app comes from the service worker's cache
+        phone.ready()
+        assert [x["key"] for x in phone.outbox()] == keys
+        phone.page.click("#tab-tasks")
+        phone.page.wait_for_selector("#outbox-items li[data-kind=restore]")
+        assert phone.js("document.querySelectorAll('#outbox-items li').length") == 2
+        assert "服务器已确认" not in phone.text("#screen-tasks")
+        phone.shot("officer-outbox")
+
+        phone.close()  # the browser is closed (the app killed) and opened again, still offline
+        phone.open()
+        phone.goto()
+        assert [x["key"] for x in phone.outbox()] == keys
+        kept = phone.js("window.officerApp.tracker.ready().then(() => "
+                        "window.officerApp.tracker.state().buffer.map(f => f.recorded_at))")
+        assert kept[:len(trail)] == trail
+        phone.context.on("response", heard)
+        time.sleep(2.0)  # past the sent-late threshold of this server (2 s)
+        assert mine(case(base, cid))["arrived_at"] is None
+
+        phone.offline(False)  # the network is back, the app open
+        phone.wait("window.officerApp.outbox.list().then(l => l.length === 0)",
+                   timeout_ms=20_000)
+        phone.wait("window.officerApp.tracker.state().buffer.length === 0", timeout_ms=20_000)
+        phone.page.wait_for_timeout(1000)  # any duplicate would arrive now (events are heard here)
+        after = case(base, cid)
+        unit = mine(after)
+        assert after["status"] == "restored"
+        assert len(_events(after, "arrived")) == 1 and len(_events(after, "restored")) == 1
+        assert unit["arrival_device_time"].replace("Z", "+00:00")[:19] == device_time[:19]
+        assert unit["arrival_sent_late"] is True
+        assert unit["arrival_counted_at"] == "device", unit["arrival_count_reason"]
+        assert after["milestones"]["restore_sent_late"] is True
+        # In order: the positions first (the check-in's evidence), then the check-in, then the
+        # restore; the newest fix alone first, then the backlog; no fix twice.
+        actions = [p for p in posts if p != "positions"]
+        assert actions == ["check-in", "restore"], posts
+        assert posts.index("check-in") > max(i for i, p in enumerate(posts) if p == "positions")
+        flat = [at for batch in positions for at in batch]
+        assert len(flat) == len(set(flat)), positions
+        assert set(trail) <= set(flat)
+        assert positions[0] == [max(flat)], positions
+        assert all(at < positions[0][0] for batch in positions[1:] for at in batch)
+        print(f"\npositions sent after the network returned: {[len(b) for b in positions]} "
+              f"(the newest alone, then the backlog)")
+
+        # The page says the arrival counted at the phone's time, sent late.
+        phone.page.goto(f"{phone.url}#/task/{cid}")
+        phone.ready()
+        phone.page.wait_for_selector(f"#task-units li[data-unit='{ZHICHENG}'] "
+                                     ".arrival-device[data-sent-late=true]")
+        text = phone.text(f"#task-units li[data-unit='{ZHICHENG}']")
+        assert "迟发" in text and "按手机时间计" in text, text
+        phone.page.locator("#task-units").scroll_into_view_if_needed()
+        phone.shot("officer-sent-late")
+        offline = ("Failed to load", "ERR_INTERNET", "net::ERR_", "WebSocket", "websocket",
+                   "xhr poll error", "transport")
+        other = [p for p in phone.problems if not any(mark in p for mark in offline)]
+        assert other == [], other
+    finally:
+        phone.close()

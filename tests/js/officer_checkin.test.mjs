@@ -4,7 +4,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { FRESH_S, judgeFix, refusal } from "../../pages/officer/static/checkin.js";
+import { FRESH_S, judgeFix as judge, refusal } from "../../pages/officer/static/checkin.js";
+import { metres } from "../../pages/static/shared/trail.js";
+
+const judgeFix = (fix, site, rule, now) => judge(fix, site, rule, now, metres);
 
 const SITE = { lat: 35.0208945, lon: 112.634031 };
 const RULE = { radius_m: 200, accuracy_cap_m: 100 };

@@ -1,10 +1,10 @@
-// The officer's position trail (pages/officer/static/trail.js): what is kept (15 s or 25 m, at
+// The officer's position trail (pages/static/shared/trail.js): what is kept (15 s or 25 m, at
 // the limits and one step before), each fix once by its device time, and the order a backlog
 // goes out in: the newest alone first, then the rest oldest first, with no fix sent twice.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { BATCH_MAX, add, due, metres, nextBatch, shouldKeep, toFix, without } from "../../pages/officer/static/trail.js";
+import { BATCH_MAX, add, due, metres, nextBatch, shouldKeep, toFix, without } from "../../pages/static/shared/trail.js";
 
 const LAT = 35.0208945, LON = 112.634031;
 const T0 = Date.parse("2026-12-07T02:00:00Z");

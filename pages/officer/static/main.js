@@ -7,14 +7,15 @@
 
 import { createAuth } from "../shared/auth.js";
 import { createAppSession, SignInRefused } from "../shared/appsignin.js";
-import { openUserData } from "../shared/appoutbox.js";
+import { openUserData, webLock } from "../shared/appoutbox.js";
 import { pickLang, translatePage, translator } from "../shared/i18n.js";
 import { LABELS_URL, labelsFor } from "../shared/labels.js";
 import { connectLive, createSequencer } from "../shared/live.js";
 import { features, installWorker, retireWorker } from "../shared/pwa.js";
-import { appDbName, hasIndexedDB, idbKv, memoryKv, openDb } from "../shared/storage.js";
+import { appDbName, hasIndexedDB, idbKv, memoryKv, openDb, userDbName } from "../shared/storage.js";
 import { keepSending } from "../shared/sync.js";
 import { cstClock } from "../shared/time.js";
+import { trailLockName } from "../shared/trailsync.js";
 import { MESSAGES } from "./messages.js";
 import { createOutboxView } from "./outbox-view.js";
 import { createTaskView } from "./task-view.js";
@@ -131,14 +132,15 @@ async function start() {
   state.persistent = data.persistent;
   state.outbox = data.outbox;
   const labels = await loadLabels(data.kv);
-  const tracker = createTracker({ kv: data.kv, api: auth.api, onChange: () => { drawTrack(); if (outboxView) outboxView.render(); } });
+  const tracker = createTracker({ kv: data.kv, api: auth.api, lock: webLock(trailLockName(userDbName(APP, s.user_id))),
+                                  onChange: () => { drawTrack(); if (outboxView) outboxView.render(); } });
   state.tracker = tracker;
   outboxView = createOutboxView({ t, outbox: data.outbox, tracker });
   tasksView = createTasksView({ t, labels, unitCode: state.unit });
   // The position backlog goes before the queued actions: the server judges an offline check-in
   // against the officer's stored positions (README "Offline actions and device times").
   const sender = keepSending({ flush: async (o) => { await tracker.flush(); return data.outbox.flush(o); } },
-                             { onResult: () => redraw() });
+                             { onResult: (summary) => { if (summary === null) tracker.reread(); redraw(); } });
   taskView = createTaskView({ t, labels, unitCode: state.unit, outbox: data.outbox, rule: boot.checkin,
                               tracker, kick: () => sender.kick() });
   // The unit's name as people say it (the catalogue of units; kept for offline starts).

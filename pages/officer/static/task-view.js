@@ -17,7 +17,7 @@ import { resizePhoto } from "../shared/photos.js";
 import { cst, cstShort } from "../shared/time.js";
 import { judgeFix, refusal } from "./checkin.js";
 import { amapLink, geoLink } from "./maplinks.js";
-import { toFix } from "./trail.js";
+import { metres, toFix } from "../shared/trail.js";
 import { caseNumber, caseOf, mine, nextAction, stage } from "./tasks.js";
 
 const $ = (id) => document.getElementById(id);
@@ -181,7 +181,7 @@ export function createTaskView({ t, labels, unitCode, outbox, rule, kick, tracke
       { enableHighAccuracy: true, maximumAge: 0, timeout: 30000 }));
     tracker.around(once).then((pos) => {
       fix = toFix(pos);
-      const v = judgeFix(fix, current.location, rule, Date.now());
+      const v = judgeFix(fix, current.location, rule, Date.now(), metres);
       $("checkin-figures").hidden = false;
       $("checkin-distance").textContent = t("checkin.metres", { m: v.distance_m });
       $("checkin-accuracy").textContent = "± " + t("checkin.metres", { m: v.accuracy_m });

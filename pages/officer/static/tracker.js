@@ -1,16 +1,18 @@
 /* The position while a task is active: `watchPosition` (high accuracy), a screen wake lock where
  * the browser has one, the kept fixes in the user's database (they survive a reload or a killed
  * app), and batches to POST /api/v1/officers/me/positions by trail.js's rules: newest first,
- * then the backlog, each fix once. A web page cannot track in the background: when the page is
- * hidden the watch stops and the app says so on its return; command's map shows the officer's
- * "last seen" time meanwhile (the server's). */
+ * then the backlog, each fix once (trailsync.js, which the service worker uses too). A web page
+ * cannot track in the background: when the page is hidden the watch stops and the app says so;
+ * command's map shows the officer's "last seen" time meanwhile (the server's). */
 
-import { add, due, nextBatch, shouldKeep, toFix, without } from "./trail.js";
+import { due, shouldKeep, toFix } from "../shared/trail.js";
+import { keepFix, readTrail, sendTrail } from "../shared/trailsync.js";
 
-export const POSITIONS_URL = "/api/v1/officers/me/positions";
 const TICK_MS = 3000;
 
-export function createTracker({ kv, api, onChange = () => {}, geo = navigator.geolocation,
+/** `lock`: the Web Lock of the user's trail (trailsync.js's trailLockName), shared with the
+ * service worker. */
+export function createTracker({ kv, api, lock, onChange = () => {}, geo = navigator.geolocation,
                                 nav = navigator, doc = document, now = () => Date.now() }) {
   const s = { buffer: [], sentNewest: null, lastKept: null, lastSend: null, last: null, error: null,
               on: false, paused: false, pausedSince: null, wasPaused: null, wake: null, wakeMissing: false,
@@ -18,25 +20,27 @@ export function createTracker({ kv, api, onChange = () => {}, geo = navigator.ge
   let watchId = null, timer = null, chain = Promise.resolve(), loaded = null;
 
   async function load() {
-    s.buffer = (await kv.get("trail")) || [];
-    s.sentNewest = (await kv.get("trail.sent_newest")) || null;
+    const kept = await readTrail(kv);
+    s.buffer = kept.buffer;
     s.lastKept = s.buffer.length ? s.buffer[s.buffer.length - 1] : null;
   }
   const ready = () => (loaded = loaded || load().catch(() => {}));
-
-  const persist = () => Promise.all([kv.set("trail", s.buffer), kv.set("trail.sent_newest", s.sentNewest)]).catch(() => {});
+  /** The kept trail read again (the service worker may have sent some of it). */
+  const reread = () => readTrail(kv).then((kept) => { s.buffer = kept.buffer; onChange(); }, () => {});
 
   function heard(pos) {
     const fix = toFix(pos);
     s.last = fix;
     s.error = null;
     if (shouldKeep(s.lastKept, fix)) {
-      s.buffer = add(s.buffer, fix);
       s.lastKept = fix;
-      persist();
+      keepFix(kv, lock, fix).then((buffer) => {
+        s.buffer = buffer;
+        onChange();
+        if (due(s.buffer, s.lastSend, now())) flush();
+      }, () => {});
     }
     onChange();
-    if (due(s.buffer, s.lastSend, now())) flush();
   }
 
   /** A refusal (code 1) is said at once; "unavailable" or a timeout only while no fix came
@@ -85,31 +89,15 @@ export function createTracker({ kv, api, onChange = () => {}, geo = navigator.ge
   }
   doc.addEventListener("visibilitychange", visibility);
 
-  /** Sends what is buffered, newest first then the backlog, one request at a time; stops at the
-   * first failure (the fixes stay for the next try). A batch the server refuses as a whole (a
-   * 422: a device time outside its window) is dropped, or it would block every later fix. */
+  /** Sends what is kept, newest first then the backlog; stops at the first failure. */
   function flush() {
     chain = chain.then(async () => {
       await ready();
-      for (;;) {
-        const batch = nextBatch(s.buffer, s.sentNewest);
-        if (!batch.length) break;
-        let r;
-        try {
-          r = await api(POSITIONS_URL, { method: "POST", headers: { "Content-Type": "application/json" },
-                                         body: JSON.stringify({ positions: batch }) });
-        } catch {
-          break;
-        }
-        if (!(r.ok || r.status === 422 || r.status === 400)) break;
-        const newest = batch[batch.length - 1];
-        s.buffer = without(s.buffer, batch);
-        if (s.sentNewest === null || Date.parse(newest.recorded_at) > Date.parse(s.sentNewest)) s.sentNewest = newest.recorded_at;
-        s.lastSend = { at: now(), fix: newest };
+      s.buffer = await sendTrail({ kv, api, lock, onBatch: (batch) => {
+        s.lastSend = { at: now(), fix: batch[batch.length - 1] };
         s.sent.push(batch.length);
-        await persist();
-        onChange();
-      }
+      } });
+      onChange();
     }).catch(() => {});
     return chain;
   }
@@ -141,6 +129,7 @@ export function createTracker({ kv, api, onChange = () => {}, geo = navigator.ge
     },
     flush,
     ready,
+    reread,
     state: () => s,
     stop() { unwatch(); clearInterval(timer); doc.removeEventListener("visibilitychange", visibility); },
   };

@@ -1,6 +1,7 @@
 /* The officer's position trail while a task is active: which fixes are kept, when a batch is
- * due, and in what order a backlog goes out. Pure (tests/js/officer_trail.test.mjs); tracker.js
- * feeds it the browser's fixes and sends its batches to POST /api/v1/officers/me/positions.
+ * due, and in what order a backlog goes out. Pure (tests/js/officer_trail.test.mjs). It is in the
+ * shared layer because the service worker sends the trail too (trailsync.js, before the outbox,
+ * on a Background Sync): the officer app's tracker.js feeds it the browser's fixes.
  *
  * Why newest first: Traccar's client sends a backlog oldest first, and after a tunnel the
  * command map shows where the officer was ten minutes ago until the whole backlog is through.
