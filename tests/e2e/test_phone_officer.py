@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Playwright, sync_playwright
 
 from tests.e2e.phone import FAST_3G, Phone, api_token, cases_of
@@ -61,6 +62,15 @@ def case(base: str, case_id: str, username: str = OFFICER) -> dict[str, Any]:
 
 def mine(c: dict[str, Any], code: str = ZHICHENG) -> dict[str, Any]:
     return next(u for u in c["units"] if u["code"] == code)
+
+
+def until(phone: Phone, expression: str, timeout_s: float) -> None:
+    """Polls `expression` (it may be a promise, which `evaluate` awaits) until it is truthy."""
+    deadline = time.monotonic() + timeout_s
+    while not phone.js(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{expression} is still false after {timeout_s} s")
+        phone.page.wait_for_timeout(100)
 
 
 def open_task(phone: Phone, case_id: str) -> None:
@@ -276,8 +286,7 @@ def test_must_never_lose_an_officers_action_offline_check_in_and_restore_survive
         assert mine(case(base, cid))["arrived_at"] is None
 
         phone.offline(False)  # the network is back, the app open
-        phone.wait("window.officerApp.outbox.list().then(l => l.length === 0)",
-                   timeout_ms=20_000)
+        until(phone, "window.officerApp.outbox.list().then(l => l.length === 0)", 20)
         phone.wait("window.officerApp.tracker.state().buffer.length === 0", timeout_ms=20_000)
         phone.page.wait_for_timeout(1000)  # any duplicate would arrive now (events are heard here)
         after = case(base, cid)
@@ -314,5 +323,227 @@ def test_must_never_lose_an_officers_action_offline_check_in_and_restore_survive
                    "xhr poll error", "transport")
         other = [p for p in phone.problems if not any(mark in p for mark in offline)]
         assert other == [], other
+    finally:
+        phone.close()
+
+
+def test_must_never_act_twice_the_lost_answers_of_a_check_in_and_a_restore_are_retried_with_their_keys(  # noqa: E501
+        stack, pw):
+    procs = stack()
+    base = procs.web("web1", free_port())
+    cid = report(base)["id"]
+    phone = Phone(pw, base, "officer", north(LAT, 50), LON)
+    seen: dict[str, list[str]] = {"check-in": [], "restore": []}
+
+    def lose_the_first_answer(route: Any) -> None:
+        kind = route.request.url.rsplit("/", 1)[1]
+        seen[kind].append(route.request.headers.get("idempotency-key", ""))
+        if len(seen[kind]) == 1:
+            answer = route.fetch()  # the server commits...
+            assert answer.status == 200, answer.text()
+            route.abort("connectionreset")  # ...and the phone never hears it
+        else:
+            route.fallback()
+
+    # The retries come from the page here, where the routes see them: no Background Sync (the
+    # service worker's own requests are not routed).
+    phone.context.add_init_script("Object.defineProperty(ServiceWorkerRegistration.prototype, "
+                                  "'sync', { get: () => undefined });")
+    try:
+        phone.goto()
+        sign_in(phone)
+        phone.page.wait_for_selector(f"#task-list li[data-id='{cid}']")
+        open_task(phone, cid)
+        phone.page.click("#act")
+        phone.wait("document.querySelector('#act').dataset.action === 'check-in'")
+        phone.context.route("**/api/v1/incidents/*/check-in", lose_the_first_answer)
+        phone.context.route("**/api/v1/incidents/*/restore", lose_the_first_answer)
+        phone.page.click("#act")
+        assert locate(phone, north(LAT, 50), LON) == "1"
+        phone.page.click("#checkin-send")
+        phone.page.wait_for_selector("#checkin-answer[data-state=arrived]", timeout=20_000)
+        phone.wait("document.querySelector('#act').dataset.action === 'restore'")
+        phone.page.click("#act")
+        phone.page.fill("#note-text", "已恢复供电")
+        phone.page.click("#note-send")
+        deadline = time.monotonic() + 20
+        while case(base, cid)["status"] != "restored" and time.monotonic() < deadline:
+            phone.page.wait_for_timeout(200)
+        until(phone, "window.officerApp.outbox.list().then(l => l.length === 0)", 20)
+        phone.page.wait_for_timeout(1000)  # a second restore would come now
+        for kind, keys in seen.items():
+            assert len(keys) == 2 and keys[0] == keys[1] and keys[0], (kind, keys)
+        after = case(base, cid)
+        assert after["status"] == "restored" and after["milestones"]["restored_at"]
+        assert len(_events(after, "arrived")) == 1 and len(_events(after, "restored")) == 1
+        assert phone.js("document.querySelector('#act').dataset.action") == "resolve"
+    finally:
+        phone.close()
+
+
+def test_must_never_show_another_units_tasks_on_the_phone_or_in_its_storage_after_sign_out(
+        stack, pw):
+    procs = stack()
+    base = procs.web("web1", free_port())
+    klon, klat = seat(KEJING)
+    theirs = report(base, klat, klon, category="other", description="克井镇的事")  # 克井镇 alone
+    phone = Phone(pw, base, "officer", LAT, LON)
+    try:
+        phone.goto()
+        sign_in(phone)
+        ours = report(base, description="轵城镇的事")
+        phone.page.wait_for_selector(f"#task-list li[data-id='{ours['id']}']")
+        # Another unit's case, reported before and after, reaches neither the screen nor the
+        # phone's storage.
+        later = report(base, klat, klon, category="other", description="克井镇又一件")
+        phone.page.wait_for_timeout(1500)
+        shown = phone.js("window.officerApp.shown.tasks")
+        assert shown == [ours["id"]]
+        kept = phone.js("""new Promise(ok => {
+            const r = indexedDB.open('jy311-officer-u-' + window.officerApp.user);
+            r.onsuccess = () => { const g = r.result.transaction('kv').objectStore('kv')
+              .get('cases'); g.onsuccess = () => ok(JSON.stringify(g.result)); }; })""")
+        assert ours["id"] in kept
+        assert theirs["id"] not in kept and later["id"] not in kept
+        assert "克井镇" not in phone.page.content()
+        user = phone.js("window.officerApp.user")
+
+        phone.page.click("#signout")
+        phone.page.wait_for_selector("#screen-signin:not([hidden])")
+        assert f"jy311-officer-u-{user}" not in phone.databases()
+        # The other unit's officer on the same phone sees its own tasks only.
+        sign_in(phone, f"officer-{KEJING}")
+        phone.page.wait_for_selector(f"#task-list li[data-id='{later['id']}']")
+        shown = set(phone.js("window.officerApp.shown.tasks"))
+        assert shown == {theirs["id"], later["id"]}
+        assert ours["id"] not in phone.page.content()
+        phone.shot("officer-other-unit")
+    finally:
+        phone.close()
+
+
+def test_must_never_serve_a_stale_officer_app_a_new_version_is_taken_at_the_next_load(
+        stack, pw):
+    procs = stack()
+    port = free_port()
+    base = procs.web("web1", port)
+    phone = Phone(pw, base, "officer", LAT, LON)
+    version = "JSON.parse(document.getElementById('boot').textContent).version"
+    try:
+        phone.goto()
+        sign_in(phone)
+        phone.controlled()
+        old = phone.js(version)
+        manifest = requests.get(f"{base}/m/officer/manifest.webmanifest", timeout=10).json()
+        assert manifest["scope"] == "/m/officer/" and manifest["lang"] == "zh-CN"
+        scopes = phone.js("navigator.serviceWorker.getRegistrations()"
+                          ".then(r => r.map(x => new URL(x.scope).pathname))")
+        assert scopes == ["/m/officer/"]
+
+        procs.stop("web1")  # a deploy
+        procs.env["DISPATCH_PHONE_RELEASE"] = "second"
+        procs.web("web1", port)
+        phone.page.reload()
+        phone.ready()
+        new = phone.js(version)
+        assert new != old
+        scripts = phone.js("performance.getEntriesByType('resource').map(e => e.name)"
+                           ".filter(n => n.includes('/v/'))")
+        assert scripts and all(f"/v/{new}/" in s for s in scripts), scripts
+        phone.wait("caches.keys().then(k => k.length === 1 && k[0].endsWith(arg))", new,
+                   timeout_ms=30_000)
+
+        procs.stop("web1")  # the kill switch
+        procs.env["DISPATCH_PHONE_SW_KILL"] = "true"
+        procs.web("web1", port)
+        phone.page.reload()
+        phone.wait("navigator.serviceWorker.getRegistrations().then(r => r.length === 0)",
+                   timeout_ms=30_000)
+        phone.wait("caches.keys().then(k => k.length === 0)", timeout_ms=30_000)
+    finally:
+        phone.close()
+
+
+def _slow_worker_requests(route: Any) -> None:
+    """DevTools' throttling applies to the page's own requests, not to those its service worker
+    makes (the page itself, network first): those wait Fast 3G's latency and transfer here."""
+    try:
+        if route.request.service_worker is not None:
+            answer = route.fetch()
+            time.sleep(FAST_3G["latency"] / 1000 + len(answer.body()) /
+                       FAST_3G["downloadThroughput"])
+            route.fulfill(response=answer)
+        else:
+            route.fallback()
+    except PlaywrightError as exc:  # unrouted meanwhile (the worker's precache at install)
+        if "already handled" not in str(exc):
+            raise
+
+
+def _measured_load(phone: Phone, ready: str) -> tuple[float, float, int]:
+    """Seconds from the test's navigation command to `ready` (a selector), seconds from the
+    page's navigation start to its own mark of that moment (`officer:ready` or
+    `officer:session`, the sign-in), and the bytes the network carried (compressed, headers
+    included, as DevTools counts them)."""
+    phone.context.route("**/m/officer/", _slow_worker_requests)
+    cdp = phone.context.new_cdp_session(phone.page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": False})
+    cdp.send("Network.emulateNetworkConditions", FAST_3G)
+    sizes: dict[str, float] = {}
+    cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"],
+                                                                  e["encodedDataLength"]))
+    start = time.monotonic()
+    phone.page.goto(phone.url, wait_until="commit")
+    phone.page.wait_for_selector(ready, timeout=30_000)
+    took = time.monotonic() - start
+    in_page = phone.js("(performance.getEntriesByName('officer:ready')[0] || "
+                       "performance.getEntriesByName('officer:session')[0]).startTime") / 1000
+    phone.page.wait_for_load_state("networkidle")
+    cdp.detach()
+    phone.context.unroute("**/m/officer/", _slow_worker_requests)
+    return took, in_page, int(sum(sizes.values()))
+
+
+def test_budgets_officer_first_load_repeat_load_and_a_pushed_task_on_fast_3g(stack, pw):
+    procs = stack()
+    base = procs.web("web1", free_port())
+    phone = Phone(pw, base, "officer", LAT, LON)
+    try:
+        took, in_page, size = _measured_load(phone, "#screen-signin:not([hidden])")
+        print(f"\nofficer first load on Fast 3G: the sign-in usable in {took:.2f} s ({in_page:.2f} s "
+              f"from the page's navigation start), {size / 1000:.1f} KB")
+        assert size <= 250_000
+        sign_in(phone)
+        phone.controlled()
+        phone.page.wait_for_load_state("networkidle")
+        took, in_page, size = _measured_load(phone, "#screen-tasks:not([hidden])")
+        print(f"officer repeat load on Fast 3G (service worker's cache): the task list in "
+              f"{in_page:.2f} s from the page's navigation start ({took:.2f} s from the test's "
+              f"command), {size / 1000:.1f} KB over the network")
+        assert in_page <= 2.0
+        shell = phone.js("caches.keys().then(k => caches.open(k[0])).then(c => c.keys())"
+                         ".then(r => r.map(x => x.url))")
+        total = 0
+        for url in shell:
+            r = requests.get(url, headers={"Accept-Encoding": "zstd, br, gzip"}, stream=True,
+                             timeout=10)
+            total += len(r.raw.read())
+        print(f"the whole officer shell precached: {len(shell)} files, {total / 1000:.1f} KB "
+              f"compressed")
+        # A task pushed while the phone is on Fast 3G: on the screen within 2 s of the report.
+        phone.wait("window.officerApp.live && window.officerApp.live.resyncs > 0",
+                   timeout_ms=20_000)
+        cdp = phone.context.new_cdp_session(phone.page)
+        cdp.send("Network.enable")
+        cdp.send("Network.emulateNetworkConditions", FAST_3G)
+        start = time.monotonic()
+        cid = report(base)["id"]
+        phone.page.wait_for_selector(f"#task-list li[data-id='{cid}']", timeout=10_000)
+        pushed = time.monotonic() - start
+        print(f"a pushed task on the officer's screen on Fast 3G: {pushed:.2f} s after the report "
+              f"was posted")
+        assert pushed <= 2.0
+        cdp.detach()
     finally:
         phone.close()

@@ -57,6 +57,7 @@ drawNet();
 if (boot.worker_off) retireWorker(boot.app, boot.scope);
 else installWorker(boot.worker, boot.scope).then((how) => { state.worker = how; });
 
+performance.mark("officer:modules");
 const appKv = hasIndexedDB() ? await openDb(appDbName(APP)).then(idbKv, () => memoryKv()) : memoryKv();
 const session = createAppSession({ app: APP, kv: appKv, roles: ["officer"], onSignedOut: () => showSignIn() });
 
@@ -110,6 +111,7 @@ let started = false, routes = null;
 
 async function start() {
   const s = await session.current();
+  performance.mark("officer:session");
   if (s === null) { showSignIn(); return; }
   if (started) { route(); return; }
   started = true;
@@ -129,9 +131,11 @@ async function start() {
       if (taskView) taskView.done(item, body);
     },
   });
+  performance.mark("officer:userdata");
   state.persistent = data.persistent;
   state.outbox = data.outbox;
   const labels = await loadLabels(data.kv);
+  performance.mark("officer:labels");
   const tracker = createTracker({ kv: data.kv, api: auth.api, lock: webLock(trailLockName(userDbName(APP, s.user_id))),
                                   onChange: () => { drawTrack(); if (outboxView) outboxView.render(); } });
   state.tracker = tracker;
@@ -262,7 +266,9 @@ async function start() {
     live.start();
     state.live = live.counts;
   }
+  performance.mark("officer:live");
   await route();
+  performance.mark("officer:ready");
   document.body.dataset.ready = "1";
   load();
   addEventListener("online", load);

@@ -211,6 +211,7 @@ export function createTaskView({ t, labels, unitCode, outbox, rule, kick, tracke
     // In IndexedDB now: only now may the screen say "queued".
     answer = { state: "queued", text: t("checkin.queued", { time: cst(fix.recorded_at) }) };
     await render();
+    scrollTo(0, 0);
     kick();
   }
 
@@ -262,6 +263,7 @@ export function createTaskView({ t, labels, unitCode, outbox, rule, kick, tracke
                          json: { note, recorded_at: new Date().toISOString() } }, children);
     closeNote();
     await render();
+    scrollTo(0, 0);
     kick();
   }
 
