@@ -6,8 +6,6 @@ every screen land in tests/e2e/screenshots/officer-*.png."""
 
 from __future__ import annotations
 
-import json
-import math
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -511,8 +509,8 @@ def test_budgets_officer_first_load_repeat_load_and_a_pushed_task_on_fast_3g(sta
     phone = Phone(pw, base, "officer", LAT, LON)
     try:
         took, in_page, size = _measured_load(phone, "#screen-signin:not([hidden])")
-        print(f"\nofficer first load on Fast 3G: the sign-in usable in {took:.2f} s ({in_page:.2f} s "
-              f"from the page's navigation start), {size / 1000:.1f} KB")
+        print(f"\nofficer first load on Fast 3G: the sign-in usable in {took:.2f} s "
+              f"({in_page:.2f} s from the page's navigation start), {size / 1000:.1f} KB")
         assert size <= 250_000
         sign_in(phone)
         phone.controlled()
