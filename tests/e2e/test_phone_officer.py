@@ -62,6 +62,15 @@ def mine(c: dict[str, Any], code: str = ZHICHENG) -> dict[str, Any]:
     return next(u for u in c["units"] if u["code"] == code)
 
 
+def server_until(check: Any, timeout_s: float = 10) -> None:
+    """Polls the server until `check()` holds."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the server did not get there within {timeout_s} s")
+        time.sleep(0.1)
+
+
 def until(phone: Phone, expression: str, timeout_s: float) -> None:
     """Polls `expression` (it may be a promise, which `evaluate` awaits) until it is truthy."""
     deadline = time.monotonic() + timeout_s
@@ -149,7 +158,7 @@ def test_a_power_cut_in_zhicheng_reaches_the_officer_live_who_accepts_and_checks
         officer.page.click("#act")
         officer.wait("document.querySelector('#act').dataset.action === 'check-in'",
                      timeout_ms=10_000)
-        assert mine(case(base, cid))["accepted_at"] is not None
+        server_until(lambda: mine(case(base, cid))["accepted_at"] is not None)
         reporter.wait("document.querySelector('#case-units li[data-state=accepted]')")
         officer.page.wait_for_selector("#track:not([hidden])")  # tracking while the task is on
 
@@ -181,6 +190,19 @@ def test_a_power_cut_in_zhicheng_reaches_the_officer_live_who_accepts_and_checks
         reporter.wait("document.querySelector('#case-units li[data-state=arrived]')")
         reporter.shot("officer-flow-reporter-sees-arrival")
         assert officer.js("document.querySelector('#act').dataset.action") == "restore"
+
+        # The app in the background: a web page cannot track there, and says so on its return.
+        flip = ("(v) => { Object.defineProperty(document, 'visibilityState', "
+                "{ value: v, configurable: true }); document.dispatchEvent("
+                "new Event('visibilitychange')); }")
+        officer.page.evaluate(flip, "hidden")
+        officer.wait("document.querySelector('#track').dataset.state === 'paused'")
+        assert "定位已暂停" in officer.text("#track-state")
+        officer.page.evaluate(flip, "visible")
+        officer.wait("document.querySelector('#track').dataset.state === 'on'")
+        assert "定位曾暂停" in officer.text("#track-note")
+        officer.page.evaluate("scrollTo(0, 0)")
+        officer.shot("officer-tracking-was-paused")
         assert officer.problems == [] and reporter.problems == []
     finally:
         officer.close()
@@ -225,6 +247,7 @@ def test_must_never_lose_an_officers_action_offline_check_in_and_restore_survive
         open_task(phone, cid)
         phone.page.click("#act")  # accept, online
         phone.wait("document.querySelector('#act').dataset.action === 'check-in'")
+        server_until(lambda: mine(case(base, cid))["accepted_at"] is not None)
         phone.page.wait_for_selector("#track:not([hidden])")
         phone.wait("window.officerApp.tracker.state().sent.length > 0")  # the first fix went
         phone.context.on("response", heard)  # the page's requests and its service worker's
