@@ -23,7 +23,7 @@ export class SignInRefused extends Error {
   constructor(reason, status) { super(reason); this.name = "SignInRefused"; this.reason = reason; this.status = status; }
 }
 
-/** A session as kept: {user_id, username, role, token, expires_at (ms)}; `live` says whether
+/** A session as kept: {user_id, username, role, unit_code (an officer's), token, expires_at (ms)}; `live` says whether
  * it can still be used at `nowMs`. Pure. */
 export function live(session, nowMs) {
   return Boolean(session && session.token && session.expires_at - MARGIN_MS > nowMs);
