@@ -69,7 +69,7 @@ export function createTaskView({ t, labels, unitCode, outbox, rule, kick, tracke
     head.dataset.id = c.id;
     head.dataset.stage = stage(c, unitCode) || "";
     head.append(el("h2", "", `${labels.category(c.category)} · ${caseNumber(c)}`),
-                el("p", "stage-line", `${t("stage." + (stage(c, unitCode) || "offered"))} · ${labels.status(c.status)}`));
+                el("p", "stage-line", t("task.mine", { stage: t("stage." + (stage(c, unitCode) || "offered")) })));
     $("task-head").replaceChildren(head);
     const detail = $("task-detail");
     detail.replaceChildren();
@@ -77,6 +77,7 @@ export function createTaskView({ t, labels, unitCode, outbox, rule, kick, tracke
     const dl = el("dl");
     const row = (k, v, id) => { dl.append(el("dt", "", k), el("dd", "", v)); if (id) dl.lastChild.id = id; };
     row(t("task.number"), caseNumber(c), "task-number");
+    row(t("task.status"), labels.status(c.status));
     row(t("task.received"), cst(c.received_at));
     row(t("task.where"), c.territory ? c.territory.name : "");
     if (u && u.arrival_due) row(t("task.deadlines"), `${labels.milestone("arrival")} ${cstShort(u.arrival_due)}`
