@@ -398,8 +398,33 @@ def test_must_never_act_twice_the_lost_answers_of_a_check_in_and_a_restore_are_r
         assert after["status"] == "restored" and after["milestones"]["restored_at"]
         assert len(_events(after, "arrived")) == 1 and len(_events(after, "restored")) == 1
         assert phone.js("document.querySelector('#act').dataset.action") == "resolve"
+
+        # Resolve with a note and a photo from the camera: the photo after its action, through
+        # the same queue, made small on the phone.
+        phone.page.click("#act")
+        phone.page.fill("#note-text", "变压器已更换")
+        phone.page.set_input_files("#note-photo", files=[{
+            "name": "site.jpg", "mimeType": "image/jpeg", "buffer": _photo()}])
+        phone.wait("document.querySelectorAll('#note-thumbs img').length === 1",
+                   timeout_ms=20_000)
+        phone.shot("officer-resolve-note")
+        phone.page.click("#note-send")
+        server_until(lambda: len(case(base, cid)["photos"]) == 1, 20)
+        done = case(base, cid)
+        assert done["status"] == "resolved" and len(_events(done, "resolved")) == 1
+        until(phone, "window.officerApp.outbox.list().then(l => l.length === 0)", 20)
     finally:
         phone.close()
+
+
+def _photo() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (2400, 1800), (120, 140, 160)).save(buf, "JPEG", quality=90)
+    return buf.getvalue()
 
 
 def test_must_never_show_another_units_tasks_on_the_phone_or_in_its_storage_after_sign_out(
