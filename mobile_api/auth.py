@@ -30,7 +30,7 @@ def token() -> ResponseReturnValue:
     user = identity.authenticate(dispatch_context(), req.username, req.password)
     out = TokenOut(access_token=tokens.issue(user),
                    expires_in=int(dispatch_context().settings.token_ttl.total_seconds()),
-                   role=Role(user.role), user_id=user.id)
+                   role=Role(user.role), user_id=user.id, unit_code=user.unit_code)
     return jsonify(out.model_dump())
 
 

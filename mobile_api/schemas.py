@@ -1,4 +1,5 @@
 """Request and response shapes. Validation and the OpenAPI document both come from these models.
+It is over 400 lines because every shape of the API is here, read in one place by both.
 
 Every value is checked where it enters, after conversion: a point must still be on the earth
 once its datum is converted to WGS-84, a time must still exist once converted to UTC, and no
@@ -191,6 +192,7 @@ class TokenOut(BaseModel):
     expires_in: int
     role: Role
     user_id: str
+    unit_code: str | None = Field(None, description="an officer's or dispatcher's unit")
 
 
 class IncidentCreate(Strict):

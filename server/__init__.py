@@ -29,7 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from server import config as cfgmod
     from server import (admission, compression, health, http_policy, intake, live, metrics_web,
                         problems, realtime, request_log, throttle)
-    from pages import report
+    from pages import officer, report
     from server.bootstrap import Process, bootstrap
     from server.phones import phone_settings
     from server.cli import register_cli
@@ -65,6 +65,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     mobile_api.register(app)
     pages.register(app, page_settings(cfg))  # before the throttle: it limits the sign-in form too
     report.register(app, phone_settings(cfg))  # the reporter's phone app, /m/report/
+    officer.register(app, phone_settings(cfg), cfg.CHECKIN_RADIUS_M,  # the officer's, /m/officer/
+                     cfg.CHECKIN_ACCURACY_CAP_M)
     throttle.install(app, cfg)  # sign-in limits; the client address behind trusted proxies
     register_cli(app)
     socketio.init_app(app, async_mode=cfg.ASYNC_MODE, message_queue=cfg.REDIS_URL or None,

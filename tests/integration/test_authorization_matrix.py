@@ -186,6 +186,12 @@ MATRIX: dict[str, tuple[int | str, ...]] = {
     "report_manifest": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "report_worker":  (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "report_shell":   (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    # The officer's phone app: the same, static and public (only officers can sign in to it).
+    "officer_app":    (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "officer_app_bare": (308, 308, 308, 308, 308, 308, 308, 308, 308, 308, 308, 308, 308, 308, 308),
+    "officer_manifest": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "officer_worker": (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "officer_shell":  (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
 }
 # fmt: on
 
@@ -650,6 +656,13 @@ SCENARIOS: dict[str, Route] = {
     "report_worker": Route("GET", "/m/report/sw.js", _get("/m/report/sw.js")),
     "report_shell": Route("GET", "/m/report/v/<version>/<path:tail>",
                           _get("/m/report/v/any/shared/outbox.js")),
+    "officer_app": Route("GET", "/m/officer/", _get("/m/officer/")),
+    "officer_app_bare": Route("GET", "/m/officer", _get("/m/officer")),
+    "officer_manifest": Route("GET", "/m/officer/manifest.webmanifest",
+                              _get("/m/officer/manifest.webmanifest")),
+    "officer_worker": Route("GET", "/m/officer/sw.js", _get("/m/officer/sw.js")),
+    "officer_shell": Route("GET", "/m/officer/v/<version>/<path:tail>",
+                           _get("/m/officer/v/any/shared/trail.js")),
 }
 
 # What a call may change: every state change of a case writes an event; the rest write rows.

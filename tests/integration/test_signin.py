@@ -534,3 +534,13 @@ def test_migration_0004_keeps_the_users_and_their_unversioned_tokens(store, tmp_
         assert _sign_in(client, "before", "pw").status_code == 200
         app.extensions["dispatch"].engine.dispose()
         engine.dispose()
+
+
+def test_the_token_answer_names_the_users_unit_for_the_officers_phone_app(client, limiter):
+    """The officer's app shows its unit's tasks by it; a reporter has none."""
+    for username, unit in (("officer-419001102", "419001102"),
+                           ("dispatcher-power_supply", "power_supply"), ("demo-reporter", None)):
+        r = client.post(TOKEN, json={"username": username, "password": "demo"},
+                        **_from("198.51.100.77"))
+        assert r.status_code == 200, r.get_json()
+        assert r.get_json()["unit_code"] == unit, username

@@ -23,7 +23,7 @@ export class SignInRefused extends Error {
   constructor(reason, status) { super(reason); this.name = "SignInRefused"; this.reason = reason; this.status = status; }
 }
 
-/** A session as kept: {user_id, username, role, token, expires_at (ms)}; `live` says whether
+/** A session as kept: {user_id, username, role, unit_code (an officer's), token, expires_at (ms)}; `live` says whether
  * it can still be used at `nowMs`. Pure. */
 export function live(session, nowMs) {
   return Boolean(session && session.token && session.expires_at - MARGIN_MS > nowMs);
@@ -62,7 +62,7 @@ export function createAppSession({ app, kv, roles, onSignedOut = () => {},
     if (!r.ok) throw new SignInRefused("server", r.status);
     const answer = await r.json();
     if (roles && !roles.includes(answer.role)) throw new SignInRefused("role", 403);
-    const session = { app, user_id: answer.user_id, username, role: answer.role,
+    const session = { app, user_id: answer.user_id, username, role: answer.role, unit_code: answer.unit_code ?? null,
                       token: answer.access_token, expires_at: now() + Number(answer.expires_in) * 1000 };
     await kv.set(KEY, session);
     return session;

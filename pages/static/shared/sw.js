@@ -43,7 +43,8 @@ function pageFirstFromNetwork(request) {
     return r;
   });
   const late = new Promise((resolve) => setTimeout(resolve, PAGE_TIMEOUT_MS));
-  const cached = () => caches.open(CACHE).then((c) => c.match(SHELL.page));
+  // caches.match with a cacheName never creates the cache, as caches.open would.
+  const cached = () => caches.match(SHELL.page, { cacheName: CACHE });
   return Promise.race([network, late.then(() => cached().then((r) => r || network))])
     .catch(() => cached().then((r) => r || Response.error()));
 }
@@ -56,7 +57,7 @@ self.addEventListener("fetch", (event) => {
   if (request.mode === "navigate" && url.pathname === SHELL.page) {
     event.respondWith(pageFirstFromNetwork(request));
   } else if (SHELL.urls.includes(url.pathname)) {
-    event.respondWith(caches.open(CACHE).then((c) => c.match(url.pathname)).then((r) => r || fetch(request)));
+    event.respondWith(caches.match(url.pathname, { cacheName: CACHE }).then((r) => r || fetch(request)));
   }
 });
 
