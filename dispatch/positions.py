@@ -29,7 +29,11 @@ def record_positions(ctx: Context, officer: User, fixes: Sequence[Fix],
     request (by default `positions.<i>.recorded_at`, as in the HTTP batch). `mock`: each fix's
     mock-location flag as the phone sent it. A fix implying more than the speed limit from the
     officer's previous one is stored flagged, with its speed (`dispatch.offline.flag_batch`),
-    and never becomes the latest position."""
+    and never becomes the latest position.
+
+    The map is pushed the batch's newest fix only when no later fix is stored: a phone sends its
+    newest fix first and its offline backlog after it, and the backlog must not move the
+    officer's dot back to where it was."""
     require_role(officer, Role.OFFICER)
     names = fields or [f"positions.{i}.recorded_at" for i in range(len(fixes))]
     check_device_times(zip(names, (at for _, _, at in fixes), strict=True), ctx.clock(),
@@ -37,8 +41,11 @@ def record_positions(ctx: Context, officer: User, fixes: Sequence[Fix],
     rules = ctx.settings.offline
     batch = [offline.TrailFix(at, point.x, point.y, accuracy) for point, accuracy, at in fixes]
     with ctx.uow() as uow:
+        newest = max(f.at for f in batch)
+        # Up to the device-time window ahead of the clock: every stored fix lies before it, so
+        # the trail also shows whether a later fix than this batch's newest is stored.
         trail = uow.officers.trail(officer.id, min(f.at for f in batch),
-                                   max(f.at for f in batch))
+                                   ctx.clock() + ctx.settings.device_time.ahead)
         flagged = offline.flag_batch(trail, batch, ctx.settings.checkin_accuracy_cap_m, rules)
         marks = mock or [None] * len(fixes)
         notes = {at: FixNote(flag, flagged.get(at))
@@ -47,6 +54,8 @@ def record_positions(ctx: Context, officer: User, fixes: Sequence[Fix],
         stored = uow.positions.add(officer, fixes, ctx.clock(), notes)
         seq = uow.positions.latest_id(officer.id)
         uow.commit()
+    if any(fix.at > newest for fix in trail):
+        return stored
     index, (point, accuracy, at) = max(enumerate(fixes), key=lambda f: f[1][2])
     ctx.push_position(officer, {
         # Positions have their own growing seq: they are state, not history, and resync does

@@ -49,6 +49,28 @@ def test_the_pushed_seq_grows_with_each_batch_and_is_the_officers_own(w: World) 
     assert all(isinstance(s, int) and s > 0 for _, s in seqs)
 
 
+def test_a_backlog_sent_after_the_newest_fix_is_stored_but_not_pushed(w: World) -> None:
+    """The officer's app sends the newest fix first, then its offline backlog: the map keeps the
+    newest position (an older one pushed would move the dot back)."""
+    officer = w.user("officer")
+    record_positions(w.ctx, officer, [(IN_WEST, 5.0, T0 - timedelta(minutes=1))])
+    backlog = [(IN_WEST, 5.0, T0 - timedelta(minutes=3)), (IN_WEST, 5.0, T0 - timedelta(minutes=2))]
+    assert record_positions(w.ctx, officer, backlog) == 2
+    assert [fix["recorded_at"] for _, fix in w.rec.pushed] == ["2026-11-27T01:59:00Z"]
+    assert len(w.db.state.positions) == 3
+
+
+def test_a_batch_as_new_as_the_stored_fix_or_newer_is_pushed(w: World) -> None:
+    officer = w.user("officer")
+    record_positions(w.ctx, officer, [(IN_WEST, 5.0, T0 - timedelta(minutes=2))])
+    record_positions(w.ctx, w.user("officer2"), [(IN_WEST, 5.0, T0)])  # another's newer fix
+    record_positions(w.ctx, officer, [(IN_WEST, 5.0, T0 - timedelta(minutes=2)),
+                                      (IN_WEST, 5.0, T0 - timedelta(minutes=1))])
+    assert [(u.username, fix["recorded_at"]) for u, fix in w.rec.pushed] == [
+        ("officer", "2026-11-27T01:58:00Z"), ("officer2", "2026-11-27T02:00:00Z"),
+        ("officer", "2026-11-27T01:59:00Z")]
+
+
 def test_stored_fixes_are_received_at_the_servers_time(w: World) -> None:
     w.clock.advance(seconds=30)
     record_positions(w.ctx, w.user("officer"), [(IN_WEST, None, T0)])
