@@ -124,6 +124,11 @@ class Config(BaseSettings):
     OFFER_TIMEOUT_SECONDS: float = _setting(
         _RULE.offer_timeout.total_seconds(), "an offer nobody of the unit accepted is repeated, "
         "and the dispatcher told, after this")
+    TRAVEL_SPEED_KMH: float = _setting(
+        _RULE.travel_speed_kmh, "command's rough time to the site: the straight line from an "
+        "officer's latest fix at this speed (said so on the page)", gt=0)
+    TRAIL_MINUTES: int = _setting(_RULE.trail_minutes, "the officers' trails on the command map: "
+                                  "the last this many minutes (at most 1440)", ge=1, le=1440)
     ON_DUTY_MINUTES: float = _setting(_RULE.on_duty_window / timedelta(minutes=1),
                                       "an officer with a fix this recent is on duty and ranked "
                                       "in offers")
