@@ -17,6 +17,11 @@ import { createBoard, tickClocks } from "./board.js";
 import { caseState } from "./clocks.js";
 import { createDetail } from "./detail.js";
 import { createMapLayers } from "./map-layers.js";
+import { createOnTheWay } from "./ontheway.js";
+import { createSites } from "./sites.js";
+import { createTerritory } from "./territory.js";
+import { createTotalsView } from "./totals-view.js";
+import { createTrails } from "./trails.js";
 import { HIDDEN_STATUS, createCases, fromFeature, fromIncident, readView, visible, writeView } from "./state.js";
 
 /* global io */
@@ -62,7 +67,12 @@ try {
 const view = readView(location.hash);
 const cases = createCases();
 const show = displayer(boot.tile_datum);
-const layers = createMapLayers({ boot, t, labels, show, onOpen: openDetail });
+const layers = createMapLayers({ boot, t, labels, show, onOpen: openDetail, onOfficer: openOfficer });
+const onTheWay = createOnTheWay({ t, auth });
+const trails = createTrails({ map: layers.map, show, auth });
+const territory = createTerritory({ map: layers.map, show });
+const sites = createSites({ map: layers.map, show, auth, t, role: boot.role });
+const totals = createTotalsView({ t, unitName });
 const board = createBoard({ t, labels, unitName, onOpen: openDetail });
 const detail = createDetail({ boot, t, labels, auth, show, unitName, officerNames, onClose: closeDetail });
 const alerts = createAlerts({ t, labels, caseOf: (id) => cases.get(id), unitName, onOpen: openDetail, counts });
@@ -86,7 +96,12 @@ function render() {
     else layers.removeCase(id);
   });
   dirty.clear();
-  if (boardDirty) { board.render(cases.values(), view, now); boardDirty = false; }
+  if (boardDirty) {
+    board.render(cases.values(), view, now);
+    onTheWay.decorate(document, now);
+    totals.update(() => cases.values(), (c) => caseState(c.clocks, Date.now()), (c) => visible(c, view, Date.now()));
+    boardDirty = false;
+  }
 }
 
 function changed(id) {
@@ -109,7 +124,7 @@ function upsert(c) {
 // Every second the countdowns move, and a case whose state changed by the clock is redrawn.
 setInterval(() => {
   const now = Date.now();
-  tickClocks(document, now);
+  tickClocks(document, now, t("time.day"));
   for (const c of cases.values()) {
     if (layers.drawnState(c.id) !== caseState(c.clocks, now)) changed(c.id);
   }
@@ -127,7 +142,21 @@ function openDetail(id) {
   boardDirty = true;
   schedule();
   detail.open(id);
+  onTheWay.showCase(id);
+  trails.only(onTheWay.officersOf(id));
 }
+
+/** An officer's marker clicked: their trail, and the case they work opened. */
+function openOfficer(officerId) {
+  trails.draw(officerId).catch(() => 0);
+  const caseId = onTheWay.caseOf(officerId);
+  if (caseId) openDetail(caseId);
+}
+
+onTheWay.onChange(() => {
+  onTheWay.decorate(document);
+  if (view.caseId) onTheWay.showCase(view.caseId);
+});
 
 function closeDetail() {
   view.caseId = "";
@@ -159,10 +188,12 @@ function viewToForm() {
 }
 
 function formToView() {
+  const unitBefore = view.unit;
   for (const [id, key] of Object.entries(FILTERS)) view[key] = document.getElementById(id).value;
   view.overdue = document.getElementById("f-overdue").checked;
   saveView();
   everything();
+  if (view.unit !== unitBefore) territory.focus(view.unit);
 }
 
 document.querySelectorAll(".tabs button").forEach((b) => {
@@ -189,6 +220,7 @@ function apply(name, d) {
   }
   counts.applied += 1;
   if (d.incident && d.incident.id) upsert(fromIncident(d.incident));
+  if (name === "incident.accepted" || name === "incident.arrived") onTheWay.refreshSoon();
   if (name === "incident.overdue") alerts.overdue(d);
   if (detail.currentId() === d.incident_id) detail.refresh();
 }
@@ -209,6 +241,20 @@ async function loadUnits() {
     sel.appendChild(o);
   });
   sel.value = view.unit;
+}
+
+/* A dispatcher starts on its own territory (a department's covers the city); a chosen unit in
+ * the URL is focused too. The empty board says whose board it is. */
+function startOnTerritory() {
+  if (boot.role === "dispatcher" && boot.unit) {
+    const name = unitName(boot.unit);
+    const who = document.getElementById("who-unit");
+    if (who) who.textContent = name;
+    document.getElementById("board-empty").textContent = t("board.empty_unit").replace("{unit}", name);
+    territory.focus(boot.unit);
+  } else if (view.unit) {
+    territory.focus(view.unit);
+  }
 }
 
 /* Every open case we may see, in one read, with the log's seq at that read: live events at or
@@ -233,14 +279,23 @@ window.commandCenter = {
   markerState: layers.drawnState,  // the state the case's marker is drawn in
   hasMarker: layers.hasMarker, markerPoint: layers.markerPoint, rawPoint: layers.rawPoint,
   focus: layers.focus, zoom: layers.zoom, officerIds: layers.officerIds,
+  totals: () => totals.current(), trails: () => trails.drawn(), openOfficer,
+  territory: () => territory.focused(), onTheWay: (id) => onTheWay.officersOf(id),
+  refreshOfficers: () => onTheWay.load(), sites: () => sites.count(),
   socket: live.socket,
 };
 
 viewToForm();
 showTab();
 try {
-  await Promise.all([loadUnits(), auth.apiJson("/api/v1/units/boundaries").then((fc) => layers.addBoundaries(fc, unitNames))]);
+  await Promise.all([loadUnits(), auth.apiJson("/api/v1/units/boundaries").then((fc) => {
+    layers.addBoundaries(fc, unitNames);
+    territory.setBoundaries(fc);
+  })]);
+  startOnTerritory();
   await loadCases();
+  await onTheWay.load();
+  onTheWay.start();
   state.ready = true;
   document.body.dataset.ready = "1";
   live.start();

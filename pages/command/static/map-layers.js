@@ -7,6 +7,7 @@
 
 import { el } from "/static/shared/dom.js";
 import { instant } from "/static/shared/time.js";
+import { createBaseMap } from "./basemap.js";
 
 /* global L */
 
@@ -17,9 +18,9 @@ const LEGEND = ["on_time", "near", "overdue", "restored", "resolved"];
 // An officer's fix is fresh for 2 minutes, faded to 10, nearly gone after.
 const FRESH_MS = 120e3, STALE_MS = 600e3;
 
-export function createMapLayers({ boot, t, labels, show, onOpen }) {
+export function createMapLayers({ boot, t, labels, show, onOpen, onOfficer }) {
   const map = L.map("map", { zoomControl: true, maxZoom: 19, minZoom: 3 }).setView(show(35.09, 112.55), 11);
-  if (boot.tile_url) L.tileLayer(boot.tile_url, { maxZoom: 19, attribution: "" }).addTo(map);
+  createBaseMap(map, boot.tiles, t);
   // Territory names below the markers (Leaflet's tooltip pane would put them over the cases).
   map.createPane("territoryLabels").style.zIndex = 450;
   const territories = L.layerGroup().addTo(map);
@@ -131,6 +132,7 @@ export function createMapLayers({ boot, t, labels, show, onOpen }) {
       const m = L.marker(at, { icon: L.divIcon({ html: div, className: "officer-marker", iconSize: [12, 12] }),
                                title, zIndexOffset: 1000 });
       m.addTo(officerLayer);
+      if (onOfficer) m.on("click", () => onOfficer(d.officer_id));
       o = { marker: m, at: 0 };
       officers.set(d.officer_id, o);
     } else {
@@ -165,5 +167,6 @@ export function createMapLayers({ boot, t, labels, show, onOpen }) {
     zoom: () => map.getZoom(),
     officerIds: () => Array.from(officers.keys()),
     invalidateSize: () => map.invalidateSize(),
+    map,
   };
 }
