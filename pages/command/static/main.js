@@ -219,11 +219,17 @@ function apply(name, d) {
     return;
   }
   counts.applied += 1;
-  if (d.incident && d.incident.id) upsert(fromIncident(d.incident));
-  if (name === "incident.accepted" || name === "incident.arrived") onTheWay.refreshSoon();
+  if (d.incident && d.incident.id) {
+    const before = cases.get(d.incident.id), after = fromIncident(d.incident);
+    upsert(after);
+    // Someone accepted or arrived: who is on the way changed (read again, coalesced).
+    if ((before ? accepted(before) : 0) !== accepted(after) || (before && after.status === "on_site" && before.status !== "on_site")) onTheWay.refreshSoon();
+  }
   if (name === "incident.overdue") alerts.overdue(d);
   if (detail.currentId() === d.incident_id) detail.refresh();
 }
+
+function accepted(c) { return c.units.filter((u) => u.accepted).length; }
 
 const sequencer = createSequencer({ apply });
 const live = connectLive({ io, token: () => auth.token(), forget: auth.forget, sequencer,
