@@ -300,6 +300,7 @@ try {
   })]);
   startOnTerritory();
   await loadCases();
+  everything();  // the board drawn even when there is no case (it says so)
   await onTheWay.load();
   onTheWay.start();
   state.ready = true;

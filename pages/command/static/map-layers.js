@@ -99,7 +99,7 @@ export function createMapLayers({ boot, t, labels, show, onOpen, onOfficer }) {
       };
       note.addTo(map);
     }
-    map.fitBounds(layer.getBounds(), { padding: [10, 10] });
+    map.fitBounds(layer.getBounds(), { padding: [10, 10], animate: false });
     document.getElementById("map").dataset.territories = String(fc.features.length);
   }
 
