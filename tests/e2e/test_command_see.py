@@ -242,7 +242,8 @@ def test_the_page_fits_a_projector_and_a_tablet_with_nothing_cut_off(stack, brow
     for i, (category, code) in enumerate([("power_cut", ZHICHENG), ("water_cut", KEJING),
                                           ("road_blocked", ZHICHENG)]):
         _report(base, category, code, east_m=20.0 * i)
-    cp = CommandPage(browser, base, None, viewport={"width": width, "height": height})
+    cp = CommandPage(browser, base, None)
+    cp.page.set_viewport_size({"width": width, "height": height})
     cp.sign_in(f"dispatcher-{ZHICHENG}")  # the longest header: a role, a name and a unit
     cp.wait("() => document.getElementById('board-box').dataset.count === '2'")
     for selector in _VISIBLE:
@@ -264,7 +265,8 @@ def test_the_page_fits_a_projector_and_a_tablet_with_nothing_cut_off(stack, brow
     cp.shot(f"see-layout-{width}x{height}")
     first = cp.page.locator("#board-rows > tr").first
     first.click()
-    cp.wait("() => !document.getElementById('detail').hidden")
+    cp.wait("() => !document.getElementById('detail').hidden &&"
+            " document.querySelectorAll('#detail-timeline li').length > 0")
     d = cp.page.locator("#detail").bounding_box()
     assert d and d["x"] >= 0 and d["x"] + d["width"] <= width + 0.5
     cp.shot(f"see-layout-{width}x{height}-detail")
