@@ -78,8 +78,8 @@ def test_a_case_names_its_officer_with_distance_rough_time_last_seen_and_trail(s
     officer = _officer_id(base, OFFICER)
     # The acceptance's live event makes the page read who is on the way again by itself.
     row = f"#board-rows tr[data-id='{case['id']}'] .otw"
-    cp.wait("s => { const e = document.querySelector(s); return e && e.textContent.includes('公里'); }",
-            row, timeout_ms=5000)
+    cp.wait("s => { const e = document.querySelector(s);"
+            " return e && e.textContent.includes('公里'); }", row, timeout_ms=5000)
     line = cp.page.text_content(row)
     name = requests.get(f"{base}/api/v1/officers", headers=auth(base, "demo-commander"),
                         timeout=10).json()["items"]
@@ -290,7 +290,8 @@ _PROVIDERS = {
                  [f"https://t{i}.tianditu.gov.cn" for i in range(8)]),
     "amap": ({}, re.compile(r"^https://webrd0[1-4]\.is\.autonavi\.com/appmaptile\?lang=zh_cn&"
                             r"size=1&scale=1&style=8&x=\d+&y=\d+&z=\d+$"),
-             "高德", "gcj02", "GCJ-02", [f"https://webrd0{i}.is.autonavi.com" for i in range(1, 5)]),
+             "高德", "gcj02", "GCJ-02",
+             [f"https://webrd0{i}.is.autonavi.com" for i in range(1, 5)]),
     "tencent": ({}, re.compile(r"^https://rt[0-3]\.map\.gtimg\.com/tile\?z=\d+&x=\d+&y=\d+&"
                                r"type=vector&styleid=0$"),
                 "腾讯", "gcj02", "GCJ-02", [f"https://rt{i}.map.gtimg.com" for i in range(4)]),
