@@ -55,7 +55,7 @@ def roster() -> ResponseReturnValue:
 @bp.get("/officers/<officer_id>/trail")
 @doc("An officer's fixes of the last `minutes` (the server's `TRAIL_MINUTES` when absent), "
      "oldest first: for command, or the officer's own unit's dispatcher", query=s.TrailQuery,
-     response=s.TrailOut, roles="dispatcher, commander")
+     response=s.TrailOut, roles="dispatcher, commander", errors=(404,))
 def trail(officer_id: str) -> ResponseReturnValue:
     ctx = dispatch_context()
     q = query_args(s.TrailQuery)
