@@ -96,6 +96,7 @@ function render() {
     else layers.removeCase(id);
   });
   dirty.clear();
+  layers.flush();
   if (boardDirty) {
     board.render(cases.values(), view, now);
     onTheWay.decorate(document, now);
@@ -301,8 +302,7 @@ try {
   startOnTerritory();
   await loadCases();
   everything();  // the board drawn even when there is no case (it says so)
-  await onTheWay.load();
-  onTheWay.start();
+  onTheWay.start();  // who is on the way arrives with the first read, not before the page is usable
   state.ready = true;
   document.body.dataset.ready = "1";
   live.start();

@@ -38,6 +38,10 @@ export function createMapLayers({ boot, t, labels, show, onOpen, onOfficer }) {
     },
   }).addTo(map);
   const markers = new Map();   // case id -> marker
+  // New markers wait here for one `flush` per frame: markercluster's addLayer refreshes every
+  // cluster's bounds and icons for each marker (quadratic at 5,000 cases); addLayers does it
+  // once, in chunks that leave the browser responsive.
+  const pending = new Set();
   const officerLayer = L.layerGroup().addTo(map);
   const officers = new Map();  // officer id -> {marker, at}
 
@@ -58,7 +62,7 @@ export function createMapLayers({ boot, t, labels, show, onOpen, onOfficer }) {
                          title: labels.category(c.category) + " · " + c.territory });
       m.on("click", () => onOpen(c.id));
       markers.set(c.id, m);
-      if (shown) cluster.addLayer(m);
+      if (shown) pending.add(m);
       return;
     }
     const was = m.getLatLng();
@@ -68,13 +72,20 @@ export function createMapLayers({ boot, t, labels, show, onOpen, onOfficer }) {
       m.setIcon(caseIcon(c.id, state));
       if (cluster.hasLayer(m)) cluster.refreshClusters(m);
     }
-    if (shown && !cluster.hasLayer(m)) cluster.addLayer(m);
-    if (!shown && cluster.hasLayer(m)) cluster.removeLayer(m);
+    if (shown && !cluster.hasLayer(m)) pending.add(m);
+    if (!shown) { pending.delete(m); if (cluster.hasLayer(m)) cluster.removeLayer(m); }
   }
 
   function removeCase(id) {
     const m = markers.get(id);
-    if (m) { cluster.removeLayer(m); markers.delete(id); }
+    if (m) { pending.delete(m); cluster.removeLayer(m); markers.delete(id); }
+  }
+
+  /** The markers placed since the last flush, added to the clusters at once. */
+  function flush() {
+    if (!pending.size) return;
+    cluster.addLayers(Array.from(pending));
+    pending.clear();
   }
 
   /** The boundary set's territories (GeoJSON in WGS-84), named, and the view fitted to them. */
@@ -157,10 +168,10 @@ export function createMapLayers({ boot, t, labels, show, onOpen, onOfficer }) {
   }
 
   return {
-    placeCase, removeCase, addBoundaries, officerPosition, fadeOfficers,
+    placeCase, removeCase, flush, addBoundaries, officerPosition, fadeOfficers,
     /** The state a case was last drawn in (undefined when it has no marker). */
     drawnState: (id) => { const m = markers.get(id); return m ? m.options.caseState : undefined; },
-    hasMarker: (id) => { const m = markers.get(id); return Boolean(m) && cluster.hasLayer(m); },
+    hasMarker: (id) => { const m = markers.get(id); return Boolean(m) && cluster.hasLayer(m) && !pending.has(m); },
     markerPoint: (id) => { const m = markers.get(id); return m ? point(m.getLatLng()) : null; },
     rawPoint: (lat, lon) => point(L.latLng(lat, lon)),  // where a WGS-84 point would be drawn unshifted
     focus: (lat, lon, zoom) => map.setView(show(lat, lon), zoom, { animate: false }),
