@@ -130,10 +130,10 @@ def row_command_page(c: Ctx) -> Row:
                 page.fill("input[name=username]", "demo-commander")
                 page.fill("input[name=password]", "demo")
                 page.click("#signin-submit")
-                page.wait_for_selector("body[data-ready='1']", state="attached", timeout=60_000)
+                page.wait_for_selector("body[data-ready='1']", state="attached", timeout=180_000)
                 t0 = time.monotonic()
                 page.reload()
-                page.wait_for_selector("body[data-ready='1']", state="attached", timeout=60_000)
+                page.wait_for_selector("body[data-ready='1']", state="attached", timeout=180_000)
                 interactive_ms = (time.monotonic() - t0) * 1000
                 shown = page.evaluate("window.commandCenter.caseIds().length")
                 cdp = context.new_cdp_session(page)
