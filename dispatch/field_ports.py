@@ -33,6 +33,8 @@ class AcceptedCase:
     id: str
     case_number: str
     status: str
+    lon: float | None = None  # the site (WGS-84), for the distance to it
+    lat: float | None = None
 
 
 @dataclass(frozen=True)

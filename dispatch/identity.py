@@ -88,6 +88,15 @@ def load_user(ctx: Context, user_id: str) -> User | None:
         return user if user is not None and user.active else None
 
 
+def unit_name(ctx: Context, code: str | None) -> str | None:
+    """A unit's name (a dispatcher's header names its unit, not its code); None if unknown."""
+    if code is None:
+        return None
+    with reader(ctx) as uow:
+        unit = uow.units.get(code)
+        return unit.name if unit is not None else None
+
+
 def load_users(ctx: Context, user_ids: Iterable[str]) -> dict[str, User]:
     """The active users among these ids, in one read (connected sockets are re-checked so)."""
     with reader(ctx) as uow:

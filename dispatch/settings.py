@@ -39,6 +39,10 @@ class Settings:
     offer_timeout: timedelta = timedelta(minutes=5)
     # An officer counts as on duty (and is ranked for offers) with a fix this recent.
     on_duty_window: timedelta = timedelta(minutes=30)
+    # Command's "on the way": a rough time to the site, the straight line at this speed (not a
+    # route: the page says so), and the officers' trails of the last this many minutes.
+    travel_speed_kmh: float = 30.0
+    trail_minutes: int = 30
     # How far ahead of, and behind, the server's clock a device's time is believed.
     device_time: DeviceTimeWindow = field(default_factory=DeviceTimeWindow)
     green_channel_policies: Policies = field(

@@ -278,6 +278,10 @@ class OfficerCase(BaseModel):
     id: str
     case_number: str
     status: Status
+    distance_m: int | None = Field(description="straight line from the officer's latest fix "
+                                               "to the site; null without a fix")
+    eta_s: int | None = Field(description="a rough time to the site: that line at "
+                                          "`speed_kmh` (not a route)")
 
 
 class OfficerOut(BaseModel):
@@ -299,6 +303,22 @@ class OfficerOut(BaseModel):
 class OfficersOut(BaseModel):
     items: list[OfficerOut]
     generated_at: datetime
+    speed_kmh: float = Field(description="the speed of every `eta_s` (straight line)")
+
+
+class TrailPoint(BaseModel):
+    lat: float
+    lon: float
+    recorded_at: datetime
+    accuracy_m: float | None
+
+
+class TrailOut(BaseModel):
+    officer_id: str
+    since: datetime = Field(description="the window's start: the last `minutes`")
+    minutes: int
+    items: list[TrailPoint] = Field(description="oldest first, WGS-84, fixes flagged as too "
+                                                "fast left out")
 
 
 class SiteList(BaseModel):

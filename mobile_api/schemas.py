@@ -67,6 +67,7 @@ from mobile_api.answers import (  # re-exported: requests and answers under one 
     OfficerCase as OfficerCase,
     OfficerOut as OfficerOut,
     OfficersOut as OfficersOut,
+    TrailOut as TrailOut,
     SiteList as SiteList,
     UnitsOut as UnitsOut,
     Position as Position,
@@ -290,6 +291,12 @@ def _bbox_in_range(value: tuple[float, float, float, float] | None) -> Any:
         if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
             raise ValueError("minLon,minLat,maxLon,maxLat out of range or min above max")
     return value
+
+
+class TrailQuery(Strict):
+    """An officer's trail: the last `minutes` (the server's setting when absent)."""
+
+    minutes: int | None = Field(None, ge=1, le=1440)
 
 
 class MapQuery(Strict):

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+
+from pages import tiles
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -32,13 +33,7 @@ class Refused(ValueError):
 def tile_origin(url: str) -> str | None:
     """The origin a tile URL's images come from, as the pages' CSP allows it (Leaflet's `{s}`
     subdomains as a wildcard); None for anything but an absolute http(s) URL."""
-    parts = urlsplit(url.replace("{s}", "a"))
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    host = parts.netloc
-    if "{s}" in url:
-        host = "*." + host.split(".", 1)[1] if "." in host else host
-    return f"{parts.scheme}://{host}"
+    return tiles.custom_origin(url)
 
 
 @dataclass(frozen=True)
@@ -50,12 +45,24 @@ class PageSettings:
     session_ttl_s: int  # the pages' session cookie and CSRF token (a bearer token's lifetime)
     page_token_ttl_s: int  # the bearer tokens the pages' scripts get from their session
     cookie_secure: bool  # always mark the session cookie `Secure` (it is anyway over TLS)
+    tile_provider: str  # a named tile service (pages/tiles.py), "" for tile_url or none
+    tile_key: str  # the provider's key (天地图's tk)
+    tile_attribution: str  # shown after the provider's credit (its review number, 审图号)
 
     def __post_init__(self) -> None:
         if self.tile_datum not in DATUMS:
             raise Refused("tile_datum", f"must be wgs84 or gcj02, not {self.tile_datum!r}")
         if self.tile_url and tile_origin(self.tile_url) is None:
             raise Refused("tile_url", f"must be an http(s) URL, not {self.tile_url!r}")
+        try:
+            self.base_map()
+        except tiles.TileError as exc:
+            raise Refused(exc.field, exc.why) from None
+
+    def base_map(self) -> tiles.BaseMap:
+        """The tiles under the command map, their datum and attribution (pages/tiles.py)."""
+        return tiles.base_map(self.tile_provider, self.tile_key, self.tile_url, self.tile_datum,
+                              self.tile_attribution)
 
 
 def install(app: Flask, settings: PageSettings) -> None:

@@ -82,7 +82,9 @@ PAGE_SETTINGS = {"tile_url": "TILE_URL", "tile_datum": "TILE_DATUM",
                  "checkin_accuracy_cap_m": "CHECKIN_ACCURACY_CAP_M",
                  "session_ttl_s": "TOKEN_TTL_SECONDS",
                  "page_token_ttl_s": "COMMAND_TOKEN_TTL_SECONDS",
-                 "cookie_secure": "SESSION_COOKIE_SECURE"}
+                 "cookie_secure": "SESSION_COOKIE_SECURE",
+                 "tile_provider": "TILE_PROVIDER", "tile_key": "TILE_KEY",
+                 "tile_attribution": "TILE_ATTRIBUTION"}
 
 
 def page_settings(cfg: Config) -> PageSettings:

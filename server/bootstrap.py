@@ -62,6 +62,8 @@ def settings(cfg: Config, instance: Path) -> Settings:
         token_ttl=timedelta(seconds=cfg.TOKEN_TTL_SECONDS),
         offer_timeout=timedelta(seconds=cfg.OFFER_TIMEOUT_SECONDS),
         on_duty_window=timedelta(minutes=cfg.ON_DUTY_MINUTES),
+        travel_speed_kmh=cfg.TRAVEL_SPEED_KMH,
+        trail_minutes=cfg.TRAIL_MINUTES,
         device_time=DeviceTimeWindow(
             ahead=timedelta(seconds=cfg.DEVICE_TIME_AHEAD_SECONDS),
             max_age=timedelta(seconds=cfg.POSITION_MAX_AGE_SECONDS)),

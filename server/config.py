@@ -124,6 +124,11 @@ class Config(BaseSettings):
     OFFER_TIMEOUT_SECONDS: float = _setting(
         _RULE.offer_timeout.total_seconds(), "an offer nobody of the unit accepted is repeated, "
         "and the dispatcher told, after this")
+    TRAVEL_SPEED_KMH: float = _setting(
+        _RULE.travel_speed_kmh, "command's rough time to the site: the straight line from an "
+        "officer's latest fix at this speed (said so on the page)", gt=0)
+    TRAIL_MINUTES: int = _setting(_RULE.trail_minutes, "the officers' trails on the command map: "
+                                  "the last this many minutes (at most 1440)", ge=1, le=1440)
     ON_DUTY_MINUTES: float = _setting(_RULE.on_duty_window / timedelta(minutes=1),
                                       "an officer with a fix this recent is on duty and ranked "
                                       "in offers")
@@ -191,10 +196,20 @@ class Config(BaseSettings):
                                   "version (the files' hash changes it anyway)", "none")
     SESSION_COOKIE_SECURE: bool = _setting(False, "always mark the pages' session cookie "
                                            "`Secure` (it is anyway when the request came over TLS)")
-    TILE_URL: str = _setting("", "a tile layer under the command map, `…/{z}/{x}/{y}.png` "
-                             "(allowed by the pages' CSP)", "none")
-    TILE_DATUM: str = _setting("wgs84", "the datum the tiles are drawn in: `wgs84`, or `gcj02` "
-                               "(AMap, Tencent): overlays are shifted to match")
+    TILE_PROVIDER: Literal["", "tianditu", "amap", "tencent"] = _setting(
+        "", "the command map's base map, one setting: `tianditu` (天地图, CGCS2000 ≈ WGS-84, "
+        "needs `TILE_KEY`), `amap` (高德) or `tencent` (腾讯), both GCJ-02 (the overlays are "
+        "shifted); each with its attribution, its hosts alone allowed by the pages' CSP "
+        "(see *The command center*)", "none: `TILE_URL`, else no tiles (the demo)")
+    TILE_KEY: str = _setting("", "the provider's key (天地图's `tk`, from its console)", "none")
+    TILE_ATTRIBUTION: str = _setting("", "shown on the map after the provider's credit: the map "
+                                     "review number (审图号) its terms ask for; with `TILE_URL`, "
+                                     "the whole attribution", "none")
+    TILE_URL: str = _setting("", "any other tile layer under the command map, "
+                             "`…/{z}/{x}/{y}.png` (allowed by the pages' CSP); not with "
+                             "`TILE_PROVIDER`", "none")
+    TILE_DATUM: str = _setting("wgs84", "the datum `TILE_URL`'s tiles are drawn in: `wgs84`, or "
+                               "`gcj02`: overlays are shifted to match")
     USER_CACHE_SECONDS: float = _setting(
         5.0, "a REST request reuses its token's user read this recently; the bound within which "
         "a revocation made in another process is refused (0: read every time)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bench.measure import Ctx, Row
+from bench.rows.command_page import row_command_page
 from bench.rows.ingest import row_ingest_closed, row_ingest_open, row_ingest_two
 from bench.rows.positions import row_positions_http, row_positions_socket
 from bench.rows.push import row_push
@@ -23,5 +24,6 @@ ROWS: dict[str, Callable[[Ctx], Row]] = {
     "ingest_two": row_ingest_two, "positions_http": row_positions_http,
     "positions_socket": row_positions_socket, "timers_burst": row_timers_burst,
     "timers_lateness": row_timers_lateness, "backlog": row_backlog,
-    "ingest_open": row_ingest_open, "storm": row_storm, "push": row_push,
+    "command_page": row_command_page, "ingest_open": row_ingest_open, "storm": row_storm,
+    "push": row_push,
 }

@@ -52,13 +52,13 @@ class Officers:
             .where(*who).order_by(u.unit_code, u.display_name, u.username)).all()
         iu, inc = t.incident_units.c, t.incidents.c
         cases: dict[str, AcceptedCase] = {}
-        for officer_id, case_id, number, status in self.s.execute(
-                select(iu.accepted_by, inc.id, inc.case_number, inc.status)
+        for officer_id, case_id, number, status, site in self.s.execute(
+                select(iu.accepted_by, inc.id, inc.case_number, inc.status, inc.location)
                 .join_from(t.incident_units, t.incidents, inc.id == iu.incident_id)
                 .where(iu.accepted_by.in_(select(u.id).where(*who)),
                        inc.status.in_([str(s) for s in _WORKED]))
                 .order_by(iu.accepted_at.desc(), inc.id)):
-            cases.setdefault(officer_id, AcceptedCase(case_id, number, status))
+            cases.setdefault(officer_id, AcceptedCase(case_id, number, status, site.x, site.y))
         return [OfficerStatus(
             id=r.id, username=r.username, name=r.display_name or r.username,
             unit_code=r.unit_code, unit_name=r.name,

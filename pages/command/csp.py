@@ -1,21 +1,20 @@
 """The pages' Content-Security-Policy: scripts only from our own files (no inline script, no
 eval), connections only to our origin (the API and the `/live` socket), images from our origin,
 `data:`/`blob:` (photos are fetched with the bearer token and shown as blobs) and the configured
-tile server. Leaflet positions its panes and markers through the CSSOM (`element.style`), which
-CSP does not govern, so `style-src` needs no 'unsafe-inline' either."""
+tile service's hosts, each named (pages/tiles.py). Leaflet positions its panes and markers
+through the CSSOM (`element.style`), which CSP does not govern, so `style-src` needs no
+'unsafe-inline' either."""
 
 from __future__ import annotations
 
 from flask import request
 
-from pages import settings
+from pages import settings, tiles
 
 
 def content_security_policy() -> str:
     images = ["'self'", "data:", "blob:"]
-    origin = settings.tile_origin(settings.current().tile_url)
-    if origin:
-        images.append(origin)
+    images.extend(tiles.hosts(settings.current().base_map()))
     socket = ("wss://" if request.is_secure else "ws://") + request.host
     return "; ".join([
         "default-src 'none'",

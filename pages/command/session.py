@@ -98,8 +98,10 @@ def token_ttl() -> int:
 
 def page_config() -> dict[str, Any]:
     cfg = settings.current()
-    return {"tile_url": cfg.tile_url or None,
-            "tile_datum": cfg.tile_datum,
+    base = cfg.base_map()
+    return {"tile_url": base.layers[0].url if base.layers else None,
+            "tile_datum": base.datum,
+            "tiles": base.boot(),
             "checkin_radius_m": cfg.checkin_radius_m,
             "checkin_accuracy_cap_m": cfg.checkin_accuracy_cap_m,
             "token_ttl_s": cfg.page_token_ttl_s}

@@ -89,6 +89,7 @@ def page() -> ResponseReturnValue:
     lang = _lang()
     return render_template(
         "command.html", lang=lang, t=messages.catalogue(lang), L=labels.catalogue(lang), user=user,
+        unit_name=identity.unit_name(dispatch_context(), user.unit_code),
         boot={"lang": lang, "messages": messages.catalogue(lang), "role": user.role,
               "unit": user.unit_code, "user": user.display_name or user.username,
               "csrf": generate_csrf(), "may": actions.allowed(user.role), "user_id": user.id,

@@ -131,6 +131,9 @@ MATRIX: dict[str, tuple[int | str, ...]] = {
     # The officers' roster (last positions): command every unit's, a dispatcher its own unit's;
     # listed: the town's officer.
     "officers":       (401, 401, 401, 403, 403, 403, 403, 403, 403, SEE, HID, HID, HID, SEE, 403),
+    # An officer's trail (the town's officer): command, or its own unit's dispatcher; another
+    # unit's dispatcher is told no such officer (404), as for a case it may not see.
+    "trail":          (401, 401, 401, 403, 403, 403, 403, 403, 403, 200, 404, 404, 404, 200, 403),
     # A site owned by demo-reporter: the owner or an administrator registers it.
     "site_create":    (401, 401, 401, 201, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 201),
     "site_green":     (401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 201),
@@ -379,6 +382,11 @@ def list_q(env: Env, subject: str) -> Call:
     return Call("GET", "/api/v1/incidents?q=" + inc["case_number"][-9:], listed=inc["id"])
 
 
+def trail(env: Env, subject: str) -> Call:
+    officers(env, subject)
+    return Call("GET", f"/api/v1/officers/{env.user_id('officer_town')}/trail")
+
+
 def officers(env: Env, subject: str) -> Call:
     lon, lat = seat()
     env.post("officer_town", "/api/v1/officers/me/positions", json=[
@@ -591,6 +599,7 @@ SCENARIOS: dict[str, Route] = {
     "list_number": Route("GET", "/api/v1/incidents", list_number),
     "list_q": Route("GET", "/api/v1/incidents", list_q),
     "officers": Route("GET", "/api/v1/officers", officers),
+    "trail": Route("GET", "/api/v1/officers/<officer_id>/trail", trail),
     "map": Route("GET", "/api/v1/map/incidents", map_call),
     "map_filtered": Route("GET", "/api/v1/map/incidents", map_filtered),
     "show": Route("GET", INCIDENT, show),

@@ -293,6 +293,12 @@ def test_the_pages_csp_allows_no_inline_script_and_only_the_configured_tiles(cli
     assert "img-src 'self' data: blob: https://*.tiles.example.cn" in policy
     assert tile_origin("http://127.0.0.1:8080/{z}/{x}/{y}.png") == "http://127.0.0.1:8080"
     assert tile_origin("javascript:alert(1)") is None
+    # A provider: its hosts, each named, and nothing else.
+    reconfigure(app, monkeypatch, TILE_URL="", TILE_PROVIDER="tencent")
+    policy = client.get("/command/sign-in").headers["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["img-src"] == "'self' data: blob: " + " ".join(
+        f"https://rt{i}.map.gtimg.com" for i in range(4))
 
 
 def test_the_page_carries_its_settings_and_the_chosen_language(client):

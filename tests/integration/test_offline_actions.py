@@ -189,7 +189,7 @@ def test_command_sees_each_officers_last_position_and_case(client, login, clock)
         "2026-11-27T01:59:40Z", "2026-11-27T02:00:00Z", 6.0, True)
     assert me["position"]["lat"] == pytest.approx(_near(30.0)["lat"])
     assert me["case"] == {"id": case["id"], "case_number": case["case_number"],
-                          "status": "dispatched"}
+                          "status": "dispatched", "distance_m": 30, "eta_s": 4}
     other = by_name[f"officer-{KEJING}"]
     assert (other["last_seen_at"], other["position"], other["case"]) == (None, None, None)
     assert {o["unit"]["code"] for o in body["items"]} >= {ZHICHENG, KEJING, "power_supply"}

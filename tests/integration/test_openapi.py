@@ -47,6 +47,7 @@ DECLARED = {
     ("get", "/api/v1/stats/units"): {200, 403} | PROTECTED,
     ("post", "/api/v1/officers/me/positions"): {202, 403} | WITH_BODY | PROTECTED,
     ("get", "/api/v1/officers"): {200, 403} | PROTECTED,
+    ("get", "/api/v1/officers/{officer_id}/trail"): {200, 403, 404, 422} | PROTECTED,
     ("get", "/api/v1/sites"): {200, 403} | PROTECTED,
     ("post", "/api/v1/sites"): {201, 403} | WITH_BODY | PROTECTED,
     ("get", "/api/v1/units"): {200} | PROTECTED,

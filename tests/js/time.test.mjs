@@ -42,6 +42,7 @@ test("a countdown shows minutes and seconds, hours once there are any, days once
   assert.equal(countdown(86_399_000), "23:59:59");
   assert.equal(countdown(86_400_000), "1d 00:00:00");
   assert.equal(countdown(7 * 86_400_000 + 61_000), "7d 00:01:01");
+  assert.equal(countdown(6 * 86_400_000 + 61_000, "天"), "6天 00:01:01");  // the zh page's word
 });
 
 test("past the instant the countdown is negative", () => {

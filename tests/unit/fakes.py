@@ -596,7 +596,8 @@ class FakeOfficers(_Repo):
                              and i.status not in (Status.RESOLVED, Status.CLOSED)),
                             key=lambda x: x[0], reverse=True)
             case = (AcceptedCase(worked[0][1].id, worked[0][1].case_number,
-                                 str(worked[0][1].status)) if worked else None)
+                                 str(worked[0][1].status), worked[0][1].location.x,
+                                 worked[0][1].location.y) if worked else None)
             out.append(OfficerStatus(
                 u.id, u.username, u.display_name or u.username, u.unit_code,
                 unit.name if unit else None, last.location.x if last else None,

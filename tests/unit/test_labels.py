@@ -145,7 +145,7 @@ def test_an_exports_header_row_gives_the_seconds_their_unit() -> None:
     assert labels.headers(["rank", "arrival_median_s", "restore_rate"]) == [
         "排名", "到场用时中位数 (秒)", "恢复秩序按时率"]
     assert labels.headers(["rank", "resolve_p90_s"], "en") == [
-        "Rank", "Solve the problem: p90 time (s)"]
+        "Rank", "Solve the problem: 90th-percentile time (s)"]
     for lang in labels.LANGUAGES:  # distinct, and plain CSV cells (no comma, no quote)
         names = labels.headers(COLUMNS, lang)
         assert len(names) == len(set(names)) == len(COLUMNS)

@@ -24,7 +24,8 @@ def test_every_page_setting_comes_from_one_setting_of_the_configuration() -> Non
     assert got == settings.PageSettings(
         tile_url="https://{s}.tiles.example.cn/{z}/{x}/{y}.png", tile_datum="gcj02",
         checkin_radius_m=cfg.CHECKIN_RADIUS_M, checkin_accuracy_cap_m=cfg.CHECKIN_ACCURACY_CAP_M,
-        session_ttl_s=cfg.TOKEN_TTL_SECONDS, page_token_ttl_s=90, cookie_secure=True)
+        session_ttl_s=cfg.TOKEN_TTL_SECONDS, page_token_ttl_s=90, cookie_secure=True,
+        tile_provider="", tile_key="", tile_attribution="")
     with pytest.raises(dataclasses.FrozenInstanceError):
         got.tile_datum = "wgs84"  # type: ignore[misc]
 

@@ -1,28 +1,34 @@
 /* The assessment tab: GET /api/v1/stats/units as a ranked table (the server ranks; a unit with
  * too few cases is marked and left unranked) and a Chart.js bar chart of the on-time rates, for a
  * period of whole days in China Standard Time (the last 30 by default); CSV and XLSX downloads
- * with the token. */
+ * with the token. Chart.js (200 KB) is imported only when the tab first draws, never on the
+ * map's visit: its UMD file sets `globalThis.Chart` when imported as a module. */
 
 import { el } from "/static/shared/dom.js";
 import { cstDate } from "/static/shared/time.js";
+import { minutesWords } from "./words.js";
 
-/* global Chart */
+let chartLib = null;
+async function loadChart() {
+  if (!chartLib) chartLib = import("./vendor/chart.js/chart.umd.js").then(() => globalThis.Chart);
+  return chartLib;
+}
 
 const DAY_MS = 86400e3;
 function pct(x) { return typeof x === "number" ? Math.round(x * 1000) / 10 + " %" : "—"; }
-function mins(x) { return typeof x === "number" ? Math.round(x / 6) / 10 + " min" : "—"; }
 
 // The ranked table's columns after the rank and the unit: [the row's field, its format]; each
 // headed by the column's name in the label catalogue, as the CSV and XLSX head it.
 const COLUMNS = [
   ["cases", String], ["response_rate", pct], ["restore_rate", pct], ["completion_rate", pct],
-  ["resolution_rate", pct], ["satisfaction_rate", pct], ["arrival_median_s", mins],
-  ["arrival_p90_s", mins], ["overdue_records", String], ["score", pct],
+  ["resolution_rate", pct], ["satisfaction_rate", pct], ["arrival_median_s", "mins"],
+  ["arrival_p90_s", "mins"], ["overdue_records", String], ["score", pct],
 ];
 const CHART_RATES = [["response_rate", "#1c7ed6"], ["restore_rate", "#2f9e44"],
                      ["completion_rate", "#f08c00"], ["satisfaction_rate", "#ae3ec9"]];
 
 export function createAssessment({ t, labels, auth, unitName }) {
+  const mins = (x) => minutesWords(x, t);
   const message = document.getElementById("stats-message");
   let chart = null, loaded = false;
 
@@ -34,7 +40,7 @@ export function createAssessment({ t, labels, auth, unitName }) {
     return q;
   }
 
-  function draw(rows) {
+  async function draw(rows) {
     const head = el("tr");
     ["rank", "name", ...COLUMNS.map((c) => c[0])].forEach((k) => head.appendChild(el("th", "", labels.column(k))));
     document.getElementById("stats-head").replaceChildren(head);
@@ -48,7 +54,8 @@ export function createAssessment({ t, labels, auth, unitName }) {
       row.appendChild(name);
       COLUMNS.forEach(([field, format]) => {
         const v = r[field];
-        row.appendChild(el("td", "", v === null || v === undefined ? "—" : format(v)));
+        row.appendChild(el("td", "", v === null || v === undefined ? "—"
+          : format === "mins" ? mins(v) : format(v)));
       });
       frag.appendChild(row);
     });
@@ -62,6 +69,8 @@ export function createAssessment({ t, labels, auth, unitName }) {
       })),
     };
     if (chart) { chart.data = data; chart.update(); return; }
+    const Chart = await loadChart();
+    if (chart) { chart.data = data; chart.update(); return; }
     chart = new Chart(document.getElementById("stats-chart"), {
       type: "bar", data,
       options: { responsive: true, maintainAspectRatio: false, animation: false,
@@ -74,7 +83,7 @@ export function createAssessment({ t, labels, auth, unitName }) {
     try {
       const j = await auth.apiJson("/api/v1/stats/units?" + range().toString());
       message.hidden = true;
-      draw(j.units || []);
+      await draw(j.units || []);
     } catch (e) {
       message.hidden = false;
       message.textContent = t("stats.unavailable") + " (" + (e.status || e.message) + ")";

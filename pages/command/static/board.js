@@ -27,16 +27,16 @@ export function clockCell(m, now, t) {
   } else {
     span.dataset.due = String(m.due);
     span.dataset.near = String(m.nearAt);
-    span.textContent = countdown(m.due - now);
+    span.textContent = countdown(m.due - now, t("time.day"));
   }
   return span;
 }
 
 /** Every countdown under `root` moved to `now` and recoloured by its instants. */
-export function tickClocks(root, now) {
+export function tickClocks(root, now, day) {
   root.querySelectorAll("[data-due]").forEach((s) => {
     const due = Number(s.dataset.due);
-    s.textContent = countdown(due - now);
+    s.textContent = countdown(due - now, day);
     const state = milestoneState({ doneAt: null, due, nearAt: Number(s.dataset.near) }, now);
     if (!s.classList.contains(state)) s.className = "ms " + state;
   });

@@ -6,6 +6,7 @@
 
 import { el } from "/static/shared/dom.js";
 import { cst, cstShort } from "/static/shared/time.js";
+import { addTiles } from "./basemap.js";
 import { clockCell } from "./board.js";
 import { unitClocks } from "./clocks.js";
 import { fromIncident } from "./state.js";
@@ -62,7 +63,7 @@ export function createDetail({ boot, t, labels, auth, show, unitName, officerNam
   function drawMap(inc) {
     if (!detailMap) {
       detailMap = L.map("detail-map", { zoomControl: true, maxZoom: 19 });
-      if (boot.tile_url) L.tileLayer(boot.tile_url, { maxZoom: 19 }).addTo(detailMap);
+      addTiles(detailMap, boot.tiles);
       layer = L.layerGroup().addTo(detailMap);
     }
     layer.clearLayers();

@@ -18,9 +18,14 @@ import { createBoard, tickClocks } from "./board.js";
 import { caseState } from "./clocks.js";
 import { createDetail } from "./detail.js";
 import { createMapLayers } from "./map-layers.js";
+import { createOnTheWay } from "./ontheway.js";
 import { createSearch } from "./search.js";
+import { createSites } from "./sites.js";
 import { createSound } from "./sound.js";
 import { HIDDEN_STATUS, createCases, fromFeature, fromIncident, visible } from "./state.js";
+import { createTerritory } from "./territory.js";
+import { createTotalsView } from "./totals-view.js";
+import { createTrails } from "./trails.js";
 import { passes, readFullView, writeFullView } from "./urlstate.js";
 
 /* global io */
@@ -77,7 +82,12 @@ const keepPins = () => {
 };
 const cases = createCases();
 const show = displayer(boot.tile_datum);
-const layers = createMapLayers({ boot, t, labels, show, onOpen: openDetail });
+const layers = createMapLayers({ boot, t, labels, show, onOpen: openDetail, onOfficer: openOfficer });
+const onTheWay = createOnTheWay({ t, auth });
+const trails = createTrails({ map: layers.map, show, auth });
+const territory = createTerritory({ map: layers.map, show });
+const sites = createSites({ map: layers.map, show, auth, t, role: boot.role });
+const totals = createTotalsView({ t, unitName });
 const board = createBoard({ t, labels, unitName, onOpen: openDetail });
 const actions = createActions({ boot, t, auth, unitName, officerNames, onDone: () => detail.refresh() });
 const detail = createDetail({ boot, t, labels, auth, show, unitName, officerNames, onClose: closeDetail,
@@ -110,7 +120,14 @@ function render() {
     else layers.removeCase(id);
   });
   dirty.clear();
-  if (boardDirty) { board.render(cases.values(), view, now, { pass, pinned }); boardDirty = false; }
+  layers.flush();
+  if (boardDirty) {
+    board.render(cases.values(), view, now, { pass, pinned });
+    onTheWay.decorate(document, now);
+    totals.update(() => cases.values(), (c) => caseState(c.clocks, Date.now()),
+                  (c) => visible(c, view, Date.now()) && pass(c));
+    boardDirty = false;
+  }
 }
 
 function changed(id) {
@@ -133,7 +150,7 @@ function upsert(c) {
 // Every second the countdowns move, and a case whose state changed by the clock is redrawn.
 setInterval(() => {
   const now = Date.now();
-  tickClocks(document, now);
+  tickClocks(document, now, t("time.day"));
   for (const c of cases.values()) {
     if (layers.drawnState(c.id) !== caseState(c.clocks, now)) changed(c.id);
   }
@@ -152,7 +169,21 @@ function openDetail(id) {
   boardDirty = true;
   schedule();
   detail.open(id);
+  onTheWay.showCase(id);
+  trails.only(onTheWay.officersOf(id));
 }
+
+/** An officer's marker clicked: their trail, and the case they work opened. */
+function openOfficer(officerId) {
+  trails.draw(officerId).catch(() => 0);
+  const caseId = onTheWay.caseOf(officerId);
+  if (caseId) openDetail(caseId);
+}
+
+onTheWay.onChange(() => {
+  onTheWay.decorate(document);
+  if (view.caseId) onTheWay.showCase(view.caseId);
+});
 
 function closeDetail() {
   view.caseId = "";
@@ -187,12 +218,14 @@ function viewToForm() {
 }
 
 function formToView() {
+  const unitBefore = view.unit;
   for (const [id, key] of Object.entries(FILTERS)) view[key] = document.getElementById(id).value;
   view.overdue = document.getElementById("f-overdue").checked;
   view.mine = Boolean(mineBox && mineBox.checked);
   view.page = 1;
   saveView();
   everything();
+  if (view.unit !== unitBefore) territory.focus(view.unit);
 }
 
 document.querySelectorAll(".tabs button").forEach((b) => {
@@ -231,7 +264,12 @@ function apply(name, d) {
   }
   counts.applied += 1;
   if (d.type === "reported" && d.incident_id && !chimed.has(d.incident_id)) newReport(d);
-  if (d.incident && d.incident.id) upsert(fromIncident(d.incident));
+  if (d.incident && d.incident.id) {
+    const before = cases.get(d.incident.id), after = fromIncident(d.incident);
+    upsert(after);
+    // Someone accepted or arrived: who is on the way changed (read again, coalesced).
+    if ((before ? accepted(before) : 0) !== accepted(after) || (before && after.status === "on_site" && before.status !== "on_site")) onTheWay.refreshSoon();
+  }
   if (name === "incident.overdue") alerts.overdue(d);
   if (name === "incident.reminded" && boot.role === "dispatcher") alerts.reminded(d);
   if (detail.currentId() === d.incident_id) detail.refresh();
@@ -255,6 +293,7 @@ function searched(text) {
   view.page = 1;  // a new search starts on its first page; a reload keeps the page
   saveView();
 }
+function accepted(c) { return c.units.filter((u) => u.accepted).length; }
 
 const sequencer = createSequencer({ apply });
 const live = connectLive({ io, token: () => auth.token(), forget: auth.forget, sequencer,
@@ -280,6 +319,20 @@ async function loadUnits() {
   document.getElementById("f-town").value = view.town;
 }
 
+/* A dispatcher starts on its own territory (a department's covers the city); a chosen unit in
+ * the URL is focused too. The empty board says whose board it is. */
+function startOnTerritory() {
+  if (boot.role === "dispatcher" && boot.unit) {
+    const name = unitName(boot.unit);
+    const who = document.getElementById("who-unit");
+    if (who) who.textContent = name;
+    document.getElementById("board-empty").textContent = t("board.empty_unit").replace("{unit}", name);
+    territory.focus(boot.unit);
+  } else if (view.unit) {
+    territory.focus(view.unit);
+  }
+}
+
 /* Every open case we may see, in one read, with the log's seq at that read: live events at or
  * below it are already in it. */
 async function loadCases() {
@@ -303,6 +356,9 @@ window.commandCenter = {
   markerState: layers.drawnState,  // the state the case's marker is drawn in
   hasMarker: layers.hasMarker, markerPoint: layers.markerPoint, rawPoint: layers.rawPoint,
   focus: layers.focus, zoom: layers.zoom, officerIds: layers.officerIds,
+  totals: () => totals.current(), trails: () => trails.drawn(), openOfficer,
+  territory: () => territory.focused(), onTheWay: (id) => onTheWay.officersOf(id),
+  refreshOfficers: () => onTheWay.load(), sites: () => sites.count(),
   socket: live.socket,
   pinnedIds: () => Array.from(pinned.keys()),
   alertGroups: () => alerts.groups(),
@@ -312,9 +368,15 @@ window.commandCenter = {
 viewToForm();
 showTab();
 try {
-  await Promise.all([loadUnits(), auth.apiJson("/api/v1/units/boundaries").then((fc) => layers.addBoundaries(fc, unitNames))]);
+  await Promise.all([loadUnits(), auth.apiJson("/api/v1/units/boundaries").then((fc) => {
+    layers.addBoundaries(fc, unitNames);
+    territory.setBoundaries(fc);
+  })]);
+  startOnTerritory();
   await loadCases();
   search.start(view.q, searched);
+  everything();  // the board drawn even when there is no case (it says so)
+  onTheWay.start();  // who is on the way arrives with the first read, not before the page is usable
   state.ready = true;
   document.body.dataset.ready = "1";
   live.start();

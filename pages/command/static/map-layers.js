@@ -7,6 +7,7 @@
 
 import { el } from "/static/shared/dom.js";
 import { instant } from "/static/shared/time.js";
+import { createBaseMap } from "./basemap.js";
 
 /* global L */
 
@@ -17,9 +18,9 @@ const LEGEND = ["on_time", "near", "overdue", "restored", "resolved"];
 // An officer's fix is fresh for 2 minutes, faded to 10, nearly gone after.
 const FRESH_MS = 120e3, STALE_MS = 600e3;
 
-export function createMapLayers({ boot, t, labels, show, onOpen }) {
+export function createMapLayers({ boot, t, labels, show, onOpen, onOfficer }) {
   const map = L.map("map", { zoomControl: true, maxZoom: 19, minZoom: 3 }).setView(show(35.09, 112.55), 11);
-  if (boot.tile_url) L.tileLayer(boot.tile_url, { maxZoom: 19, attribution: "" }).addTo(map);
+  createBaseMap(map, boot.tiles, t);
   // Territory names below the markers (Leaflet's tooltip pane would put them over the cases).
   map.createPane("territoryLabels").style.zIndex = 450;
   const territories = L.layerGroup().addTo(map);
@@ -37,6 +38,10 @@ export function createMapLayers({ boot, t, labels, show, onOpen }) {
     },
   }).addTo(map);
   const markers = new Map();   // case id -> marker
+  // New markers wait here for one `flush` per frame: markercluster's addLayer refreshes every
+  // cluster's bounds and icons for each marker (quadratic at 5,000 cases); addLayers does it
+  // once, in chunks that leave the browser responsive.
+  const pending = new Set();
   const officerLayer = L.layerGroup().addTo(map);
   const officers = new Map();  // officer id -> {marker, at}
 
@@ -57,7 +62,7 @@ export function createMapLayers({ boot, t, labels, show, onOpen }) {
                          title: labels.category(c.category) + " · " + c.territory });
       m.on("click", () => onOpen(c.id));
       markers.set(c.id, m);
-      if (shown) cluster.addLayer(m);
+      if (shown) pending.add(m);
       return;
     }
     const was = m.getLatLng();
@@ -67,13 +72,20 @@ export function createMapLayers({ boot, t, labels, show, onOpen }) {
       m.setIcon(caseIcon(c.id, state));
       if (cluster.hasLayer(m)) cluster.refreshClusters(m);
     }
-    if (shown && !cluster.hasLayer(m)) cluster.addLayer(m);
-    if (!shown && cluster.hasLayer(m)) cluster.removeLayer(m);
+    if (shown && !cluster.hasLayer(m)) pending.add(m);
+    if (!shown) { pending.delete(m); if (cluster.hasLayer(m)) cluster.removeLayer(m); }
   }
 
   function removeCase(id) {
     const m = markers.get(id);
-    if (m) { cluster.removeLayer(m); markers.delete(id); }
+    if (m) { pending.delete(m); cluster.removeLayer(m); markers.delete(id); }
+  }
+
+  /** The markers placed since the last flush, added to the clusters at once. */
+  function flush() {
+    if (!pending.size) return;
+    cluster.addLayers(Array.from(pending));
+    pending.clear();
   }
 
   /** The boundary set's territories (GeoJSON in WGS-84), named, and the view fitted to them. */
@@ -98,7 +110,7 @@ export function createMapLayers({ boot, t, labels, show, onOpen }) {
       };
       note.addTo(map);
     }
-    map.fitBounds(layer.getBounds(), { padding: [10, 10] });
+    map.fitBounds(layer.getBounds(), { padding: [10, 10], animate: false });
     document.getElementById("map").dataset.territories = String(fc.features.length);
   }
 
@@ -131,6 +143,7 @@ export function createMapLayers({ boot, t, labels, show, onOpen }) {
       const m = L.marker(at, { icon: L.divIcon({ html: div, className: "officer-marker", iconSize: [12, 12] }),
                                title, zIndexOffset: 1000 });
       m.addTo(officerLayer);
+      if (onOfficer) m.on("click", () => onOfficer(d.officer_id));
       o = { marker: m, at: 0 };
       officers.set(d.officer_id, o);
     } else {
@@ -155,15 +168,16 @@ export function createMapLayers({ boot, t, labels, show, onOpen }) {
   }
 
   return {
-    placeCase, removeCase, addBoundaries, officerPosition, fadeOfficers,
+    placeCase, removeCase, flush, addBoundaries, officerPosition, fadeOfficers,
     /** The state a case was last drawn in (undefined when it has no marker). */
     drawnState: (id) => { const m = markers.get(id); return m ? m.options.caseState : undefined; },
-    hasMarker: (id) => { const m = markers.get(id); return Boolean(m) && cluster.hasLayer(m); },
+    hasMarker: (id) => { const m = markers.get(id); return Boolean(m) && cluster.hasLayer(m) && !pending.has(m); },
     markerPoint: (id) => { const m = markers.get(id); return m ? point(m.getLatLng()) : null; },
     rawPoint: (lat, lon) => point(L.latLng(lat, lon)),  // where a WGS-84 point would be drawn unshifted
     focus: (lat, lon, zoom) => map.setView(show(lat, lon), zoom, { animate: false }),
     zoom: () => map.getZoom(),
     officerIds: () => Array.from(officers.keys()),
     invalidateSize: () => map.invalidateSize(),
+    map,
   };
 }

@@ -37,12 +37,12 @@ export function cstDate(value) {
 }
 
 /** Time left as "[-][Nd ][HH:]MM:SS": negative once the instant has passed. */
-export function countdown(msLeft) {
+export function countdown(msLeft, day = "d") {
   const neg = msLeft < 0;
   const s = Math.floor(Math.abs(msLeft) / 1000);
   const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600);
   const m = Math.floor((s % 3600) / 60), sec = s % 60;
   const two = (n) => String(n).padStart(2, "0");
-  return (neg ? "-" : "") + (d ? d + "d " : "") + (d || h ? two(h) + ":" : "") +
+  return (neg ? "-" : "") + (d ? d + day + " " : "") + (d || h ? two(h) + ":" : "") +
     two(m) + ":" + two(sec);
 }
