@@ -188,7 +188,7 @@ def test_must_never_lose_a_report_offline_with_a_photo_it_survives_reload_and_a_
               f"sent as {len(got.content)} bytes at {img.size[0]}x{img.size[1]}")
         # Offline, the browser logs every refused load and socket attempt; nothing else may show.
         offline = ("Failed to load", "ERR_INTERNET", "net::ERR_", "WebSocket", "websocket",
-                   "xhr poll error", "transport")
+                   "xhr poll error", "transport", "Failed to fetch")
         other = [p for p in phone.problems if not any(mark in p for mark in offline)]
         assert other == [], other
     finally:
