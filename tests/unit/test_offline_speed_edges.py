@@ -2,7 +2,8 @@
 edges: an accuracy not given or zero takes nothing off the distance, a fix taken at the same
 instant or before is infinitely fast when it moved and still when it did not, and a fraction
 of a second is a real duration. And who oversees officers: a commander every unit's, even one
-whose account names a unit."""
+whose account names a unit. And a batch's flags: judged with each fix's own accuracy, the
+speed kept to one decimal."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dispatch.offline import TrailFix, implied_speed_kmh
+from dispatch.offline import OfflineRules, TrailFix, flag_batch, implied_speed_kmh
 from dispatch.officers import list_officers
 from geo.distance import geodesic_distance_m, offset_point
 from tests.unit.fakes import EAST, POWER, WEST, new_world
@@ -48,3 +49,15 @@ def test_a_commander_sees_every_unit_s_officers_even_with_a_unit_on_record() -> 
     w = new_world()
     commander = replace(w.user("commander"), unit_code=WEST)
     assert {o.unit_code for o in list_officers(w.ctx, commander)} == {WEST, EAST, POWER}
+
+
+def test_a_batch_judges_each_fix_with_its_accuracy_and_keeps_one_decimal() -> None:
+    home = TrailFix(AT, LON, LAT, 50.0)
+    seconds = (METRES - 100.0) / 199.0 * 3.6  # 199 km/h, less both accuracies
+    at = AT + timedelta(seconds=seconds)
+    within = TrailFix(at, *THERE, 50.0)
+    assert flag_batch([home], [within], 100.0, OfflineRules()) == {}
+    unsure = TrailFix(at, *THERE, None)  # no accuracy given: only the stored fix's 50 m
+    [speed] = flag_batch([home], [unsure], 100.0, OfflineRules()).values()
+    expected = (METRES - 50.0) / seconds * 3.6
+    assert speed == round(expected, 1) and speed != round(expected, 2)
