@@ -52,3 +52,14 @@ def test_a_name_never_seen_before_is_scrubbed_in_any_spacing_and_case() -> None:
     scrub = Scrubber(["Qiao Feng-Test", "司马懿仲"])
     assert scrub("met QIAO fengtest and 司马 懿仲 today") == (
         f"met {scrubbing.NAME_MARK} and {scrubbing.NAME_MARK} today")
+
+
+def test_a_latin_name_inside_a_longer_word_is_kept_and_a_name_ending_in_chinese_is_not() -> None:
+    mark = scrubbing.NAME_MARK
+    wang = Scrubber(["Wang Wei"])
+    assert wang("xwangwei") == "xwangwei"  # the word starts one letter before the name
+    assert wang("wangweix") == "wangweix"
+    assert wang("x wangwei") == f"x {mark}"
+    li = Scrubber(["Li伟"])
+    assert li("Li伟x") == f"{mark}x"  # ends in a Chinese character: no word to be inside
+    assert li("aLi伟") == "aLi伟"
