@@ -1,7 +1,8 @@
 """Mutation testing within CI's time (`make mutate-changed`; `make mutate` is `--all`): mutate
 again only the rule modules whose source or unit tests changed since the committed baseline,
 docs/mutation-baseline.json, and judge them with the others' figures from it. Exit 1 when a
-module or the total kills under `--min` percent of its mutants; 2 when mutmut did not finish.
+module or the total kills under `--min` percent of its mutants; 2 when mutmut did not finish; 3
+when it ran past `--budget` seconds (CI's bound: commit the baseline with the change instead).
 
 The baseline holds per rule module the SHA-256 of its source and of the unit test files mutmut
 ran against its mutants (its stats; the fake unit of work counts as one for the modules whose
@@ -12,6 +13,7 @@ A new test file alone re-runs nothing else (it can only kill more); nor does a c
 module calls (the full run checks that). The baseline is rewritten: commit it with the change.
 
     python -m scripts.mutate_changed [--all | --only GLOB...] [--min 90] [--baseline PATH]
+                                    [--budget SECONDS] [--list]
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import argparse
 import fnmatch
 import hashlib
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -100,14 +104,28 @@ def dotted(module: str) -> str:
     return module.removesuffix(".py").replace("/", ".")
 
 
-def run_mutmut(root: Path, modules: list[str], everything: bool) -> int:
-    """A fresh `mutmut run` (mutants/ is mutmut's scratch directory), its log in mutants/."""
+def mutmut_command(names: list[str]) -> list[str]:
+    """`mutmut run` on these mutant names (all of them when empty), from this Python's venv."""
+    return [str(Path(sys.executable).with_name("mutmut")), "run", *names]
+
+
+def run_mutmut(root: Path, modules: list[str], everything: bool,
+               budget: float | None = None) -> int | None:
+    """A fresh `mutmut run` (mutants/ is mutmut's scratch directory), its log in mutants/.
+    None when it ran past `budget` seconds: then it is stopped, with the workers it forked (its
+    own process group), so that CI's time stays bounded whatever a change touched."""
     shutil.rmtree(root / "mutants", ignore_errors=True)
     (root / "mutants").mkdir()
     names = [] if everything else [dotted(m) + ".*" for m in modules]
     with open(root / "mutants" / "run.log", "w", encoding="utf-8") as log:
-        return subprocess.run([str(Path(sys.executable).with_name("mutmut")), "run", *names],
-                              cwd=root, stdout=log, stderr=subprocess.STDOUT).returncode
+        child = subprocess.Popen(mutmut_command(names), cwd=root, stdout=log,
+                                 stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            return child.wait(timeout=budget)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+            return None
 
 
 def tests_by_module(root: Path) -> dict[str, set[str]]:
@@ -159,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="mutate these rule modules (paths or globs), changed or not")
     parser.add_argument("--min", type=float, default=90.0, help="kill rate to reach (%%)")
     parser.add_argument("--baseline", type=Path, default=BASELINE)
+    parser.add_argument("--budget", type=float, metavar="SECONDS",
+                        help="stop mutmut and fail (exit 3) when it runs longer than this")
+    parser.add_argument("--list", action="store_true",
+                        help="print the modules that would be mutated and why; mutate nothing")
     args = parser.parse_args(argv)
 
     root = Path(".")
@@ -172,10 +194,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no rule module matches {' '.join(args.only)}")
     for module, why in chosen.items():
         print(f"to mutate: {module} ({why})")
+    if args.list:
+        return 0
     measured: dict[str, Entry] = {}
     if chosen:
         start = time.monotonic()
-        code = run_mutmut(root, list(chosen), everything=chosen.keys() == tree.sources.keys())
+        code = run_mutmut(root, list(chosen), everything=chosen.keys() == tree.sources.keys(),
+                          budget=args.budget)
+        if code is None:
+            print(f"mutmut did not finish {len(chosen)} module(s) within the budget of "
+                  f"{args.budget:g} s: run `make mutate-changed` before pushing and commit "
+                  f"the {args.baseline} it rewrites with the change", file=sys.stderr)
+            return 3
         tests = tests_by_module(root) if (root / "mutants" / "mutmut-stats.json").exists() else {}
         for module in chosen:
             entry = measure(root, tree, module, tests.get(dotted(module), set()))

@@ -4,6 +4,8 @@ the tree's hashes and the committed baseline; and how the figures are judged."""
 from __future__ import annotations
 
 import json
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -131,3 +133,62 @@ def test_a_module_s_tests_are_those_mutmut_ran_and_the_fake_if_they_use_it(tmp_p
         "geo.crs": {"tests/unit/test_geo.py"},
         "dispatch.model": {"tests/unit/test_rules.py", "tests/unit/test_geo.py",
                            "tests/unit/fakes.py"}}
+
+
+def test_a_run_past_its_budget_is_stopped_with_the_processes_it_forked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A stand-in for mutmut that forks a worker, as mutmut does, and both outlive the budget.
+    script = ("import os, subprocess, sys, time\n"
+              "w = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+              "open('worker.pid', 'w').write(str(w.pid))\n"
+              "time.sleep(600)\n")
+    monkeypatch.setattr(mutate_changed, "mutmut_command",
+                        lambda names: [sys.executable, "-c", script])
+    assert mutate_changed.run_mutmut(tmp_path, ["dispatch/a.py"], False, budget=3.0) is None
+    status = Path(f"/proc/{(tmp_path / 'worker.pid').read_text()}/status")
+    for _ in range(100):  # killed with its group: gone, or a zombie until init reaps it
+        if not status.exists() or "\nState:\tZ" in status.read_text():
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("mutmut's worker outlived the budget")
+    monkeypatch.setattr(mutate_changed, "mutmut_command",
+                        lambda names: [sys.executable, "-c", "raise SystemExit(4)"])
+    assert mutate_changed.run_mutmut(tmp_path, [], True, budget=60.0) == 4
+
+
+def _tiny_tree(root: Path) -> None:
+    for name in ("tests/conftest.py", "tests/unit/test_a.py", "dispatch/a.py", "dispatch/b.py"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("x = 1\n")
+    (root / "pyproject.toml").write_text(
+        '[tool.mutmut]\nsource_paths = ["dispatch"]\nonly_mutate = ["dispatch/*.py"]\n')
+
+
+def test_list_names_the_modules_and_mutates_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _tiny_tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    tree = read_tree(tmp_path)
+    baseline = Baseline(shared=tree.shared, modules={
+        "dispatch/a.py": _entry(tree.sources["dispatch/a.py"], {}, 10, 10)})
+    (tmp_path / "baseline.json").write_text(json.dumps(baseline))
+    monkeypatch.setattr(mutate_changed, "run_mutmut", lambda *a, **k: pytest.fail("mutated"))
+    assert mutate_changed.main(["--list", "--baseline", "baseline.json"]) == 0
+    assert capsys.readouterr().out == "to mutate: dispatch/b.py (not in the baseline)\n"
+    assert json.loads((tmp_path / "baseline.json").read_text()) == baseline
+
+
+def test_past_the_budget_the_run_fails_and_keeps_the_baseline(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _tiny_tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    budgets = []
+    monkeypatch.setattr(mutate_changed, "run_mutmut",
+                        lambda root, modules, everything, budget=None: budgets.append(budget))
+    assert mutate_changed.main(["--budget", "600", "--baseline", "baseline.json"]) == 3
+    assert budgets == [600.0]
+    assert "within the budget of 600 s" in capsys.readouterr().err
+    assert not (tmp_path / "baseline.json").exists()
