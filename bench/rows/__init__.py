@@ -11,6 +11,7 @@ from bench.measure import Ctx, Row
 from bench.rows.command_page import row_command_page
 from bench.rows.ingest import row_ingest_closed, row_ingest_open, row_ingest_two
 from bench.rows.positions import row_positions_http, row_positions_socket
+from bench.rows.phones import row_phones
 from bench.rows.push import row_push
 from bench.rows.reads import row_list, row_map
 from bench.rows.storm import row_storm
@@ -25,5 +26,5 @@ ROWS: dict[str, Callable[[Ctx], Row]] = {
     "positions_socket": row_positions_socket, "timers_burst": row_timers_burst,
     "timers_lateness": row_timers_lateness, "backlog": row_backlog,
     "command_page": row_command_page, "ingest_open": row_ingest_open, "storm": row_storm,
-    "push": row_push,
+    "push": row_push, "phones": row_phones,
 }
