@@ -8,7 +8,7 @@
 #     workers, two schedulers (one holds the lease: dispatch/storage/lease.py).
 # Everything lives in HA_DIR (a new private directory unless given) with its logs, pids
 # (HA_DIR/pids/<name>.pid, each the leader of its own process group) and the ports it chose
-# (HA_DIR/ports.env, which the fault tests read). A component that dies is reported, not
+# (HA_DIR/ports.env, which the fault tests read); removed at the end unless HA_KEEP=1 (or =logs). A component that dies is reported, not
 # restarted, and the rest keep running: that is what the shape is for. Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -84,7 +84,14 @@ stop_all() {
     pm="$HA_DIR/pg$n/data/postmaster.pid"
     [ -s "$pm" ] && kill -KILL "$(head -n1 "$pm")" 2>/dev/null || true
   done
-  [ "${HA_KEEP:-0}" = 1 ] || rm -rf "$HA_DIR"
+  if [ "${HA_KEEP:-0}" != 1 ]; then  # HA_KEEP=1 keeps everything; HA_KEEP=logs the logs
+    [ "${PG_HOME:-$HA_DIR}" = "$HA_DIR" ] || rm -rf "$PG_HOME"
+    if [ "${HA_KEEP:-0}" = logs ]; then
+      find "$HA_DIR" -mindepth 1 -maxdepth 1 ! -name logs -exec rm -rf {} +
+    else
+      rm -rf "$HA_DIR"
+    fi
+  fi
 }
 trap stop_all INT TERM EXIT
 wait_for() {  # wait_for SECONDS WHAT CMD...
@@ -102,9 +109,16 @@ start etcd etcd --name ha --data-dir "$HA_DIR/etcd" \
   --initial-cluster "ha=http://127.0.0.1:$ETCD_PEER" --enable-v2=true
 wait_for 20 etcd etcdctl --endpoints "127.0.0.1:$ETCD" endpoint health
 
+# PostgreSQL runs as its own user: where HA_DIR's parents are closed to it (a root-only temporary
+# folder), the nodes live in a folder of their own, linked from HA_DIR.
+PG_HOME=$HA_DIR
+if [ "${#AS_PG[@]}" -gt 0 ] && ! "${AS_PG[@]}" test -x "$HA_DIR"; then
+  PG_HOME=$(mktemp -d "/tmp/jiyuan311-ha-pg.XXXXXX"); chmod 711 "$PG_HOME"
+fi
 for n in 1 2 3; do
-  i=$((n - 1)); node="$HA_DIR/pg$n"
+  i=$((n - 1)); node="$PG_HOME/pg$n"
   mkdir -p "$node"
+  [ "$PG_HOME" = "$HA_DIR" ] || ln -sfn "$node" "$HA_DIR/pg$n"
   # ttl 10 s, one loop a second: a dead leader's key expires within 10 s and the synchronous
   # standby is promoted (loop_wait + 2 * retry_timeout < ttl, as Patroni requires).
   cat > "$node/patroni.yml" <<EOF

@@ -17,6 +17,8 @@ Without PostgreSQL (the embedded SQLite default: one process) the lease is alway
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
@@ -39,7 +41,10 @@ class Lease:
     def __init__(self, engine: Engine, key: int = SCHEDULER_KEY) -> None:
         self.key = key
         self._postgres = engine.dialect.name == "postgresql"
-        self._engine = (create_engine(engine.url, poolclass=NullPool, connect_args=KEEPALIVE)
+        # Its name in pg_stat_activity says who holds the lease (the host and the pid).
+        name = f"jiyuan311 scheduler lease {socket.gethostname()[:24]} {os.getpid()}"
+        self._engine = (create_engine(engine.url, poolclass=NullPool,
+                                      connect_args={**KEEPALIVE, "application_name": name})
                         if self._postgres else None)
         self._conn: Connection | None = None
 

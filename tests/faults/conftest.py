@@ -95,7 +95,7 @@ class HA:
 def ha(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HA]:
     subprocess.run([str(ROOT / "scripts" / "ensure-ha.sh")], check=True, timeout=600)
     directory = tmp_path_factory.mktemp("ha")
-    env = {"HA_DIR": str(directory), "DISPATCH_PASSWORD_HASH_METHOD": FAST_HASH,
+    env = {"HA_DIR": str(directory), "HA_KEEP": "logs", "DISPATCH_PASSWORD_HASH_METHOD": FAST_HASH,
            "DISPATCH_TIME_SCALE": TIME_SCALE, "DISPATCH_SECRET_KEY": "faults-secret",
            "BIN": str(Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin")}
     log = open(directory.parent / "ha-script.log", "ab")

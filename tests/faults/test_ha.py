@@ -103,57 +103,25 @@ def _sentinel_master(ha: HA) -> int | None:
     return None
 
 
-def _lease_holder(ha: HA) -> int | None:
-    rows = ha.sql("SELECT a.client_port FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
-                  "WHERE l.locktype = 'advisory' AND l.objid = %s AND l.granted", LEASE_KEY)
-    return rows[0][0] if rows else None
-
-
-def _socket_owner(port: int, names: dict[str, int]) -> str | None:
-    """Which of the processes (name: pid) has a TCP socket on this local port (/proc)."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in open(table).read().splitlines()[1:]:
-            cols = line.split()
-            if int(cols[1].rsplit(":", 1)[1], 16) == port:
-                inodes.add(cols[9])
-    for name, pid in names.items():
-        try:
-            fds = os.listdir(f"/proc/{pid}/fd")
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                link = os.readlink(f"/proc/{pid}/fd/{fd}")
-            except OSError:
-                continue
-            if link.startswith("socket:[") and link[8:-1] in inodes:
-                return name
-    return None
-
-
 def _active_scheduler(ha: HA) -> str | None:
-    """The scheduler whose process holds the lease's connection (by its client port)."""
-    port = _lease_holder(ha)
-    if port is None:
+    """The scheduler whose process holds the lease (its connection's application_name ends
+    with the holder's pid: dispatch/storage/lease.py)."""
+    rows = ha.sql("SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING "
+                  "(pid) WHERE l.locktype = 'advisory' AND l.objid = %s AND l.granted",
+                  LEASE_KEY)
+    if not rows:
         return None
-    return _socket_owner(port, {n: ha.pid(n) for n in ("scheduler0", "scheduler1")})
-
-
-def _pause_workers(ha: HA, sig: int) -> None:
-    for name in ("worker0", "worker1"):
-        try:
-            os.killpg(ha.pid(name), sig)
-        except ProcessLookupError:
-            pass
+    pid = int(rows[0][0].rsplit(" ", 1)[1])
+    return next((n for n in ("scheduler0", "scheduler1") if ha.pid(n) == pid), None)
 
 
 def test_the_active_scheduler_killed_the_standby_fires_every_due_timer(ha: HA) -> None:
-    """The workers paused (so the timers are the schedulers' alone), the active scheduler
+    """The workers down (so the timers are the schedulers' alone), the active scheduler
     SIGKILLed mid-stream: the standby takes the lease and every timer due fires within
     BOUND_S, none twice."""
     stream = Stream(ha.lb, "scheduler").start()
-    _pause_workers(ha, signal.SIGSTOP)
+    for name in ("worker0", "worker1"):
+        ha.kill(name)
     try:
         time.sleep(12)  # the stream's first timers come due (scale 120: 10-15 s after a report)
         active = wait_for(lambda: _active_scheduler(ha), 20, "a scheduler to hold the lease")
@@ -169,8 +137,9 @@ def test_the_active_scheduler_killed_the_standby_fires_every_due_timer(ha: HA) -
         time.sleep(BOUND_S)
         timers = _timers_check(ha, since, until, BOUND_S)
     finally:
-        _pause_workers(ha, signal.SIGCONT)
         stream.stop()
+        for name in ("worker0", "worker1"):
+            ha.restart(name, [f"{ha.env['BIN']}/python", "-m", "server.worker"])
     figures = {"faults injected": 1, "killed": active, "took over": standby,
                "lease taken after s": round(took, 2), **timers, **_check_stream(ha, stream)}
     report_figures("scheduler killed", figures)
@@ -186,6 +155,9 @@ def test_a_worker_killed_mid_job_has_its_effect_once(ha: HA) -> None:
     worker."""
     import psycopg2
     import redis as redislib
+    from rq import Queue
+
+    from server.channels import QUEUE
 
     client = Client(ha.lb, "demo-reporter", Figures())
     from tests.helpers import location, seat
@@ -204,10 +176,11 @@ def test_a_worker_killed_mid_job_has_its_effect_once(ha: HA) -> None:
             cur.execute("SELECT id FROM incidents WHERE id = %s FOR UPDATE", (incident,))
         first_due = ha.sql("SELECT min(due_at) - now() FROM timers WHERE incident_id = %s",
                            incident)[0][0]
-        time.sleep(max(first_due.total_seconds(), 0))
-        # The worker's job is now blocked on the case's row lock, mid-transaction.
-        wait_for(lambda: _blocked_on(ha, lock), 30, "a job blocked on the case")
+        time.sleep(max(first_due.total_seconds(), 0) + 0.5)
+        # The incident's job, run now by a worker, blocks on the case's row lock mid-way.
         master = redislib.Redis(port=_sentinel_master(ha) or 0)
+        Queue(QUEUE, connection=master).enqueue("server.jobs.fire_incident_timers", incident)
+        wait_for(lambda: _blocked_on(ha, lock), 30, "a job blocked on the case")
         busy = [w for w in master.smembers("rq:workers")
                 if master.hget(w, "current_job")]
         pid = int(master.hget(busy[0], "pid"))
