@@ -207,9 +207,18 @@ class LiveClient:
         threading.Thread(target=self.catch_up, daemon=True).start()
 
     def connect(self) -> LiveClient:
-        self.sio.connect(self.base, namespaces=["/live"], auth={"token": self.token},
-                         transports=["websocket"], wait_timeout=20)
-        return self
+        """As a phone does: a refused first connection (a process at capacity) is tried again."""
+        for attempt in range(20):
+            try:
+                self.sio.connect(self.base, namespaces=["/live"], auth={"token": self.token},
+                                 transports=["websocket"], wait_timeout=20,
+                                 headers=self.headers)
+                return self
+            except socketio.exceptions.ConnectionError:
+                time.sleep(0.2 + 0.1 * attempt)
+        raise AssertionError("a /live client could not connect in 20 tries")
+
+    headers: dict[str, str] = {}
 
     def catch_up(self) -> None:
         """`resync` from the last seq applied until nothing more, then the held pushes."""
