@@ -259,3 +259,41 @@ def check_live(clients: list[LiveClient], expected: list[int]) -> dict[str, int]
             "out of order": sum(c.out_of_order for c in clients),
             "recovered by resync": sum(c.by_resync for c in clients),
             "reconnects": sum(c.connects - 1 for c in clients)}
+
+
+def check_stream(ha: Any, stream: Stream) -> dict[str, int]:
+    """Every report answered 201 is in the database exactly once (its description carries its
+    key), no report exists that was not answered; every check-in answered is one arrival; every
+    fix answered 202 is stored once."""
+    f = stream.figures
+    assert f.five_hundreds == 0, "a request was answered 500"
+    assert not f.gave_up, f"writes never answered: {f.gave_up[:5]}"
+    assert not f.refused, f"writes refused: {f.refused[:5]}"
+    rows = dict(ha.sql("SELECT description, count(*) FROM incidents WHERE description LIKE %s "
+                       "GROUP BY description", f"fault {stream.tag} %"))
+    answered = set(stream.reported)
+    lost = answered - set(rows)
+    doubled = {d for d, n in rows.items() if n > 1}
+    unanswered = set(rows) - answered
+    arrivals = dict(ha.sql("SELECT incident_id, count(*) FROM events WHERE type = 'arrived' "
+                           "AND incident_id = ANY(%s) GROUP BY incident_id",
+                           list(stream.checked_in))) if stream.checked_in else {}
+    fixes = dict(ha.sql(
+        "SELECT p.recorded_at, count(*) FROM officer_positions p JOIN users u ON "
+        "u.id = p.officer_id WHERE u.username = %s AND p.recorded_at = ANY(%s) "
+        "GROUP BY p.recorded_at", f"officer-{ZHICHENG}", list(stream.fixes))
+    ) if stream.fixes else {}
+    out = {"requests sent": f.sent, "retries": f.retried, "503/502/dropped": f.unavailable,
+           "500s": f.five_hundreds, "reports answered": len(answered),
+           "report losses": len(lost), "report duplicates": len(doubled),
+           "unanswered reports stored": len(unanswered),
+           "check-ins answered": len(stream.checked_in),
+           "check-in losses": len(stream.checked_in - set(arrivals)),
+           "check-in duplicates": sum(1 for n in arrivals.values() if n > 1),
+           "fixes answered": len(stream.fixes), "fix losses": len(stream.fixes) - len(fixes),
+           "fix duplicates": sum(1 for n in fixes.values() if n > 1),
+           "longest write wait s": round(f.longest_wait, 1)}
+    assert not lost and not doubled and not unanswered, out
+    assert out["check-in losses"] == out["check-in duplicates"] == 0, out
+    assert out["fix losses"] == out["fix duplicates"] == 0, out
+    return out

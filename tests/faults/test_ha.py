@@ -16,7 +16,8 @@ import requests
 
 from tests.e2e.procs import wait_for
 from tests.faults.conftest import HA, report_figures
-from tests.faults.load import ZHICHENG, Client, Figures, LiveClient, Stream, check_live
+from tests.faults.load import (ZHICHENG, Client, Figures, LiveClient, Stream, check_live,
+                               check_stream)
 
 BOUND_S = 5.0  # a due timer fires within this of its due time across a scheduler's death
 LEASE_KEY = 311_0001  # dispatch/storage/lease.py
@@ -28,7 +29,7 @@ def _last_seq(ha: HA) -> int:
 
 def _command_seqs(ha: HA, since: int) -> list[int]:
     """What demo-commander's sockets hear: its rooms' events (dispatch.access.rooms_for)."""
-    from dispatch.access import COMMAND, user_room
+    from dispatch.events import COMMAND, user_room
 
     commander = ha.sql("SELECT id FROM users WHERE username = 'demo-commander'")[0][0]
     return [r[0] for r in ha.sql("SELECT DISTINCT seq FROM event_audience WHERE room = ANY(%s) "
@@ -39,44 +40,6 @@ def _command_seqs(ha: HA, since: int) -> list[int]:
 def _token(ha: HA, username: str) -> str:
     client = Client(ha.lb, username, Figures())
     return str(client.http.headers["Authorization"]).split()[1]
-
-
-def _check_stream(ha: HA, stream: Stream) -> dict[str, int]:
-    """Every report answered 201 is in the database exactly once (its description carries its
-    key), no report exists that was not answered; every check-in answered is one arrival; every
-    fix answered 202 is stored once."""
-    f = stream.figures
-    assert f.five_hundreds == 0, "a request was answered 500"
-    assert not f.gave_up, f"writes never answered: {f.gave_up[:5]}"
-    assert not f.refused, f"writes refused: {f.refused[:5]}"
-    rows = dict(ha.sql("SELECT description, count(*) FROM incidents WHERE description LIKE %s "
-                       "GROUP BY description", f"fault {stream.tag} %"))
-    answered = set(stream.reported)
-    lost = answered - set(rows)
-    doubled = {d for d, n in rows.items() if n > 1}
-    unanswered = set(rows) - answered
-    arrivals = dict(ha.sql("SELECT incident_id, count(*) FROM events WHERE type = 'arrived' "
-                           "AND incident_id = ANY(%s) GROUP BY incident_id",
-                           list(stream.checked_in))) if stream.checked_in else {}
-    fixes = dict(ha.sql(
-        "SELECT p.recorded_at, count(*) FROM officer_positions p JOIN users u ON "
-        "u.id = p.officer_id WHERE u.username = %s AND p.recorded_at = ANY(%s) "
-        "GROUP BY p.recorded_at", f"officer-{ZHICHENG}", list(stream.fixes))
-    ) if stream.fixes else {}
-    out = {"requests sent": f.sent, "retries": f.retried, "503/502/dropped": f.unavailable,
-           "500s": f.five_hundreds, "reports answered": len(answered),
-           "report losses": len(lost), "report duplicates": len(doubled),
-           "unanswered reports stored": len(unanswered),
-           "check-ins answered": len(stream.checked_in),
-           "check-in losses": len(stream.checked_in - set(arrivals)),
-           "check-in duplicates": sum(1 for n in arrivals.values() if n > 1),
-           "fixes answered": len(stream.fixes), "fix losses": len(stream.fixes) - len(fixes),
-           "fix duplicates": sum(1 for n in fixes.values() if n > 1),
-           "longest write wait s": round(f.longest_wait, 1)}
-    assert not lost and not doubled and not unanswered, out
-    assert out["check-in losses"] == out["check-in duplicates"] == 0, out
-    assert out["fix losses"] == out["fix duplicates"] == 0, out
-    return out
 
 
 def _timers_check(ha: HA, since: Any, until: Any, bound: float) -> dict[str, Any]:
@@ -146,7 +109,7 @@ def test_the_active_scheduler_killed_the_standby_fires_every_due_timer(ha: HA) -
         for name in ("worker0", "worker1"):
             ha.restart(name, [f"{ha.env['BIN']}/python", "-m", "server.worker"])
     figures = {"faults injected": 1, "killed": active, "took over": standby,
-               "lease taken after s": round(took, 2), **timers, **_check_stream(ha, stream)}
+               "lease taken after s": round(took, 2), **timers, **check_stream(ha, stream)}
     report_figures("scheduler killed", figures)
     assert timers["timers due"] > 0 and timers["timers unfired"] == 0, figures
     assert timers["latest firing s"] <= BOUND_S, figures
@@ -266,7 +229,7 @@ def test_a_web_process_killed_with_200_sockets_they_reconnect_and_catch_up(ha: H
     live = _finish_live(clients, _command_seqs(ha, since))
     figures = {"faults injected": 1, "sockets": 200,
                "reconnected and resynced all s": round(reconnected, 2),
-               **live, **_check_stream(ha, stream)}
+               **live, **check_stream(ha, stream)}
     report_figures("web process killed", figures)
     assert live["reconnects"] > 0, figures  # some were on the killed process
     assert live["losses"] == live["duplicates"] == live["out of order"] == 0, figures
@@ -291,7 +254,7 @@ def test_the_redis_master_killed_sentinel_promotes_and_live_clients_miss_nothing
     start = ha.sql("SELECT min(at) FROM events WHERE seq > %s", since)[0][0]
     timers = _timers_check(ha, start, until, BOUND_S)
     figures = {"faults injected": 1, "promoted after s": round(promoted, 2), **live, **timers,
-               **_check_stream(ha, stream)}
+               **check_stream(ha, stream)}
     report_figures("redis master killed", figures)
     assert live["losses"] == live["duplicates"] == live["out of order"] == 0, figures
     assert timers["timers unfired"] == 0, figures  # no job lost
@@ -318,6 +281,6 @@ def test_the_postgres_leader_killed_patroni_promotes_and_every_201_is_kept(ha: H
     live = _finish_live(clients, _command_seqs(ha, since))
     figures = {"faults injected": 1, "old leader": old, "new leader": ha.leader(),
                "promoted after s": round(promoted, 2), "writable after s": round(writable, 2),
-               **live, **_check_stream(ha, stream)}
+               **live, **check_stream(ha, stream)}
     report_figures("postgres leader killed", figures)
     assert live["losses"] == live["duplicates"] == live["out of order"] == 0, figures
