@@ -222,14 +222,20 @@ class LiveClient:
 
     def catch_up(self) -> None:
         """`resync` from the last seq applied until nothing more, then the held pushes."""
-        for _ in range(50):
+        for _ in range(100):
             with self._lock:
                 since = max(self.applied, default=self.since)
             try:
                 out = self.sio.call("resync", {"since_seq": since}, namespace="/live",
                                     timeout=10)
-            except Exception:  # noqa: BLE001 - the socket went again; the next connect resyncs
-                return
+            except Exception:  # noqa: BLE001 - a process at capacity, or the socket went: again
+                if not self.sio.connected:
+                    break  # the next connection resyncs (its pushes are held till then)
+                time.sleep(0.5)
+                continue
+            if not out.get("ok", True):  # refused (at capacity): ask again
+                time.sleep(0.5)
+                continue
             with self._lock:
                 for item in out.get("events", []):
                     seq = int(item["data"]["seq"])
@@ -238,6 +244,8 @@ class LiveClient:
             if not out.get("more"):
                 break
         with self._lock:
+            if not self.sio.connected:
+                return  # still held: the reconnection's resync applies them
             held, self._held = self._held or [], None
             for seq in sorted(held):
                 self._apply(seq, pushed=True)

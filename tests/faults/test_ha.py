@@ -231,6 +231,15 @@ def test_a_web_process_killed_with_200_sockets_they_reconnect_and_catch_up(ha: H
                "reconnected and resynced all s": round(reconnected, 2),
                **live, **check_stream(ha, stream)}
     report_figures("web process killed", figures)
+    port = ha.port_list("WEB")[0]  # back in service for the next tests, as systemd would
+    ha.restart("web0", [f"{ha.env['BIN']}/python", "-m", "gunicorn", "-c",
+                        "python:server.gunicorn_conf", "-k",
+                        "geventwebsocket.gunicorn.workers.GeventWebSocketWorker", "-w", "1",
+                        "--worker-connections", "10000", "--no-control-socket", "-b",
+                        f"127.0.0.1:{port}", "server.wsgi:create()"],
+               {"PROMETHEUS_MULTIPROC_DIR": str(ha.dir / "metrics-web0")})
+    wait_for(lambda: requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).ok, 120,
+             "web0 back")
     assert live["reconnects"] > 0, figures  # some were on the killed process
     assert live["losses"] == live["duplicates"] == live["out of order"] == 0, figures
 
