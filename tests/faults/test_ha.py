@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 
-from tests.e2e.procs import wait_for
+from tests.e2e.procs import _answers, wait_for
 from tests.faults.conftest import HA, report_figures
 from tests.faults.load import (ZHICHENG, Client, Figures, LiveClient, Stream, check_live,
                                check_stream)
@@ -238,8 +238,7 @@ def test_a_web_process_killed_with_200_sockets_they_reconnect_and_catch_up(ha: H
                         "--worker-connections", "10000", "--no-control-socket", "-b",
                         f"127.0.0.1:{port}", "server.wsgi:create()"],
                {"PROMETHEUS_MULTIPROC_DIR": str(ha.dir / "metrics-web0")})
-    wait_for(lambda: requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).ok, 120,
-             "web0 back")
+    wait_for(lambda: _answers(f"http://127.0.0.1:{port}/readyz"), 120, "web0 back", every=0.5)
     assert live["reconnects"] > 0, figures  # some were on the killed process
     assert live["losses"] == live["duplicates"] == live["out of order"] == 0, figures
 
