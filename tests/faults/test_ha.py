@@ -280,9 +280,13 @@ def test_the_postgres_leader_killed_patroni_promotes_and_every_201_is_kept(ha: H
     ha.kill_pg_node(old)
     wait_for(lambda: ha.leader() not in (None, old), 60, "Patroni to promote a replica")
     promoted = time.monotonic() - killed
-    wait_for(lambda: requests.post(f"{ha.lb}/api/v1/auth/token", timeout=5, json={
-        "username": "demo-reporter", "password": "demo"}).status_code == 200, 60,
-        "writes through HAProxy")
+    def signs_in() -> bool:
+        try:
+            return requests.post(f"{ha.lb}/api/v1/auth/token", timeout=5, json={
+                "username": "demo-reporter", "password": "demo"}).status_code == 200
+        except requests.RequestException:
+            return False
+    wait_for(signs_in, 60, "writes through HAProxy")
     writable = time.monotonic() - killed
     time.sleep(5)
     stream.stop()
