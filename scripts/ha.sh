@@ -8,8 +8,9 @@
 #     workers, two schedulers (one holds the lease: dispatch/storage/lease.py).
 # Everything lives in HA_DIR (a new private directory unless given) with its logs, pids
 # (HA_DIR/pids/<name>.pid, each the leader of its own process group) and the ports it chose
-# (HA_DIR/ports.env, which the fault tests read); removed at the end unless HA_KEEP=1 (or =logs). A component that dies is reported, not
-# restarted, and the rest keep running: that is what the shape is for. Ctrl-C stops them all.
+# (HA_DIR/ports.env, which the fault tests read); removed at the end unless HA_KEEP=1 (or
+# HA_KEEP=logs). A component that dies is reported, not restarted, and the rest keep running:
+# that is what the shape is for. Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
