@@ -241,6 +241,7 @@ def test_a_web_process_killed_with_200_sockets_they_reconnect_and_catch_up(ha: H
     wait_for(lambda: _answers(f"http://127.0.0.1:{port}/readyz"), 120, "web0 back", every=0.5)
     assert live["reconnects"] > 0, figures  # some were on the killed process
     assert live["losses"] == live["duplicates"] == live["out of order"] == 0, figures
+    assert live["unexpected"] == 0, figures
 
 
 def test_the_redis_master_killed_sentinel_promotes_and_live_clients_miss_nothing(ha: HA) -> None:
@@ -265,6 +266,7 @@ def test_the_redis_master_killed_sentinel_promotes_and_live_clients_miss_nothing
                **check_stream(ha, stream)}
     report_figures("redis master killed", figures)
     assert live["losses"] == live["duplicates"] == live["out of order"] == 0, figures
+    assert live["unexpected"] == 0, figures
     assert timers["timers unfired"] == 0, figures  # no job lost
     assert timers["overdue notices"] == timers["overdue records"], figures
 
@@ -296,3 +298,4 @@ def test_the_postgres_leader_killed_patroni_promotes_and_every_201_is_kept(ha: H
                **live, **check_stream(ha, stream)}
     report_figures("postgres leader killed", figures)
     assert live["losses"] == live["duplicates"] == live["out of order"] == 0, figures
+    assert live["unexpected"] == 0, figures
