@@ -97,7 +97,7 @@ class Stream:
     """Reporters sending reports, an officer accepting, checking in and sending positions, all
     at once until `stop()`; what was answered is kept for the checks."""
 
-    def __init__(self, base: str, tag: str, reporters: int = 3, pace: float = 0.05) -> None:
+    def __init__(self, base: str, tag: str, reporters: int = 3, pace: float = 0.3) -> None:
         self.base, self.tag, self.pace = base, tag, pace
         self.figures = Figures()
         self.reported: dict[str, str] = {}  # description (carries the key) -> incident id
