@@ -41,9 +41,11 @@ log = logging.getLogger(__name__)
 # covers the threaded modes.
 CLOSE_AFTER_ANSWER_SECONDS = 0.05
 # How long a socket event waits for one of the admission gate's slots (server/admission.py)
-# before it is answered 503: long enough for the crowd of a killed web process's sockets, all
-# resyncing at once on the survivor, to be served in turn.
-SLOT_WAIT_SECONDS = 30.0
+# before it is answered 503: a crowd of a killed web process's sockets, all resyncing at once on
+# the survivor, is served in turn; well under live.js's 15 s `resync` time-out, so a client
+# hears the refusal and asks again instead of timing out while its first call still waits (a
+# storm of calls nobody waits for, each holding a slot when it gets one).
+SLOT_WAIT_SECONDS = 8.0
 
 
 @dataclass

@@ -227,7 +227,7 @@ class LiveClient:
                 since = max(self.applied, default=self.since)
             try:
                 out = self.sio.call("resync", {"since_seq": since}, namespace="/live",
-                                    timeout=10)
+                                    timeout=15)  # live.js's
             except Exception:  # noqa: BLE001 - a process at capacity, or the socket went: again
                 if not self.sio.connected:
                     break  # the next connection resyncs (its pushes are held till then)

@@ -221,28 +221,33 @@ def test_a_web_process_killed_with_100_sockets_they_reconnect_and_catch_up(ha: H
     since = _last_seq(ha)
     clients = _live_clients(ha, WEB_SOCKETS, since)
     stream = Stream(ha.lb, "web").start()
-    time.sleep(3)
-    killed = time.monotonic()
-    ha.kill("web0")
-    wait_for(lambda: any(c.connects > 1 for c in clients) and all(
-        c.sio.connected and c._held is None for c in clients), 60, "the sockets to reconnect")
-    reconnected = time.monotonic() - killed
-    time.sleep(3)
-    stream.stop()
-    time.sleep(1)
-    live = _finish_live(clients, _command_seqs(ha, since))
+    try:
+        time.sleep(3)
+        killed = time.monotonic()
+        ha.kill("web0")
+        wait_for(lambda: any(c.connects > 1 for c in clients) and all(
+            c.sio.connected and c._held is None for c in clients), 60,
+            "the sockets to reconnect")
+        reconnected = time.monotonic() - killed
+        time.sleep(3)
+        stream.stop()
+        time.sleep(1)
+        live = _finish_live(clients, _command_seqs(ha, since))
+    finally:
+        stream.stop()
+        port = ha.port_list("WEB")[0]  # back in service for the next tests, as systemd would
+        ha.restart("web0", [f"{ha.env['BIN']}/python", "-m", "gunicorn", "-c",
+                            "python:server.gunicorn_conf", "-k",
+                            "geventwebsocket.gunicorn.workers.GeventWebSocketWorker", "-w", "1",
+                            "--worker-connections", "10000", "--no-control-socket", "-b",
+                            f"127.0.0.1:{port}", "server.wsgi:create()"],
+                   {"PROMETHEUS_MULTIPROC_DIR": str(ha.dir / "metrics-web0")})
+        wait_for(lambda: _answers(f"http://127.0.0.1:{port}/readyz"), 120, "web0 back",
+                 every=0.5)
     figures = {"faults injected": 1, "sockets": WEB_SOCKETS,
                "reconnected and resynced all s": round(reconnected, 2),
                **live, **check_stream(ha, stream)}
     report_figures("web process killed", figures)
-    port = ha.port_list("WEB")[0]  # back in service for the next tests, as systemd would
-    ha.restart("web0", [f"{ha.env['BIN']}/python", "-m", "gunicorn", "-c",
-                        "python:server.gunicorn_conf", "-k",
-                        "geventwebsocket.gunicorn.workers.GeventWebSocketWorker", "-w", "1",
-                        "--worker-connections", "10000", "--no-control-socket", "-b",
-                        f"127.0.0.1:{port}", "server.wsgi:create()"],
-               {"PROMETHEUS_MULTIPROC_DIR": str(ha.dir / "metrics-web0")})
-    wait_for(lambda: _answers(f"http://127.0.0.1:{port}/readyz"), 120, "web0 back", every=0.5)
     assert live["reconnects"] > 0, figures  # some were on the killed process
     assert live["losses"] == live["duplicates"] == live["out of order"] == 0, figures
     assert live["unexpected"] == 0, figures
