@@ -175,8 +175,10 @@ def test_a_worker_killed_mid_job_has_its_effect_once(ha: HA) -> None:
     doubled = ha.sql("SELECT type, data->>'unit', data->>'milestone', data->>'due', count(*) "
                      "FROM events WHERE incident_id = %s AND type IN ('deadline_near', 'overdue')"
                      " GROUP BY 1, 2, 3, 4 HAVING count(*) > 1", incident)
-    fired = ha.sql("SELECT count(*) FROM timers WHERE incident_id = %s AND fired_at IS NOT NULL",
-                   incident)[0][0]
+    # An offer's timer that fires is moved to its next attempt (fired_at stays empty, its
+    # outcome is set: dispatch/deadlines.py), any other is marked fired.
+    fired = ha.sql("SELECT count(*) FROM timers WHERE incident_id = %s AND "
+                   "(fired_at IS NOT NULL OR outcome IS NOT NULL)", incident)[0][0]
     figures = {"faults injected": 1, "killed": victim, "timers fired": fired,
                "duplicates": len(doubled), "fired again after s": round(fired_after, 2)}
     report_figures("worker killed mid-job", figures)
