@@ -221,8 +221,15 @@ class LiveClient:
     headers: dict[str, str] = {}
 
     def catch_up(self) -> None:
-        """`resync` from the last seq applied until nothing more, then the held pushes."""
+        """`resync` from the last seq applied until nothing more, then the held pushes. Only
+        the latest connection's catch-up releases them: an older one still running when the
+        socket reconnected stops (as live.js's does), or it would release the pushes while the
+        new connection's resync is still applying older events."""
+        with self._lock:
+            connection = self.connects
         for _ in range(100):
+            if self.connects != connection:
+                return
             with self._lock:
                 since = max(self.applied, default=self.since)
             try:
@@ -244,7 +251,7 @@ class LiveClient:
             if not out.get("more"):
                 break
         with self._lock:
-            if not self.sio.connected:
+            if not self.sio.connected or self.connects != connection:
                 return  # still held: the reconnection's resync applies them
             held, self._held = self._held or [], None
             for seq in sorted(held):
