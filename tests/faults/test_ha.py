@@ -237,6 +237,8 @@ def test_a_web_process_killed_with_100_sockets_they_reconnect_and_catch_up(ha: H
         live = _finish_live(clients, _command_seqs(ha, since))
     finally:
         stream.stop()
+        for c in clients:  # a failed test's sockets must not go on loading the next tests
+            c.close()
         port = ha.port_list("WEB")[0]  # back in service for the next tests, as systemd would
         ha.restart("web0", [f"{ha.env['BIN']}/python", "-m", "gunicorn", "-c",
                             "python:server.gunicorn_conf", "-k",
