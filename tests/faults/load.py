@@ -173,6 +173,17 @@ class LiveClient:
         self._lock = threading.RLock()
         self.sio = socketio.Client(reconnection=True, reconnection_delay=0.2,
                                    reconnection_delay_max=1, randomization_factor=0.5)
+        # python-socketio's client hands each message to a thread of its own (engine.io's
+        # run_async): one socket's pushes could then be applied out of order by this client
+        # itself. Handled in arrival order, on the reading thread, as a browser does (nothing
+        # here blocks there: the resyncs run on a thread of their own).
+        trigger = self.sio.eio._trigger_event
+
+        def in_order(event: str, *args: Any, **kwargs: Any) -> Any:
+            if event == "message":
+                kwargs["run_async"] = False
+            return trigger(event, *args, **kwargs)
+        self.sio.eio._trigger_event = in_order  # type: ignore[method-assign]
         self.sio.on("*", self._event, namespace="/live")
         self.sio.on("connect", self._connected, namespace="/live")
 
