@@ -16,7 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 SYNC := $(UV) sync --quiet --locked --python $(PYTHON)
 STALE := { echo "could not install from uv.lock (if pyproject.toml changed, run: make lock)" >&2; exit 1; }
 
-.PHONY: run test services tools lint lock bench bench-quick mutate mutate-changed cluster clean assets js
+.PHONY: run test services tools lint lock bench bench-quick mutate mutate-changed cluster ha test-faults clean assets js
 
 $(UV):
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required" >&2; exit 1; }
@@ -70,6 +70,20 @@ test: $(VENV)/.test services tools
 ## PostgreSQL and Redis (DATABASE_URL, REDIS_URL, WEB_PORTS may be set).
 cluster: $(VENV)/.base services
 	scripts/cluster.sh
+
+## The high-availability shape on this machine (README, "Production"): three PostgreSQL/PostGIS
+## nodes under Patroni (etcd, synchronous mode) behind HAProxy, Redis with a replica and three
+## Sentinels, two web processes behind nginx, two workers, two schedulers (one holds the lease);
+## Debian's packages installed when missing (scripts/ensure-ha.sh). Ctrl-C stops it.
+ha: $(VENV)/.base services tools
+	scripts/ensure-ha.sh
+	scripts/ha.sh
+
+## The fault tests (tests/faults/, README "Production"): each part of the HA shape killed during a
+## stream of clients; each prints its figures. About 6 minutes; not part of `make test`.
+test-faults: $(VENV)/.test services tools
+	scripts/ensure-ha.sh
+	$(BIN)/pytest tests/faults -s -q $(PYTEST_ARGS)
 
 ## Benchmarks (bench/README.md): every hot path against its baseline in the same run, one table
 ## (stdout, bench/RESULTS.md, bench/results/*.json); about 30 minutes. QUICK=1: under 2 minutes,

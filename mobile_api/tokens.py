@@ -1,6 +1,7 @@
 """Bearer tokens: signed, expiring, carrying the user id and the user's token version. A REST
 request takes its user from a short-lived cache (`user_cache`: refused at once in this process,
-within `USER_CACHE_SECONDS` in the others); a socket re-reads the user's row on every event."""
+within `USER_CACHE_SECONDS` in the others), as does a socket's connect; a socket re-reads the
+user's row on every event."""
 
 from __future__ import annotations
 

@@ -14,7 +14,8 @@ What still holds:
 - without Redis, or after a plain SQL update, within `USER_CACHE_SECONDS`: that is the bound;
 - a token newer than the cached user (signed in again after a revocation) is never refused on
   the cache's word: a version that does not match is read again from the database;
-- sockets do not use it: they re-check the row on every event they send (server/live.py).
+- a socket signs in from it (its connect), then re-checks the row on every event it sends
+  (server/live.py).
 """
 
 from __future__ import annotations

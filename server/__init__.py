@@ -69,11 +69,25 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                      cfg.CHECKIN_ACCURACY_CAP_M)
     throttle.install(app, cfg)  # sign-in limits; the client address behind trusted proxies
     register_cli(app)
-    socketio.init_app(app, async_mode=cfg.ASYNC_MODE, message_queue=cfg.REDIS_URL or None,
+    socketio.init_app(app, async_mode=cfg.ASYNC_MODE, **message_queue(cfg.REDIS_URL),
                       cors_allowed_origins=http_policy.socketio_origins(cfg.CORS_ORIGINS))
     live.register(socketio)
     http_policy.register(app)  # last: its middleware wraps Socket.IO's too
     return app
+
+
+def message_queue(url: str | None) -> dict[str, Any]:
+    """Socket.IO's message queue: Flask-SocketIO picks Kombu for any URL but redis://, so a
+    `redis+sentinel://` URL gets python-socketio's RedisManager (which follows the Sentinels)
+    by hand, on the channel Flask-SocketIO would have named."""
+    if not url:
+        return {}
+    from server.redis_url import is_sentinel
+    if not is_sentinel(url):
+        return {"message_queue": url}
+    import socketio as python_socketio
+
+    return {"client_manager": python_socketio.RedisManager(url, channel="flask-socketio")}
 
 
 # What the pages read of the configuration: each PageSettings field from its Config setting.

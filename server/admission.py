@@ -11,7 +11,8 @@ and the excess is told to come back.
 A request whose route reads the database (the OpenAPI doc's `storage` mark: exactly the routes
 documented to answer 503) takes one of `ADMISSION_LIMIT` slots; when none is free it may wait,
 behind at most `ADMISSION_QUEUE` others, `ADMISSION_WAIT_SECONDS` for one. Health probes, the
-OpenAPI document, CORS preflights and Socket.IO traffic are never refused. `ADMISSION_LIMIT = 0`
+OpenAPI document, CORS preflights and Socket.IO's transport are never refused; a socket event
+that reads the database takes a slot too, waiting for it longer (`Gate.wait`). `ADMISSION_LIMIT = 0`
 turns the gate off.
 
 It is WSGI middleware under Socket.IO's and the header policy's, so a refusal costs no Flask
@@ -75,6 +76,14 @@ class Gate:
 
     def leave(self) -> None:
         self._slots.release()
+
+    def wait(self, seconds: float) -> bool:
+        """A slot for a socket event (server/live.py), waited for up to `seconds` outside the
+        HTTP queue: a crowd of sockets reconnecting at once after a web process died queues on
+        the same slots as the REST requests (so together they stay within the pool) instead
+        of each timing out on the pool; an HTTP request is still refused at once past its
+        queue."""
+        return self._slots.acquire(timeout=seconds)
 
 
 class Admission:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-import redis
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -14,6 +13,7 @@ from mobile_api.context import dispatch_context
 from mobile_api.openapi import doc
 from mobile_api.schemas import Health, Readiness
 from server import config as cfgmod
+from server.redis_url import connect as connect_redis
 
 bp = Blueprint("health", __name__)
 
@@ -38,7 +38,7 @@ def readyz() -> ResponseReturnValue:
     redis_url = cfgmod.current().REDIS_URL
     if redis_url:
         try:
-            redis.Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1).ping()
+            connect_redis(redis_url, socket_timeout=1, socket_connect_timeout=1).ping()
             checks["redis"] = "ok"
         except RedisError as exc:
             checks["redis"] = f"error: {type(exc).__name__}"

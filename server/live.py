@@ -16,12 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
 from dispatch import fieldwork, identity, trace
 from dispatch.access import rooms_for
-from dispatch.errors import BadRequest, DispatchError, FieldError, Forbidden, NotFound, Unauthorized
+from dispatch.errors import (BadRequest, DispatchError, FieldError, Forbidden, NotFound,
+                             ServiceUnavailable, Unauthorized)
 from dispatch.model import Role, User
 from dispatch.positions import record_positions
 from dispatch.relay import replay
@@ -29,6 +30,7 @@ from mobile_api import tokens
 from mobile_api.context import dispatch_context
 from mobile_api.schemas import PositionFix, PositionsBatch
 from mobile_api.validation import validate
+from server import admission
 from server import live_payloads as payloads
 from server.channels import NAMESPACE
 
@@ -38,6 +40,12 @@ log = logging.getLogger(__name__)
 # never hears why. Under gevent the answer is queued before any other greenlet runs; the pause
 # covers the threaded modes.
 CLOSE_AFTER_ANSWER_SECONDS = 0.05
+# How long a socket event waits for one of the admission gate's slots (server/admission.py)
+# before it is answered 503: a crowd of a killed web process's sockets, all resyncing at once on
+# the survivor, is served in turn; well under live.js's 15 s `resync` time-out, so a client
+# hears the refusal and asks again instead of timing out while its first call still waits (a
+# storm of calls nobody waits for, each holding a slot when it gets one).
+SLOT_WAIT_SECONDS = 8.0
 
 
 @dataclass
@@ -126,6 +134,16 @@ def register(socketio: SocketIO) -> None:
                 return run(*args)
 
         def run(*args: Any) -> dict[str, Any]:
+            gate: admission.Gate | None = current_app.extensions.get("admission")
+            if gate is not None and not gate.wait(SLOT_WAIT_SECONDS):
+                return _error(ServiceUnavailable("the server is at capacity; send it again"))
+            try:
+                return served(*args)
+            finally:
+                if gate is not None:
+                    gate.leave()
+
+        def served(*args: Any) -> dict[str, Any]:
             sid = _sid()
             try:
                 try:
@@ -167,7 +185,10 @@ def register(socketio: SocketIO) -> None:
         if not isinstance(token, str) or not token:
             raise ConnectionRefusedError("send {token} from POST /api/v1/auth/token as auth")
         try:
-            user = tokens.user_from_token(token)
+            # From the REST path's cache (mobile_api/user_cache.py: a revocation reaches it at
+            # once here, by Redis elsewhere): a crowd reconnecting after a web process died
+            # signs in without a database read each; every event re-reads the row.
+            user = tokens.cached_user_from_token(token)
         except DispatchError as exc:
             raise ConnectionRefusedError(exc.detail) from None
         rooms = rooms_for(user)

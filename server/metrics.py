@@ -97,11 +97,21 @@ def timers_fired(fired: Sequence[tuple[str, float]]) -> None:
 
 
 last_swept: list[float | None] = [None]  # time.time() of this process's last good sweep
+lease_held: list[bool | None] = [None]  # a scheduler: whether its last round held the lease
 
 
 def swept(process: str) -> None:
     now = last_swept[0] = time.time()
     SWEEP.labels(process).set(now)
+
+
+def lease(held: bool) -> None:
+    """A scheduler's round: whether it holds the lease (`server.scheduler`). A standby's round
+    is its readiness heartbeat; the sweep gauge above stays the active one's alone (so the
+    "no sweep" alert still fires when the active scheduler stops sweeping)."""
+    lease_held[0] = held
+    if not held:
+        last_swept[0] = time.time()
 
 
 def sample(ctx: Context, sockets: Callable[[], dict[str, int]] | None = None) -> None:

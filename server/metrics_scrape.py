@@ -30,7 +30,6 @@ import threading
 import time
 from collections import Counter
 
-import redis
 from prometheus_client.core import GaugeMetricFamily
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
@@ -42,6 +41,7 @@ from dispatch.ports import IncidentQuery
 from dispatch.queries import OPEN_STATUSES
 from dispatch.storage import tables as t
 from server.channels import QUEUE
+from server.redis_url import connect as connect_redis
 from server.config import Config
 
 log = logging.getLogger(__name__)
@@ -148,8 +148,8 @@ class Figures:
         from rq import Queue
         from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
-        queue = Queue(QUEUE, connection=redis.Redis.from_url(url, socket_timeout=2,
-                                                             socket_connect_timeout=1))
+        queue = Queue(QUEUE, connection=connect_redis(url, socket_timeout=2,
+                                                               socket_connect_timeout=1))
         counts = {"queued": queue.count,
                   # rq's registries are untyped (their constructors take no annotations)
                   "scheduled": ScheduledJobRegistry(queue=queue).count,  # type: ignore[no-untyped-call]  # see above

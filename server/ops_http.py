@@ -24,7 +24,6 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import redis
 from prometheus_client import CONTENT_TYPE_LATEST
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
@@ -32,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from dispatch.context import Context
 from dispatch.storage.database import ping
 from server import metrics
+from server.redis_url import connect as connect_redis
 from server.config import Config
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,7 @@ def readiness(ctx: Context, cfg: Config, scheduler: bool,
         checks["database"] = f"error: {type(exc).__name__}"
     if cfg.REDIS_URL:
         try:
-            redis.Redis.from_url(cfg.REDIS_URL, socket_timeout=1,
-                                 socket_connect_timeout=1).ping()
+            connect_redis(cfg.REDIS_URL, socket_timeout=1, socket_connect_timeout=1).ping()
             checks["redis"] = "ok"
         except RedisError as exc:
             checks["redis"] = f"error: {type(exc).__name__}"

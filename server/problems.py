@@ -10,6 +10,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from dispatch.errors import DispatchError
+from dispatch.storage.failover import unreachable
 
 log = logging.getLogger(__name__)
 TYPE_BASE = "https://jiyuan-311.example/problems/"
@@ -52,10 +53,13 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(DBAPIError)
     def _database(exc: DBAPIError) -> Response:
-        if exc.connection_invalidated:  # the pool is renewed; the client's retry will do
-            log.warning("database connection lost: %s", exc.orig)
-            return problem(503, "Service unavailable", "the database connection was renewed; "
-                           "retry the request", "service-unavailable")
+        if unreachable(exc):  # lost, or no primary (a failover): the client's retry will do
+            log.warning("database unreachable: %s", str(exc.orig).strip()[:200])
+            out = problem(503, "Service unavailable", "the database is unreachable (a failover or "
+                          "a restart); nothing was written; retry the request",
+                          "service-unavailable")
+            out.headers["Retry-After"] = "2"
+            return out
         return _unexpected(exc)
 
     @app.errorhandler(HTTPException)

@@ -32,6 +32,7 @@ from dispatch.settings import Settings
 from dispatch.storage.database import warm
 from dispatch.timers import Timer
 from server import metrics
+from server.redis_url import connect as connect_redis
 from server.channels import NAMESPACE, QUEUE, USERS_CHANNEL, WAKE_CHANNEL
 from server.config import Config
 
@@ -40,7 +41,8 @@ PROCESS_TOKEN = uuid.uuid4().hex.encode()  # a process ignores its own wake-up n
 
 
 def redis_client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=1)
+    """A client of the Redis master (`redis://`, or `redis+sentinel://` in the HA shape)."""
+    return connect_redis(url, socket_timeout=2, socket_connect_timeout=1)
 
 
 def rq_scheduler(url: str) -> Callable[[Sequence[Timer]], None]:
@@ -211,7 +213,8 @@ def _listen_for_wakeups(url: str, relay: Relay, sleep: Callable[[float], None],
     the users another process revoked or deactivated."""
     while True:
         try:
-            pubsub = redis.Redis.from_url(url, socket_connect_timeout=1).pubsub()  # type: ignore[no-untyped-call]  # redis-py's pubsub() has no annotations
+            client = connect_redis(url, socket_timeout=None, socket_connect_timeout=1)
+            pubsub = client.pubsub()  # type: ignore[no-untyped-call]  # redis-py's pubsub() has no annotations
             pubsub.subscribe(WAKE_CHANNEL, USERS_CHANNEL)
             relay.flush()
             for message in pubsub.listen():
@@ -257,8 +260,17 @@ def _sweep(ctx: Context) -> None:
         _last_purge[0] = time.monotonic()
 
 
-def sweep_forever(ctx: Context, interval: float, stop: threading.Event) -> None:
-    _every(interval, stop.wait, lambda: sweep(ctx, "scheduler"), "clock sweep", stop)
+def sweep_forever(ctx: Context, interval: float, stop: threading.Event,
+                  lease: Callable[[], bool] = lambda: True) -> None:
+    """Sweep every `interval` while `lease()` says this scheduler is the active one; a standby
+    only looks at the lease (and keeps its readiness heartbeat)."""
+    def round_() -> None:
+        if lease():
+            metrics.lease(True)
+            sweep(ctx, "scheduler")
+        else:
+            metrics.lease(False)
+    _every(interval, stop.wait, round_, "clock sweep", stop)
 
 
 def tune_gc() -> None:

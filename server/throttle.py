@@ -33,6 +33,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server import config as cfgmod
 from server.config import Config
+from server.redis_url import limits_storage
 from dispatch.usernames import normalize
 
 SIGNIN_ENDPOINT = "auth.token"
@@ -57,12 +58,11 @@ def install(app: Flask, cfg: Config) -> Limiter | None:
         except ValueError as exc:
             raise ValueError(f"DISPATCH_{name}: {exc} (e.g. 10/minute)") from None
 
-    redis_url = cfg.REDIS_URL
+    storage = limits_storage(cfg.REDIS_URL) if cfg.REDIS_URL else ("memory://", {})
     app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter = Limiter(
         _address_key, app=app,
-        storage_uri=redis_url or "memory://",
-        storage_options={"socket_timeout": 1, "socket_connect_timeout": 1} if redis_url else {},
+        storage_uri=storage[0], storage_options=storage[1],
         strategy="moving-window", key_prefix="jiyuan311",
         in_memory_fallback_enabled=True, swallow_errors=True, headers_enabled=False,
         on_breach=_refusal)

@@ -21,11 +21,11 @@ import sys  # noqa: E402
 from collections.abc import Mapping  # noqa: E402
 from typing import Any  # noqa: E402
 
-import redis  # noqa: E402
 from rq import Queue, SimpleWorker  # noqa: E402
 
 from dispatch.context import Context  # noqa: E402
 from server import jobs, logs, ops_http  # noqa: E402
+from server.redis_url import connect as connect_redis  # noqa: E402
 from server.bootstrap import Process, for_process  # noqa: E402
 from server.channels import QUEUE  # noqa: E402
 from server.config import Config, ConfigError  # noqa: E402
@@ -48,7 +48,8 @@ def main() -> None:
     url = cfg.REDIS_URL
     if not url:
         sys.exit("REDIS_URL is required for the worker; without it `make run` fires timers itself")
-    connection = redis.Redis.from_url(url)
+    # Through the Sentinels where the URL says so; RQ's worker retries a lost connection.
+    connection = connect_redis(url, socket_timeout=None)
     worker = SimpleWorker([Queue(QUEUE, connection=connection)], connection=connection)
     # RQ's lines go through our handler (logs.configure): it adds none of its own.
     worker.work(with_scheduler=True, logging_level=cfg.LOG_LEVEL.upper())

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from dispatch.storage import failover
 from dispatch.storage.orm import start_mappers
 from dispatch.storage.supervision_mapping import map_complaints
 
@@ -44,9 +45,13 @@ def make_engine(url: str) -> Engine:
     # admission gate (server/admission.py) keeps requests within the pool, with room to spare for
     # sockets and the background loops.
     # hide_parameters: an SQL error in the log names no value (descriptions, phone numbers).
-    return create_engine(url, json_serializer=strict_json, pool_size=10, max_overflow=10,
-                         pool_timeout=5, pool_recycle=1800, pool_use_lifo=True,
-                         hide_parameters=True)
+    # A failover (Patroni, a restart): connects retried with back-off, and a server that is no
+    # primary drops the pool (dispatch/storage/failover.py).
+    engine = create_engine(url, json_serializer=strict_json, pool_size=10, max_overflow=10,
+                           pool_timeout=5, pool_recycle=1800, pool_use_lifo=True,
+                           hide_parameters=True)
+    failover.install(engine)
+    return engine
 
 
 def private_sqlite_file(path: Path) -> None:

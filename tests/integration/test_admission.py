@@ -174,3 +174,29 @@ def test_a_request_past_the_queue_is_refused_without_waiting_while_one_queued_is
     assert answers == [200] and gate.waiting == 0
     with busy(gated, gate.limit):
         pass  # every slot free again
+
+
+def test_a_socket_event_waits_for_a_slot_and_every_slot_taken_is_answered_503(gated, client,
+                                                                               monkeypatch):
+    """A socket event shares the gate's slots with REST requests (a crowd resyncing after a
+    web process died stays within the pool): with none free it waits, then is answered 503
+    on its acknowledgement and the socket stays; a free slot serves it."""
+    from server import live
+    from server.extensions import socketio
+
+    app = gated
+    gate: Gate = app.extensions["admission"]
+    monkeypatch.setattr(live, "SLOT_WAIT_SECONDS", 0.2)
+    token = client.post("/api/v1/auth/token", json={"username": "demo-commander",
+                                                    "password": "demo"}).get_json()
+    sock = socketio.test_client(app, namespace="/live", auth={"token": token["access_token"]})
+    assert sock.is_connected("/live")  # connecting takes no slot: the sign-in is the cache's
+    with busy(app, gate.limit):
+        out = sock.emit("resync", {"since_seq": 0}, namespace="/live", callback=True)
+        assert out["ok"] is False and out["error"]["status"] == 503, out
+        assert sock.is_connected("/live")
+    out = sock.emit("resync", {"since_seq": 0}, namespace="/live", callback=True)
+    assert out["ok"] is True, out
+    with busy(app, gate.limit):
+        pass  # every slot free again: the served event gave its slot back
+    sock.disconnect(namespace="/live")

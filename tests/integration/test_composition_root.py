@@ -71,18 +71,19 @@ import server.scheduler as entry
 seen = {}
 
 
-def one_sweep(ctx, interval, stop):  # the loop replaced by one round
+def one_sweep(ctx, interval, stop, lease):  # the loop replaced by one round
     from dispatch.storage import migrate
     from server.realtime import sweep
     migrate.upgrade(ctx.engine)
     sweep(ctx)
-    seen.update(interval=interval, relay=ctx.relay, wakes=ctx.publish.__qualname__)
+    seen.update(interval=interval, relay=ctx.relay, wakes=ctx.publish.__qualname__,
+                lease=lease())  # the embedded SQLite: one process, the lease always held
 
 
 entry.sweep_forever = one_sweep
 entry.main()
 assert seen == {"interval": 0.5, "relay": None,
-                "wakes": "headless_hooks.<locals>.publish"}, seen
+                "wakes": "headless_hooks.<locals>.publish", "lease": True}, seen
 """ + CHECK_LOADED
 
 
