@@ -296,7 +296,7 @@ def _bbox_in_range(value: tuple[float, float, float, float] | None) -> Any:
 class TrailQuery(Strict):
     """An officer's trail: the last `minutes` (the server's setting when absent)."""
 
-    minutes: int | None = Field(None, ge=1, le=1440)
+    minutes: Annotated[QueryInt, Field(ge=1, le=1440)] | None = None
 
 
 class MapQuery(Strict):

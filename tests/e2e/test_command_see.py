@@ -203,6 +203,7 @@ def test_a_dispatcher_starts_on_its_territory_named_and_its_empty_board_says_so(
     cp = CommandPage(browser, base, f"dispatcher-{KEJING}")
     assert cp.page.text_content("#who-unit") == "克井镇"
     assert KEJING not in cp.page.text_content("header.top")
+    assert cp.page.inner_text(".who").count("克井镇") == 1  # "克井镇 调度" says it once
     assert cp.js("document.getElementById('map').dataset.focus") == KEJING
     assert cp.js("document.querySelectorAll('path.territory-focus').length") == 1
     cp.page.wait_for_selector("#board-empty", state="visible")

@@ -234,7 +234,7 @@ def _command(client: Any, shown: Shown) -> None:
         messages = json.loads(boot.group(1))["messages"]
         shown.texts[f"command page ({lang})"] = html
         shown.texts[f"command messages ({lang})"] = json.dumps(messages, ensure_ascii=False)
-        who = re.search(r'<span class="who">(.*?) ·', html)
+        who = re.search(r'<span class="who"[^>]*>(.*?) ·', html)
         assert who is not None
         shown.claim(f"command page ({lang})", "roles", "commander", lang, who.group(1))
 
