@@ -19,6 +19,7 @@ from tests.unit.fakes import T0, World, new_world
 
 SITE = (112.60, 35.05)
 KM_EAST = (112.60 + 1 / 91.2, 35.05)  # about 1 km east at this latitude
+CASE = AcceptedCase("c1", "JY311-20261127-0001", "dispatched", *SITE)
 
 
 def test_the_distance_is_the_straight_line_and_the_time_is_at_the_set_speed() -> None:
@@ -39,8 +40,7 @@ def test_the_trail_starts_the_given_minutes_before_now() -> None:
 
 
 def _status(lon: float | None = KM_EAST[0], lat: float | None = KM_EAST[1],
-            case: AcceptedCase | None = AcceptedCase("c1", "JY311-20261127-0001", "dispatched",
-                                                      *SITE)) -> OfficerStatus:
+            case: AcceptedCase | None = CASE) -> OfficerStatus:
     return OfficerStatus("o1", "officer", "Officer", "west", "West", lon, lat, 5.0, T0, T0,
                          None, case)
 
