@@ -7,6 +7,9 @@ when the two differ). A setting that feeds the domain's `Settings` takes its def
 so that the rule's numbers are written in the domain alone. The environment names a setting
 `DISPATCH_<FIELD>` (`DATABASE_URL`, `REDIS_URL` and `PORT` as they are); a value that does not
 parse stops the process at start with a `ConfigError` naming the variable.
+
+Over 400 lines: one field per setting with its meaning beside it, the one table the README prints;
+split, it would be two places to look for a setting.
 """
 
 from __future__ import annotations
