@@ -35,7 +35,8 @@ SELECT md5('bench-officer-' || g), 'bench-officer-' || g,
        (SELECT password_hash FROM users WHERE username = 'demo-commander'),
        'officer', (%s::text[])[1 + g %% %s], '巡查员' || g, true, 0
 FROM generate_series(1, %s) g
-"""
+ON CONFLICT DO NOTHING
+"""  # the template already holds the first field officers (bench.seeding): they are reused
 
 _LONG_TASKS = """
 window.__longTasks = [];
