@@ -10,23 +10,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import requests
 
 from bench.seed_cases import seed_open_cases
-from tests.e2e.browser import CommandPage, chromium
+from tests.e2e.browser import CommandPage
 from tests.e2e.procs import auth, free_port
 from tests.e2e.test_live_dispatch import post_report
 from tests.helpers import KEJING, ZHICHENG, location, seat
-
-
-@pytest.fixture
-def browser() -> Iterator:  # type: ignore[type-arg]
-    with chromium() as b:
-        yield b
 
 
 def _report(base: str, code: str, description: str, category: str = "power_cut") -> dict:

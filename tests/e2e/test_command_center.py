@@ -11,7 +11,6 @@ import json
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -21,18 +20,12 @@ import requests
 from dispatch import labels
 from dispatch.assessment import COLUMNS
 from geo.crs import wgs84_to_gcj02
-from tests.e2e.browser import CommandPage, chromium
+from tests.e2e.browser import CommandPage
 from tests.e2e.procs import PY, ROOT, auth, free_port, wait_for
 from tests.e2e.test_live_dispatch import post_report
 from tests.helpers import KEJING, ZHICHENG, location, seat
 
 TERRITORIES = 16
-
-
-@pytest.fixture
-def browser() -> Iterator:  # type: ignore[type-arg]
-    with chromium() as b:
-        yield b
 
 
 def _row(cp: CommandPage, incident_id: str) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,17 +19,11 @@ import requests
 from PIL import Image
 
 from geo.distance import offset_point
-from tests.e2e.browser import CommandPage, chromium
+from tests.e2e.browser import CommandPage
 from tests.e2e.procs import auth, free_port
 from tests.helpers import KEJING, ZHICHENG, location, seat
 
 OFFICER = f"officer-{ZHICHENG}"
-
-
-@pytest.fixture
-def browser() -> Iterator:  # type: ignore[type-arg]
-    with chromium() as b:
-        yield b
 
 
 def _report(base: str, category: str = "power_cut", code: str = ZHICHENG,

@@ -7,15 +7,13 @@ Standard Time whatever the browser's zone. Screenshots land in tests/e2e/screens
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import pytest
 import requests
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
 from dispatch.utc import CST
-from tests.e2e.browser import SHOTS, chromium
+from tests.e2e.browser import SHOTS
 from tests.e2e.procs import auth, free_port
 from tests.helpers import KEJING, ZHICHENG, location, seat
 
@@ -23,12 +21,6 @@ from tests.helpers import KEJING, ZHICHENG, location, seat
 LONG_PROBLEM = ("企业反映厂区大门被多辆车辆围堵，货车无法进出，生产受到影响，请求尽快处理。" * 3
                 + "https://example.org/" + "x" * 120)
 SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def _cases(base: str) -> list[dict]:  # type: ignore[type-arg]
