@@ -33,6 +33,7 @@ from typing import Any
 from flask import (Blueprint, Flask, Response, abort, render_template, request, send_file,
                    url_for)
 from flask.typing import ResponseReturnValue
+from jinja2 import FileSystemLoader
 
 VERSION_CHARS = 12
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -43,11 +44,13 @@ _SHELL = re.compile(r"^const SHELL = \{.*\};.*$", re.M)
 
 @dataclass(frozen=True)
 class PhoneSettings:
-    """What the composition root tells the phone apps: where the shared modules and the vendored
-    libraries are, the kill switch and the release name."""
+    """What the composition root tells the phone apps: where the shared modules, the shared
+    templates (the page an app's template extends) and the vendored libraries are, the kill
+    switch and the release name."""
 
     shared_dir: Path
     vendor_dir: Path
+    templates_dir: Path | None = None
     kill_switch: bool = False
     release: str = ""
 
@@ -120,10 +123,16 @@ class PhoneApp:
                  vendor_files: tuple[str, ...], settings: PhoneSettings) -> None:
         self.name, self.root, self.manifest, self.settings = name, root, manifest, settings
         self.prefix = f"/m/{name}"
+        self.template_dirs = [root / "templates"]
+        if settings.templates_dir is not None:
+            self.template_dirs.append(settings.templates_dir)
+        shared_pages = (sorted(settings.templates_dir.glob("*.html"))
+                        if settings.templates_dir is not None else [])
         self.shell = Shell(
             folders={"app": root / "static", "shared": settings.shared_dir,
                      "vendor": settings.vendor_dir},
-            vendor_files=vendor_files, extra=(root / "templates" / f"{name}.html",),
+            vendor_files=vendor_files,
+            extra=(root / "templates" / f"{name}.html", *shared_pages),
             release=settings.release)
 
     def asset(self, tail: str) -> str:
@@ -141,6 +150,8 @@ class PhoneApp:
 
     def blueprint(self, page_context: Callable[[], dict[str, Any]] | None = None) -> Blueprint:
         bp = Blueprint(f"phone_{self.name}", __name__, template_folder=str(self.root / "templates"))
+        # The app's templates first, then the shared ones its page extends.
+        bp.jinja_loader = FileSystemLoader([str(d) for d in self.template_dirs])
 
         @bp.get(f"{self.prefix}/")
         def page() -> ResponseReturnValue:
