@@ -3,13 +3,14 @@ worker with the shell's version, and the shell's files under a versioned path.
 
 Why a versioned path: the service worker serves the shell's files from its precache, so a file's
 url must change when the file does, or a deploy would keep running the old script (Signalen's
-stale-app bug). Every file of the shell (the app's own, the shared modules, the vendored
-libraries it uses, its page template) is hashed; the hash is the version, in every url
-(`/m/<app>/v/<version>/app/main.js`, `.../shared/outbox.js`, `.../vendor/socket.io/...`), in
-the worker's precache list and so in the worker's bytes: the browser sees a new worker at the
-next load after a deploy and takes it (skipWaiting, clients.claim). The hash is computed again
-when a file's size or time changes, so no restart is needed for it; `release` (a deploy's name)
-is mixed in too. The page is never served from the cache first (pages/static/shared/sw.js).
+stale-app bug). Every file of the shell (the app's own, the shared modules, the vendored libraries
+it uses, its page template and the shared templates it extends) is hashed; the hash is the version,
+in every url (`/m/<app>/v/<version>/app/main.js`, `.../shared/outbox.js`,
+`.../vendor/socket.io/...`), in the worker's precache list and so in the worker's bytes: the
+browser sees a new worker at the next load after a deploy and takes it (skipWaiting,
+clients.claim). The hash is computed again when a file's size or time changes, so no restart is
+needed for it; `release` (a deploy's name) is mixed in too. The page is never served from the cache
+first (pages/static/shared/sw.js).
 
 The kill switch (`kill_switch`): the worker's url answers a worker that unregisters itself and
 empties the caches, and the page registers none.
