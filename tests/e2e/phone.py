@@ -1,6 +1,7 @@
 """A phone for the phone apps' end-to-end tests: Debian's Chromium (through tests/e2e/browser.py's
 launcher settings) at 390x844, touch, zh-CN, Asia/Shanghai, a geolocation, service workers
-allowed; a persistent profile when a test closes the browser and opens it again. It records the
+allowed (bench/phonenet.py); a persistent profile when a test closes the browser and opens it
+again. It records the
 console's errors, and it cuts the network with `offline(True)`, which Playwright applies to the
 page and to its service worker (routes abort every request meanwhile, the worker's too)."""
 
@@ -13,19 +14,13 @@ from typing import Any
 import requests
 from playwright.sync_api import BrowserContext, Page, Playwright
 
+# The phone's settings and Fast 3G are the bench's `phones` row's too (one module, in bench/:
+# the benchmarks may not import tests/).
+from bench.phonenet import FAST_3G, VIEWPORT, context_options, measured_load
 from tests.e2e.browser import CHROMIUM, SHOTS
 
-VIEWPORT = {"width": 390, "height": 844}
-# DevTools' "Fast 3G": 1.44 Mbps down, 675 kbps up, 562.5 ms of latency (bytes per second).
-FAST_3G = {"offline": False, "latency": 562.5, "downloadThroughput": 1.44e6 / 8,
-           "uploadThroughput": 675e3 / 8}
-
-
-def context_options(lat: float, lon: float, **more: Any) -> dict[str, Any]:
-    return dict(viewport=VIEWPORT, device_scale_factor=2, is_mobile=True, has_touch=True,
-                locale="zh-CN", timezone_id="Asia/Shanghai", service_workers="allow",
-                geolocation={"latitude": lat, "longitude": lon, "accuracy": 12},
-                permissions=["geolocation"], **more)
+__all__ = ["FAST_3G", "VIEWPORT", "Phone", "api_token", "cases_of", "context_options",
+           "wait_cases"]
 
 
 class Phone:
@@ -118,6 +113,24 @@ class Phone:
 
     def outbox(self) -> list[dict[str, Any]]:
         return list(self.js("window.phoneApp.outbox.list()"))
+
+    def measured_load(self, ready: str, mark: str | None = None,
+                      state: str = "attached") -> tuple[float, float | None, int]:
+        """The app's page loaded on Fast 3G (bench/phonenet.py's `measured_load`): seconds to
+        `ready`, seconds to the page's own mark `mark` (or None), the bytes carried."""
+        return measured_load(self.context, self.page, self.url, ready, mark, state)
+
+    def precached_shell(self) -> tuple[int, int]:
+        """How many files the service worker precached, and their bytes as the server sends
+        them compressed (zstd, br or gzip, as a browser asks)."""
+        shell = self.js("caches.keys().then(k => caches.open(k[0])).then(c => c.keys())"
+                        ".then(r => r.map(x => x.url))")
+        total = 0
+        for url in shell:
+            r = requests.get(url, headers={"Accept-Encoding": "zstd, br, gzip"}, stream=True,
+                             timeout=10)
+            total += len(r.raw.read())
+        return len(shell), total
 
     def shot(self, name: str) -> Path:
         SHOTS.mkdir(exist_ok=True)

@@ -17,7 +17,7 @@ import requests
 from PIL import Image
 from playwright.sync_api import Playwright, sync_playwright
 
-from tests.e2e.phone import FAST_3G, Phone, api_token, cases_of, wait_cases
+from tests.e2e.phone import Phone, api_token, cases_of, wait_cases
 from tests.e2e.procs import free_port
 from tests.helpers import ZHICHENG, seat
 
@@ -342,36 +342,10 @@ def test_must_never_serve_a_stale_app_a_new_version_is_taken_at_the_next_load(st
         phone.close()
 
 
-def _slow_worker_requests(route: Any) -> None:
-    """DevTools' throttling applies to the page's own requests, not to those its service worker
-    makes (the page itself, network first): those wait Fast 3G's latency and transfer here."""
-    if route.request.service_worker is not None:
-        answer = route.fetch()
-        time.sleep(FAST_3G["latency"] / 1000 + len(answer.body()) / FAST_3G["downloadThroughput"])
-        route.fulfill(response=answer)
-    else:
-        route.fallback()
-
-
 def _measured_load(phone: Phone) -> tuple[float, int]:
-    """Seconds from navigation to a usable screen, and the bytes the network carried for it
-    (compressed, headers included, as DevTools counts them)."""
-    phone.context.route("**/m/report/", _slow_worker_requests)
-    cdp = phone.context.new_cdp_session(phone.page)
-    cdp.send("Network.enable")
-    cdp.send("Network.setCacheDisabled", {"cacheDisabled": False})
-    cdp.send("Network.emulateNetworkConditions", FAST_3G)
-    sizes: dict[str, float] = {}
-    cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"],
-                                                                  e["encodedDataLength"]))
-    start = time.monotonic()
-    phone.page.goto(phone.url, wait_until="commit")
-    phone.ready(timeout_ms=30_000)
-    took = time.monotonic() - start
-    phone.page.wait_for_load_state("networkidle")
-    cdp.detach()
-    phone.context.unroute("**/m/report/", _slow_worker_requests)
-    return took, int(sum(sizes.values()))
+    """Seconds from navigation to a usable screen, and the bytes the network carried for it."""
+    took, _, size = phone.measured_load("body[data-ready='1']")
+    return took, size
 
 
 def test_budgets_first_load_on_fast_3g_and_the_repeat_load_from_the_cache(stack, pw):
@@ -389,15 +363,9 @@ def test_budgets_first_load_on_fast_3g_and_the_repeat_load_from_the_cache(stack,
         print(f"reporter repeat load on Fast 3G (service worker's cache): usable in {took:.2f} s, "
               f"{size / 1000:.1f} KB over the network")
         assert took <= 2.0
-        shell = phone.js("caches.keys().then(k => caches.open(k[0])).then(c => c.keys())"
-                         ".then(r => r.map(x => x.url))")
-        total = 0
-        for url in shell:
-            r = requests.get(url, headers={"Accept-Encoding": "zstd, br, gzip"}, stream=True,
-                             timeout=10)
-            total += len(r.raw.read())
+        files, total = phone.precached_shell()
         print(f"the whole shell precached (Leaflet included, loaded when the map opens): "
-              f"{len(shell)} files, {total / 1000:.1f} KB compressed")
+              f"{files} files, {total / 1000:.1f} KB compressed")
     finally:
         phone.close()
 
