@@ -43,6 +43,23 @@ _IMPORT = re.compile(r'^import \{ flushInWorker \} from "\./swsync\.js";$', re.M
 _SHELL = re.compile(r"^const SHELL = \{.*\};.*$", re.M)
 
 
+def phone_manifest(name: str, short_name: str, description: str,
+                   theme_color: str) -> dict[str, Any]:
+    """A phone app's web manifest (before `PhoneApp` adds its urls): Chinese, standalone,
+    portrait, on white, its icons (`app/icons/`: the svg, 192 and 512 px, the 512 maskable)."""
+    return {
+        "name": name, "short_name": short_name, "lang": "zh-CN", "description": description,
+        "display": "standalone", "orientation": "portrait",
+        "background_color": "#ffffff", "theme_color": theme_color,
+        "icons": [
+            {"src": "app/icons/icon.svg", "sizes": "any", "type": "image/svg+xml"},
+            {"src": "app/icons/icon-192.png", "sizes": "192x192", "type": "image/png"},
+            {"src": "app/icons/icon-512.png", "sizes": "512x512", "type": "image/png",
+             "purpose": "any maskable"},
+        ],
+    }
+
+
 @dataclass(frozen=True)
 class PhoneSettings:
     """What the composition root tells the phone apps: where the shared modules, the shared
