@@ -18,9 +18,11 @@ from playwright.sync_api import BrowserContext, Page, Playwright
 # the benchmarks may not import tests/).
 from bench.phonenet import FAST_3G, VIEWPORT, context_options, measured_load
 from tests.e2e.browser import CHROMIUM, SHOTS
+from tests.e2e.procs import Processes
 
-__all__ = ["FAST_3G", "VIEWPORT", "Phone", "api_token", "cases_of", "context_options",
-           "wait_cases"]
+__all__ = ["FAST_3G", "VIEWPORT", "Phone", "api_token", "assert_the_kill_switch_unregisters",
+           "assert_the_new_release_is_taken", "cases_of", "context_options", "redeploy",
+           "version", "wait_cases"]
 
 
 class Phone:
@@ -137,6 +139,45 @@ class Phone:
         path = SHOTS / f"{name}.png"
         self.page.screenshot(path=str(path))
         return path
+
+
+def version(phone: Phone) -> str:
+    """The shell's version the page was served with (its boot data)."""
+    return str(phone.js("JSON.parse(document.getElementById('boot').textContent).version"))
+
+
+def redeploy(phone: Phone, procs: Processes, port: int, **env: str) -> None:
+    """Restarts the web process `web1` on `port` with `env` added (a deploy) and reloads the
+    phone's page."""
+    procs.stop("web1")
+    procs.env.update(env)
+    procs.web("web1", port)
+    phone.page.reload()
+
+
+def assert_the_new_release_is_taken(phone: Phone, procs: Processes, port: int) -> str:
+    """A deploy (the same files under another release): the reloaded page and every shell file
+    it loads carry the new version, and the new worker drops the old version's cache. Returns
+    the new version."""
+    old = version(phone)
+    redeploy(phone, procs, port, DISPATCH_PHONE_RELEASE="second")
+    phone.ready()
+    new = version(phone)
+    assert new != old
+    scripts = phone.js("performance.getEntriesByType('resource').map(e => e.name)"
+                       ".filter(n => n.includes('/v/'))")
+    assert scripts and all(f"/v/{new}/" in s for s in scripts), scripts
+    phone.wait("caches.keys().then(k => k.length === 1 && k[0].endsWith(arg))", new,
+               timeout_ms=30_000)
+    return new
+
+
+def assert_the_kill_switch_unregisters(phone: Phone, procs: Processes, port: int) -> None:
+    """The kill switch deployed: the worker unregisters itself and its caches go."""
+    redeploy(phone, procs, port, DISPATCH_PHONE_SW_KILL="true")
+    phone.wait("navigator.serviceWorker.getRegistrations().then(r => r.length === 0)",
+               timeout_ms=30_000)
+    phone.wait("caches.keys().then(k => k.length === 0)", timeout_ms=30_000)
 
 
 def api_token(base: str, username: str) -> dict[str, str]:

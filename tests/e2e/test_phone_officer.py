@@ -15,7 +15,8 @@ import pytest
 import requests
 from playwright.sync_api import Playwright, sync_playwright
 
-from tests.e2e.phone import FAST_3G, Phone, api_token, cases_of
+from tests.e2e.phone import (FAST_3G, Phone, api_token, assert_the_kill_switch_unregisters,
+                             assert_the_new_release_is_taken, cases_of)
 from tests.e2e.procs import free_port
 from tests.helpers import KEJING, ZHICHENG, seat
 
@@ -473,38 +474,18 @@ def test_must_never_serve_a_stale_officer_app_a_new_version_is_taken_at_the_next
     port = free_port()
     base = procs.web("web1", port)
     phone = Phone(pw, base, "officer", LAT, LON)
-    version = "JSON.parse(document.getElementById('boot').textContent).version"
     try:
         phone.goto()
         sign_in(phone)
         phone.controlled()
-        old = phone.js(version)
         manifest = requests.get(f"{base}/m/officer/manifest.webmanifest", timeout=10).json()
         assert manifest["scope"] == "/m/officer/" and manifest["lang"] == "zh-CN"
         scopes = phone.js("navigator.serviceWorker.getRegistrations()"
                           ".then(r => r.map(x => new URL(x.scope).pathname))")
         assert scopes == ["/m/officer/"]
 
-        procs.stop("web1")  # a deploy
-        procs.env["DISPATCH_PHONE_RELEASE"] = "second"
-        procs.web("web1", port)
-        phone.page.reload()
-        phone.ready()
-        new = phone.js(version)
-        assert new != old
-        scripts = phone.js("performance.getEntriesByType('resource').map(e => e.name)"
-                           ".filter(n => n.includes('/v/'))")
-        assert scripts and all(f"/v/{new}/" in s for s in scripts), scripts
-        phone.wait("caches.keys().then(k => k.length === 1 && k[0].endsWith(arg))", new,
-                   timeout_ms=30_000)
-
-        procs.stop("web1")  # the kill switch
-        procs.env["DISPATCH_PHONE_SW_KILL"] = "true"
-        procs.web("web1", port)
-        phone.page.reload()
-        phone.wait("navigator.serviceWorker.getRegistrations().then(r => r.length === 0)",
-                   timeout_ms=30_000)
-        phone.wait("caches.keys().then(k => k.length === 0)", timeout_ms=30_000)
+        assert_the_new_release_is_taken(phone, procs, port)  # a deploy
+        assert_the_kill_switch_unregisters(phone, procs, port)
     finally:
         phone.close()
 

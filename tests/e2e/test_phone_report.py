@@ -17,7 +17,8 @@ import requests
 from PIL import Image
 from playwright.sync_api import Playwright, sync_playwright
 
-from tests.e2e.phone import Phone, api_token, cases_of, wait_cases
+from tests.e2e.phone import (Phone, api_token, assert_the_kill_switch_unregisters,
+                             assert_the_new_release_is_taken, cases_of, version, wait_cases)
 from tests.e2e.procs import free_port
 from tests.helpers import ZHICHENG, seat
 
@@ -301,32 +302,14 @@ def test_must_never_serve_a_stale_app_a_new_version_is_taken_at_the_next_load(st
         phone.goto()
         phone.sign_in("demo-reporter")
         phone.controlled()
-        old = phone.js("JSON.parse(document.getElementById('boot').textContent).version")
+        old = version(phone)
         phone.page.reload()
         phone.ready()
-        assert phone.js("JSON.parse(document.getElementById('boot').textContent).version") == old
-
-        procs.stop("web1")  # a deploy: the same files under another release (files changing do
-        procs.env["DISPATCH_PHONE_RELEASE"] = "second"  # the same: tests/unit/test_phone_shell.py)
-        procs.web("web1", port)
-        phone.page.reload()
-        phone.ready()
-        new = phone.js("JSON.parse(document.getElementById('boot').textContent).version")
-        assert new != old
-        scripts = phone.js("performance.getEntriesByType('resource').map(e => e.name)"
-                           ".filter(n => n.includes('/v/'))")
-        assert scripts and all(f"/v/{new}/" in s for s in scripts), scripts
-        # The new worker took over and dropped the old version's cache.
-        phone.wait("caches.keys().then(k => k.length === 1 && k[0].endsWith(arg))", new,
-                   timeout_ms=30_000)
-
-        procs.stop("web1")  # the kill switch: the worker unregisters itself and its caches go
-        procs.env["DISPATCH_PHONE_SW_KILL"] = "true"
-        procs.web("web1", port)
-        phone.page.reload()
-        phone.wait("navigator.serviceWorker.getRegistrations().then(r => r.length === 0)",
-                   timeout_ms=30_000)
-        phone.wait("caches.keys().then(k => k.length === 0)", timeout_ms=30_000)
+        assert version(phone) == old
+        # A deploy: the same files under another release (files changing do the same:
+        # tests/unit/test_phone_shell.py); then the kill switch.
+        assert_the_new_release_is_taken(phone, procs, port)
+        assert_the_kill_switch_unregisters(phone, procs, port)
         # The app opened again (a new tab, as after the browser was closed) comes from the
         # network, with no shell worker behind it: nothing is cached again, and the page asks for
         # no worker. (Chromium may keep the unregistered kill worker alive while it is being
