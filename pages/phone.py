@@ -3,13 +3,14 @@ worker with the shell's version, and the shell's files under a versioned path.
 
 Why a versioned path: the service worker serves the shell's files from its precache, so a file's
 url must change when the file does, or a deploy would keep running the old script (Signalen's
-stale-app bug). Every file of the shell (the app's own, the shared modules, the vendored
-libraries it uses, its page template) is hashed; the hash is the version, in every url
-(`/m/<app>/v/<version>/app/main.js`, `.../shared/outbox.js`, `.../vendor/socket.io/...`), in
-the worker's precache list and so in the worker's bytes: the browser sees a new worker at the
-next load after a deploy and takes it (skipWaiting, clients.claim). The hash is computed again
-when a file's size or time changes, so no restart is needed for it; `release` (a deploy's name)
-is mixed in too. The page is never served from the cache first (pages/static/shared/sw.js).
+stale-app bug). Every file of the shell (the app's own, the shared modules, the vendored libraries
+it uses, its page template and the shared templates it extends) is hashed; the hash is the version,
+in every url (`/m/<app>/v/<version>/app/main.js`, `.../shared/outbox.js`,
+`.../vendor/socket.io/...`), in the worker's precache list and so in the worker's bytes: the
+browser sees a new worker at the next load after a deploy and takes it (skipWaiting,
+clients.claim). The hash is computed again when a file's size or time changes, so no restart is
+needed for it; `release` (a deploy's name) is mixed in too. The page is never served from the cache
+first (pages/static/shared/sw.js).
 
 The kill switch (`kill_switch`): the worker's url answers a worker that unregisters itself and
 empties the caches, and the page registers none.
@@ -33,6 +34,7 @@ from typing import Any
 from flask import (Blueprint, Flask, Response, abort, render_template, request, send_file,
                    url_for)
 from flask.typing import ResponseReturnValue
+from jinja2 import FileSystemLoader
 
 VERSION_CHARS = 12
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -41,13 +43,32 @@ _IMPORT = re.compile(r'^import \{ flushInWorker \} from "\./swsync\.js";$', re.M
 _SHELL = re.compile(r"^const SHELL = \{.*\};.*$", re.M)
 
 
+def phone_manifest(name: str, short_name: str, description: str,
+                   theme_color: str) -> dict[str, Any]:
+    """A phone app's web manifest (before `PhoneApp` adds its urls): Chinese, standalone,
+    portrait, on white, its icons (`app/icons/`: the svg, 192 and 512 px, the 512 maskable)."""
+    return {
+        "name": name, "short_name": short_name, "lang": "zh-CN", "description": description,
+        "display": "standalone", "orientation": "portrait",
+        "background_color": "#ffffff", "theme_color": theme_color,
+        "icons": [
+            {"src": "app/icons/icon.svg", "sizes": "any", "type": "image/svg+xml"},
+            {"src": "app/icons/icon-192.png", "sizes": "192x192", "type": "image/png"},
+            {"src": "app/icons/icon-512.png", "sizes": "512x512", "type": "image/png",
+             "purpose": "any maskable"},
+        ],
+    }
+
+
 @dataclass(frozen=True)
 class PhoneSettings:
-    """What the composition root tells the phone apps: where the shared modules and the vendored
-    libraries are, the kill switch and the release name."""
+    """What the composition root tells the phone apps: where the shared modules, the shared
+    templates (the page an app's template extends) and the vendored libraries are, the kill
+    switch and the release name."""
 
     shared_dir: Path
     vendor_dir: Path
+    templates_dir: Path | None = None
     kill_switch: bool = False
     release: str = ""
 
@@ -120,10 +141,16 @@ class PhoneApp:
                  vendor_files: tuple[str, ...], settings: PhoneSettings) -> None:
         self.name, self.root, self.manifest, self.settings = name, root, manifest, settings
         self.prefix = f"/m/{name}"
+        self.template_dirs = [root / "templates"]
+        if settings.templates_dir is not None:
+            self.template_dirs.append(settings.templates_dir)
+        shared_pages = (sorted(settings.templates_dir.glob("*.html"))
+                        if settings.templates_dir is not None else [])
         self.shell = Shell(
             folders={"app": root / "static", "shared": settings.shared_dir,
                      "vendor": settings.vendor_dir},
-            vendor_files=vendor_files, extra=(root / "templates" / f"{name}.html",),
+            vendor_files=vendor_files,
+            extra=(root / "templates" / f"{name}.html", *shared_pages),
             release=settings.release)
 
     def asset(self, tail: str) -> str:
@@ -141,6 +168,8 @@ class PhoneApp:
 
     def blueprint(self, page_context: Callable[[], dict[str, Any]] | None = None) -> Blueprint:
         bp = Blueprint(f"phone_{self.name}", __name__, template_folder=str(self.root / "templates"))
+        # The app's templates first, then the shared ones its page extends.
+        bp.jinja_loader = FileSystemLoader([str(d) for d in self.template_dirs])
 
         @bp.get(f"{self.prefix}/")
         def page() -> ResponseReturnValue:

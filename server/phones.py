@@ -17,4 +17,5 @@ PAGES = Path(pages.__path__[0])  # the package's folder, wherever it is installe
 def phone_settings(cfg: Config) -> PhoneSettings:
     return PhoneSettings(shared_dir=PAGES / "static" / "shared",
                          vendor_dir=PAGES / "command" / "static" / "vendor",
+                         templates_dir=PAGES / "phone_templates",
                          kill_switch=cfg.PHONE_SW_KILL, release=cfg.PHONE_RELEASE)

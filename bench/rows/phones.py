@@ -5,7 +5,8 @@ officer's first load (the bytes the network carried, compressed, headers include
 until the screen is usable), their repeat load from the service worker's cache, and a task pushed
 to the officer: from the POST of a report to its line on the officer's screen. Not in --quick
 (about a minute of throttled loads). The e2e tests tests/e2e/test_phone_*.py measure the same
-with their own copy of these steps (bench does not import tests/)."""
+with the same phone and load (bench/phonenet.py, which they import: bench does not import
+tests/)."""
 
 from __future__ import annotations
 
@@ -15,68 +16,26 @@ from pathlib import Path
 from typing import Any
 
 from bench.measure import Ctx, Row, judge
+from bench.phonenet import FAST_3G, context_options, measured_load
 from bench.processes import http_request
 from bench.rows.command_page import CHROMIUM
 from bench.seeding import token
 from bench.stack import POINT, REPORTS
 
-FAST_3G = {"offline": False, "latency": 562.5, "downloadThroughput": 1.44e6 / 8,
-           "uploadThroughput": 675e3 / 8}
 OFFICER = "officer-419001102"  # 轵城镇's officer: POINT's reports are its unit's tasks
 
 
 def _phone(browser: Any) -> Any:
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-        has_touch=True, locale="zh-CN", timezone_id="Asia/Shanghai", service_workers="allow",
-        geolocation={"latitude": POINT["lat"], "longitude": POINT["lon"], "accuracy": 12},
-        permissions=["geolocation"])
+    context = browser.new_context(**context_options(POINT["lat"], POINT["lon"]))
     return context, context.new_page()
-
-
-def _slow_worker_requests(route: Any) -> None:
-    """DevTools' throttling applies to the page's own requests, not to those its service worker
-    makes (the page itself, network first): those wait Fast 3G's latency and transfer here."""
-    from playwright.sync_api import Error as PlaywrightError
-
-    try:
-        if route.request.service_worker is not None:
-            answer = route.fetch()
-            time.sleep(FAST_3G["latency"] / 1000 + len(answer.body()) /
-                       FAST_3G["downloadThroughput"])
-            route.fulfill(response=answer)
-        else:
-            route.fallback()
-    except PlaywrightError as exc:  # unrouted meanwhile (the worker's precache at install)
-        if "already handled" not in str(exc):
-            raise
 
 
 def _load(context: Any, page: Any, url: str, ready: str, mark: str | None) -> tuple[float, int]:
     """Seconds until `ready` (a selector) -- from the page's navigation start to its own
     performance mark `mark` when given, else from the navigation command -- and the bytes the
-    network carried (compressed, headers included, as DevTools counts them)."""
-    app = url.rstrip("/").rsplit("/", 1)[-1]
-    context.route(f"**/m/{app}/", _slow_worker_requests)
-    cdp = context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    cdp.send("Network.setCacheDisabled", {"cacheDisabled": False})
-    cdp.send("Network.emulateNetworkConditions", FAST_3G)
-    sizes: dict[str, float] = {}
-    cdp.on("Network.loadingFinished",
-           lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
-    start = time.monotonic()
-    page.goto(url, wait_until="commit")
-    page.wait_for_selector(ready, state="attached", timeout=30_000)
-    took = time.monotonic() - start
-    if mark:
-        took = page.evaluate(f"(performance.getEntriesByName('{mark}:ready')[0] || "
-                             f"performance.getEntriesByName('{mark}:session')[0]).startTime"
-                             ) / 1000
-    page.wait_for_load_state("networkidle")
-    cdp.detach()
-    context.unroute(f"**/m/{app}/", _slow_worker_requests)
-    return took, int(sum(sizes.values()))
+    network carried (bench/phonenet.py)."""
+    took, in_page, size = measured_load(context, page, url, ready, mark)
+    return (in_page if in_page is not None else took), size
 
 
 def _controlled(page: Any) -> None:

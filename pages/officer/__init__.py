@@ -11,22 +11,12 @@ from typing import Any
 
 from flask import Flask
 
-from pages.phone import PhoneApp, PhoneSettings, register_app
+from pages.phone import PhoneApp, PhoneSettings, phone_manifest, register_app
 
 ROOT = Path(__file__).resolve().parent
 VENDOR = ("socket.io/socket.io.min.js",)
-MANIFEST = {
-    "name": "济源311 执勤", "short_name": "311执勤", "lang": "zh-CN",
-    "description": "执勤人员接收任务、到场签到、恢复与办结",
-    "display": "standalone", "orientation": "portrait",
-    "background_color": "#ffffff", "theme_color": "#0b4f8a",
-    "icons": [
-        {"src": "app/icons/icon.svg", "sizes": "any", "type": "image/svg+xml"},
-        {"src": "app/icons/icon-192.png", "sizes": "192x192", "type": "image/png"},
-        {"src": "app/icons/icon-512.png", "sizes": "512x512", "type": "image/png",
-         "purpose": "any maskable"},
-    ],
-}
+MANIFEST = phone_manifest("济源311 执勤", "311执勤", "执勤人员接收任务、到场签到、恢复与办结",
+                          theme_color="#0b4f8a")
 
 
 def register(app: Flask, settings: PhoneSettings, checkin_radius_m: float,

@@ -1,6 +1,7 @@
 """A phone for the phone apps' end-to-end tests: Debian's Chromium (through tests/e2e/browser.py's
 launcher settings) at 390x844, touch, zh-CN, Asia/Shanghai, a geolocation, service workers
-allowed; a persistent profile when a test closes the browser and opens it again. It records the
+allowed (bench/phonenet.py); a persistent profile when a test closes the browser and opens it
+again. It records the
 console's errors, and it cuts the network with `offline(True)`, which Playwright applies to the
 page and to its service worker (routes abort every request meanwhile, the worker's too)."""
 
@@ -13,19 +14,15 @@ from typing import Any
 import requests
 from playwright.sync_api import BrowserContext, Page, Playwright
 
+# The phone's settings and Fast 3G are the bench's `phones` row's too (one module, in bench/:
+# the benchmarks may not import tests/).
+from bench.phonenet import FAST_3G, VIEWPORT, context_options, measured_load
 from tests.e2e.browser import CHROMIUM, SHOTS
+from tests.e2e.procs import Processes
 
-VIEWPORT = {"width": 390, "height": 844}
-# DevTools' "Fast 3G": 1.44 Mbps down, 675 kbps up, 562.5 ms of latency (bytes per second).
-FAST_3G = {"offline": False, "latency": 562.5, "downloadThroughput": 1.44e6 / 8,
-           "uploadThroughput": 675e3 / 8}
-
-
-def context_options(lat: float, lon: float, **more: Any) -> dict[str, Any]:
-    return dict(viewport=VIEWPORT, device_scale_factor=2, is_mobile=True, has_touch=True,
-                locale="zh-CN", timezone_id="Asia/Shanghai", service_workers="allow",
-                geolocation={"latitude": lat, "longitude": lon, "accuracy": 12},
-                permissions=["geolocation"], **more)
+__all__ = ["FAST_3G", "VIEWPORT", "Phone", "api_token", "assert_the_kill_switch_unregisters",
+           "assert_the_new_release_is_taken", "cases_of", "context_options", "redeploy",
+           "version", "wait_cases"]
 
 
 class Phone:
@@ -119,11 +116,68 @@ class Phone:
     def outbox(self) -> list[dict[str, Any]]:
         return list(self.js("window.phoneApp.outbox.list()"))
 
+    def measured_load(self, ready: str, mark: str | None = None,
+                      state: str = "attached") -> tuple[float, float | None, int]:
+        """The app's page loaded on Fast 3G (bench/phonenet.py's `measured_load`): seconds to
+        `ready`, seconds to the page's own mark `mark` (or None), the bytes carried."""
+        return measured_load(self.context, self.page, self.url, ready, mark, state)
+
+    def precached_shell(self) -> tuple[int, int]:
+        """How many files the service worker precached, and their bytes as the server sends
+        them compressed (zstd, br or gzip, as a browser asks)."""
+        shell = self.js("caches.keys().then(k => caches.open(k[0])).then(c => c.keys())"
+                        ".then(r => r.map(x => x.url))")
+        total = 0
+        for url in shell:
+            r = requests.get(url, headers={"Accept-Encoding": "zstd, br, gzip"}, stream=True,
+                             timeout=10)
+            total += len(r.raw.read())
+        return len(shell), total
+
     def shot(self, name: str) -> Path:
         SHOTS.mkdir(exist_ok=True)
         path = SHOTS / f"{name}.png"
         self.page.screenshot(path=str(path))
         return path
+
+
+def version(phone: Phone) -> str:
+    """The shell's version the page was served with (its boot data)."""
+    return str(phone.js("JSON.parse(document.getElementById('boot').textContent).version"))
+
+
+def redeploy(phone: Phone, procs: Processes, port: int, **env: str) -> None:
+    """Restarts the web process `web1` on `port` with `env` added (a deploy) and reloads the
+    phone's page."""
+    procs.stop("web1")
+    procs.env.update(env)
+    procs.web("web1", port)
+    phone.page.reload()
+
+
+def assert_the_new_release_is_taken(phone: Phone, procs: Processes, port: int) -> str:
+    """A deploy (the same files under another release): the reloaded page and every shell file
+    it loads carry the new version, and the new worker drops the old version's cache. Returns
+    the new version."""
+    old = version(phone)
+    redeploy(phone, procs, port, DISPATCH_PHONE_RELEASE="second")
+    phone.ready()
+    new = version(phone)
+    assert new != old
+    scripts = phone.js("performance.getEntriesByType('resource').map(e => e.name)"
+                       ".filter(n => n.includes('/v/'))")
+    assert scripts and all(f"/v/{new}/" in s for s in scripts), scripts
+    phone.wait("caches.keys().then(k => k.length === 1 && k[0].endsWith(arg))", new,
+               timeout_ms=30_000)
+    return new
+
+
+def assert_the_kill_switch_unregisters(phone: Phone, procs: Processes, port: int) -> None:
+    """The kill switch deployed: the worker unregisters itself and its caches go."""
+    redeploy(phone, procs, port, DISPATCH_PHONE_SW_KILL="true")
+    phone.wait("navigator.serviceWorker.getRegistrations().then(r => r.length === 0)",
+               timeout_ms=30_000)
+    phone.wait("caches.keys().then(k => k.length === 0)", timeout_ms=30_000)
 
 
 def api_token(base: str, username: str) -> dict[str, str]:

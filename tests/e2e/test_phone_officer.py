@@ -13,10 +13,10 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Playwright, sync_playwright
 
-from tests.e2e.phone import FAST_3G, Phone, api_token, cases_of
+from tests.e2e.phone import (FAST_3G, Phone, api_token, assert_the_kill_switch_unregisters,
+                             assert_the_new_release_is_taken, cases_of)
 from tests.e2e.procs import free_port
 from tests.helpers import KEJING, ZHICHENG, seat
 
@@ -474,81 +474,29 @@ def test_must_never_serve_a_stale_officer_app_a_new_version_is_taken_at_the_next
     port = free_port()
     base = procs.web("web1", port)
     phone = Phone(pw, base, "officer", LAT, LON)
-    version = "JSON.parse(document.getElementById('boot').textContent).version"
     try:
         phone.goto()
         sign_in(phone)
         phone.controlled()
-        old = phone.js(version)
         manifest = requests.get(f"{base}/m/officer/manifest.webmanifest", timeout=10).json()
         assert manifest["scope"] == "/m/officer/" and manifest["lang"] == "zh-CN"
         scopes = phone.js("navigator.serviceWorker.getRegistrations()"
                           ".then(r => r.map(x => new URL(x.scope).pathname))")
         assert scopes == ["/m/officer/"]
 
-        procs.stop("web1")  # a deploy
-        procs.env["DISPATCH_PHONE_RELEASE"] = "second"
-        procs.web("web1", port)
-        phone.page.reload()
-        phone.ready()
-        new = phone.js(version)
-        assert new != old
-        scripts = phone.js("performance.getEntriesByType('resource').map(e => e.name)"
-                           ".filter(n => n.includes('/v/'))")
-        assert scripts and all(f"/v/{new}/" in s for s in scripts), scripts
-        phone.wait("caches.keys().then(k => k.length === 1 && k[0].endsWith(arg))", new,
-                   timeout_ms=30_000)
-
-        procs.stop("web1")  # the kill switch
-        procs.env["DISPATCH_PHONE_SW_KILL"] = "true"
-        procs.web("web1", port)
-        phone.page.reload()
-        phone.wait("navigator.serviceWorker.getRegistrations().then(r => r.length === 0)",
-                   timeout_ms=30_000)
-        phone.wait("caches.keys().then(k => k.length === 0)", timeout_ms=30_000)
+        assert_the_new_release_is_taken(phone, procs, port)  # a deploy
+        assert_the_kill_switch_unregisters(phone, procs, port)
     finally:
         phone.close()
-
-
-def _slow_worker_requests(route: Any) -> None:
-    """DevTools' throttling applies to the page's own requests, not to those its service worker
-    makes (the page itself, network first): those wait Fast 3G's latency and transfer here."""
-    try:
-        if route.request.service_worker is not None:
-            answer = route.fetch()
-            time.sleep(FAST_3G["latency"] / 1000 + len(answer.body()) /
-                       FAST_3G["downloadThroughput"])
-            route.fulfill(response=answer)
-        else:
-            route.fallback()
-    except PlaywrightError as exc:  # unrouted meanwhile (the worker's precache at install)
-        if "already handled" not in str(exc):
-            raise
 
 
 def _measured_load(phone: Phone, ready: str) -> tuple[float, float, int]:
     """Seconds from the test's navigation command to `ready` (a selector), seconds from the
     page's navigation start to its own mark of that moment (`officer:ready` or
-    `officer:session`, the sign-in), and the bytes the network carried (compressed, headers
-    included, as DevTools counts them)."""
-    phone.context.route("**/m/officer/", _slow_worker_requests)
-    cdp = phone.context.new_cdp_session(phone.page)
-    cdp.send("Network.enable")
-    cdp.send("Network.setCacheDisabled", {"cacheDisabled": False})
-    cdp.send("Network.emulateNetworkConditions", FAST_3G)
-    sizes: dict[str, float] = {}
-    cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"],
-                                                                  e["encodedDataLength"]))
-    start = time.monotonic()
-    phone.page.goto(phone.url, wait_until="commit")
-    phone.page.wait_for_selector(ready, timeout=30_000)
-    took = time.monotonic() - start
-    in_page = phone.js("(performance.getEntriesByName('officer:ready')[0] || "
-                       "performance.getEntriesByName('officer:session')[0]).startTime") / 1000
-    phone.page.wait_for_load_state("networkidle")
-    cdp.detach()
-    phone.context.unroute("**/m/officer/", _slow_worker_requests)
-    return took, in_page, int(sum(sizes.values()))
+    `officer:session`, the sign-in), and the bytes the network carried."""
+    took, in_page, size = phone.measured_load(ready, "officer", state="visible")
+    assert in_page is not None
+    return took, in_page, size
 
 
 def test_budgets_officer_first_load_repeat_load_and_a_pushed_task_on_fast_3g(stack, pw):
@@ -568,14 +516,8 @@ def test_budgets_officer_first_load_repeat_load_and_a_pushed_task_on_fast_3g(sta
               f"{in_page:.2f} s from the page's navigation start ({took:.2f} s from the test's "
               f"command), {size / 1000:.1f} KB over the network")
         assert in_page <= 2.0
-        shell = phone.js("caches.keys().then(k => caches.open(k[0])).then(c => c.keys())"
-                         ".then(r => r.map(x => x.url))")
-        total = 0
-        for url in shell:
-            r = requests.get(url, headers={"Accept-Encoding": "zstd, br, gzip"}, stream=True,
-                             timeout=10)
-            total += len(r.raw.read())
-        print(f"the whole officer shell precached: {len(shell)} files, {total / 1000:.1f} KB "
+        files, total = phone.precached_shell()
+        print(f"the whole officer shell precached: {files} files, {total / 1000:.1f} KB "
               f"compressed")
         # A task pushed while the phone is on Fast 3G: on the screen within 2 s of the report.
         phone.wait("window.officerApp.live && window.officerApp.live.resyncs > 0",

@@ -17,7 +17,8 @@ import requests
 from PIL import Image
 from playwright.sync_api import Playwright, sync_playwright
 
-from tests.e2e.phone import FAST_3G, Phone, api_token, cases_of, wait_cases
+from tests.e2e.phone import (Phone, api_token, assert_the_kill_switch_unregisters,
+                             assert_the_new_release_is_taken, cases_of, version, wait_cases)
 from tests.e2e.procs import free_port
 from tests.helpers import ZHICHENG, seat
 
@@ -301,32 +302,14 @@ def test_must_never_serve_a_stale_app_a_new_version_is_taken_at_the_next_load(st
         phone.goto()
         phone.sign_in("demo-reporter")
         phone.controlled()
-        old = phone.js("JSON.parse(document.getElementById('boot').textContent).version")
+        old = version(phone)
         phone.page.reload()
         phone.ready()
-        assert phone.js("JSON.parse(document.getElementById('boot').textContent).version") == old
-
-        procs.stop("web1")  # a deploy: the same files under another release (files changing do
-        procs.env["DISPATCH_PHONE_RELEASE"] = "second"  # the same: tests/unit/test_phone_shell.py)
-        procs.web("web1", port)
-        phone.page.reload()
-        phone.ready()
-        new = phone.js("JSON.parse(document.getElementById('boot').textContent).version")
-        assert new != old
-        scripts = phone.js("performance.getEntriesByType('resource').map(e => e.name)"
-                           ".filter(n => n.includes('/v/'))")
-        assert scripts and all(f"/v/{new}/" in s for s in scripts), scripts
-        # The new worker took over and dropped the old version's cache.
-        phone.wait("caches.keys().then(k => k.length === 1 && k[0].endsWith(arg))", new,
-                   timeout_ms=30_000)
-
-        procs.stop("web1")  # the kill switch: the worker unregisters itself and its caches go
-        procs.env["DISPATCH_PHONE_SW_KILL"] = "true"
-        procs.web("web1", port)
-        phone.page.reload()
-        phone.wait("navigator.serviceWorker.getRegistrations().then(r => r.length === 0)",
-                   timeout_ms=30_000)
-        phone.wait("caches.keys().then(k => k.length === 0)", timeout_ms=30_000)
+        assert version(phone) == old
+        # A deploy: the same files under another release (files changing do the same:
+        # tests/unit/test_phone_shell.py); then the kill switch.
+        assert_the_new_release_is_taken(phone, procs, port)
+        assert_the_kill_switch_unregisters(phone, procs, port)
         # The app opened again (a new tab, as after the browser was closed) comes from the
         # network, with no shell worker behind it: nothing is cached again, and the page asks for
         # no worker. (Chromium may keep the unregistered kill worker alive while it is being
@@ -342,36 +325,10 @@ def test_must_never_serve_a_stale_app_a_new_version_is_taken_at_the_next_load(st
         phone.close()
 
 
-def _slow_worker_requests(route: Any) -> None:
-    """DevTools' throttling applies to the page's own requests, not to those its service worker
-    makes (the page itself, network first): those wait Fast 3G's latency and transfer here."""
-    if route.request.service_worker is not None:
-        answer = route.fetch()
-        time.sleep(FAST_3G["latency"] / 1000 + len(answer.body()) / FAST_3G["downloadThroughput"])
-        route.fulfill(response=answer)
-    else:
-        route.fallback()
-
-
 def _measured_load(phone: Phone) -> tuple[float, int]:
-    """Seconds from navigation to a usable screen, and the bytes the network carried for it
-    (compressed, headers included, as DevTools counts them)."""
-    phone.context.route("**/m/report/", _slow_worker_requests)
-    cdp = phone.context.new_cdp_session(phone.page)
-    cdp.send("Network.enable")
-    cdp.send("Network.setCacheDisabled", {"cacheDisabled": False})
-    cdp.send("Network.emulateNetworkConditions", FAST_3G)
-    sizes: dict[str, float] = {}
-    cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"],
-                                                                  e["encodedDataLength"]))
-    start = time.monotonic()
-    phone.page.goto(phone.url, wait_until="commit")
-    phone.ready(timeout_ms=30_000)
-    took = time.monotonic() - start
-    phone.page.wait_for_load_state("networkidle")
-    cdp.detach()
-    phone.context.unroute("**/m/report/", _slow_worker_requests)
-    return took, int(sum(sizes.values()))
+    """Seconds from navigation to a usable screen, and the bytes the network carried for it."""
+    took, _, size = phone.measured_load("body[data-ready='1']")
+    return took, size
 
 
 def test_budgets_first_load_on_fast_3g_and_the_repeat_load_from_the_cache(stack, pw):
@@ -389,15 +346,9 @@ def test_budgets_first_load_on_fast_3g_and_the_repeat_load_from_the_cache(stack,
         print(f"reporter repeat load on Fast 3G (service worker's cache): usable in {took:.2f} s, "
               f"{size / 1000:.1f} KB over the network")
         assert took <= 2.0
-        shell = phone.js("caches.keys().then(k => caches.open(k[0])).then(c => c.keys())"
-                         ".then(r => r.map(x => x.url))")
-        total = 0
-        for url in shell:
-            r = requests.get(url, headers={"Accept-Encoding": "zstd, br, gzip"}, stream=True,
-                             timeout=10)
-            total += len(r.raw.read())
+        files, total = phone.precached_shell()
         print(f"the whole shell precached (Leaflet included, loaded when the map opens): "
-              f"{len(shell)} files, {total / 1000:.1f} KB compressed")
+              f"{files} files, {total / 1000:.1f} KB compressed")
     finally:
         phone.close()
 

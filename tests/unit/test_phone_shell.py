@@ -121,3 +121,20 @@ def test_shell_lists_files_sorted_and_by_segment(tmp_path: Path) -> None:
     tails = [t for t, _ in shell.files()]
     assert tails == sorted(tails) and "vendor/lib/lib.js" in tails
     assert "vendor/lib/other.js" not in tails and "shared/NOTES.md" not in tails
+
+
+def test_a_page_extends_the_shared_templates_which_count_in_the_version(tmp_path: Path) -> None:
+    root, settings = _tree(tmp_path)
+    shared = tmp_path / "templates"
+    shared.mkdir()
+    (shared / "base.html").write_text("<main>{% block body %}{% endblock %}</main>")
+    (root / "templates" / "demo.html").write_text(
+        "{% extends 'base.html' %}{% block body %}{{ asset('app/main.js') }}{% endblock %}")
+    client, phone = _client(root, PhoneSettings(shared_dir=settings.shared_dir,
+                                                vendor_dir=settings.vendor_dir,
+                                                templates_dir=shared))
+    first = phone.shell.version()
+    page = client.get("/m/demo/").get_data(as_text=True)
+    assert page == f"<main>/m/demo/v/{first}/app/main.js</main>"
+    (shared / "base.html").write_text("<main class=x>{% block body %}{% endblock %}</main>")
+    assert phone.shell.version() != first

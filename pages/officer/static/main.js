@@ -6,59 +6,29 @@
  * nothing the server owns. */
 
 import { createAuth } from "../shared/auth.js";
+import { bootPage, connectAppLive, loadKeptLabels, online, openAppKv, wireSignOut } from "../shared/appboot.js";
 import { createAppSession, SignInRefused } from "../shared/appsignin.js";
 import { openUserData, webLock } from "../shared/appoutbox.js";
-import { pickLang, translatePage, translator } from "../shared/i18n.js";
-import { LABELS_URL, labelsFor } from "../shared/labels.js";
-import { connectLive, createSequencer } from "../shared/live.js";
-import { features, installWorker, retireWorker } from "../shared/pwa.js";
-import { appDbName, hasIndexedDB, idbKv, memoryKv, openDb, userDbName } from "../shared/storage.js";
+import { createSequencer } from "../shared/live.js";
+import { createOutboxView } from "../shared/outboxview.js";
+import { userDbName } from "../shared/storage.js";
 import { keepSending } from "../shared/sync.js";
 import { cstClock } from "../shared/time.js";
 import { trailLockName } from "../shared/trailsync.js";
+import { refusal } from "./checkin.js";
 import { MESSAGES } from "./messages.js";
-import { createOutboxView } from "./outbox-view.js";
 import { createTaskView } from "./task-view.js";
 import { active, isTask } from "./tasks.js";
 import { createTasksView } from "./tasks-view.js";
 import { createTracker } from "./tracker.js";
 
-/* global io */
-
-const boot = JSON.parse(document.getElementById("boot").textContent);
-const APP = boot.app;
-const LANG_KEY = `${APP}.lang`;
-const lang = pickLang(localStorage.getItem(LANG_KEY));
-const t = translator(MESSAGES, lang);
 const $ = (id) => document.getElementById(id);
-const has = features();
-const online = () => navigator.onLine !== false;
 const state = { user: null, unit: null, cases: new Map(), shown: {} };
 window.officerApp = window.phoneApp = state;  // for the tests: what the page holds; never read by it
-
-document.documentElement.lang = lang;
-document.title = t("app.title");
-translatePage(document, t);
-$("lang").textContent = t("lang.other");
-$("lang").addEventListener("click", () => {
-  localStorage.setItem(LANG_KEY, lang === "en" ? "zh-CN" : "en");
-  location.reload();
-});
-$("version").textContent = t("version", { v: boot.version });
-
-if (!has.indexedDB || !has.serviceWorker) {
-  $("banner").textContent = t("h5.note");
-  $("banner").hidden = false;
-}
-const drawNet = () => { $("net").hidden = online(); };
-addEventListener("online", drawNet);
-addEventListener("offline", drawNet);
-drawNet();
-if (boot.worker_off) retireWorker(boot.app, boot.scope);
-else installWorker(boot.worker, boot.scope).then((how) => { state.worker = how; });
+const { boot, app: APP, lang, t } = bootPage({ messages: MESSAGES, state });
 
 performance.mark("officer:modules");
-const appKv = hasIndexedDB() ? await openDb(appDbName(APP)).then(idbKv, () => memoryKv()) : memoryKv();
+const appKv = await openAppKv(APP);
 const session = createAppSession({ app: APP, kv: appKv, roles: ["officer"], onSignedOut: () => showSignIn() });
 
 function showOnly(id) {
@@ -95,18 +65,6 @@ $("signin").addEventListener("submit", async (e) => {
   }
 });
 
-async function loadLabels(kv) {
-  const fetched = fetch(LABELS_URL, { credentials: "omit" }).then(async (r) => {
-    if (!r.ok) throw new Error(String(r.status));
-    const doc = await r.json();
-    await kv.set("labels", doc).catch(() => {});
-    return doc;
-  });
-  const kept = await kv.get("labels");
-  if (kept) { fetched.catch(() => {}); return labelsFor(kept, lang); }
-  return labelsFor(await fetched, lang);
-}
-
 let started = false, routes = null;
 
 async function start() {
@@ -134,12 +92,16 @@ async function start() {
   performance.mark("officer:userdata");
   state.persistent = data.persistent;
   state.outbox = data.outbox;
-  const labels = await loadLabels(data.kv);
+  const labels = await loadKeptLabels(data.kv, lang);
   performance.mark("officer:labels");
   const tracker = createTracker({ kv: data.kv, api: auth.api, lock: webLock(trailLockName(userDbName(APP, s.user_id))),
                                   onChange: () => { drawTrack(); if (outboxView) outboxView.render(); } });
   state.tracker = tracker;
-  outboxView = createOutboxView({ t, outbox: data.outbox, tracker });
+  outboxView = createOutboxView({
+    t, outbox: data.outbox, waiting: () => tracker.state().buffer.length, reason: (p) => refusal(p) || p.status,
+    title: (item) => `${item.kind === "photo" ? t("outbox.photo") : t("action." + item.kind)} · ${item.label || ""}`,
+    clock: (time) => time.slice(5, 19),
+  });
   tasksView = createTasksView({ t, labels, unitCode: state.unit });
   // The position backlog goes before the queued actions: the server judges an offline check-in
   // against the officer's stored positions (README "Offline actions and device times").
@@ -216,16 +178,8 @@ async function start() {
   }
 
   $("task-back").addEventListener("click", () => { location.hash = "#/"; });
-  $("signout").addEventListener("click", async () => {
-    const waiting = (await data.outbox.list()).length;
-    if (waiting && !confirm(t("signout.unsent", { n: waiting }))) return;
-    sender.stop();
-    tracker.stop();
-    if (live) live.socket.disconnect();
-    const heard = await session.signOut({ keepCache: (name) => name.startsWith(`jy311-shell-${APP}-`) });
-    if (!heard) alert(t("signout.offline"));
-    location.replace(boot.scope);
-  });
+  wireSignOut({ t, app: APP, scope: boot.scope, session, outbox: data.outbox,
+                stop: () => { sender.stop(); tracker.stop(); if (live) live.socket.disconnect(); } });
 
   routes = {
     "#/": () => { taskView.close(); showOnly("screen-tasks"); drawList(); outboxView.render(); },
@@ -259,13 +213,7 @@ async function start() {
     }
     data.kv.set("seq", sequencer.lastSeq()).catch(() => {});
   } });
-  if (typeof io !== "undefined") {
-    live = connectLive({ io, token: auth.token, forget: auth.forget, sequencer,
-                         onUp: () => { $("live-banner").hidden = true; },
-                         onDown: () => { $("live-banner").hidden = !online(); } });
-    live.start();
-    state.live = live.counts;
-  }
+  live = connectAppLive({ auth, sequencer, state });
   performance.mark("officer:live");
   await route();
   performance.mark("officer:ready");

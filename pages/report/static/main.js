@@ -5,59 +5,25 @@
  * in its own module; this one connects them and decides nothing the server owns. */
 
 import { createAuth } from "../shared/auth.js";
+import { bootPage, connectAppLive, loadKeptLabels, online, openAppKv, wireSignOut } from "../shared/appboot.js";
 import { createAppSession } from "../shared/appsignin.js";
 import { openUserData } from "../shared/appoutbox.js";
 import { el } from "../shared/dom.js";
-import { pickLang, translatePage, translator } from "../shared/i18n.js";
-import { LABELS_URL, labelsFor } from "../shared/labels.js";
-import { connectLive, createSequencer } from "../shared/live.js";
-import { features, installWorker, retireWorker } from "../shared/pwa.js";
-import { appDbName, hasIndexedDB, idbKv, memoryKv, openDb } from "../shared/storage.js";
+import { createSequencer } from "../shared/live.js";
+import { createOutboxView } from "../shared/outboxview.js";
 import { keepSending } from "../shared/sync.js";
 import { caseNumber } from "./case-text.js";
 import { createCasesView } from "./cases-view.js";
 import { MESSAGES } from "./messages.js";
-import { createOutboxView } from "./outbox-view.js";
 import { createReportFlow } from "./report-flow.js";
 import { createSignIn } from "./signin-view.js";
 
-/* global io */
-
-const boot = JSON.parse(document.getElementById("boot").textContent);
-const APP = boot.app;
-const LANG_KEY = `${APP}.lang`;
-const lang = pickLang(localStorage.getItem(LANG_KEY));
-const t = translator(MESSAGES, lang);
 const $ = (id) => document.getElementById(id);
-const has = features();
-const online = () => navigator.onLine !== false;
 const state = { user: null, lastQueued: null, sentCase: null };
 window.reporterApp = window.phoneApp = state;  // for the tests: what the page holds; never read by it
+const { boot, app: APP, lang, t } = bootPage({ messages: MESSAGES, state });
 
-document.documentElement.lang = lang;
-document.title = t("app.title");
-translatePage(document, t);
-$("lang").textContent = t("lang.other");
-$("lang").addEventListener("click", () => {
-  localStorage.setItem(LANG_KEY, lang === "en" ? "zh-CN" : "en");
-  location.reload();
-});
-$("version").textContent = t("version", { v: boot.version });
-
-// What this browser cannot do, said once: plain H5 (WeChat's browser, no service worker or no
-// IndexedDB) works online only.
-if (!has.indexedDB || !has.serviceWorker) {
-  $("banner").textContent = t("h5.note");
-  $("banner").hidden = false;
-}
-const drawNet = () => { $("net").hidden = online(); };
-addEventListener("online", drawNet);
-addEventListener("offline", drawNet);
-drawNet();
-if (boot.worker_off) retireWorker(boot.app, boot.scope);
-else installWorker(boot.worker, boot.scope).then((how) => { state.worker = how; });
-
-const appKv = hasIndexedDB() ? await openDb(appDbName(APP)).then(idbKv, () => memoryKv()) : memoryKv();
+const appKv = await openAppKv(APP);
 const session = createAppSession({ app: APP, kv: appKv, roles: ["reporter"], onSignedOut: () => showSignIn() });
 const signIn = createSignIn({ t, session, onSignedIn: () => { location.hash = "#/"; start(); } });
 
@@ -75,18 +41,20 @@ function showSignIn() {
   document.body.dataset.ready = "1";
 }
 
-/** The label catalogue: the copy kept from the last start when there is one (the screen is
- * usable at once, offline too), refreshed from the server for the next start; else fetched. */
-async function loadLabels(kv) {
-  const fetched = fetch(LABELS_URL, { credentials: "omit" }).then(async (r) => {
-    if (!r.ok) throw new Error(String(r.status));
-    const doc = await r.json();
-    await kv.set("labels", doc).catch(() => {});
-    return doc;
-  });
-  const kept = await kv.get("labels");
-  if (kept) { fetched.catch(() => {}); return labelsFor(kept, lang); }
-  return labelsFor(await fetched, lang);
+/** A refused item's reason in words: the server's status and its first field's message, else
+ * its detail or title. */
+function refusal(problem) {
+  if (!problem) return "";
+  const field = problem.errors && problem.errors[0];
+  const detail = field ? `${field.field}: ${field.message}` : (problem.detail || problem.title || "");
+  return `${problem.status || ""} ${detail}`.trim();
+}
+
+/** What a queued item is: the report's category, or a photo of a report (its category). */
+function outboxTitle(item, items) {
+  if (item.kind !== "photo") return item.label || item.kind;
+  const parent = items.find((x) => x.id === item.parent);
+  return t("outbox.photo_of", { label: (parent && parent.label) || item.label || t("outbox.photo") });
 }
 
 let started = false;
@@ -113,8 +81,9 @@ async function start() {
     },
   });
   state.persistent = data.persistent;
-  const labels = await loadLabels(data.kv);
-  outboxView = createOutboxView({ t, outbox: data.outbox });
+  const labels = await loadKeptLabels(data.kv, lang);
+  outboxView = createOutboxView({ t, outbox: data.outbox, title: outboxTitle, reason: refusal,
+                                 clock: (time) => time.slice(5, 16) });
   cases = createCasesView({ t, labels, auth, kv: data.kv, online });
   flow = createReportFlow({
     t, labels, auth, kv: data.kv, outbox: data.outbox, base: boot.base, online,
@@ -136,15 +105,8 @@ async function start() {
   $("done-home").addEventListener("click", () => { location.hash = "#/"; });
   $("done-cases").addEventListener("click", () => { location.hash = "#/cases"; });
   $("case-back").addEventListener("click", () => { location.hash = "#/cases"; });
-  $("signout").addEventListener("click", async () => {
-    const waiting = (await data.outbox.list()).length;
-    if (waiting && !confirm(t("signout.unsent", { n: waiting }))) return;
-    sender.stop();
-    if (live) live.socket.disconnect();
-    const heard = await session.signOut({ keepCache: (name) => name.startsWith(`jy311-shell-${APP}-`) });
-    if (!heard) alert(t("signout.offline"));
-    location.replace(boot.scope);
-  });
+  wireSignOut({ t, app: APP, scope: boot.scope, session, outbox: data.outbox,
+                stop: () => { sender.stop(); if (live) live.socket.disconnect(); } });
 
   function drawDone() {
     const sent = state.sentCase !== null;
@@ -174,13 +136,7 @@ async function start() {
     if (ev.incident) cases.heard(ev.incident);
     data.kv.set("seq", sequencer.lastSeq()).catch(() => {});
   } });
-  if (typeof io !== "undefined") {
-    live = connectLive({ io, token: auth.token, forget: auth.forget, sequencer,
-                         onUp: () => { $("live-banner").hidden = true; },
-                         onDown: () => { $("live-banner").hidden = !online() || false; } });
-    live.start();
-    state.live = live.counts;
-  }
+  live = connectAppLive({ auth, sequencer, state });
   state.outbox = data.outbox;
   await route();
   document.body.dataset.ready = "1";
