@@ -83,7 +83,7 @@ ha: $(VENV)/.base services tools
 ## stream of clients; each prints its figures. About 6 minutes; not part of `make test`.
 test-faults: $(VENV)/.test services tools
 	scripts/ensure-ha.sh
-	$(BIN)/pytest tests/faults -s -q $(PYTEST_ARGS)
+	$(BIN)/pytest tests/faults -s -q --durations=0 $(PYTEST_ARGS)
 
 ## Benchmarks (bench/README.md): every hot path against its baseline in the same run, one table
 ## (stdout, bench/RESULTS.md, bench/results/*.json); about 30 minutes. QUICK=1: under 2 minutes,

@@ -8,6 +8,7 @@ answer across the fault (the clients' view of the time to recover)."""
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import time
@@ -23,6 +24,7 @@ from tests.helpers import location, seat
 
 ZHICHENG = "419001102"
 RETRYABLE = {502, 503, 504}
+CONNECT_WAIT_S = 20  # socket.io-client's connection `timeout` (live.js keeps its default)
 
 
 @dataclass
@@ -171,8 +173,15 @@ class LiveClient:
         self._this_connection: set[int] = set()
         self._held: list[int] | None = None  # pushes held while a resync runs
         self._lock = threading.RLock()
-        self.sio = socketio.Client(reconnection=True, reconnection_delay=0.2,
-                                   reconnection_delay_max=1, randomization_factor=0.5)
+        # Reconnecting as live.js's socket.io-client does: 1 s, doubling to 5 s, each +-50 %,
+        # and an attempt waits up to 20 s for the server's answer (its `timeout`).
+        # python-socketio's own reconnection waits 1 s (`connect`'s wait_timeout), then gives
+        # up and tries again: a crowd reconnecting to a busy survivor then never gets in, each
+        # attempt abandoned while the server still answers it and the next one piling on.
+        self.sio = socketio.Client(reconnection=True, reconnection_delay=1,
+                                   reconnection_delay_max=5, randomization_factor=0.5)
+        self.sio.connect = functools.partial(  # type: ignore[method-assign]
+            socketio.Client.connect, self.sio, wait_timeout=CONNECT_WAIT_S)
         # python-socketio's client hands each message to a thread of its own (engine.io's
         # run_async): one socket's pushes could then be applied out of order by this client
         # itself. Handled in arrival order, on the reading thread, as a browser does (nothing
@@ -222,7 +231,7 @@ class LiveClient:
         for attempt in range(20):
             try:
                 self.sio.connect(self.base, namespaces=["/live"], auth={"token": self.token},
-                                 transports=["websocket"], wait_timeout=20,
+                                 transports=["websocket"], wait_timeout=CONNECT_WAIT_S,
                                  headers=self.headers)
                 return self
             except socketio.exceptions.ConnectionError:
