@@ -195,6 +195,11 @@ class LiveClient:
         self.sio.eio._trigger_event = in_order  # type: ignore[method-assign]
         self.sio.on("*", self._event, namespace="/live")
         self.sio.on("connect", self._connected, namespace="/live")
+        self.sio.on("disconnect", self._disconnected, namespace="/live")
+        # Up from our own `connect` handler on: python-socketio sets `sio.connected` only later,
+        # on the connecting thread, so a quick resync could find it still False and keep its
+        # held pushes for ever (a socket never done catching up).
+        self._up = False
 
     def _apply(self, seq: int, pushed: bool) -> None:
         if seq in self._seen:
@@ -219,8 +224,12 @@ class LiveClient:
             else:
                 self._apply(seq, pushed=True)
 
+    def _disconnected(self, *args: Any) -> None:
+        self._up = False
+
     def _connected(self) -> None:
         with self._lock:
+            self._up = True
             self.connects += 1
             self._this_connection = set()
             self._held = []
@@ -247,6 +256,7 @@ class LiveClient:
         new connection's resync is still applying older events."""
         with self._lock:
             connection = self.connects
+        done = False  # the log read up to now: the held pushes may follow
         for _ in range(100):
             if self.connects != connection:
                 return
@@ -256,7 +266,7 @@ class LiveClient:
                 out = self.sio.call("resync", {"since_seq": since}, namespace="/live",
                                     timeout=15)  # live.js's
             except Exception:  # noqa: BLE001 - a process at capacity, or the socket went: again
-                if not self.sio.connected:
+                if not self._up:
                     break  # the next connection resyncs (its pushes are held till then)
                 time.sleep(0.5)
                 continue
@@ -269,9 +279,10 @@ class LiveClient:
                     if seq not in self._seen:
                         self._apply(seq, pushed=seq in self._this_connection)
             if not out.get("more"):
+                done = True
                 break
         with self._lock:
-            if not self.sio.connected or self.connects != connection:
+            if not done or self.connects != connection:
                 return  # still held: the reconnection's resync applies them
             held, self._held = self._held or [], None
             for seq in sorted(held):
