@@ -26,6 +26,20 @@ LEASE_KEY = 311_0001  # dispatch/storage/lease.py
 WEB_SOCKETS = 200
 
 
+_BACKGROUND = ("worker0", "worker1", "scheduler0", "scheduler1")  # ha.sh's OPS ports, in order
+
+
+def _restart_background(ha: HA, name: str) -> None:
+    """A killed worker or scheduler started again, as systemd would, on its own probe port, and
+    waited for until ready: on a loaded machine its start takes tens of seconds, and the next
+    test's job must find a worker listening."""
+    port = ha.port_list("OPS")[_BACKGROUND.index(name)]
+    module = "server.worker" if name.startswith("worker") else "server.scheduler"
+    ha.restart(name, [f"{ha.env['BIN']}/python", "-m", module], {"DISPATCH_OPS_PORT": str(port)})
+    wait_for(lambda: _answers(f"http://127.0.0.1:{port}/readyz"), 180, f"{name} back",
+             every=0.5)
+
+
 def _last_seq(ha: HA) -> int:
     return int(ha.sql("SELECT coalesce(max(seq), 0) FROM events")[0][0])
 
@@ -160,14 +174,14 @@ def test_the_active_scheduler_killed_the_standby_fires_every_due_timer(ha: HA) -
     finally:
         stream.stop()
         for name in ("worker0", "worker1"):
-            ha.restart(name, [f"{ha.env['BIN']}/python", "-m", "server.worker"])
+            _restart_background(ha, name)
     figures = {"faults injected": 1, "killed": active, "took over": standby,
                "lease taken after s": round(took, 2), **timers, **check_stream(ha, stream)}
     report_figures("scheduler killed", figures)
     assert timers["timers due"] > 0 and timers["timers unfired"] == 0, figures
     assert timers["latest firing s"] <= BOUND_S, figures
     assert timers["overdue notices"] == timers["overdue records"], figures
-    ha.restart(active, [f"{ha.env['BIN']}/python", "-m", "server.scheduler"])
+    _restart_background(ha, active)
 
 
 def test_a_worker_killed_mid_job_has_its_effect_once(ha: HA) -> None:
@@ -232,7 +246,7 @@ def test_a_worker_killed_mid_job_has_its_effect_once(ha: HA) -> None:
                "duplicates": len(doubled), "fired again after s": round(fired_after, 2)}
     report_figures("worker killed mid-job", figures)
     assert fired >= 1 and not doubled, figures
-    ha.restart(victim, [f"{ha.env['BIN']}/python", "-m", "server.worker"])
+    _restart_background(ha, victim)
 
 
 def _blocked_on(ha: HA, lock: Any) -> bool:
