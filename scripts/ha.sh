@@ -202,18 +202,6 @@ listen primary
 EOF
 start haproxy "$HAPROXY" -db -f "$HA_DIR/haproxy.cfg"
 wait_for 30 "PostgreSQL through HAProxy" "$PG_BIN/psql" -h 127.0.0.1 -p "$HAPROXY_PORT" -U postgres -d postgres -tAc "select 1"
-# The schema and the demo while the replicas clone and Redis starts (until a standby streams,
-# the leader commits alone: synchronous_mode, not strict).
-export DATABASE_URL REDIS_URL
-export DISPATCH_SECRET_KEY=${DISPATCH_SECRET_KEY:-ha-$(hostname)-not-for-production}
-(
-  "$PG_BIN/psql" -h 127.0.0.1 -p "$HAPROXY_PORT" -U postgres -d postgres -tAc \
-    "select 1 from pg_database where datname = '$DB'" | grep -q 1 \
-    || "$PG_BIN/psql" -h 127.0.0.1 -p "$HAPROXY_PORT" -U postgres -d postgres -qc "create database \"$DB\""
-  "$BIN/python" -m server upgrade-db
-  if [ "${DISPATCH_SEED_DEMO:-1}" = 1 ]; then "$BIN/python" -m server seed-demo; fi
-) >>"$HA_DIR/logs/setup.log" 2>&1 &
-setup=$!
 wait_for 90 "both replicas streaming" bash -c \
   "[ \$(curl -sf http://127.0.0.1:${API[0]}/cluster | grep -o '\"state\": *\"\\(streaming\\|running\\)\"' | wc -l) -ge 3 ]"
 
@@ -239,7 +227,13 @@ done
 wait_for 20 "the Sentinels" redis-cli -p "${SENTINEL[0]}" sentinel get-master-addr-by-name "$SERVICE"
 
 # --- the product -------------------------------------------------------------------------------
-wait "$setup" || { say "FAILED: the schema or the demo (logs/setup.log)"; tail -n 30 "$HA_DIR/logs/setup.log" >&2; exit 1; }
+export DATABASE_URL REDIS_URL
+export DISPATCH_SECRET_KEY=${DISPATCH_SECRET_KEY:-ha-$(hostname)-not-for-production}
+"$PG_BIN/psql" -h 127.0.0.1 -p "$HAPROXY_PORT" -U postgres -d postgres -tAc \
+  "select 1 from pg_database where datname = '$DB'" | grep -q 1 \
+  || "$PG_BIN/psql" -h 127.0.0.1 -p "$HAPROXY_PORT" -U postgres -d postgres -qc "create database \"$DB\""
+"$BIN/python" -m server upgrade-db >>"$HA_DIR/logs/setup.log" 2>&1
+[ "${DISPATCH_SEED_DEMO:-1}" = 1 ] && "$BIN/python" -m server seed-demo >>"$HA_DIR/logs/setup.log" 2>&1
 
 for w in 0 1; do
   mkdir -p "$HA_DIR/metrics-web$w"
