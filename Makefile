@@ -80,10 +80,11 @@ ha: $(VENV)/.base services tools
 	scripts/ha.sh
 
 ## The fault tests (tests/faults/, README "Production"): each part of the HA shape killed during a
-## stream of clients; each prints its figures. About 6 minutes; not part of `make test`.
+## stream of clients; each prints its figures. 8 to 13 minutes on a loaded 2-core machine (README);
+## not part of `make test`.
 test-faults: $(VENV)/.test services tools
 	scripts/ensure-ha.sh
-	$(BIN)/pytest tests/faults -s -q $(PYTEST_ARGS)
+	$(BIN)/pytest tests/faults -s -q --durations=0 $(PYTEST_ARGS)
 
 ## Benchmarks (bench/README.md): every hot path against its baseline in the same run, one table
 ## (stdout, bench/RESULTS.md, bench/results/*.json); about 30 minutes. QUICK=1: under 2 minutes,

@@ -20,6 +20,7 @@ import requests
 from tests.e2e.procs import ROOT, wait_for
 
 FAST_HASH = "pbkdf2:sha256:1000"
+AS_PG = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []  # PostgreSQL refuses root
 TIME_SCALE = "120"  # the arrival deadline is due 15 s after a report: timers fire during a test
 
 
@@ -61,6 +62,23 @@ class HA:
 
     env: dict[str, str] = {}
 
+    def start_pg_node(self, name: str) -> None:
+        """A killed node back, as its machine's restart would bring it: its Patroni again, which
+        rewinds the old leader's data (use_pg_rewind) and rejoins it as a replica."""
+        # By its real folder: postgres cannot pass through the test's own temporary folder.
+        self.restart(name, [*AS_PG, "patroni", str((self.dir / name).resolve() / "patroni.yml")])
+
+    def whole(self) -> bool:
+        """The cluster's healthy shape: three members, one leader, a synchronous standby, and
+        every replica replaying the leader's WAL (a lag known, so not still being rewound)."""
+        members = self.cluster()
+        roles = sorted(str(m["role"]) for m in members)
+        replicas = [m for m in members if m["role"] != "leader"]
+        return (len(members) == 3 and roles.count("leader") == 1
+                and "sync_standby" in roles
+                and all(m.get("state") in ("running", "streaming") for m in members)
+                and all(isinstance(m.get("lag"), int) for m in replicas))
+
     def cluster(self) -> list[dict[str, Any]]:
         for port in self.port_list("API"):
             try:
@@ -91,7 +109,9 @@ class HA:
                 time.sleep(0.5)
 
 
-@pytest.fixture(scope="session")
+# Module-scoped: stopped once test_ha.py is done, not left loading the machine (its timers firing
+# for minutes) while the simple shape's test starts and times its own processes.
+@pytest.fixture(scope="module")
 def ha(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HA]:
     subprocess.run([str(ROOT / "scripts" / "ensure-ha.sh")], check=True, timeout=600)
     directory = tmp_path_factory.mktemp("ha")
@@ -119,6 +139,15 @@ def ha(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HA]:
                 script.wait(60)
             except subprocess.TimeoutExpired:
                 os.killpg(script.pid, signal.SIGKILL)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """SIGTERM (`timeout`, CI cancelling a run) stops the run as Ctrl-C does, so the fixtures'
+    teardown stops every process of the shapes: without it Python dies at once and the shape,
+    started in sessions of its own, would go on running."""
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+    signal.signal(signal.SIGTERM, stop)
 
 
 def report_figures(name: str, figures: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ answer across the fault (the clients' view of the time to recover)."""
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import time
@@ -23,6 +24,7 @@ from tests.helpers import location, seat
 
 ZHICHENG = "419001102"
 RETRYABLE = {502, 503, 504}
+CONNECT_WAIT_S = 20  # socket.io-client's connection `timeout` (live.js keeps its default)
 
 
 @dataclass
@@ -171,8 +173,15 @@ class LiveClient:
         self._this_connection: set[int] = set()
         self._held: list[int] | None = None  # pushes held while a resync runs
         self._lock = threading.RLock()
-        self.sio = socketio.Client(reconnection=True, reconnection_delay=0.2,
-                                   reconnection_delay_max=1, randomization_factor=0.5)
+        # Reconnecting as live.js's socket.io-client does: 1 s, doubling to 5 s, each +-50 %,
+        # and an attempt waits up to 20 s for the server's answer (its `timeout`).
+        # python-socketio's own reconnection waits 1 s (`connect`'s wait_timeout), then gives
+        # up and tries again: a crowd reconnecting to a busy survivor then never gets in, each
+        # attempt abandoned while the server still answers it and the next one piling on.
+        self.sio = socketio.Client(reconnection=True, reconnection_delay=1,
+                                   reconnection_delay_max=5, randomization_factor=0.5)
+        self.sio.connect = functools.partial(  # type: ignore[method-assign]
+            socketio.Client.connect, self.sio, wait_timeout=CONNECT_WAIT_S)
         # python-socketio's client hands each message to a thread of its own (engine.io's
         # run_async): one socket's pushes could then be applied out of order by this client
         # itself. Handled in arrival order, on the reading thread, as a browser does (nothing
@@ -186,6 +195,11 @@ class LiveClient:
         self.sio.eio._trigger_event = in_order  # type: ignore[method-assign]
         self.sio.on("*", self._event, namespace="/live")
         self.sio.on("connect", self._connected, namespace="/live")
+        self.sio.on("disconnect", self._disconnected, namespace="/live")
+        # Up from our own `connect` handler on: python-socketio sets `sio.connected` only later,
+        # on the connecting thread, so a quick resync could find it still False and keep its
+        # held pushes for ever (a socket never done catching up).
+        self._up = False
 
     def _apply(self, seq: int, pushed: bool) -> None:
         if seq in self._seen:
@@ -210,8 +224,12 @@ class LiveClient:
             else:
                 self._apply(seq, pushed=True)
 
+    def _disconnected(self, *args: Any) -> None:
+        self._up = False
+
     def _connected(self) -> None:
         with self._lock:
+            self._up = True
             self.connects += 1
             self._this_connection = set()
             self._held = []
@@ -222,7 +240,7 @@ class LiveClient:
         for attempt in range(20):
             try:
                 self.sio.connect(self.base, namespaces=["/live"], auth={"token": self.token},
-                                 transports=["websocket"], wait_timeout=20,
+                                 transports=["websocket"], wait_timeout=CONNECT_WAIT_S,
                                  headers=self.headers)
                 return self
             except socketio.exceptions.ConnectionError:
@@ -238,6 +256,7 @@ class LiveClient:
         new connection's resync is still applying older events."""
         with self._lock:
             connection = self.connects
+        done = False  # the log read up to now: the held pushes may follow
         for _ in range(100):
             if self.connects != connection:
                 return
@@ -247,7 +266,7 @@ class LiveClient:
                 out = self.sio.call("resync", {"since_seq": since}, namespace="/live",
                                     timeout=15)  # live.js's
             except Exception:  # noqa: BLE001 - a process at capacity, or the socket went: again
-                if not self.sio.connected:
+                if not self._up:
                     break  # the next connection resyncs (its pushes are held till then)
                 time.sleep(0.5)
                 continue
@@ -260,9 +279,10 @@ class LiveClient:
                     if seq not in self._seen:
                         self._apply(seq, pushed=seq in self._this_connection)
             if not out.get("more"):
+                done = True
                 break
         with self._lock:
-            if not self.sio.connected or self.connects != connection:
+            if not done or self.connects != connection:
                 return  # still held: the reconnection's resync applies them
             held, self._held = self._held or [], None
             for seq in sorted(held):

@@ -21,10 +21,23 @@ from tests.faults.load import (ZHICHENG, Client, Figures, LiveClient, Stream, ch
 
 BOUND_S = 5.0  # a due timer fires within this of its due time across a scheduler's death
 LEASE_KEY = 311_0001  # dispatch/storage/lease.py
-# Sockets on the web test: half land on the killed process and all reconnect to the survivor
-# at once (the issue asks for 200; 100 keeps the run within its minutes on a 2-core machine
-# while every event is still pushed to each socket).
-WEB_SOCKETS = 100
+# Sockets on the web test: about half land on the killed process and all reconnect to the
+# survivor at once (issue 18's figure).
+WEB_SOCKETS = 200
+
+
+_BACKGROUND = ("worker0", "worker1", "scheduler0", "scheduler1")  # ha.sh's OPS ports, in order
+
+
+def _restart_background(ha: HA, name: str) -> None:
+    """A killed worker or scheduler started again, as systemd would, on its own probe port, and
+    waited for until ready: on a loaded machine its start takes tens of seconds, and the next
+    test's job must find a worker listening."""
+    port = ha.port_list("OPS")[_BACKGROUND.index(name)]
+    module = "server.worker" if name.startswith("worker") else "server.scheduler"
+    ha.restart(name, [f"{ha.env['BIN']}/python", "-m", module], {"DISPATCH_OPS_PORT": str(port)})
+    wait_for(lambda: _answers(f"http://127.0.0.1:{port}/readyz"), 180, f"{name} back",
+             every=0.5)
 
 
 def _last_seq(ha: HA) -> int:
@@ -87,6 +100,56 @@ def _active_scheduler(ha: HA) -> str | None:
     return next((n for n in ("scheduler0", "scheduler1") if ha.pid(n) == pid), None)
 
 
+def test_a_web_process_killed_with_200_sockets_they_reconnect_and_catch_up(ha: HA) -> None:
+    """First, on the fresh shape: its sockets hear its own stream's events, not the timers of
+    the other tests' hundreds of reports firing for minutes (scale 120), each pushed to every
+    socket on one process."""
+    since = _last_seq(ha)
+    clients = _live_clients(ha, WEB_SOCKETS, since)
+    # One reporter (the others' tests have three): every event goes to all 200 sockets, read by
+    # this one Python process; three reporters' offers and their timers made it more than the
+    # test's own client could read on a loaded 2-core machine, a resync's answer queued behind
+    # the pushes past its time-out.
+    stream = Stream(ha.lb, "web", reporters=1).start()
+    try:
+        time.sleep(3)
+        killed = time.monotonic()
+        ha.kill("web0")
+        try:
+            wait_for(lambda: any(c.connects > 1 for c in clients) and all(
+                c.sio.connected and c._held is None for c in clients), 60,
+                "the sockets to reconnect")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}: {sum(not c.sio.connected for c in clients)} "
+                                 f"not connected, {sum(c._held is not None for c in clients)}"
+                                 " still resyncing") from None
+        reconnected = time.monotonic() - killed
+        time.sleep(3)
+        stream.stop()
+        time.sleep(1)
+        live = _finish_live(clients, _command_seqs(ha, since))
+    finally:
+        stream.stop()
+        for c in clients:  # a failed test's sockets must not go on loading the next tests
+            c.close()
+        port = ha.port_list("WEB")[0]  # back in service for the next tests, as systemd would
+        ha.restart("web0", [f"{ha.env['BIN']}/python", "-m", "gunicorn", "-c",
+                            "python:server.gunicorn_conf", "-k",
+                            "geventwebsocket.gunicorn.workers.GeventWebSocketWorker", "-w", "1",
+                            "--worker-connections", "10000", "--no-control-socket", "-b",
+                            f"127.0.0.1:{port}", "server.wsgi:create()"],
+                   {"PROMETHEUS_MULTIPROC_DIR": str(ha.dir / "metrics-web0")})
+        wait_for(lambda: _answers(f"http://127.0.0.1:{port}/readyz"), 120, "web0 back",
+                 every=0.5)
+    figures = {"faults injected": 1, "sockets": WEB_SOCKETS,
+               "reconnected and resynced all s": round(reconnected, 2),
+               **live, **check_stream(ha, stream)}
+    report_figures("web process killed", figures)
+    assert live["reconnects"] > 0, figures  # some were on the killed process
+    assert live["losses"] == live["duplicates"] == live["out of order"] == 0, figures
+    assert live["unexpected"] == 0, figures
+
+
 def test_the_active_scheduler_killed_the_standby_fires_every_due_timer(ha: HA) -> None:
     """The workers down (so the timers are the schedulers' alone), the active scheduler
     SIGKILLed mid-stream: the standby takes the lease and every timer due fires within
@@ -111,14 +174,14 @@ def test_the_active_scheduler_killed_the_standby_fires_every_due_timer(ha: HA) -
     finally:
         stream.stop()
         for name in ("worker0", "worker1"):
-            ha.restart(name, [f"{ha.env['BIN']}/python", "-m", "server.worker"])
+            _restart_background(ha, name)
     figures = {"faults injected": 1, "killed": active, "took over": standby,
                "lease taken after s": round(took, 2), **timers, **check_stream(ha, stream)}
     report_figures("scheduler killed", figures)
     assert timers["timers due"] > 0 and timers["timers unfired"] == 0, figures
     assert timers["latest firing s"] <= BOUND_S, figures
     assert timers["overdue notices"] == timers["overdue records"], figures
-    ha.restart(active, [f"{ha.env['BIN']}/python", "-m", "server.scheduler"])
+    _restart_background(ha, active)
 
 
 def test_a_worker_killed_mid_job_has_its_effect_once(ha: HA) -> None:
@@ -183,7 +246,7 @@ def test_a_worker_killed_mid_job_has_its_effect_once(ha: HA) -> None:
                "duplicates": len(doubled), "fired again after s": round(fired_after, 2)}
     report_figures("worker killed mid-job", figures)
     assert fired >= 1 and not doubled, figures
-    ha.restart(victim, [f"{ha.env['BIN']}/python", "-m", "server.worker"])
+    _restart_background(ha, victim)
 
 
 def _blocked_on(ha: HA, lock: Any) -> bool:
@@ -219,44 +282,6 @@ def _finish_live(clients: list[LiveClient], expected: list[int]) -> dict[str, in
     return result
 
 
-def test_a_web_process_killed_with_100_sockets_they_reconnect_and_catch_up(ha: HA) -> None:
-    since = _last_seq(ha)
-    clients = _live_clients(ha, WEB_SOCKETS, since)
-    stream = Stream(ha.lb, "web").start()
-    try:
-        time.sleep(3)
-        killed = time.monotonic()
-        ha.kill("web0")
-        wait_for(lambda: any(c.connects > 1 for c in clients) and all(
-            c.sio.connected and c._held is None for c in clients), 60,
-            "the sockets to reconnect")
-        reconnected = time.monotonic() - killed
-        time.sleep(3)
-        stream.stop()
-        time.sleep(1)
-        live = _finish_live(clients, _command_seqs(ha, since))
-    finally:
-        stream.stop()
-        for c in clients:  # a failed test's sockets must not go on loading the next tests
-            c.close()
-        port = ha.port_list("WEB")[0]  # back in service for the next tests, as systemd would
-        ha.restart("web0", [f"{ha.env['BIN']}/python", "-m", "gunicorn", "-c",
-                            "python:server.gunicorn_conf", "-k",
-                            "geventwebsocket.gunicorn.workers.GeventWebSocketWorker", "-w", "1",
-                            "--worker-connections", "10000", "--no-control-socket", "-b",
-                            f"127.0.0.1:{port}", "server.wsgi:create()"],
-                   {"PROMETHEUS_MULTIPROC_DIR": str(ha.dir / "metrics-web0")})
-        wait_for(lambda: _answers(f"http://127.0.0.1:{port}/readyz"), 120, "web0 back",
-                 every=0.5)
-    figures = {"faults injected": 1, "sockets": WEB_SOCKETS,
-               "reconnected and resynced all s": round(reconnected, 2),
-               **live, **check_stream(ha, stream)}
-    report_figures("web process killed", figures)
-    assert live["reconnects"] > 0, figures  # some were on the killed process
-    assert live["losses"] == live["duplicates"] == live["out of order"] == 0, figures
-    assert live["unexpected"] == 0, figures
-
-
 def test_the_redis_master_killed_sentinel_promotes_and_live_clients_miss_nothing(ha: HA) -> None:
     since = _last_seq(ha)
     clients = _live_clients(ha, 20, since)
@@ -285,6 +310,9 @@ def test_the_redis_master_killed_sentinel_promotes_and_live_clients_miss_nothing
 
 
 def test_the_postgres_leader_killed_patroni_promotes_and_every_201_is_kept(ha: HA) -> None:
+    """Then the killed node is started again: it rejoins as a replica and the cluster is whole
+    (three members, a synchronous standby), as the next run of anything on it needs."""
+    wait_for(ha.whole, 60, "a whole PostgreSQL cluster before the test")
     since = _last_seq(ha)
     clients = _live_clients(ha, 20, since)
     stream = Stream(ha.lb, "postgres").start()
@@ -306,8 +334,14 @@ def test_the_postgres_leader_killed_patroni_promotes_and_every_201_is_kept(ha: H
     time.sleep(5)
     stream.stop()
     live = _finish_live(clients, _command_seqs(ha, since))
+    restarted = time.monotonic()
+    ha.start_pg_node(old)
+    wait_for(ha.whole, 120, f"{old} to rejoin as a replica", every=0.5)
+    rejoined = time.monotonic() - restarted
+    members = {m["name"]: m["role"] for m in ha.cluster()}
     figures = {"faults injected": 1, "old leader": old, "new leader": ha.leader(),
                "promoted after s": round(promoted, 2), "writable after s": round(writable, 2),
+               "old leader rejoined after s": round(rejoined, 2), "members": members,
                **live, **check_stream(ha, stream)}
     report_figures("postgres leader killed", figures)
     assert live["losses"] == live["duplicates"] == live["out of order"] == 0, figures
