@@ -169,7 +169,7 @@ def fire_batch(conn: Any, now: datetime, settings: Settings, batch: int = 500,
             for found in ranked.values():
                 found.sort(key=lambda o: o["distance_m"])
         # The batch's missed deadlines, first of each deadline, in one statement.
-        missed = {}
+        missed: dict[tuple[Any, ...], Any] = {}
         for x in ordered:
             if x[3] == "overdue":
                 due_at, done = clock(x)
