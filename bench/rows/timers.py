@@ -9,6 +9,7 @@ import json
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bench.measure import Ctx, Row, check_reports, fmt_ms, judge, load, med, pairs, secs
@@ -28,10 +29,24 @@ def fire(c: Ctx, db: str, which: str, seconds: float, steady: bool = False) -> d
     start = c.stack.sql(db, "SELECT now()")[0][0]
     pg0 = c.stack.pg_cpu(db)
     proc = c.stack.procs.start(f"fire-{which}", cmd, env=c.stack.env(db))
+    spy = None
+    if c.stack.args.py_spy and which != "bare":
+        import shutil
+        import subprocess
+
+        from bench.processes import RESULTS
+
+        exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        out_path = RESULTS / f"run-{c.stack.stamp}-timers-{which}.pyspy.txt"
+        spy = subprocess.Popen([exe, "record", "-p", str(proc.pid), "-r", "200", "-f", "raw",
+                                "-o", str(out_path), "--nonblocking"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     pg1: dict[int, float] = {}
     while proc.poll() is None:  # the backend is gone once the process exits: sample as we go
         pg1 = {**pg1, **c.stack.pg_cpu(db)}
         time.sleep(0.5)
+    if spy is not None:
+        spy.wait(30)
     if proc.returncode != 0:
         raise RuntimeError(f"bench.fire_timers {which} exited {proc.returncode}:\n"
                            f"{c.stack.procs.tail(f'fire-{which}')}")
