@@ -59,8 +59,8 @@ def fire(c: Ctx, db: str, which: str, seconds: float, steady: bool = False) -> d
     # than marked fired, included): the bare loop marks every claim fired.
     decided = out.get("claimed", out["fired"])
     out["decided_per_s"] = round(decided / out["seconds"], 1) if out["seconds"] else 0.0
-    out["cpu_ms_per_timer"] = round(out["cpu_s"] * 1000 / max(out["fired"], 1), 2)
-    out["pg_ms_per_timer"] = round(out["pg_cpu_s"] * 1000 / max(out["fired"], 1), 2)
+    out["cpu_ms_per_timer"] = round(out["cpu_s"] * 1000 / max(decided, 1), 2)
+    out["pg_ms_per_timer"] = round(out["pg_cpu_s"] * 1000 / max(decided, 1), 2)
     return out
 
 
@@ -107,7 +107,8 @@ def row_timers_burst(c: Ctx) -> Row:
             out["due"] = due
             acc.append(out)
             log(f"  timers burst {which}: {out['fired']} of {due} in {out['seconds']:.1f} s "
-                f"= {out['per_s']}/s, {out['cpu_ms_per_timer']} ms CPU/timer")
+                f"= {out['per_s']}/s; {out['decided_per_s']} decided/s, "
+                f"{out['cpu_ms_per_timer']} ms CPU per decided timer")
         for name in (db, twin):
             admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     p, e = med(prod, "decided_per_s") or 0.0, med(ess, "decided_per_s") or 0.0
@@ -115,10 +116,10 @@ def row_timers_burst(c: Ctx) -> Row:
     b = med(bare, "per_s") or 0.0
     row.product = (f"{p:.0f} decided/s ({pf:.0f} rows fired/s), "
                    f"{med(prod, 'cpu_ms_per_timer')} ms CPU + "
-                   f"{med(prod, 'pg_ms_per_timer')} ms PG per fired row")
+                   f"{med(prod, 'pg_ms_per_timer')} ms PG per decided timer")
     row.baseline = (f"essential: {e:.0f} decided/s ({ef:.0f} fired/s), "
                     f"{med(ess, 'cpu_ms_per_timer')} ms CPU + "
-                    f"{med(ess, 'pg_ms_per_timer')} ms PG per fired row (bare, no decision: "
+                    f"{med(ess, 'pg_ms_per_timer')} ms PG per decided timer (bare, no decision: "
                     f"{b:.0f}/s)")
     row.ratio = f"{p / e:.2f}× decided, {pf / ef:.2f}× fired" if e and ef else \
         (f"{p / e:.2f}× decided" if e else "")
