@@ -16,6 +16,8 @@ Flask + SQLAlchemy Core, no ORM, no domain, no events pushed, no Redis:
   product's reads and counts are not disturbed.
 - `GET /map`: the open cases of the product's `incidents` table as a GeoJSON FeatureCollection
   (the columns a map needs), gzip-compressed when asked.
+- `GET /map/judged`: the map's essential baseline (`bench/essential_map.py`): the product's
+  document, the same columns with the same judgement, written the plainest way.
 - `GET /incidents?page=&per_page=`: one page of the product's cases, newest first, with their units
   and a total, serialised with the same fields as the product's list (no timeline).
 - `POST /positions`: authenticate, insert a batch of fixes into `bare_positions` (ON CONFLICT DO
@@ -138,6 +140,10 @@ def create() -> Flask:
 
     def bearer() -> str:
         return request.headers.get("Authorization", "").partition(" ")[2].strip()
+
+    from bench.essential_map import register
+
+    register(app, engine, user_of)  # GET /map/judged: the map's essential baseline
 
     @app.get("/healthz")
     def healthz() -> tuple[str, int]:

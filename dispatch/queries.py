@@ -87,8 +87,7 @@ def open_cases(ctx: Context, user: User, f: MapFilters) -> OpenCases:
     The state is judged after the read, with the clock's `now`, on the instants the page is sent
     (`dispatch.board.case_instants`).
     """
-    query = _scoped(user, IncidentQuery(status=OPEN_STATUSES, unit=f.unit, category=f.category,
-                                        bbox=f.bbox))
+    query = map_scope(user, f)
     with reader(ctx) as uow:
         seq = uow.events.last_seq()
         cases = uow.incidents.open_cases(query)
@@ -98,6 +97,20 @@ def open_cases(ctx: Context, user: User, f: MapFilters) -> OpenCases:
         instants = case_instants(case, ctx.settings)
         out.append(CaseOnMap(case, instants.state(now), next_due(case.clocks()), instants))
     return OpenCases(seq=seq, generated_at=now, cases=out)
+
+
+def map_scope(user: User, f: MapFilters) -> IncidentQuery:
+    """What a map of `user` with `f` reads: two users with the same scope read the same cases
+    (the key of the web process's map cache, `mobile_api.map_cache`)."""
+    return _scoped(user, IncidentQuery(status=OPEN_STATUSES, unit=f.unit, category=f.category,
+                                       bbox=f.bbox))
+
+
+def last_seq(ctx: Context) -> int:
+    """The event log's last seq: every change to a case is an event, so while it stays the
+    same, so do the open cases (their judgement at `now` apart)."""
+    with reader(ctx) as uow:
+        return uow.events.last_seq()
 
 
 def get_incident(ctx: Context, user: User, incident_id: str) -> tuple[Incident, list[Event]]:

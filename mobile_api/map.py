@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app
 from flask.typing import ResponseReturnValue
 
 from dispatch import queries
-from mobile_api import jsonio
 from mobile_api import schemas as s
-from mobile_api import serializers
 from mobile_api.context import dispatch_context
+from mobile_api.map_cache import MapCache
 from mobile_api.openapi import doc
 from mobile_api.tokens import current_user
 from mobile_api.validation import query_args
@@ -17,6 +16,7 @@ from mobile_api.validation import query_args
 bp = Blueprint("map", __name__)
 
 GEOJSON = "application/geo+json"
+CACHE_KEY = "map_cache"
 
 
 @bp.get("/map/incidents")
@@ -27,9 +27,20 @@ GEOJSON = "application/geo+json"
 def incidents() -> ResponseReturnValue:
     user = current_user()
     q = query_args(s.MapQuery)
-    view = queries.open_cases(dispatch_context(), user,
-                              queries.MapFilters(unit=q.unit, category=q.category, bbox=q.bbox))
+    ctx = dispatch_context()
+    filters = queries.MapFilters(unit=q.unit, category=q.category, bbox=q.bbox)
     # Compact separators and no key sorting: a few megabytes for thousands of cases, written by
-    # the standard library with the project's rules (no NaN, UTF-8 as is).
-    body = jsonio.dumps(serializers.open_cases(view), ensure_ascii=False, separators=(",", ":"))
+    # the standard library with the project's rules (no NaN, UTF-8 as is), kept per event-log
+    # seq and judged again at each answer (`mobile_api.map_cache`).
+    body = cache().document(queries.map_scope(user, filters), queries.last_seq(ctx),
+                            ctx.clock(), lambda: queries.open_cases(ctx, user, filters))
     return Response(body, mimetype=GEOJSON)
+
+
+def cache() -> MapCache:
+    """This app's map cache (one per web process's app; tests empty it with the database)."""
+    found = current_app.extensions.get(CACHE_KEY)
+    if found is None:
+        found = current_app.extensions[CACHE_KEY] = MapCache()
+    assert isinstance(found, MapCache)
+    return found

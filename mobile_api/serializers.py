@@ -194,18 +194,23 @@ def site(x: Site) -> dict[str, Any]:
 
 
 
-def open_cases(view: OpenCases) -> dict[str, Any]:
+def open_cases(view: OpenCases, mark: str | None = None) -> dict[str, Any]:
     """The map's GeoJSON (`schemas.MapCollection`), built as plain dicts and strings.
 
     Why not through the response models like `incident`: the map carries thousands of cases in
     one answer, and a model per case would cost more than the database read. The tests check
     this output against `schemas.MapCollection`, so the document cannot drift from it.
+
+    `mark`: written in place of every value that depends on the instant of the answer (each
+    case's `state`, and `generated_at`, last), so that `mobile_api.map_cache` can keep the
+    rest of the text and judge only those at each answer.
     """
-    return {"type": "FeatureCollection", "features": [_feature(c) for c in view.cases],
-            "seq": view.seq, "generated_at": iso_utc(view.generated_at)}
+    return {"type": "FeatureCollection", "features": [_feature(c, mark) for c in view.cases],
+            "seq": view.seq,
+            "generated_at": iso_utc(view.generated_at) if mark is None else mark}
 
 
-def _feature(item: CaseOnMap) -> dict[str, Any]:
+def _feature(item: CaseOnMap, mark: str | None = None) -> dict[str, Any]:
     """Each distinct time is formatted once per case: formatting is most of the CPU a feature
     costs, and a case's deadlines and warning instants repeat across its units. The deadlines
     and the times they were met are in `clocks` only (the page reads nothing else for them)."""
@@ -231,7 +236,7 @@ def _feature(item: CaseOnMap) -> dict[str, Any]:
                       for u in case.units],
             "next_due": None if nxt is None else {
                 "at": iso(nxt.due), "milestone": str(nxt.milestone), "unit": nxt.unit_code},
-            "state": str(item.state),
+            "state": str(item.state) if mark is None else mark,
             "clocks": instants_json(item.instants, iso),
         },
     }

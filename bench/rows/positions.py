@@ -25,7 +25,8 @@ def positions_row(c: Ctx, socket: bool) -> Row:
                        mode="socket" if socket else "closed", concurrency=16, procs=2,
                        tokens=officers, body="positions", batch=50,
                        seconds=secs(c.stack, 15, 2),
-                       ok_status="ok" if socket else "202")
+                       ok_status="ok" if socket else "202",
+                       spy=None if which == "bare" else row.key)
             out.pop("latencies_ms")
             out.pop("ids", None)
             check_reports(c.stack, c.main, f"positions {which}", out)

@@ -37,30 +37,60 @@ def timed_get(server: Server, path: str, token: str | None, n: int) -> dict[str,
             "bytes": size, "uncompressed_bytes": raw}
 
 
+def post_report(server: Server, token: str) -> int:
+    """One report through the product's API (a new event: the map's kept document is stale)."""
+    import http.client
+    import json
+
+    from bench.stack import REPORTS
+
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    conn.request("POST", "/api/v1/incidents", body=json.dumps(REPORTS[0]),
+                 headers={"Authorization": f"Bearer {token}",
+                          "Content-Type": "application/json"})
+    status = conn.getresponse().status
+    conn.close()
+    return status
+
+
 def row_map(c: Ctx) -> Row:
+    """The product's map against its essential baseline (`bench/essential_map.py`: the same
+    document, the same judgement, the plainest way): warm (the web process keeps the document
+    per event-log seq: the median of n requests after one that fills it) and cold (the first
+    request after a report, which moves the seq: the product reads and writes it anew)."""
     row = Row("map", "map load of 5,000 open cases (GET /api/v1/map/incidents)",
-              "one request, ≤ 300 ms, ≤ 2 MB compressed, ≤ 2× bare")
+              "one request, ≤ 300 ms, ≤ 2 MB compressed, ≤ 1.5× the essential read")
     commander = c.stack.tokens["demo-commander"]
+    reporter = c.stack.tokens["demo-reporter"]
     probe = timed_get(c.product, "/api/v1/map/incidents", commander, 1)
     if probe["status"] == 404:
         row.note = "GET /api/v1/map/incidents does not exist on this branch yet (perf/reads)"
         return row
-    n = 3 if c.stack.args.quick else 7
-    prod, bare = [], []
+    n, colds = (3, 1) if c.stack.args.quick else (7, 3)
+    prod, cold, bare = [], [], []
     for _ in range(pairs(c.stack)):
-        bare.append(timed_get(c.bare, "/map", None, n))
+        bare.append(timed_get(c.bare, "/map/judged", commander, n))
+        timed_get(c.product, "/api/v1/map/incidents", commander, 1)  # fills the kept document
         prod.append(timed_get(c.product, "/api/v1/map/incidents", commander, n))
-    if any(p["status"] != 200 for p in prod):
-        c.stack.problems.append(f"map: answered {prod[-1]['status']}")
+        for _ in range(colds):
+            if post_report(c.product, reporter) != 201:
+                c.stack.problems.append("map: the report that moves the seq was not 201")
+            cold.append(timed_get(c.product, "/api/v1/map/incidents", commander, 1))
+    if any(p["status"] != 200 for p in prod + cold + bare):
+        c.stack.problems.append(f"map: answered {prod[-1]['status']} (product), "
+                                f"{bare[-1]['status']} (essential)")
     p, b = med(prod, "median_ms") or 0.0, med(bare, "median_ms") or 0.0
+    k = med(cold, "median_ms") or 0.0
     size = prod[-1]["bytes"]
-    row.product = f"{fmt_ms(p)}, {size / 1e6:.2f} MB ({prod[-1]['uncompressed_bytes'] / 1e6:.1f}" \
-                  f" MB raw)"
-    row.baseline = f"{fmt_ms(b)}, {bare[-1]['bytes'] / 1e6:.2f} MB"
-    row.ratio = f"{p / b:.2f}×" if b else ""
-    row.note = "times are client-side on loopback (an upper bound of the server time)"
-    judge(c.stack, row, p <= 300 and size <= 2e6 and bool(b) and p / b <= 2.0)
-    row.data = {"product": prod, "bare": bare}
+    row.product = (f"warm {fmt_ms(p)}, cold (after a report) {fmt_ms(k)}; {size / 1e6:.2f} MB "
+                   f"({prod[-1]['uncompressed_bytes'] / 1e6:.1f} MB raw)")
+    row.baseline = (f"essential: {fmt_ms(b)}, {bare[-1]['bytes'] / 1e6:.2f} MB "
+                    f"({bare[-1]['uncompressed_bytes'] / 1e6:.1f} MB raw)")
+    row.ratio = f"{p / b:.2f}× warm, {k / b:.2f}× cold" if b else ""
+    row.note = ("times are client-side on loopback (an upper bound of the server time), gzip; "
+                "the essential read writes the same document (bench/essential_map.py)")
+    judge(c.stack, row, p <= 300 and size <= 2e6 and bool(b) and p / b <= 1.5)
+    row.data = {"product": prod, "product_cold": cold, "essential": bare}
     return row
 
 

@@ -291,3 +291,34 @@ def test_a_read_during_reports_misses_nothing_at_or_below_its_seq(app, client, l
         on_map = {f["id"] for f in m["features"]}
         missed = {i for i, seq in dispatched if seq <= m["seq"]} - on_map
         assert not missed, (m["seq"], missed)
+
+
+# -- kept per seq, judged at each answer (mobile_api.map_cache) ----------------------------------
+def test_a_kept_map_is_judged_again_and_is_the_uncached_read_byte_for_byte(
+        app, client, login, ctx, clock):
+    from dispatch import queries
+    from mobile_api import jsonio, serializers
+
+    reporter, cmd = login("demo-reporter"), login("demo-commander")
+    report(client, reporter)
+    report(client, reporter, "gate_blocked", code=KEJING)
+    assert {f["properties"]["state"] for f in _map(client, cmd)["features"]} == {"on_time"}
+    cache = app.extensions["map_cache"]
+    hits = cache.hits
+    clock.advance(minutes=20)  # the arrivals' warning instant: no event, the state moves
+    r = client.get(URL, headers=cmd)
+    assert cache.hits == hits + 1
+    with ctx.uow() as uow:
+        commander = uow.users.by_username("demo-commander")
+    fresh = serializers.open_cases(queries.open_cases(ctx, commander, queries.MapFilters()))
+    assert r.get_data(as_text=True) == jsonio.dumps(fresh, ensure_ascii=False,
+                                                    separators=(",", ":"))
+    assert {f["properties"]["state"] for f in fresh["features"]} == {"near"}
+    # A new event: read again (the accept is on the next answer).
+    inc = fresh["features"][0]["id"]
+    officer = login(f"officer-{KEJING}" if fresh["features"][0]["properties"]["territory"]
+                    == KEJING else f"officer-{ZHICHENG}")
+    assert client.post(f"/api/v1/incidents/{inc}/accept", headers=officer).status_code == 200
+    misses = cache.misses
+    assert _one(client, cmd, inc)["units"][0]["accepted"] is True
+    assert cache.misses == misses + 1
