@@ -57,6 +57,9 @@ def main() -> int:
                         help="record the product's worker during each row (raw stacks in "
                              "bench/results/)")
     parser.add_argument("--keep-logs", action="store_true")
+    parser.add_argument("--soak-minutes", type=float, default=0.0, metavar="N",
+                        help="command_page: keep its load N more minutes and record the JS "
+                             "heap at their start and end (the issue's 30; default 0: none)")
     parser.add_argument("--render", type=Path, default=None, metavar="JSON",
                         help="only write bench/RESULTS.md again from a full run's JSON")
     parser.add_argument("--out", type=Path, default=None,

@@ -35,3 +35,17 @@ test("the CSV is RFC 4180 with a BOM, a cell that a spreadsheet would run is quo
   const csv = toCsv(["单位", "未办结"], [["轵城镇, 东", 2], ["=cmd", 1], ['a"b', 0]]);
   assert.equal(csv, '\ufeff单位,未办结\r\n"轵城镇, 东",2\r\n"=cmd",1\r\n"a""b",0\r\n');
 });
+
+test("the tally kept per change matches counting everything again", async () => {
+  const { createTally } = await import("../../pages/command/static/totals.js");
+  const tally = createTally(), now = new Map();
+  const shown = (c) => c.id !== "d";
+  const put = (c) => { now.set(c.id, c); tally.set(c.id, shown(c) ? c : null, c.state); };
+  CASES.forEach(put);
+  put({ ...CASES[0], state: "overdue", units: [{ code: "t1", accepted: true }, { code: "power", accepted: true }] });
+  put({ ...CASES[2], status: "on_site" });
+  now.delete("b");
+  tally.set("b", null, null);
+  const want = countTotals(now.values(), (c) => c.state, shown);
+  assert.deepEqual(tally.current(), want);
+});

@@ -3,14 +3,14 @@
  * deadline), in pages of 200 that reach every case, each named by its case number, with
  * its units' three clocks (arrival, restore, resolve) and a live countdown. A row is rebuilt only
  * when its case changed (`invalidate`) and the board is put in order by moving rows, not by
- * rebuilding it, so 10 events a second stay cheap; every second `tick` moves the countdowns and
- * recolours each clock from its instants (clocks.js). */
+ * rebuilding it, so 10 events a second stay cheap; every second `tick` moves the countdowns of
+ * the rows on screen and recolours each clock from its instants (clocks.js). The order itself
+ * is order.js's, kept per change. */
 
 import { el } from "/static/shared/dom.js";
 import { countdown, cst, cstClock } from "/static/shared/time.js";
 import { caseState, milestoneState, nextDue, unitClocks } from "./clocks.js";
-import { PAGE_SIZE, attention, orderByAttention, pageOf } from "./attention.js";
-import { visible } from "./state.js";
+import { PAGE_SIZE, attention, pageOf } from "./attention.js";
 
 export const BOARD_ROWS = PAGE_SIZE;
 
@@ -42,13 +42,25 @@ export function tickClocks(root, now, day) {
   });
 }
 
+/** What a board's row shows of a case at `now`, as one string: equal, the row need not change. */
+export function signature(c, now) {
+  const parts = [c.number, c.category, c.territory, c.status, c.receivedAt, caseState(c.clocks, now)];
+  for (const u of c.units) parts.push(u.code, u.name, u.accepted);
+  for (const m of c.clocks.milestones) parts.push(m.name, m.unit, m.due, m.nearAt, m.doneAt, m.onTime, milestoneState(m, now));
+  return parts.join("|");
+}
+
 export function createBoard({ t, labels, unitName, onOpen, limit = BOARD_ROWS }) {
   const body = document.getElementById("board-rows");
   const rows = new Map();  // case id -> its row, until the case changes
+  const box = document.getElementById("board-box"), empty = document.getElementById("board-empty");
+  const pager = document.getElementById("board-pager"), more = document.getElementById("board-more");
+  const prev = document.getElementById("board-prev"), nextButton = document.getElementById("board-next");
 
   function row(c, now, selected) {
     const tr = el("tr", selected ? "selected" : "");
     const state = caseState(c.clocks, now);
+    tr.sig = signature(c, now);
     tr.dataset.id = c.id;
     tr.dataset.state = state;
     const what = el("td");
@@ -89,18 +101,35 @@ export function createBoard({ t, labels, unitName, onOpen, limit = BOARD_ROWS })
     return tr;
   }
 
-  /** The board for these cases and this view at `now`; `pass` narrows it further (town, mine,
-   * search), `pinned` are the new reports nobody here opened yet (by when they came). */
-  function render(cases, view, now, { pass = () => true, pinned = new Map() } = {}) {
-    const list = [];
-    for (const c of cases) if (visible(c, view, now) && pass(c)) list.push(c);
-    const pins = new Set(pinned.keys());
-    const ordered = orderByAttention(list, now, pins, pinned);
-    const pg = pageOf(ordered.length, view.page, limit);
+  // The rows on screen (content-visibility: an off-screen row is skipped by the browser): the
+  // countdowns of these alone move every second; a row coming on screen is moved at once.
+  const onScreen = new Set();
+  function watch(tr) {
+    tr.addEventListener("contentvisibilityautostatechange", (ev) => {
+      if (ev.skipped) { onScreen.delete(tr); return; }
+      onScreen.add(tr);
+      tickClocks(tr, Date.now(), t("time.day"));
+    });
+  }
+  const watched = "oncontentvisibilityautostatechange" in document.body;
+
+  /** The board's page at `now`: `order` is the view's cases in order (order.js), `pinned` the
+   * new reports nobody here opened yet (by when they came); `built(tr, c)` is told of each row
+   * built afresh (on the way's line). Only rows of changed cases are built; the others are
+   * moved, and only when their place changed. */
+  function render(order, view, now, { pinned = new Map(), built = () => {} } = {}) {
+    const total = order.size;
+    const pins = pinned;
+    const pg = pageOf(total, view.page, limit);
     let current = body.firstChild;
-    ordered.slice(pg.start, pg.end).forEach((c) => {
+    order.slice(pg.start, pg.end).forEach((c) => {
       let tr = rows.get(c.id);
-      if (!tr) { tr = row(c, now, c.id === view.caseId); rows.set(c.id, tr); }
+      if (!tr) {
+        tr = row(c, now, c.id === view.caseId);
+        rows.set(c.id, tr);
+        if (watched) watch(tr);
+        built(tr, c);
+      }
       // Only what changed is written: an attribute set again still costs the row a restyle.
       const pin = pins.has(c.id), why = attention(c, now, pins);
       if (tr.classList.contains("selected") !== (c.id === view.caseId)) tr.classList.toggle("selected");
@@ -112,19 +141,28 @@ export function createBoard({ t, labels, unitName, onOpen, limit = BOARD_ROWS })
       if (tr === current) current = current.nextSibling;
       else body.insertBefore(tr, current);
     });
-    while (current) { const next = current.nextSibling; body.removeChild(current); current = next; }
-    document.getElementById("board-empty").hidden = list.length > 0;
-    const more = document.getElementById("board-more");
-    document.getElementById("board-pager").hidden = pg.pages <= 1;
-    more.textContent = t("board.page").replace("{first}", pg.first).replace("{last}", pg.end)
-                                      .replace("{total}", list.length);
-    document.getElementById("board-prev").disabled = pg.page <= 1;
-    document.getElementById("board-next").disabled = pg.page >= pg.pages;
-    const box = document.getElementById("board-box");
-    box.dataset.count = String(list.length);
+    while (current) {
+      const next = current.nextSibling;
+      body.removeChild(current);
+      onScreen.delete(current);
+      if (rows.get(current.dataset.id) === current) rows.delete(current.dataset.id);  // off the page: built again if it comes back
+      current = next;
+    }
+    setText(empty, null, total > 0);
+    pager.hidden = pg.pages <= 1;
+    setText(more, t("board.page").replace("{first}", pg.first).replace("{last}", pg.end)
+                                 .replace("{total}", total));
+    prev.disabled = pg.page <= 1;
+    nextButton.disabled = pg.page >= pg.pages;
+    box.dataset.count = String(total);
     box.dataset.page = String(pg.page);
     box.dataset.pages = String(pg.pages);
     return pg;
+  }
+
+  function setText(node, text, hidden) {
+    if (text !== null && node.textContent !== text) node.textContent = text;
+    if (hidden !== undefined && node.hidden !== hidden) node.hidden = hidden;
   }
 
   body.addEventListener("click", (ev) => {
@@ -134,8 +172,20 @@ export function createBoard({ t, labels, unitName, onOpen, limit = BOARD_ROWS })
 
   return {
     render,
-    /** The case changed (or left): its row is built again when next shown. */
-    invalidate: (id) => rows.delete(id),
-    tick: (now) => tickClocks(body, now),
+    /** The case changed (`c`, or left: none): its row is built again when next shown, unless
+     * what the row shows is the same (most of a report's events change nothing on the board:
+     * rebuilding its row for each was most of the page's work at 10 reports a second). */
+    invalidate(id, c, now) {
+      const tr = rows.get(id);
+      if (tr && c && tr.sig === signature(c, now)) return;
+      rows.delete(id);
+    },
+    /** Every countdown on screen moved to `now` (every row's, where the browser cannot say). */
+    tick(now) {
+      if (!watched) { tickClocks(body, now, t("time.day")); return; }
+      onScreen.forEach((tr) => { if (tr.isConnected) tickClocks(tr, now, t("time.day")); else onScreen.delete(tr); });
+    },
+    /** The rows on the page now. */
+    shownRows: () => body.children,
   };
 }

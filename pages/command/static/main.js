@@ -15,15 +15,18 @@ import { createActions } from "./actions.js";
 import { createAlerts } from "./alerts.js";
 import { createAssessment } from "./assessment.js";
 import { createBoard, tickClocks } from "./board.js";
+import { createClockQueue } from "./clockqueue.js";
 import { caseState } from "./clocks.js";
 import { createDetail } from "./detail.js";
 import { createMapLayers } from "./map-layers.js";
 import { createOnTheWay } from "./ontheway.js";
+import { createOrder, entryOf } from "./order.js";
 import { createSearch } from "./search.js";
 import { createSites } from "./sites.js";
 import { createSound } from "./sound.js";
 import { HIDDEN_STATUS, createCases, fromFeature, fromIncident, visible } from "./state.js";
 import { createTerritory } from "./territory.js";
+import { createTally } from "./totals.js";
 import { createTotalsView } from "./totals-view.js";
 import { createTrails } from "./trails.js";
 import { passes, readFullView, writeFullView } from "./urlstate.js";
@@ -34,6 +37,7 @@ const boot = JSON.parse(document.getElementById("boot").textContent);
 const T = boot.messages;
 const t = (key) => (Object.hasOwn(T, key) ? T[key] : key);
 const banner = document.getElementById("live-banner"), dot = document.getElementById("live-status");
+const layoutBox = document.querySelector("main.layout");
 const counts = { applied: 0, alerts: 0, beeps: 0, chimes: 0 };
 const unitNames = {}, officerNames = {};
 const unitName = (code) => unitNames[code] || code;
@@ -59,6 +63,10 @@ function signInAgain() {
 }
 
 const auth = createAuth(sessionTokens({ csrf: boot.csrf, onSignedOut: signInAgain }));
+// The cases are the longest read (seconds at 5,000 cases): asked for first, while the labels,
+// the units and the boundaries load (its seq keeps the live events after it exact).
+const casesRead = auth.apiJson("/api/v1/map/incidents");
+casesRead.catch(() => 0);  // awaited below; a failure is shown there
 let labels;
 try {
   labels = await loadLabels(boot.lang);
@@ -76,10 +84,15 @@ const pass = (c) => passes(c, view, me, found);
 // kept for the tab's session, so a reload or a resync's replay neither unpins nor sounds again.
 const pinned = new Map(JSON.parse(sessionStorage.getItem("new-pinned") || "[]"));
 const chimed = new Set(JSON.parse(sessionStorage.getItem("new-chimed") || "[]"));
-const keepPins = () => {
+// Written at most once a second (the clock's tick): at 10 reports a second, writing the whole
+// list per report cost more than drawing it.
+let pinsDirty = false;
+const savePins = () => {
   sessionStorage.setItem("new-pinned", JSON.stringify(Array.from(pinned)));
   sessionStorage.setItem("new-chimed", JSON.stringify(Array.from(chimed).slice(-500)));
 };
+const keepPins = () => { pinsDirty = true; };
+window.addEventListener("pagehide", () => { if (pinsDirty) savePins(); });
 const cases = createCases();
 const show = displayer(boot.tile_datum);
 const layers = createMapLayers({ boot, t, labels, show, onOpen: openDetail, onOfficer: openOfficer });
@@ -103,8 +116,18 @@ const search = createSearch({ t, labels, auth, onOpen: openDetail, onFound: (ids
 const assessment = createAssessment({ t, labels, auth, unitName });
 
 // ---- drawing, batched into one animation frame ------------------------------------------------
+// Per frame, the work is the changed cases' (issue 17's performance, 5,000 cases and 10 reports a
+// second): each changed case is put back in the board's order (order.js) and the totals
+// (totals.js's tally), its marker changed in place; only a change of the view (a filter, a
+// search) walks every case.
 const dirty = new Set();
-let boardDirty = false, frame = 0;
+const order = createOrder(), tally = createTally();
+let boardDirty = false, boardNow = false, viewChanged = false, frame = 0;
+// Events redraw the board 100 ms after the first of a burst (a report's 3-5 events, sent
+// together, then cost one redraw and show together; at most 10 redraws a second); what the
+// operator does (a filter, a page, a case opened) redraws it at the next frame.
+const BOARD_MS = 100;
+let boardAt = 0, boardLater = 0;
 
 function schedule() {
   if (!frame) frame = requestAnimationFrame(render);
@@ -113,19 +136,38 @@ function schedule() {
 function render() {
   frame = 0;
   const now = Date.now();
+  if (viewChanged) {
+    viewChanged = false;
+    tally.reset();
+    const entries = [];
+    for (const c of cases.values()) {
+      const state = caseState(c.clocks, now), shown = visible(c, view, now) && pass(c);
+      layers.placeCase(c, state, shown);
+      if (shown) { entries.push(entryOf(c, now, pinned, pinned)); tally.set(c.id, c, state); }
+    }
+    order.reset(entries);
+    dirty.forEach((id) => { board.invalidate(id, cases.get(id), now); if (!cases.get(id)) layers.removeCase(id); });
+    dirty.clear();
+  }
   dirty.forEach((id) => {
-    board.invalidate(id);
     const c = cases.get(id);
-    if (c) layers.placeCase(c, caseState(c.clocks, now), visible(c, view, now) && pass(c));
-    else layers.removeCase(id);
+    board.invalidate(id, c, now);
+    if (!c) { layers.removeCase(id); order.set(id, null); tally.set(id, null); return; }
+    const state = caseState(c.clocks, now), shown = visible(c, view, now) && pass(c);
+    layers.placeCase(c, state, shown);
+    order.set(id, shown ? entryOf(c, now, pinned, pinned) : null);
+    tally.set(id, shown ? c : null, state);
   });
   dirty.clear();
   layers.flush();
-  if (boardDirty) {
-    board.render(cases.values(), view, now, { pass, pinned });
-    onTheWay.decorate(document, now);
-    totals.update(() => cases.values(), (c) => caseState(c.clocks, Date.now()),
-                  (c) => visible(c, view, Date.now()) && pass(c));
+  if (boardDirty && !boardNow && !boardAt) boardAt = now + BOARD_MS;  // the burst's first event
+  if (boardDirty && !boardNow && now < boardAt) {
+    if (!boardLater) boardLater = setTimeout(() => { boardLater = 0; schedule(); }, boardAt - now);
+  } else if (boardDirty) {
+    boardAt = 0;
+    boardNow = false;
+    board.render(order, view, now, { pinned, built: (tr) => onTheWay.decorateRow(tr, now) });
+    totals.update(tally.current);
     boardDirty = false;
   }
 }
@@ -136,25 +178,30 @@ function changed(id) {
   schedule();
 }
 
+/** The view changed (filters, search, page): every case judged again, once. */
 function everything() {
-  for (const id of cases.ids()) dirty.add(id);
-  boardDirty = true;
+  viewChanged = true;
+  boardDirty = boardNow = true;
   schedule();
 }
 
+let loading = false;  // the first read: drawn once, after it (`everything`)
 function upsert(c) {
-  cases.put(c);
-  changed(c.id);
+  if (!cases.put(c)) clocksOf.delete(c.id);
+  else clocksOf.add(c, Date.now());
+  if (!loading) changed(c.id);
 }
 
-// Every second the countdowns move, and a case whose state changed by the clock is redrawn.
+// Every second the countdowns on screen move, and a case whose state changed by the clock (its
+// warning or its deadline passed: clocks.js's nextChange, kept in a queue by instant) is redrawn.
+const clocksOf = createClockQueue();
 setInterval(() => {
   const now = Date.now();
-  tickClocks(document, now, t("time.day"));
-  for (const c of cases.values()) {
-    if (layers.drawnState(c.id) !== caseState(c.clocks, now)) changed(c.id);
-  }
+  board.tick(now);
+  tickClocks(document.getElementById("detail"), now, t("time.day"));
+  for (const id of clocksOf.due(now)) changed(id);
   layers.fadeOfficers(now);
+  if (pinsDirty) { pinsDirty = false; savePins(); }
 }, 1000);
 
 // ---- the view in the URL -----------------------------------------------------------------------
@@ -166,8 +213,9 @@ function openDetail(id) {
   if (pinned.delete(id)) { keepPins(); changed(id); }
   view.caseId = id;
   saveView();
-  boardDirty = true;
+  boardDirty = boardNow = true;
   schedule();
+  layoutBox.classList.add("detail-open");
   detail.open(id);
   onTheWay.showCase(id);
   trails.only(onTheWay.officersOf(id));
@@ -181,16 +229,17 @@ function openOfficer(officerId) {
 }
 
 onTheWay.onChange(() => {
-  onTheWay.decorate(document);
+  onTheWay.decorate(board.shownRows());
   if (view.caseId) onTheWay.showCase(view.caseId);
 });
 
 function closeDetail() {
   view.caseId = "";
   saveView();
+  layoutBox.classList.remove("detail-open");
   detail.close();
   actions.clear();
-  boardDirty = true;
+  boardDirty = boardNow = true;
   schedule();
 }
 
@@ -239,7 +288,7 @@ if (mineBox) mineBox.addEventListener("change", formToView);
   document.getElementById(id).addEventListener("click", () => {
     view.page = Math.max(1, view.page + step);
     saveView();
-    boardDirty = true;
+    boardDirty = boardNow = true;
     schedule();
     document.getElementById("board-box").scrollTop = 0;
   });
@@ -336,8 +385,14 @@ function startOnTerritory() {
 /* Every open case we may see, in one read, with the log's seq at that read: live events at or
  * below it are already in it. */
 async function loadCases() {
-  const fc = await auth.apiJson("/api/v1/map/incidents");
-  fc.features.forEach((f) => upsert(fromFeature(f, unitNames)));
+  const fc = await casesRead;
+  const all = fc.features, STEP = 1000;
+  loading = true;
+  for (let i = 0; i < all.length; i += STEP) {
+    if (i) await new Promise((go) => setTimeout(go, 0));  // the browser breathes between slices
+    for (let k = i; k < Math.min(all.length, i + STEP); k += 1) upsert(fromFeature(all[k], unitNames));
+  }
+  loading = false;
   sequencer.advance(fc.seq || 0);
 }
 

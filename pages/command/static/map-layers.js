@@ -24,19 +24,37 @@ export function createMapLayers({ boot, t, labels, show, onOpen, onOfficer }) {
   // Territory names below the markers (Leaflet's tooltip pane would put them over the cases).
   map.createPane("territoryLabels").style.zIndex = 450;
   const territories = L.layerGroup().addTo(map);
+  // A cluster's colour is its worst case's: computed from its own markers and its child
+  // clusters' colours and kept on the cluster until a marker under it is added, removed or
+  // recoloured (`touch` forgets it along the marker's parents), instead of listing every marker
+  // under every cluster drawn (5,000 markers each frame at the city's zoom).
+  function worstOf(group) {
+    if (group.worstKnown) return group.worst;
+    let worst = "resolved";
+    for (const m of group._markers) if (STATE_RANK[m.options.caseState] > STATE_RANK[worst]) worst = m.options.caseState;
+    for (const k of group._childClusters) { const w = worstOf(k); if (STATE_RANK[w] > STATE_RANK[worst]) worst = w; }
+    group.worstKnown = true;
+    group.worst = worst;
+    return worst;
+  }
+  function touch(m) {
+    for (let p = m.__parent; p; p = p.__parent) p.worstKnown = false;
+  }
   const cluster = L.markerClusterGroup({
-    chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 40,
+    // Chunks of at most ~50 ms (markercluster looks at the time every 200 markers) with a pause
+    // between them: the first 5,000 markers never block the page for long.
+    chunkedLoading: true, chunkInterval: 50, chunkDelay: 20,
+    showCoverageOnHover: false, maxClusterRadius: 40,
     iconCreateFunction(group) {
-      let worst = "resolved";
-      group.getAllChildMarkers().forEach((m) => {
-        if (STATE_RANK[m.options.caseState] > STATE_RANK[worst]) worst = m.options.caseState;
-      });
+      const worst = group._markers && group._childClusters ? worstOf(group)
+        : group.getAllChildMarkers().reduce((w, m) => (STATE_RANK[m.options.caseState] > STATE_RANK[w] ? m.options.caseState : w), "resolved");
       const div = el("div", "cluster cluster-" + worst, group.getChildCount());
       div.style.background = STATE_COLOURS[worst];
       div.style.width = div.style.height = "42px";
       return L.divIcon({ html: div, className: "", iconSize: [42, 42] });
     },
   }).addTo(map);
+  cluster.on("layeradd", (e) => touch(e.layer));  // each marker placed, chunk by chunk
   const markers = new Map();   // case id -> marker
   // New markers wait here for one `flush` per frame: markercluster's addLayer refreshes every
   // cluster's bounds and icons for each marker (quadratic at 5,000 cases); addLayers does it
@@ -45,13 +63,22 @@ export function createMapLayers({ boot, t, labels, show, onOpen, onOfficer }) {
   const officerLayer = L.layerGroup().addTo(map);
   const officers = new Map();  // officer id -> {marker, at}
 
+  // A case's icon builds its element only when Leaflet draws the marker (a case alone on the
+  // map, not inside a cluster): loading 5,000 cases builds no element per case.
+  const CaseIcon = L.DivIcon.extend({
+    createIcon(old) {
+      const div = el("div", "");
+      div.dataset.id = this.options.caseId;
+      div.dataset.state = this.options.caseState;
+      div.style.background = STATE_COLOURS[this.options.caseState];
+      this.options.html = div;
+      return L.DivIcon.prototype.createIcon.call(this, old);
+    },
+  });
   function caseIcon(id, state) {
-    const div = el("div", "");
-    div.dataset.id = id;
-    div.dataset.state = state;
-    div.style.background = STATE_COLOURS[state];
-    return L.divIcon({ html: div, className: "case-marker state-" + state, iconSize: [18, 18] });
+    return new CaseIcon({ caseId: id, caseState: state, className: "case-marker state-" + state, iconSize: [18, 18] });
   }
+  const recoloured = new Set();  // markers whose state changed since the last flush
 
   /** Draws a case in `state`, on the map when `shown` (the filters let it through). */
   function placeCase(c, state, shown) {
@@ -70,22 +97,30 @@ export function createMapLayers({ boot, t, labels, show, onOpen, onOfficer }) {
     if (m.options.caseState !== state) {
       m.options.caseState = state;
       m.setIcon(caseIcon(c.id, state));
-      if (cluster.hasLayer(m)) cluster.refreshClusters(m);
+      recoloured.add(m);
     }
     if (shown && !cluster.hasLayer(m)) pending.add(m);
-    if (!shown) { pending.delete(m); if (cluster.hasLayer(m)) cluster.removeLayer(m); }
+    if (!shown) { pending.delete(m); if (cluster.hasLayer(m)) { touch(m); cluster.removeLayer(m); } }
   }
 
   function removeCase(id) {
     const m = markers.get(id);
-    if (m) { pending.delete(m); cluster.removeLayer(m); markers.delete(id); }
+    if (m) { pending.delete(m); recoloured.delete(m); touch(m); cluster.removeLayer(m); markers.delete(id); }
   }
 
-  /** The markers placed since the last flush, added to the clusters at once. */
+  /** The markers placed since the last flush, added to the clusters at once, and the clusters
+   * of recoloured markers coloured again at once. */
   function flush() {
+    if (recoloured.size) {
+      recoloured.forEach(touch);
+      const shown = Array.from(recoloured).filter((m) => cluster.hasLayer(m) && !pending.has(m));
+      recoloured.clear();
+      if (shown.length) cluster.refreshClusters(shown);
+    }
     if (!pending.size) return;
-    cluster.addLayers(Array.from(pending));
+    const adding = Array.from(pending);
     pending.clear();
+    cluster.addLayers(adding);
   }
 
   /** The boundary set's territories (GeoJSON in WGS-84), named, and the view fitted to them. */
@@ -150,16 +185,19 @@ export function createMapLayers({ boot, t, labels, show, onOpen, onOfficer }) {
       o.marker.setLatLng(at);
     }
     o.at = instant(d.recorded_at) ?? Date.now();
-    fadeOfficers(Date.now());
+    fade(o, Date.now());  // this officer only: the others are faded once a second
+  }
+
+  function fade(o, now) {
+    const age = now - o.at, e = o.marker.getElement();
+    if (!e) return;
+    const stale = age > FRESH_MS && age <= STALE_MS, gone = age > STALE_MS;
+    if (e.classList.contains("stale") !== stale) e.classList.toggle("stale", stale);
+    if (e.classList.contains("gone") !== gone) e.classList.toggle("gone", gone);
   }
 
   function fadeOfficers(now) {
-    officers.forEach((o) => {
-      const age = now - o.at, e = o.marker.getElement();
-      if (!e) return;
-      e.classList.toggle("stale", age > FRESH_MS && age <= STALE_MS);
-      e.classList.toggle("gone", age > STALE_MS);
-    });
+    officers.forEach((o) => fade(o, now));
   }
 
   function point(latlng) {

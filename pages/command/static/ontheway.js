@@ -51,17 +51,20 @@ export function createOnTheWay({ t, auth }) {
     return parts.join(" · ");
   }
 
-  /** The board's rows each get a line naming who is on the way (or that nobody accepted). */
-  function decorate(root, now = Date.now()) {
-    root.querySelectorAll("#board-rows > tr[data-id]").forEach((tr) => {
-      const who = byCase.get(tr.dataset.id) || [];
-      const text = who.map((o) => line(o, now)).join("；");
-      let div = tr.querySelector(".otw");
-      if (!text) { if (div) div.remove(); return; }
-      if (!div) { div = el("div", "case-sub otw"); tr.firstChild.appendChild(div); }
-      if (div.textContent !== text) div.textContent = text;
-      div.dataset.officers = who.map((o) => o.id).join(" ");
-    });
+  /** A board's row gets a line naming who is on the way (none when nobody accepted). */
+  function decorateRow(tr, now = Date.now()) {
+    const who = byCase.get(tr.dataset.id) || [];
+    const text = who.map((o) => line(o, now)).join("；");
+    let div = tr.firstChild.querySelector(".otw");
+    if (!text) { if (div) div.remove(); return; }
+    if (!div) { div = el("div", "case-sub otw"); tr.firstChild.appendChild(div); }
+    if (div.textContent !== text) div.textContent = text;
+    div.dataset.officers = who.map((o) => o.id).join(" ");
+  }
+
+  /** Every row of the board's page (after each read of the officers). */
+  function decorate(rows, now = Date.now()) {
+    for (const tr of rows) decorateRow(tr, now);
   }
 
   /** The detail's "on the way" section for a case. */
@@ -93,7 +96,7 @@ export function createOnTheWay({ t, auth }) {
   }
 
   return {
-    start, load, refreshSoon, decorate, showCase,
+    start, load, refreshSoon, decorate, decorateRow, showCase,
     onChange: (f) => listeners.push(f),
     caseOf: (officerId) => { const o = byOfficer.get(officerId); return o && o.case ? o.case.id : null; },
     officersOf: (caseId) => (byCase.get(caseId) || []).map((o) => o.id),

@@ -1,9 +1,10 @@
 /* The totals strip over the map (open, unaccepted, near, overdue, on site, for the cases the
  * filters let through) and, behind its button, the same per unit and per town in two tables,
- * each exported as CSV. Counting is totals.js's; this module draws, at most twice a second. */
+ * each exported as CSV. Counting is totals.js's (a tally kept per change); this module draws, at
+ * most twice a second. */
 
 import { el } from "/static/shared/dom.js";
-import { KINDS, countTotals, tableRows, toCsv } from "./totals.js";
+import { KINDS, tableRows, toCsv } from "./totals.js";
 
 export function createTotalsView({ t, unitName }) {
   const strip = document.getElementById("totals");
@@ -58,16 +59,21 @@ export function createTotalsView({ t, unitName }) {
     csvLink("totals-towns-csv", "totals.town", towns, "totals-towns.csv");
   }
 
-  /** Counts again (coalesced to twice a second) the cases shown now. */
-  function update(cases, stateOf, shown) {
+  /** The totals now (`totals()`: totals.js's tally, kept per change), drawn at most twice a
+   * second. */
+  function update(totals) {
     const now = Date.now();
     if (now - lastAt < 500) {
-      if (!pending) { pending = true; setTimeout(() => { pending = false; update(cases, stateOf, shown); }, 500); }
+      if (!pending) { pending = true; setTimeout(() => { pending = false; update(totals); }, 500); }
       return;
     }
     lastAt = now;
-    last = countTotals(cases(), stateOf, shown);
-    KINDS.forEach((k) => { cells[k].textContent = String(last.all[k]); });
+    const got = totals();
+    last = { all: { ...got.all }, units: got.units, towns: got.towns };
+    KINDS.forEach((k) => {
+      const text = String(last.all[k]);
+      if (cells[k].textContent !== text) cells[k].textContent = text;
+    });
     strip.dataset.counts = JSON.stringify(last.all);
     drawTables();
   }

@@ -8,12 +8,12 @@ export const KINDS = ["open", "unaccepted", "near", "overdue", "on_site"];
 
 function zero() { return { open: 0, unaccepted: 0, near: 0, overdue: 0, on_site: 0 }; }
 
-function add(into, c, state) {
-  into.open += 1;
-  if (c.units.some((u) => !u.accepted)) into.unaccepted += 1;
-  if (state === "near") into.near += 1;
-  if (state === "overdue") into.overdue += 1;
-  if (c.status === "on_site") into.on_site += 1;
+function add(into, c, state, k = 1) {
+  into.open += k;
+  if (c.units.some((u) => !u.accepted)) into.unaccepted += k;
+  if (state === "near") into.near += k;
+  if (state === "overdue") into.overdue += k;
+  if (c.status === "on_site") into.on_site += k;
 }
 
 /** {all, units: {code: counts}, towns: {code: counts}} for the cases shown at `now`;
@@ -29,6 +29,37 @@ export function countTotals(cases, stateOf, shown) {
     for (const u of c.units) add(units[u.code] ||= zero(), c, state);
   }
   return { all, units, towns };
+}
+
+/** The same totals kept per change (issue 17's performance: 5,000 cases, 10 reports a second):
+ * each case's share is taken out and put back when it changes, so an event costs the case's
+ * units, not every case; `reset` when the view changes. A unit or town left with no case leaves
+ * the tables, as in `countTotals`. */
+export function createTally() {
+  let all = zero(), units = {}, towns = {};
+  const shares = new Map();  // id -> {c, state}: what the case added
+
+  function apply(c, state, k) {
+    add(all, c, state, k);
+    const into = (by, code) => {
+      const n = by[code] ||= zero();
+      add(n, c, state, k);
+      if (n.open === 0) delete by[code];
+    };
+    into(towns, c.territoryCode);
+    for (const u of c.units) into(units, u.code);
+  }
+
+  return {
+    /** The case as it is now (`c` null: it left the view or the map) in `state`. */
+    set(id, c, state) {
+      const was = shares.get(id);
+      if (was) { apply(was.c, was.state, -1); shares.delete(id); }
+      if (c) { apply(c, state, 1); shares.set(id, { c, state }); }
+    },
+    reset() { all = zero(); units = {}; towns = {}; shares.clear(); },
+    current: () => ({ all, units, towns }),
+  };
 }
 
 /** One table as CSV (RFC 4180, a BOM for spreadsheet programs to read UTF-8): header row of
