@@ -3,7 +3,9 @@
  * case's detail, alerts and the assessment, the /live link (live.js), tabs and filters in the
  * URL. Each concern lives in its own module; this one only connects them, batches drawing into
  * one animation frame, and moves the clocks every second. It decides nothing about a clock:
- * every state comes from the instants the server sent (clocks.js). */
+ * every state comes from the instants the server sent (clocks.js).
+ * Over 400 lines: it is the page's composition root (twenty modules created and connected, the
+ * view in the URL, the frame's batching); each part it wires holds its own logic elsewhere. */
 
 import { createAuth, sessionTokens, SignedOut } from "/static/shared/auth.js";
 import { displayer } from "/static/shared/datum.js";
