@@ -145,7 +145,10 @@ def test_with_a_short_deadline_the_case_turns_overdue_and_each_alert_shows_once(
     cp.wait("() => document.querySelectorAll('#alerts .alert').length === 1 && "
             "document.querySelector('#alerts .alert').dataset.count === '2'", timeout_ms=10_000)
     cp.wait("id => window.commandCenter.caseState(id) === 'overdue'", inc["id"])
-    assert cp.js(f"document.querySelector(\"{_row(cp, inc['id'])}\").dataset.state") == "overdue"
+    # The row follows the clock at its next tick (once a second, then the board's 100 ms batch),
+    # so it is waited for, not read at once: the clock can turn between two ticks.
+    cp.wait(f"() => document.querySelector(\"{_row(cp, inc['id'])}\").dataset.state === 'overdue'",
+            timeout_ms=3_000)
     cp.shot("alert")
     assert cp.js("window.commandCenter.state.beeps") == 2  # audible: one beep per alert
     alert_text = cp.page.text_content("#alerts .alert")
