@@ -33,6 +33,7 @@ comes from a private address, so the peer alone would open the metrics to the in
 
 from __future__ import annotations
 
+import glob
 import hmac
 import ipaddress
 import os
@@ -173,6 +174,32 @@ class _Families:
         return self._families
 
 
+class SettledFiles(multiprocess.MultiProcessCollector):
+    """The workers' files, read without their two races with gunicorn (prometheus/client_python
+    issue 1199, open): a starting worker's file exists at 0 bytes for a moment before it is
+    sized, and a dead worker's live gauges are deleted (`child_exit`) between the listing and
+    the read. Either failed the whole scrape with a 500 (seen when a worker was killed during
+    a scrape). An empty file holds nothing yet and a deleted one nothing any more: both are left
+    out, and a file deleted while being read makes the listing be taken again."""
+
+    def collect(self) -> Iterable[Any]:
+        for attempt in range(3):
+            files = [f for f in glob.glob(os.path.join(self._path, "*.db")) if _sized(f)]
+            try:
+                return self.merge(files, accumulate=True)  # type: ignore[no-any-return,no-untyped-call]
+            except FileNotFoundError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def _sized(path: str) -> bool:
+    try:
+        return os.path.getsize(path) > 0
+    except FileNotFoundError:
+        return False
+
+
 class Exposition:
     """What one process's `/metrics` answers: its counted figures (all of its gunicorn's workers
     in multi-process mode), then the scrape's own."""
@@ -188,7 +215,7 @@ class Exposition:
         folder = multiprocess_dir()
         if folder:
             counted = CollectorRegistry()
-            multiprocess.MultiProcessCollector(counted, folder)  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
+            SettledFiles(counted, folder)  # type: ignore[no-untyped-call]  # its __init__ is upstream's
         else:
             counted = REGISTRY
         families = list(counted.collect())

@@ -3,6 +3,7 @@
 Patched first, before anything imports sockets or threads, as gevent requires.
 """
 
+import gevent
 from gevent import monkey
 
 monkey.patch_all()
@@ -33,7 +34,7 @@ def main() -> None:
     prepare_database(app, seed_if_empty=cfg.SEED_DEMO or not cfg.DATABASE_URL)
     host, port = cfg.HOST, cfg.PORT
 
-    def stop(signum: int, _frame: Any) -> None:
+    def stop(signum: int, _frame: Any = None) -> None:
         logging.getLogger(__name__).info("signal %s: stopping", signum)
         sys.exit(0)
 
@@ -42,6 +43,16 @@ def main() -> None:
     # Without Redis one process does everything, the clocks included.
     start_web_loops(app, keep_clocks=not cfg.REDIS_URL)
     tune_gc()
+
+    def stop_serving(signum: int) -> None:
+        """Once serving, a signal is handled in a greenlet of its own (gevent's): Python's
+        handler runs in whichever greenlet holds the thread, and a SystemExit raised inside a
+        request's greenlet was swallowed by the WSGI handler, leaving the server running."""
+        logging.getLogger(__name__).info("signal %s: stopping", signum)
+        socketio.wsgi_server.stop(timeout=1)  # serve_forever returns; main() with it
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        gevent.signal_handler(signum, stop_serving, signum)
     print(f"serving on http://{host}:{port} (Ctrl-C stops)", flush=True)
     socketio.run(app, host=host, port=port, log_output=False)
 
