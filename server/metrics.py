@@ -186,7 +186,8 @@ class SettledFiles(multiprocess.MultiProcessCollector):
         for attempt in range(3):
             files = [f for f in glob.glob(os.path.join(self._path, "*.db")) if _sized(f)]
             try:
-                return self.merge(files, accumulate=True)  # type: ignore[no-any-return,no-untyped-call]
+                merged: Iterable[Any] = self.merge(files, accumulate=True)  # type: ignore[no-untyped-call]  # upstream's, unannotated
+                return merged
             except FileNotFoundError:
                 if attempt == 2:
                     raise

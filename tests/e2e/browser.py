@@ -44,7 +44,7 @@ class CommandPage:
         self.problems: list[str] = []
         self.page.on("console", lambda m: self.problems.append(m.text)
                      if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.problems.append(str(e)))
+        self.page.on("pageerror", lambda e: self.problems.append(f"{e}\n{e.stack}"))
         self.failed: list[str] = []
         self.page.on("response", lambda r: self.failed.append(f"{r.status} {r.url}")
                      if r.status >= 400 else None)

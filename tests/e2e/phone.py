@@ -56,7 +56,9 @@ class Phone:
                            else self.context.new_page())
         self.page.on("console", lambda m: self.problems.append(m.text)
                      if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.problems.append(str(e)))
+        # An uncaught error with its stack: the one that failed a loaded CI run once ("Failed
+        # to fetch", an unhandled rejection) did not come back on demand.
+        self.page.on("pageerror", lambda e: self.problems.append(f"{e}\n{e.stack}"))
 
     def _route(self, route: Any) -> None:
         if self._offline:
