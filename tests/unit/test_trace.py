@@ -9,7 +9,7 @@ from dispatch import trace
 
 
 @pytest.mark.parametrize("given", ["a", "0af3-11.x:y@z/w+q=r_s", "x" * trace.MAX_LENGTH,
-                                   trace.new_id()])
+                                   pytest.param(trace.new_id(), id="a-new-id")])
 def test_an_id_of_header_safe_characters_is_kept(given: str) -> None:
     assert trace.sane(given) == given
 
