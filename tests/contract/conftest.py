@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections import Counter
 
 import pytest
 
@@ -30,9 +29,6 @@ USERS = {
     "commander": "demo-commander",
     "admin": "demo-admin",
 }
-
-REQUESTS: Counter[tuple[str, str]] = Counter()  # (backend, role) -> requests made
-
 
 @pytest.fixture(scope="session")
 def _contract_apps(clock):  # type: ignore[no-untyped-def]
@@ -87,15 +83,3 @@ def live_case(contract_app, sign_in):  # type: ignore[no-untyped-def]
     assert r.status_code == 201, r.get_data(as_text=True)
     incident = r.get_json()
     return incident["id"], incident["photos"][0]["id"]
-
-
-def pytest_terminal_summary(terminalreporter):  # type: ignore[no-untyped-def]
-    if not REQUESTS:
-        return
-    terminalreporter.section("schemathesis requests")
-    for backend in sorted({b for b, _ in REQUESTS}):
-        cells = ", ".join(f"{role} {REQUESTS[backend, role]}" for role in USERS
-                          if (backend, role) in REQUESTS)
-        total = sum(n for (b, _), n in REQUESTS.items() if b == backend)
-        terminalreporter.write_line(f"{backend}: {total} ({cells})")
-    terminalreporter.write_line(f"total: {sum(REQUESTS.values())}")

@@ -35,7 +35,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.contract.conftest import REQUESTS, USERS
+from tests.contract.conftest import USERS
+from tests.contract.summary import REQUESTS
 
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance,
           content_type_conformance]
