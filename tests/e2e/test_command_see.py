@@ -263,10 +263,11 @@ def test_the_page_fits_a_projector_and_a_tablet_with_nothing_cut_off(stack, brow
             " document.querySelectorAll('#detail-timeline li').length > 0")
     d = cp.page.locator("#detail").bounding_box()
     assert d and d["x"] >= 0 and d["x"] + d["width"] <= width + 0.5
-    # Nothing of the totals strip is under the open detail: each count ends left of the panel
-    # and is what the browser finds at its own centre.
+    # Nothing of the totals strip or the legend is under the open detail: each ends left of
+    # the panel and is what the browser finds at its own centre.
     cp.wait("() => { const d = document.getElementById('detail').getBoundingClientRect();"
-            " return Array.from(document.querySelectorAll('#totals > *')).every(e => {"
+            " return Array.from(document.querySelectorAll('#totals > *, #map .legend'))"
+            " .every(e => {"
             " const r = e.getBoundingClientRect();"
             " const at = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);"
             " return r.right <= d.left + 0.5 && e.contains(at); }); }")
