@@ -18,6 +18,7 @@ import { createAlerts } from "./alerts.js";
 import { createAssessment } from "./assessment.js";
 import { createBoard, tickClocks } from "./board.js";
 import { createClockQueue } from "./clockqueue.js";
+import { createPins } from "./pins.js";
 import { caseState } from "./clocks.js";
 import { createDetail } from "./detail.js";
 import { createMapLayers } from "./map-layers.js";
@@ -82,19 +83,8 @@ const view = readFullView(location.hash);
 const me = { unit: boot.unit, userId: boot.user_id };
 let found = null;  // the ids the search found, or null: no search
 const pass = (c) => passes(c, view, me, found);
-// New reports pinned on top until opened here (id -> when it came), and those already sounded:
-// kept for the tab's session, so a reload or a resync's replay neither unpins nor sounds again.
-const pinned = new Map(JSON.parse(sessionStorage.getItem("new-pinned") || "[]"));
-const chimed = new Set(JSON.parse(sessionStorage.getItem("new-chimed") || "[]"));
-// Written at most once a second (the clock's tick): at 10 reports a second, writing the whole
-// list per report cost more than drawing it.
-let pinsDirty = false;
-const savePins = () => {
-  sessionStorage.setItem("new-pinned", JSON.stringify(Array.from(pinned)));
-  sessionStorage.setItem("new-chimed", JSON.stringify(Array.from(chimed).slice(-500)));
-};
-const keepPins = () => { pinsDirty = true; };
-window.addEventListener("pagehide", () => { if (pinsDirty) savePins(); });
+const pins = createPins(), pinned = pins.pinned;  // new reports on top until opened here
+window.addEventListener("pagehide", () => pins.flush());
 const cases = createCases();
 const show = displayer(boot.tile_datum);
 const layers = createMapLayers({ boot, t, labels, show, onOpen: openDetail, onOfficer: openOfficer });
@@ -203,7 +193,7 @@ setInterval(() => {
   tickClocks(document.getElementById("detail"), now, t("time.day"));
   for (const id of clocksOf.due(now)) changed(id);
   layers.fadeOfficers(now);
-  if (pinsDirty) { pinsDirty = false; savePins(); }
+  pins.flush();
 }, 1000);
 
 // ---- the view in the URL -----------------------------------------------------------------------
@@ -212,7 +202,7 @@ function saveView() {
 }
 
 function openDetail(id) {
-  if (pinned.delete(id)) { keepPins(); changed(id); }
+  if (pins.unpin(id)) changed(id);
   view.caseId = id;
   saveView();
   boardDirty = boardNow = true;
@@ -314,7 +304,7 @@ function apply(name, d) {
     return;
   }
   counts.applied += 1;
-  if (d.type === "reported" && d.incident_id && !chimed.has(d.incident_id)) newReport(d);
+  if (d.type === "reported" && d.incident_id && !pins.chimed(d.incident_id)) newReport(d);
   if (d.incident && d.incident.id) {
     const before = cases.get(d.incident.id), after = fromIncident(d.incident);
     upsert(after);
@@ -329,9 +319,7 @@ function apply(name, d) {
 /* A new report: pinned on top of the board until someone here opens it, flashing, and one
  * chime (not the overdue beep). */
 function newReport(d) {
-  chimed.add(d.incident_id);
-  pinned.set(d.incident_id, Date.parse(d.at) || Date.now());
-  keepPins();
+  pins.pin(d.incident_id, Date.parse(d.at) || Date.now());
   sound.play("report");
   if (view.page !== 1) { view.page = 1; saveView(); }
   boardDirty = true;
