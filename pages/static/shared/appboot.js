@@ -64,8 +64,11 @@ export async function loadKeptLabels(kv, lang) {
     await kv.set("labels", doc).catch(() => {});
     return doc;
   });
+  // Handled at once, not after the kept copy is read: a refresh that fails first (offline)
+  // would otherwise be an unhandled rejection. Without a kept copy, the await below still throws.
+  fetched.catch(() => {});
   const kept = await kv.get("labels");
-  if (kept) { fetched.catch(() => {}); return labelsFor(kept, lang); }
+  if (kept) return labelsFor(kept, lang);
   return labelsFor(await fetched, lang);
 }
 
