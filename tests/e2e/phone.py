@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import requests
 from playwright.sync_api import BrowserContext, Page, Playwright
+from playwright.sync_api import Error as PlaywrightError
 
 # The phone's settings and Fast 3G are the bench's `phones` row's too (one module, in bench/:
 # the benchmarks may not import tests/).
@@ -148,13 +149,14 @@ def version(phone: Phone) -> str:
     return str(phone.js("JSON.parse(document.getElementById('boot').textContent).version"))
 
 
-def redeploy(phone: Phone, procs: Processes, port: int, **env: str) -> None:
+def redeploy(phone: Phone, procs: Processes, port: int,
+             until: Literal["commit", "domcontentloaded", "load"] = "load", **env: str) -> None:
     """Restarts the web process `web1` on `port` with `env` added (a deploy) and reloads the
-    phone's page."""
+    phone's page (waiting for its `until` event)."""
     procs.stop("web1")
     procs.env.update(env)
     procs.web("web1", port)
-    phone.page.reload()
+    phone.page.reload(wait_until=until)
 
 
 def assert_the_new_release_is_taken(phone: Phone, procs: Processes, port: int) -> str:
@@ -175,11 +177,27 @@ def assert_the_new_release_is_taken(phone: Phone, procs: Processes, port: int) -
 
 
 def assert_the_kill_switch_unregisters(phone: Phone, procs: Processes, port: int) -> None:
-    """The kill switch deployed: the worker unregisters itself and its caches go."""
-    redeploy(phone, procs, port, DISPATCH_PHONE_SW_KILL="true")
-    phone.wait("navigator.serviceWorker.getRegistrations().then(r => r.length === 0)",
-               timeout_ms=30_000)
-    phone.wait("caches.keys().then(k => k.length === 0)", timeout_ms=30_000)
+    """The kill switch deployed: the worker unregisters itself and its caches go. The kill
+    worker reloads the page itself once it is active, which can replace the test's own reload
+    before its load event: only the reload's start is waited for, and each check is polled
+    across that second navigation."""
+    redeploy(phone, procs, port, until="commit", DISPATCH_PHONE_SW_KILL="true")
+    _eventually(phone, "navigator.serviceWorker.getRegistrations().then(r => r.length === 0)")
+    _eventually(phone, "caches.keys().then(k => k.length === 0)")
+
+
+def _eventually(phone: Phone, expression: str, seconds: float = 30.0) -> None:
+    """Polls `expression` (a promise of a boolean) until true, through navigations."""
+    end = time.monotonic() + seconds
+    while True:
+        try:
+            if phone.js(expression):
+                return
+        except PlaywrightError:  # the page navigated during the evaluation
+            pass
+        if time.monotonic() > end:
+            raise AssertionError(f"not true within {seconds:.0f} s: {expression}")
+        time.sleep(0.2)
 
 
 def api_token(base: str, username: str) -> dict[str, str]:
