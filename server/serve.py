@@ -34,7 +34,7 @@ def main() -> None:
     prepare_database(app, seed_if_empty=cfg.SEED_DEMO or not cfg.DATABASE_URL)
     host, port = cfg.HOST, cfg.PORT
 
-    def stop(signum: int, _frame: Any = None) -> None:
+    def stop(signum: int, _frame: Any) -> None:
         logging.getLogger(__name__).info("signal %s: stopping", signum)
         sys.exit(0)
 

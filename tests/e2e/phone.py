@@ -23,7 +23,7 @@ from tests.e2e.procs import Processes
 
 __all__ = ["FAST_3G", "VIEWPORT", "Phone", "api_token", "assert_the_kill_switch_unregisters",
            "assert_the_new_release_is_taken", "cases_of", "context_options", "redeploy",
-           "version", "wait_cases"]
+           "until", "version", "wait_cases"]
 
 
 class Phone:
@@ -150,13 +150,14 @@ def version(phone: Phone) -> str:
 
 
 def redeploy(phone: Phone, procs: Processes, port: int,
-             until: Literal["commit", "domcontentloaded", "load"] = "load", **env: str) -> None:
+             wait_until: Literal["commit", "domcontentloaded", "load"] = "load",
+             **env: str) -> None:
     """Restarts the web process `web1` on `port` with `env` added (a deploy) and reloads the
-    phone's page (waiting for its `until` event)."""
+    phone's page (waiting for its `wait_until` event)."""
     procs.stop("web1")
     procs.env.update(env)
     procs.web("web1", port)
-    phone.page.reload(wait_until=until)
+    phone.page.reload(wait_until=wait_until)
 
 
 def assert_the_new_release_is_taken(phone: Phone, procs: Processes, port: int) -> str:
@@ -181,23 +182,29 @@ def assert_the_kill_switch_unregisters(phone: Phone, procs: Processes, port: int
     worker reloads the page itself once it is active, which can replace the test's own reload
     before its load event: only the reload's start is waited for, and each check is polled
     across that second navigation."""
-    redeploy(phone, procs, port, until="commit", DISPATCH_PHONE_SW_KILL="true")
-    _eventually(phone, "navigator.serviceWorker.getRegistrations().then(r => r.length === 0)")
-    _eventually(phone, "caches.keys().then(k => k.length === 0)")
+    redeploy(phone, procs, port, wait_until="commit", DISPATCH_PHONE_SW_KILL="true")
+    until(phone, "navigator.serviceWorker.getRegistrations().then(r => r.length === 0)", 30)
+    until(phone, "caches.keys().then(k => k.length === 0)", 30)
 
 
-def _eventually(phone: Phone, expression: str, seconds: float = 30.0) -> None:
-    """Polls `expression` (a promise of a boolean) until true, through navigations."""
-    end = time.monotonic() + seconds
-    while True:
-        try:
-            if phone.js(expression):
-                return
-        except PlaywrightError:  # the page navigated during the evaluation
-            pass
-        if time.monotonic() > end:
-            raise AssertionError(f"not true within {seconds:.0f} s: {expression}")
-        time.sleep(0.2)
+def until(phone: Phone, expression: str, timeout_s: float) -> None:
+    """Polls `expression` (it may be a promise, which `evaluate` awaits) until it is truthy. An
+    evaluation cut short by a navigation (the kill worker reloads the page itself) counts as
+    not yet; any other error of the page is raised."""
+    deadline = time.monotonic() + timeout_s
+    while not _holds(phone, expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{expression} is still false after {timeout_s} s")
+        phone.page.wait_for_timeout(100)
+
+
+def _holds(phone: Phone, expression: str) -> bool:
+    try:
+        return bool(phone.js(expression))
+    except PlaywrightError as exc:
+        if "navigation" in str(exc) or "context" in str(exc):
+            return False
+        raise
 
 
 def api_token(base: str, username: str) -> dict[str, str]:

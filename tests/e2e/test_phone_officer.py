@@ -16,7 +16,7 @@ import requests
 from playwright.sync_api import Playwright, sync_playwright
 
 from tests.e2e.phone import (FAST_3G, Phone, api_token, assert_the_kill_switch_unregisters,
-                             assert_the_new_release_is_taken, cases_of)
+                             assert_the_new_release_is_taken, cases_of, until)
 from tests.e2e.procs import free_port
 from tests.helpers import KEJING, ZHICHENG, seat
 
@@ -69,15 +69,6 @@ def server_until(check: Any, timeout_s: float = 10) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"the server did not get there within {timeout_s} s")
         time.sleep(0.1)
-
-
-def until(phone: Phone, expression: str, timeout_s: float) -> None:
-    """Polls `expression` (it may be a promise, which `evaluate` awaits) until it is truthy."""
-    deadline = time.monotonic() + timeout_s
-    while not phone.js(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{expression} is still false after {timeout_s} s")
-        phone.page.wait_for_timeout(100)
 
 
 def open_task(phone: Phone, case_id: str) -> None:
