@@ -178,8 +178,13 @@ class LiveClient:
         # python-socketio's own reconnection waits 1 s (`connect`'s wait_timeout), then gives
         # up and tries again: a crowd reconnecting to a busy survivor then never gets in, each
         # attempt abandoned while the server still answers it and the next one piling on.
+        # websocket-client checks each text frame's UTF-8 in pure Python (a browser does it in
+        # C): with 200 sockets in this one process that check was most of its CPU, a resync's
+        # answers fell behind and the survivor buffered them (1.6 GB) for minutes. The server's
+        # JSON is not in question here, so it is skipped.
         self.sio = socketio.Client(reconnection=True, reconnection_delay=1,
-                                   reconnection_delay_max=5, randomization_factor=0.5)
+                                   reconnection_delay_max=5, randomization_factor=0.5,
+                                   websocket_extra_options={"skip_utf8_validation": True})
         self.sio.connect = functools.partial(  # type: ignore[method-assign]
             socketio.Client.connect, self.sio, wait_timeout=CONNECT_WAIT_S)
         # python-socketio's client hands each message to a thread of its own (engine.io's
