@@ -84,8 +84,8 @@ ha: $(VENV)/.base services tools
 	scripts/ha.sh
 
 ## The fault tests (tests/faults/, README "Production"): each part of the HA shape killed during a
-## stream of clients; each prints its figures. 8 to 13 minutes on a loaded 2-core machine (README);
-## not part of `make test`.
+## stream of clients; each prints its figures. About 4 minutes on an idle 2-core machine (README);
+## not part of `make test`; `.ci/run` runs it after it.
 test-faults: $(VENV)/.test services tools
 	scripts/ensure-ha.sh
 	$(BIN)/pytest tests/faults -s -q --durations=0 $(PYTEST_ARGS)
