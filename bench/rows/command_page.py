@@ -122,6 +122,18 @@ def _heap(cdp: Any) -> float:
     return float(cdp.send("Runtime.getHeapUsage")["usedSize"]) / 1e6
 
 
+_DOM = ("Nodes", "JSEventListeners", "LayoutObjects", "Documents")
+
+
+def _dom(cdp: Any) -> dict[str, int]:
+    """What the JS heap does not hold: the page's DOM nodes, listeners and layout objects
+    (Blink's own heap), after the GC `_heap` forced. A page that leaks detached markers or rows
+    shows it here first."""
+    cdp.send("Performance.enable")
+    got = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    return {name: int(got.get(name, 0)) for name in _DOM}
+
+
 _READ_MS = """(() => {
   const r = performance.getEntriesByType("resource")
     .filter((e) => e.name.includes("/api/v1/map/incidents"));
@@ -161,6 +173,7 @@ def _soak(c: Ctx, db: str, page: Any, cdp: Any, port: int, reporter: str,
     minutes = float(c.stack.args.soak_minutes)
     cases_start = int(page.evaluate("window.commandCenter.caseIds().length"))
     heap_start = _heap(cdp)
+    dom_start = _dom(cdp)
     counts: dict[str, int] = {"reports": 0}
     page.evaluate("window.__longTasks.length = 0")
     firing = c.stack.procs.start(
@@ -176,9 +189,11 @@ def _soak(c: Ctx, db: str, page: Any, cdp: Any, port: int, reporter: str,
     finally:
         c.stack.procs.stop(firing)
     heap_end = _heap(cdp)
+    dom_end = _dom(cdp)
     cases_end = int(page.evaluate("window.commandCenter.caseIds().length"))
     tasks = page.evaluate("window.__longTasks")
     return {"minutes": minutes, "heap_start_mb": round(heap_start, 2),
+            "dom_start": dom_start, "dom_end": dom_end,
             "heap_end_mb": round(heap_end, 2), "cases_start": cases_start,
             "cases_end": cases_end, "kb_per_case_start": heap_start * 1000 / max(1, cases_start),
             "kb_per_case_end": heap_end * 1000 / max(1, cases_end), "counts": counts,
@@ -263,7 +278,10 @@ def row_command_page(c: Ctx) -> Row:
                  f"{soak['heap_end_mb']:.1f} MB with {soak['cases_start']} → "
                  f"{soak['cases_end']} cases ({soak['kb_per_case_start']:.2f} → "
                  f"{soak['kb_per_case_end']:.2f} KB a case; {soak['counts'].get('solved', 0)} "
-                 f"closed meanwhile, longest task {soak['longest_task_ms']:.0f} ms)"
+                 f"closed meanwhile, longest task {soak['longest_task_ms']:.0f} ms; DOM nodes "
+                 f"{soak['dom_start']['Nodes']} → {soak['dom_end']['Nodes']}, listeners "
+                 f"{soak['dom_start']['JSEventListeners']} → "
+                 f"{soak['dom_end']['JSEventListeners']})"
                  if soak else f"the heap over {seconds:.0f} s (--soak-minutes N for longer)")
     judge(c.stack, row, interactive_ms <= 2000 and longest <= 200
           and heap_end <= 1.5 * heap_start
