@@ -299,6 +299,33 @@ def test_overdue_alerts_are_grouped_per_case_with_a_count_and_dismissed_all_at_o
     cp.close()
 
 
+def test_a_burst_of_overdue_cases_draws_the_latest_twenty_and_counts_the_rest(stack, browser):
+    """25 cases overdue at once (a scheduler back from an outage): every notice is counted and
+    grouped, the 20 most recent cases are drawn and the rest counted in one line, not 25 alerts
+    over the board (drawing every case's alert again for each notice stalled the page for
+    minutes at a thousand)."""
+    procs = stack(DISPATCH_DEADLINES=json.dumps({"default": {"arrival": 3}}))
+    base = procs.web("web1", free_port())
+    cp = CommandPage(browser, base, "demo-commander")
+    token = auth(base, "demo-reporter")
+    reports = [post_report(base, token, code=KEJING) for _ in range(25)]
+    procs.scheduler()  # after the last report: their deadlines pass while it is down
+    cp.wait("() => window.commandCenter.alertGroups().length === 25", timeout_ms=30_000)
+    assert cp.js("document.querySelectorAll('#alerts .alert').length") == 20
+    assert "另有 5 个案件的告警" in cp.page.text_content("#alerts .alerts-more")
+    notices = cp.js("window.commandCenter.state.alerts")
+    assert notices == sum(g["count"] for g in cp.js("window.commandCenter.alertGroups()"))
+    assert f"{notices} 条告警" in cp.page.text_content("#alerts .alerts-head")
+    drawn = set(cp.js("Array.from(document.querySelectorAll('#alerts .alert'))"
+                      ".map(a => a.dataset.incident)"))
+    assert drawn <= {r["id"] for r in reports}
+    cp.shot("act-alerts-burst")
+    cp.page.click("#alerts-dismiss-all")
+    assert cp.js("document.querySelector('#alerts').children.length") == 0
+    assert cp.unexpected() == []
+    cp.close()
+
+
 # Headless Chromium does not enforce the autoplay policy on Web Audio (checked here with
 # --autoplay-policy=user-gesture-required and =document-user-activation-required, old and new
 # headless: a new AudioContext is "running" at once), so the page is given an AudioContext that

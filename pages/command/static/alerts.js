@@ -3,18 +3,36 @@
  * notice (sound.js, which the operator may switch off); "dismiss all" clears them. A unit's
  * dispatcher also sees command's reminders (`incident.reminded`) there, with their request. A notice is
  * raised once: not again when time passes, nor when a reconnection's resync replays the log, nor
- * after a reload (what was alerted is remembered for the browser tab's session). */
+ * after a reload (what was alerted is remembered for the browser tab's session).
+ *
+ * A burst is drawn once: the notices one task brings (a resync replays thousands, a scheduler
+ * back from an outage fires hundreds) are drawn and remembered together at its end, and only
+ * the SHOWN most recent cases are drawn, with how many more there are (the board lists every
+ * overdue case first). Drawing every case's alert again for each notice made a burst of 1,000
+ * quadratic: the page stalled for minutes in bench/'s 30-minute soak. */
 
 import { el } from "/static/shared/dom.js";
 import { cst } from "/static/shared/time.js";
 import { alertKey, groupAlerts } from "./alertgroups.js";
 
-const REMEMBERED = "overdue-alerted", KEEP = 500, REMINDER = "reminder";
+const REMEMBERED = "overdue-alerted", KEEP = 500, REMINDER = "reminder", SHOWN = 20;
 
 export function createAlerts({ t, labels, caseOf, unitName, onOpen, counts, sound }) {
   const box = document.getElementById("alerts");
   const alerted = new Set(JSON.parse(sessionStorage.getItem(REMEMBERED) || "[]"));
   let shown = [];  // the alerts on screen: {incidentId, unit, milestone, at, note?}
+  let pending = false;
+
+  /** Remembered and drawn once for every notice of the current task, at its end. */
+  function soon() {
+    if (pending) return;
+    pending = true;
+    queueMicrotask(() => {
+      pending = false;
+      sessionStorage.setItem(REMEMBERED, JSON.stringify(Array.from(alerted).slice(-KEEP)));
+      draw();
+    });
+  }
 
   function draw() {
     box.replaceChildren();
@@ -26,7 +44,8 @@ export function createAlerts({ t, labels, caseOf, unitName, onOpen, counts, soun
     clear.addEventListener("click", () => { shown = []; draw(); });
     all.appendChild(clear);
     box.appendChild(all);
-    groupAlerts(shown).forEach((g) => {
+    const groups = groupAlerts(shown);
+    groups.slice(0, SHOWN).forEach((g) => {
       const c = caseOf(g.incidentId);
       const alert = el("div", "alert");
       alert.dataset.incident = g.incidentId;
@@ -53,6 +72,9 @@ export function createAlerts({ t, labels, caseOf, unitName, onOpen, counts, soun
       alert.appendChild(dismiss);
       box.appendChild(alert);
     });
+    if (groups.length > SHOWN) {
+      box.appendChild(el("div", "alerts-more", t("alert.more").replace("{n}", groups.length - SHOWN)));
+    }
   }
 
   /** An `incident.overdue` event's data. */
@@ -60,10 +82,9 @@ export function createAlerts({ t, labels, caseOf, unitName, onOpen, counts, soun
     const key = alertKey(d);
     if (alerted.has(key)) return;
     alerted.add(key);
-    sessionStorage.setItem(REMEMBERED, JSON.stringify(Array.from(alerted).slice(-KEEP)));
     shown.push({ incidentId: d.incident_id, unit: d.data.unit, milestone: d.data.milestone, at: d.at });
     counts.alerts += 1;
-    draw();
+    soon();
     sound.play("overdue");
   }
 
@@ -72,10 +93,9 @@ export function createAlerts({ t, labels, caseOf, unitName, onOpen, counts, soun
     const key = "remind|" + d.seq;
     if (alerted.has(key)) return;
     alerted.add(key);
-    sessionStorage.setItem(REMEMBERED, JSON.stringify(Array.from(alerted).slice(-KEEP)));
     shown.push({ incidentId: d.incident_id, unit: d.data.unit, milestone: REMINDER, at: d.at,
                  note: d.data.note || "" });
-    draw();
+    soon();
   }
 
   return { overdue, reminded, redraw: draw, groups: () => groupAlerts(shown) };

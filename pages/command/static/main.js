@@ -144,7 +144,7 @@ function render() {
   dirty.forEach((id) => {
     const c = cases.get(id);
     board.invalidate(id, c, now);
-    if (!c) { layers.removeCase(id); order.set(id, null); tally.set(id, null); return; }
+    if (!c) { pins.unpin(id); layers.removeCase(id); order.set(id, null); tally.set(id, null); return; }
     const state = caseState(c.clocks, now), shown = visible(c, view, now) && pass(c);
     layers.placeCase(c, state, shown);
     order.set(id, shown ? entryOf(c, now, pinned, pinned) : null);
