@@ -14,10 +14,9 @@ After a commit (`dispatch.context.commit_and_publish`), these events become aler
 - `arrived`: `arrived` to the reporter (each responsible unit's arrival);
 - `resolved`: `resolved` to the reporter; `feedback_requested`: `feedback_requested` to the
   reporter (both come with a solution; a sender may merge them).
-The sender is handed a commit's alerts at once (`Notifier.send`). The default sender
-(`LogNotifier`, wired by `server.bootstrap`) only logs, a line per kind and case; whether a
-person's app is open is not known to the server, so every alert is handed over and the sender
-may skip people it knows are online.
+The default sender (`LogNotifier`, wired by `server.bootstrap`) only logs; whether a person's app
+is open is not known to the server, so every alert is handed over and the sender may skip
+people it knows are online.
 """
 
 from __future__ import annotations
@@ -41,6 +40,12 @@ class NoticeKind(StrEnum):
     FEEDBACK_REQUESTED = "feedback_requested"
 
 
+class Notifier(Protocol):
+    """A channel to people whose app is closed (SMS, WeCom, a WeChat official account)."""
+
+    def notify(self, user_id: str, kind: str, case_number: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class Notice:
     """One alert: all a sender is given."""
@@ -50,29 +55,11 @@ class Notice:
     case_number: str
 
 
-class Notifier(Protocol):
-    """A channel to people whose app is closed (SMS, WeCom, a WeChat official account).
-
-    It is handed every alert one commit calls for at once, because the vendors' APIs take a
-    batch (WeCom's message API up to 1,000 users a call, Aliyun's SendBatchSms 100 numbers):
-    a case offered to a unit of twenty officers is one call, not twenty. A sender that can
-    deliver to some and not others logs those it could not reach."""
-
-    def send(self, alerts: Sequence[Notice]) -> None: ...
-
-
 class LogNotifier:
-    """The default: a log line per kind of alert about a case, naming the users it is for;
-    nothing is sent. (One line for the twenty officers of an offered unit, not twenty: the log
-    line was a sixth of a report's CPU when each alert had its own, bench/RESULTS.md.)"""
+    """The default: each alert is a log line, nothing is sent."""
 
-    def send(self, alerts: Sequence[Notice]) -> None:
-        told: dict[tuple[str, str], list[str]] = {}
-        for alert in alerts:
-            told.setdefault((str(alert.kind), alert.case_number), []).append(alert.user_id)
-        for (kind, number), users in told.items():
-            log.info("notice %s about case %s to %d user(s): %s", kind, number, len(users),
-                     " ".join(users))
+    def notify(self, user_id: str, kind: str, case_number: str) -> None:
+        log.info("notice %s to user %s about case %s", kind, user_id, case_number)
 
 
 _TO_REPORTER = {EventType.ARRIVED: NoticeKind.ARRIVED, EventType.RESOLVED: NoticeKind.RESOLVED,
@@ -102,12 +89,10 @@ def notices(events: Sequence[Event],
 
 
 def deliver(notifier: Notifier, alerts: Sequence[Notice]) -> None:
-    """Hand the alerts to the sender at once; a sender that fails is logged, with what it was
-    to send (the change is committed: an alert is best effort)."""
-    if not alerts:
-        return
-    try:
-        notifier.send(alerts)
-    except Exception:  # noqa: BLE001 - the change is committed; an alert is best effort
-        log.exception("could not send %d notice(s): %s", len(alerts),
-                      ", ".join(sorted({f"{a.kind} about case {a.case_number}" for a in alerts})))
+    """Hand each alert to the sender; one that fails is logged and the others still go."""
+    for alert in alerts:
+        try:
+            notifier.notify(alert.user_id, str(alert.kind), alert.case_number)
+        except Exception:  # noqa: BLE001 - the change is committed; an alert is best effort
+            log.exception("could not send the %s notice about case %s", alert.kind,
+                          alert.case_number)

@@ -56,17 +56,12 @@ def test_an_event_without_a_number_is_skipped_and_the_next_one_still_told() -> N
 
 def test_the_log_lines_read_exactly(caplog: pytest.LogCaptureFixture) -> None:
     class Down:
-        def send(self, alerts: Sequence[Notice]) -> None:
+        def notify(self, user_id: str, kind: str, case_number: str) -> None:
             raise ConnectionError("SMS gateway down")
 
     with caplog.at_level(logging.INFO, logger="dispatch.notify"):
-        LogNotifier().send([Notice("o1", NoticeKind.TASK_OFFERED, N1),
-                            Notice("u1", NoticeKind.ARRIVED, N1),
-                            Notice("o2", NoticeKind.TASK_OFFERED, N1),
-                            Notice("o3", NoticeKind.TASK_OFFERED, N2)])
+        LogNotifier().notify("u1", "arrived", N1)
         deliver(Down(), [Notice("u1", NoticeKind.RESOLVED, N2)])
     assert [r.getMessage() for r in caplog.records] == [
-        f"notice task_offered about case {N1} to 2 user(s): o1 o2",
-        f"notice arrived about case {N1} to 1 user(s): u1",
-        f"notice task_offered about case {N2} to 1 user(s): o3",
-        f"could not send 1 notice(s): resolved about case {N2}"]
+        f"notice arrived to user u1 about case {N1}",
+        f"could not send the resolved notice about case {N2}"]
