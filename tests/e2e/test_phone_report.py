@@ -418,6 +418,37 @@ def test_my_case_follows_live_through_extension_restore_resolve_feedback_redo_an
         phone.close()
 
 
+def test_a_live_update_keeps_the_complaint_being_written(stack, pw):
+    """The case is drawn again on every live event: the complaint the clerk is typing stays open,
+    with its text and the keyboard (it was closed and emptied, and a test's click lost it)."""
+    procs = stack()
+    base = procs.web("web1", free_port())
+    phone = Phone(pw, base, "report", LAT, LON)
+    try:
+        phone.goto()
+        phone.sign_in("demo-reporter")
+        _report(phone, "power_cut", "整片停电")
+        phone.page.wait_for_selector("#done-title[data-state=sent]", timeout=10_000)
+        case = cases_of(base, api_token(base, "demo-reporter"))[0]
+        phone.page.goto(f"{phone.url}#/case/{case['id']}")
+        phone.ready()
+        phone.page.wait_for_selector("#case-number")
+        phone.page.click("#complaints summary")
+        phone.page.fill("#complaints textarea", "还没有人来")
+        _post(base, api_token(base, f"officer-{ZHICHENG}"), f"{case['id']}/accept")
+        phone.wait("document.querySelector('#case-units [data-state=accepted]') !== null")
+        assert phone.page.evaluate("document.querySelector('#complaints').open") is True
+        assert phone.page.input_value("#complaints textarea") == "还没有人来"
+        assert phone.page.evaluate("document.activeElement === "
+                                   "document.querySelector('#complaints textarea')") is True
+        phone.page.click("#complaints button")
+        phone.wait("document.querySelector('#complaints').textContent.includes('投诉 1')")
+        assert phone.page.input_value("#complaints textarea") == ""  # sent: no longer a draft
+        assert phone.problems == []
+    finally:
+        phone.close()
+
+
 def test_inside_wechat_without_offline_storage_the_app_runs_as_plain_h5_with_gcj02(stack, pw):
     """WeChat's browser: its user agent, no service worker, no IndexedDB, and `wx.getLocation`
     giving GCJ-02. The app says what it cannot do, and the report carries the datum."""

@@ -87,7 +87,26 @@ export function createCasesView({ t, labels, auth, kv, online }) {
     } catch { /* offline or gone: what we had stays */ }
   }
 
+  /** What the user was writing on the case shown (a complaint, a feedback): a live update draws
+   * the case again and must not close the form, drop the text or the choices, or the keyboard. */
+  function draftOf(id) {
+    const root = detail.querySelector(".detail");
+    if (!root || root.dataset.id !== id) return null;
+    const box = root.querySelector("#complaints"), fb = root.querySelector("#feedback");
+    const typing = document.activeElement;
+    return {
+      complaintOpen: Boolean(box && box.open),
+      complaint: box ? box.querySelector("textarea").value : "",
+      comment: fb && fb.querySelector("textarea") ? fb.querySelector("textarea").value : "",
+      satisfied: fb && fb.dataset.satisfied ? fb.dataset.satisfied === "true" : null,
+      rating: fb ? Number(fb.dataset.stars || 0) : 0,
+      focus: typing && typing.tagName === "TEXTAREA" && root.contains(typing)
+        ? typing.closest("#complaints, #feedback").id : "",
+    };
+  }
+
   function renderDetail(c) {
+    const draft = c ? draftOf(c.id) : null;
     detail.replaceChildren();
     if (!c) return;
     const root = el("div", "detail");
@@ -127,8 +146,9 @@ export function createCasesView({ t, labels, auth, kv, online }) {
     root.append(units);
 
     if (c.photos && c.photos.length) root.append(photos(c));
-    root.append(feedback(c), complaints(c));
+    root.append(feedback(c, draft), complaints(c, draft));
     detail.append(root);
+    if (draft && draft.focus) root.querySelector(`#${draft.focus} textarea`)?.focus();
   }
 
   function photos(c) {
@@ -144,7 +164,7 @@ export function createCasesView({ t, labels, auth, kv, online }) {
     return box;
   }
 
-  function feedback(c) {
+  function feedback(c, draft) {
     const box = el("div", "box");
     box.id = "feedback";
     if (c.feedback && c.feedback.at) {
@@ -161,7 +181,13 @@ export function createCasesView({ t, labels, auth, kv, online }) {
     yes.type = no.type = "button";
     yes.id = "feedback-yes";
     no.id = "feedback-no";
-    const pick = (v) => { satisfied = v; yes.classList.toggle("on", v); no.classList.toggle("on", !v); ready(); };
+    const pick = (v) => {
+      satisfied = v;
+      box.dataset.satisfied = String(v);
+      yes.classList.toggle("on", v);
+      no.classList.toggle("on", !v);
+      ready();
+    };
     yes.addEventListener("click", () => pick(true));
     no.addEventListener("click", () => pick(false));
     choice.append(yes, no);
@@ -171,12 +197,14 @@ export function createCasesView({ t, labels, auth, kv, online }) {
       b.type = "button";
       b.dataset.rating = String(n);
       b.setAttribute("aria-label", `${t("case.feedback.rating")} ${n}`);
-      b.addEventListener("click", () => {
-        rating = n;
-        for (const s of stars.children) s.classList.toggle("on", Number(s.dataset.rating) <= n);
-        ready();
-      });
+      b.addEventListener("click", () => rate(n));
       stars.append(b);
+    }
+    function rate(n) {
+      rating = n;
+      box.dataset.stars = String(n);
+      for (const s of stars.children) s.classList.toggle("on", Number(s.dataset.rating) <= n);
+      ready();
     }
     const comment = el("textarea");
     comment.maxLength = 2000;
@@ -190,13 +218,24 @@ export function createCasesView({ t, labels, auth, kv, online }) {
     const said = el("p", "error");
     send.addEventListener("click", () => post(c.id, "feedback", { satisfied, rating, comment: comment.value.trim() }, said, send));
     box.append(choice, el("p", "muted", t("case.feedback.rating")), stars, comment, send, said);
+    if (draft) {
+      if (draft.satisfied !== null) pick(draft.satisfied);
+      if (draft.rating) rate(draft.rating);
+      comment.value = draft.comment;
+    }
     return box;
   }
 
-  function complaints(c) {
+  /** Sent: the form on screen is emptied (a live event may have drawn it again meanwhile). */
+  function clearComplaint() {
+    const text = detail.querySelector("#complaints textarea");
+    if (text) text.value = "";
+  }
+
+  function complaints(c, draft) {
     const box = el("details", "box");
     box.id = "complaints";
-    box.open = Boolean(c.complaints && c.complaints.length);
+    box.open = Boolean(c.complaints && c.complaints.length) || Boolean(draft && draft.complaintOpen);
     box.append(el("summary", "", t("case.complaint.title")));
     for (const k of c.complaints || []) {
       box.append(el("p", "", t("case.complaint.item", { n: k.id, text: k.text })));
@@ -207,17 +246,20 @@ export function createCasesView({ t, labels, auth, kv, online }) {
     text.maxLength = 2000;
     text.rows = 2;
     text.placeholder = t("case.complaint.placeholder");
+    text.value = draft ? draft.complaint : "";
     const send = el("button", "big", t("case.complaint.send"));
     send.type = "button";
     const said = el("p", "error");
     send.addEventListener("click", () => {
-      if (text.value.trim()) post(c.id, "complaints", { text: text.value.trim() }, said, send);
+      if (text.value.trim()) post(c.id, "complaints", { text: text.value.trim() }, said, send, clearComplaint);
     });
     box.append(text, send, said);
     return box;
   }
 
-  async function post(id, what, body, said, button) {
+  /** `sent`: called once the server took it, before the case is drawn again (a sent complaint
+   * is no longer a draft to keep). */
+  async function post(id, what, body, said, button, sent = () => {}) {
     said.textContent = "";
     if (!online()) { said.textContent = t("case.online_only"); return; }
     button.disabled = true;
@@ -230,6 +272,7 @@ export function createCasesView({ t, labels, auth, kv, online }) {
         said.textContent = t("case.refused", { reason: f ? `${f.field}: ${f.message}` : (p.detail || r.status) });
         return;
       }
+      sent();
       await open(id);
     } catch {
       said.textContent = t("case.online_only");
