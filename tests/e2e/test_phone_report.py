@@ -359,20 +359,26 @@ def _post(base: str, headers: dict[str, str], path: str, **body: Any) -> dict[st
     return dict(r.json())
 
 
+def _my_case_shown(phone: Phone, base: str) -> dict[str, Any]:
+    """Signed in as the demo reporter, a power cut reported and its case shown on the phone."""
+    phone.goto()
+    phone.sign_in("demo-reporter")
+    _report(phone, "power_cut", "整片停电")
+    phone.page.wait_for_selector("#done-title[data-state=sent]", timeout=10_000)
+    case = cases_of(base, api_token(base, "demo-reporter"))[0]
+    phone.page.goto(f"{phone.url}#/case/{case['id']}")
+    phone.ready()
+    phone.page.wait_for_selector("#case-number")
+    return case
+
+
 def test_my_case_follows_live_through_extension_restore_resolve_feedback_redo_and_a_complaint(
         stack, pw):
     procs = stack()
     base = procs.web("web1", free_port())
     phone = Phone(pw, base, "report", LAT, LON)
     try:
-        phone.goto()
-        phone.sign_in("demo-reporter")
-        _report(phone, "power_cut", "整片停电")
-        phone.page.wait_for_selector("#done-title[data-state=sent]", timeout=10_000)
-        case = cases_of(base, api_token(base, "demo-reporter"))[0]
-        phone.page.goto(f"{phone.url}#/case/{case['id']}")
-        phone.ready()
-        phone.page.wait_for_selector("#case-number")
+        case = _my_case_shown(phone, base)
         officer, dispatcher = (api_token(base, f"officer-{ZHICHENG}"),
                                api_token(base, "dispatcher-power_supply"))
         until = requests.get(f"{base}/api/v1/incidents/{case['id']}", headers=officer,
@@ -425,14 +431,7 @@ def test_a_live_update_keeps_the_complaint_being_written(stack, pw):
     base = procs.web("web1", free_port())
     phone = Phone(pw, base, "report", LAT, LON)
     try:
-        phone.goto()
-        phone.sign_in("demo-reporter")
-        _report(phone, "power_cut", "整片停电")
-        phone.page.wait_for_selector("#done-title[data-state=sent]", timeout=10_000)
-        case = cases_of(base, api_token(base, "demo-reporter"))[0]
-        phone.page.goto(f"{phone.url}#/case/{case['id']}")
-        phone.ready()
-        phone.page.wait_for_selector("#case-number")
+        case = _my_case_shown(phone, base)
         phone.page.click("#complaints summary")
         phone.page.fill("#complaints textarea", "还没有人来")
         _post(base, api_token(base, f"officer-{ZHICHENG}"), f"{case['id']}/accept")
