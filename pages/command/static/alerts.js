@@ -45,6 +45,10 @@ export function createAlerts({ t, labels, caseOf, unitName, onOpen, counts, soun
     all.appendChild(clear);
     box.appendChild(all);
     const groups = groupAlerts(shown);
+    // Under the count, not after twenty alerts below the fold of the alerts' column.
+    if (groups.length > SHOWN) {
+      box.appendChild(el("div", "alerts-more", t("alert.more").replace("{n}", groups.length - SHOWN)));
+    }
     groups.slice(0, SHOWN).forEach((g) => {
       const c = caseOf(g.incidentId);
       const alert = el("div", "alert");
@@ -72,9 +76,6 @@ export function createAlerts({ t, labels, caseOf, unitName, onOpen, counts, soun
       alert.appendChild(dismiss);
       box.appendChild(alert);
     });
-    if (groups.length > SHOWN) {
-      box.appendChild(el("div", "alerts-more", t("alert.more").replace("{n}", groups.length - SHOWN)));
-    }
   }
 
   /** An `incident.overdue` event's data. */
